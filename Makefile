@@ -1,0 +1,62 @@
+# Switchboard: build, test and lint.
+#
+#   make test        install the pinned SDKs (npm ci) and run every Go test, SDK end-to-end tests included
+#   make test-race   the same Go tests with the race detector (the e2e server is race-built too)
+#   make lint        gofmt, go vet, staticcheck (pinned)
+#   make check       lint + test (what CI runs)
+#   make build       static binary ./bin/switchboard
+#   make run         the server with the demo data on 127.0.0.1:8080
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := check
+
+GO    ?= go
+NPM   ?= npm
+GOBIN := $(shell $(GO) env GOBIN)
+ifeq ($(GOBIN),)
+GOBIN := $(shell $(GO) env GOPATH)/bin
+endif
+
+# staticcheck release 2026.2.2 is module version v0.8.2.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK         := $(GOBIN)/staticcheck
+
+# Go sources, without anything npm put under e2e/node_modules.
+GOFILES = $(shell find . -name '*.go' -not -path './e2e/node_modules/*' -not -path './.git/*')
+
+.PHONY: check test test-race lint build run e2e-deps staticcheck clean
+
+check: lint test
+
+e2e-deps:
+	$(NPM) ci --prefix e2e --no-audit --no-fund
+
+test: e2e-deps
+	$(GO) test -count=1 ./...
+
+test-race: e2e-deps
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+
+# Installs the pinned staticcheck into GOBIN unless that exact version is there.
+staticcheck:
+	@if ! "$(STATICCHECK)" -version 2>/dev/null | grep -qF "($(STATICCHECK_VERSION:v%=%))"; then \
+		echo "installing staticcheck $(STATICCHECK_VERSION)"; \
+		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); \
+	fi
+
+lint: staticcheck
+	@echo "gofmt -l"
+	@out="$$(gofmt -l $(GOFILES))"; \
+	if [ -n "$$out" ]; then echo "gofmt: these files need formatting (run gofmt -w):"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	"$(STATICCHECK)" ./...
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/switchboard ./cmd/switchboard
+
+run:
+	$(GO) run ./cmd/switchboard serve --demo
+
+clean:
+	rm -rf bin

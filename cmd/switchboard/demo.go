@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/auth"
+)
+
+const demoFile = "demo.json"
+
+// demoInfo is <data>/demo.json: everything a script or test needs to log in
+// to the demo without parsing the server's output.
+type demoInfo struct {
+	Server       string          `json:"server"`
+	ClientID     string          `json:"clientId"`
+	ClientSecret string          `json:"clientSecret"`
+	AdminToken   string          `json:"adminToken"`
+	Extensions   []demoExtension `json:"extensions"`
+}
+
+type demoExtension struct {
+	AccountID       string `json:"accountId"`
+	ID              string `json:"id"`
+	ExtensionNumber string `json:"extensionNumber"`
+	Name            string `json:"name"`
+	Type            string `json:"type"`
+	PhoneNumber     string `json:"phoneNumber"`
+	JWT             string `json:"jwt"`
+	Username        string `json:"username"`
+	Password        string `json:"password"`
+}
+
+type demoExt struct {
+	number, name, typ, email, phone string
+	admin                           bool
+}
+
+// demoDirectory is what the demo creates: two accounts, so tenancy can be
+// tried at once. Numbers are in the fictional 555-01xx range.
+var demoDirectory = []struct {
+	name, mainNumber string
+	extensions       []demoExt
+}{
+	{"Demo Company", "+16505550100", []demoExt{
+		{"101", "Alice Admin", switchboard.ExtensionTypeUser, "alice@demo.example", "+16505550101", true},
+		{"102", "Bob User", switchboard.ExtensionTypeUser, "bob@demo.example", "+16505550102", false},
+		{"103", "Support", switchboard.ExtensionTypeDepartment, "", "+16505550103", false},
+	}},
+	{"Other Company", "+14155550100", []demoExt{
+		{"101", "Carol Other", switchboard.ExtensionTypeUser, "carol@other.example", "+14155550101", true},
+	}},
+}
+
+// ensureDemo creates the demo in a new data directory, or loads the
+// demo.json of an earlier start, and (re)writes demo.json with the server's
+// current URL.
+func ensureDemo(ctx context.Context, store switchboard.Store, authService *auth.Service, dataDir, serverURL string, logger *slog.Logger) (*demoInfo, error) {
+	path := filepath.Join(dataDir, demoFile)
+	accounts, err := store.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var info *demoInfo
+	switch b, err := os.ReadFile(path); {
+	case err == nil:
+		info = new(demoInfo)
+		if err := json.Unmarshal(b, info); err != nil {
+			return nil, fmt.Errorf("read %s: %w (delete the data directory to start afresh)", path, err)
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, err
+	case len(accounts) > 0:
+		logger.Warn("data directory has accounts but no demo.json; not creating a demo (use a new --data directory for one)", "data", dataDir)
+		return nil, nil
+	default:
+		if info, err = createDemo(ctx, store, authService); err != nil {
+			return nil, err
+		}
+		logger.Info("created demo accounts", "file", path)
+	}
+	info.Server = serverURL
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	// Write then rename, so a reader polling for demo.json never sees half a file.
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return nil, err
+	}
+	return info, os.Rename(tmp, path)
+}
+
+func createDemo(ctx context.Context, store switchboard.Store, authService *auth.Service) (*demoInfo, error) {
+	info := &demoInfo{}
+	secret := rand.Text()
+	app := &switchboard.App{ClientID: rand.Text(), SecretHash: auth.HashSecret(secret), Name: "Switchboard Demo",
+		Scopes: switchboard.DefaultAppScopes, Status: switchboard.StatusEnabled}
+	if err := store.CreateApp(ctx, app); err != nil {
+		return nil, err
+	}
+	info.ClientID, info.ClientSecret = app.ClientID, secret
+	adminText, adminHash := auth.NewOpaqueToken()
+	if err := store.CreateAdminToken(ctx, &switchboard.AdminToken{Name: "demo", Hash: adminHash, Status: switchboard.StatusEnabled}); err != nil {
+		return nil, err
+	}
+	info.AdminToken = adminText
+
+	for _, a := range demoDirectory {
+		acc, err := store.CreateAccount(ctx, switchboard.AccountCreate{Name: a.name, MainNumber: a.mainNumber})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := store.CreatePhoneNumber(ctx, switchboard.PhoneNumberCreate{AccountID: acc.ID, PhoneNumber: a.mainNumber,
+			UsageType: "MainCompanyNumber", Features: []string{switchboard.FeatureCallerID}}); err != nil {
+			return nil, err
+		}
+		for _, e := range a.extensions {
+			de := demoExtension{AccountID: strconv.FormatInt(acc.ID, 10), ExtensionNumber: e.number, Name: e.name, Type: e.typ, PhoneNumber: e.phone}
+			create := switchboard.ExtensionCreate{AccountID: acc.ID, ExtensionNumber: e.number, Name: e.name, Type: e.typ, Email: e.email, Admin: e.admin}
+			if e.typ == switchboard.ExtensionTypeUser {
+				de.Password = rand.Text()[:16]
+				if create.PasswordHash, err = auth.HashPassword(de.Password); err != nil {
+					return nil, err
+				}
+				de.Username = e.phone
+			}
+			ext, err := store.CreateExtension(ctx, create)
+			if err != nil {
+				return nil, err
+			}
+			de.ID = strconv.FormatInt(ext.ID, 10)
+			if _, err := store.CreatePhoneNumber(ctx, switchboard.PhoneNumberCreate{AccountID: acc.ID, ExtensionID: ext.ID,
+				PhoneNumber: e.phone, Features: []string{switchboard.FeatureSmsSender, switchboard.FeatureMmsSender, switchboard.FeatureCallerID}}); err != nil {
+				return nil, err
+			}
+			if e.typ == switchboard.ExtensionTypeUser {
+				if _, de.JWT, err = authService.IssueJWTCredential(ctx, acc.ID, ext.ID, "demo", 0); err != nil {
+					return nil, err
+				}
+			}
+			info.Extensions = append(info.Extensions, de)
+		}
+	}
+	return info, nil
+}
+
+func printDemo(w io.Writer, d *demoInfo, path string) {
+	fmt.Fprintf(w, `
+Switchboard demo is running at %s
+All credentials are in %s
+
+  client id:     %s
+  client secret: %s
+  admin token:   %s
+
+`, d.Server, path, d.ClientID, d.ClientSecret, d.AdminToken)
+	for _, e := range d.Extensions {
+		login := "(no login: departments are reached through their members)"
+		if e.Username != "" {
+			login = fmt.Sprintf("username %s  password %s", e.Username, e.Password)
+		}
+		fmt.Fprintf(w, "  account %s  ext %s %-12s %-10s %s  %s\n", e.AccountID, e.ExtensionNumber, e.Name, e.Type, e.PhoneNumber, login)
+	}
+	if len(d.Extensions) > 0 && d.Extensions[0].JWT != "" {
+		fmt.Fprintf(w, `
+Log in as extension %s with its JWT and list its messages:
+
+  TOKEN=$(curl -s -u '%s:%s' %s/restapi/oauth/token \
+    -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer -d assertion=%s | jq -r .access_token)
+  curl -s -H "Authorization: Bearer $TOKEN" %s/restapi/v1.0/account/~/extension/~/message-store
+
+`, d.Extensions[0].ExtensionNumber, d.ClientID, d.ClientSecret, d.Server, d.Extensions[0].JWT, d.Server)
+	}
+}

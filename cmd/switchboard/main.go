@@ -1,0 +1,72 @@
+// Command switchboard is the Switchboard unified messaging server and its
+// administration tool.
+//
+//	switchboard serve [--demo] [--listen ADDR] [--data DIR]   run the server
+//	switchboard account|extension|number|app|jwt|admin-token ...  manage the directory
+//	switchboard version
+//
+// This is the only package that knows every concrete adapter and wires them
+// together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `Switchboard: a self-hosted unified messaging server with a RingCentral-compatible API.
+
+Usage:
+  switchboard serve [flags]            run the server (--demo for a ready-to-use demo account)
+  switchboard account <command>        accounts (tenants): create, list, disable, enable
+  switchboard extension <command>      extensions (users, departments): create, list, disable, enable, set-password
+  switchboard number <command>         phone numbers: add, list, disable
+  switchboard app <command>            OAuth apps (client id and secret): create, list, disable, enable
+  switchboard jwt <command>            JWT login credentials of users: create, list, disable
+  switchboard admin-token <command>    credentials for the admin API: create, list, disable
+  switchboard version                  print the version
+
+Run 'switchboard <command> -h' for the flags of a command. Every command takes
+--data DIR (env SWITCHBOARD_DATA, default ./switchboard-data).
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "switchboard:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, stdout, stderr)
+	case "account", "extension", "number", "app", "jwt", "admin-token":
+		return directoryCommand(ctx, cmd, rest, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "switchboard", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}

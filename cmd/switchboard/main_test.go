@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// runServer runs `switchboard serve --demo` in-process on a free loopback
+// port and returns demo.json once it is written; stop ends the server.
+func runServer(t *testing.T, dataDir string) (demo demoInfo, out *syncBuffer, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out = &syncBuffer{}
+	done := make(chan error, 1)
+	before, _ := os.Stat(filepath.Join(dataDir, demoFile))
+	go func() {
+		done <- run(ctx, []string{"serve", "--demo", "--listen", "127.0.0.1:0", "--data", dataDir}, out, out)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("server exited: %v\n%s", err, out.String())
+		default:
+		}
+		if st, err := os.Stat(filepath.Join(dataDir, demoFile)); err == nil && (before == nil || st.ModTime() != before.ModTime()) && strings.Contains(out.String(), "listening") {
+			b, err := os.ReadFile(filepath.Join(dataDir, demoFile))
+			if err == nil && json.Unmarshal(b, &demo) == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("demo.json did not appear\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return demo, out, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}
+}
+
+func login(t *testing.T, d demoInfo, jwt string) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", d.Server+"/restapi/oauth/token", strings.NewReader(url.Values{
+		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jwt}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(d.ClientID, d.ClientSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || json.Unmarshal(b, &tok) != nil {
+		t.Fatalf("login: %d %s", resp.StatusCode, b)
+	}
+	return tok.AccessToken
+}
+
+func get(t *testing.T, u, token string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+func TestServeDemo(t *testing.T) {
+	dir := t.TempDir()
+	demo, out, stop := runServer(t, dir)
+
+	if len(demo.Extensions) != 4 || demo.ClientID == "" || demo.ClientSecret == "" || demo.AdminToken == "" {
+		t.Fatalf("demo.json %+v", demo)
+	}
+	want := []struct{ number, typ string }{{"101", "User"}, {"102", "User"}, {"103", "Department"}, {"101", "User"}}
+	for i, w := range want {
+		x := demo.Extensions[i]
+		if x.ExtensionNumber != w.number || x.Type != w.typ || x.ID == "" || x.PhoneNumber == "" {
+			t.Fatalf("extension %d: %+v", i, x)
+		}
+		if (x.Type == "User") != (x.JWT != "" && x.Password != "" && x.Username != "") {
+			t.Fatalf("extension %d credentials: %+v", i, x)
+		}
+	}
+	if demo.Extensions[3].AccountID == demo.Extensions[0].AccountID {
+		t.Fatal("the last extension must belong to a second account")
+	}
+	if !strings.Contains(out.String(), demo.ClientID) || !strings.Contains(out.String(), "demo.json") {
+		t.Fatalf("serve did not print how to log in:\n%s", out.String())
+	}
+
+	tok := login(t, demo, demo.Extensions[1].JWT)
+	status, ext := get(t, demo.Server+"/restapi/v1.0/account/~/extension/~", tok)
+	if status != 200 || ext["extensionNumber"] != "102" {
+		t.Fatalf("extension: %d %v", status, ext)
+	}
+	status, nums := get(t, demo.Server+"/restapi/v1.0/account/~/extension/~/phone-number", tok)
+	if status != 200 || !strings.Contains(toJSON(nums), "SmsSender") || !strings.Contains(toJSON(nums), "MmsSender") {
+		t.Fatalf("phone numbers: %d %v", status, nums)
+	}
+	stop()
+
+	// A restart keeps everything: the same credentials still log in, and a
+	// token issued before the restart still works.
+	demo2, _, stop2 := runServer(t, dir)
+	defer stop2()
+	if demo2.ClientID != demo.ClientID || demo2.Extensions[0].ID != demo.Extensions[0].ID {
+		t.Fatal("restart created a new demo instead of keeping the data")
+	}
+	if status, _ := get(t, demo2.Server+"/restapi/v1.0/account/~/extension/~", tok); status != 200 {
+		t.Fatalf("token issued before the restart: %d", status)
+	}
+	login(t, demo2, demo2.Extensions[0].JWT)
+}
+
+func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestDirectoryCommands(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	cli := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(ctx, append(args, "--data", dir), &out, &out)
+		return out.String(), err
+	}
+	mustCLI := func(args ...string) string {
+		t.Helper()
+		out, err := cli(args...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	if out := mustCLI("account", "create", "--name", "Acme", "--main-number", "+1 650 555 0000"); !strings.Contains(out, "created account 1") {
+		t.Fatalf("account create: %s", out)
+	}
+	if out := mustCLI("account", "list"); !strings.Contains(out, "Acme") || !strings.Contains(out, "+16505550000") {
+		t.Fatalf("account list: %s", out)
+	}
+	mustCLI("extension", "create", "--account", "1", "--number", "101", "--name", "Ann", "--password")
+	out := mustCLI("extension", "list", "--account", "1")
+	if !strings.Contains(out, "Ann") || !strings.Contains(out, "Enabled") {
+		t.Fatalf("extension list: %s", out)
+	}
+	mustCLI("number", "add", "--account", "1", "--extension", "1", "--number", "+16505550001")
+	if out := mustCLI("number", "list", "--account", "1"); !strings.Contains(out, "+16505550001") || !strings.Contains(out, "SmsSender") {
+		t.Fatalf("number list: %s", out)
+	}
+	if out := mustCLI("app", "create", "--name", "CRM"); !strings.Contains(out, "client secret:") {
+		t.Fatalf("app create: %s", out)
+	}
+	if out := mustCLI("jwt", "create", "--account", "1", "--extension", "1"); !strings.Contains(out, "eyJ") {
+		t.Fatalf("jwt create: %s", out)
+	}
+	mustCLI("admin-token", "create", "--name", "ops")
+	mustCLI("extension", "disable", "--account", "1", "--id", "1")
+	if out := mustCLI("extension", "list", "--account", "1"); !strings.Contains(out, "Disabled") {
+		t.Fatalf("after disable: %s", out)
+	}
+
+	// Errors say what is wrong and what to do.
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"account", "create"}, "--name is required"},
+		{[]string{"extension", "create", "--account", "1", "--number", "101", "--name", "Dup"}, "taken"},
+		{[]string{"extension", "disable", "--account", "1", "--id", "77"}, "list command"},
+		{[]string{"number", "add", "--account", "1", "--number", "555"}, "E.164"},
+		{[]string{"account", "frobnicate"}, "unknown command"},
+		{[]string{"frobnicate"}, "unknown command"},
+	} {
+		out, err := cli(tt.args...)
+		if err == nil || !strings.Contains(err.Error()+out, tt.want) {
+			t.Errorf("%v: err %v, want mention of %q\n%s", tt.args, err, tt.want, out)
+		}
+	}
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/config"
+	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/sqlstore"
+)
+
+// databaseFile is the SQLite file inside the data directory.
+const databaseFile = "switchboard.db"
+
+func openStore(ctx context.Context, dataDir, sync string, clock switchboard.Clock) (*sqlstore.DB, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w (choose another with --data)", dataDir, err)
+	}
+	return sqlstore.OpenSQLite(ctx, filepath.Join(dataDir, databaseFile), clock, sqlstore.SQLiteOptions{Synchronous: sync})
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, err := config.Load(fs, args, config.Getenv)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("configuration: %w", err)
+	}
+	logger := newLogger(cfg.LogFormat, stderr)
+
+	// In demo mode the clock can be moved forward through the admin API
+	// (emulator controls); otherwise it is the system clock.
+	var clock switchboard.Clock = switchboard.SystemClock{}
+	if cfg.Demo {
+		clock = switchboard.NewManualClock(nil)
+	}
+	store, err := openStore(ctx, cfg.DataDir, cfg.SQLiteSync, clock)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	authService := auth.NewService(store, clock, auth.Config{AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL})
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another server using it? choose another with --listen)", cfg.Listen, err)
+	}
+	serverURL := "http://" + ln.Addr().String()
+	if cfg.PublicURL != "" {
+		serverURL = cfg.PublicURL
+	}
+
+	var demo *demoInfo
+	if cfg.Demo {
+		if demo, err = ensureDemo(ctx, store, authService, cfg.DataDir, serverURL, logger); err != nil {
+			ln.Close()
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+
+	api := httpapi.New(store, authService, clock, logger, httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes})
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	go sweepTokens(ctx, store, clock, logger)
+
+	logger.Info("switchboard listening", "url", serverURL, "data", cfg.DataDir, "version", version)
+	if demo != nil {
+		printDemo(stdout, demo, filepath.Join(cfg.DataDir, demoFile))
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// sweepTokens removes expired tokens now and then so the table does not
+// grow without bound.
+func sweepTokens(ctx context.Context, store switchboard.TokenStore, clock switchboard.Clock, logger *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := store.DeleteExpiredTokens(ctx, clock.Now()); err != nil {
+				logger.Warn("sweep expired tokens", "err", err)
+			} else if n > 0 {
+				logger.Debug("swept expired tokens", "count", n)
+			}
+		}
+	}
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}

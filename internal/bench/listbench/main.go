@@ -1,0 +1,305 @@
+// Command listbench measures message-store list latency at scale: the first
+// page and page 50 of a large mailbox inside a much larger database, through
+// the raw SQL query, the store, and the HTTP API over loopback, interleaved in
+// one run so the machine's noise hits all three alike.
+//
+//	go run ./internal/bench/listbench -messages 1000000 -mailbox 200000
+//
+// The seeded database is kept in -data and reused by later runs with the
+// same sizes.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/sqlstore"
+)
+
+func main() {
+	total := flag.Int("messages", 1_000_000, "messages in the database")
+	mailbox := flag.Int("mailbox", 200_000, "messages in the measured mailbox")
+	iterations := flag.Int("iterations", 500, "measured requests per case and layer")
+	perPage := flag.Int("per-page", 100, "page size")
+	dataDir := flag.String("data", filepath.Join(os.TempDir(), "switchboard-listbench"), "where the seeded database is kept")
+	flag.Parse()
+	if err := run(*total, *mailbox, *iterations, *perPage, *dataDir); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// base is the clock of the seeded data: messages spread over the year
+// before it.
+var base = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+func run(total, mailbox, iterations, perPage int, dataDir string) error {
+	if mailbox > total || mailbox <= 0 {
+		return fmt.Errorf("-mailbox must be between 1 and -messages")
+	}
+	ctx := context.Background()
+	clock := switchboard.NewManualClock(func() time.Time { return base })
+	path := filepath.Join(dataDir, fmt.Sprintf("list-%d-%d.db", total, mailbox))
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return err
+	}
+	_, statErr := os.Stat(path)
+	store, err := sqlstore.OpenSQLite(ctx, path, clock, sqlstore.SQLiteOptions{Synchronous: "NORMAL"})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	authService := auth.NewService(store, clock, auth.Config{})
+	target, err := seed(ctx, store, authService, total, mailbox, os.IsNotExist(statErr))
+	if err != nil {
+		return err
+	}
+
+	raw, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=query_only(1)")
+	if err != nil {
+		return err
+	}
+	defer raw.Close()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	api := httpapi.New(store, authService, clock, slog.New(slog.NewTextHandler(io.Discard, nil)), httpapi.Config{})
+	srv := &http.Server{Handler: api}
+	go srv.Serve(ln)
+	defer srv.Close()
+	serverURL := "http://" + ln.Addr().String()
+	token, err := login(serverURL, target)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+
+	dateFrom := base.Add(-366 * 24 * time.Hour)
+	fmt.Printf("database: %s (%d messages; mailbox %d holds %d)\n", path, total, target.ExtensionID, mailbox)
+	fmt.Printf("%d iterations per case, perPage=%d, cases interleaved\n\n", iterations, perPage)
+	fmt.Println("| case | layer | p50 | p99 | mean |")
+	fmt.Println("|---|---|---|---|---|")
+	for _, page := range []int{1, 50} {
+		offset := (page - 1) * perPage
+		f := switchboard.MessageFilter{AccountID: target.AccountID, ExtensionID: target.ExtensionID,
+			Availability: []switchboard.Availability{switchboard.Alive}, DateFrom: dateFrom, DateTo: base,
+			Offset: offset, Limit: perPage}
+		u := fmt.Sprintf("%s/restapi/v1.0/account/~/extension/~/message-store?dateFrom=%s&page=%d&perPage=%d",
+			serverURL, url.QueryEscape(dateFrom.Format(time.RFC3339)), page, perPage)
+		layers := []struct {
+			name string
+			fn   func() error
+		}{
+			{"raw SQL (list query, all columns scanned)", func() error { return rawQuery(raw, f) }},
+			{"store.ListMessages (query + attachments + decode)", func() error {
+				p, err := store.ListMessages(ctx, f)
+				if err == nil && len(p.Messages) != perPage {
+					err = fmt.Errorf("store returned %d messages", len(p.Messages))
+				}
+				return err
+			}},
+			{"HTTP API (auth, tenancy, JSON, loopback)", func() error { return httpList(client, u, token, perPage) }},
+		}
+		samples := make([][]time.Duration, len(layers))
+		for i := -iterations / 10; i < iterations; i++ { // the first tenth warms caches
+			for l, layer := range layers {
+				start := time.Now()
+				if err := layer.fn(); err != nil {
+					return fmt.Errorf("%s: %w", layer.name, err)
+				}
+				if i >= 0 {
+					samples[l] = append(samples[l], time.Since(start))
+				}
+			}
+		}
+		for l, layer := range layers {
+			p50, p99, mean := stats(samples[l])
+			fmt.Printf("| page %d | %s | %s | %s | %s |\n", page, layer.name, ms(p50), ms(p99), ms(mean))
+		}
+	}
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }
+
+func stats(s []time.Duration) (p50, p99, mean time.Duration) {
+	slices.Sort(s)
+	var sum time.Duration
+	for _, d := range s {
+		sum += d
+	}
+	return s[len(s)/2], s[len(s)*99/100], sum / time.Duration(len(s))
+}
+
+// rawQuery is the list query the store runs, without the store around it.
+func rawQuery(db *sql.DB, f switchboard.MessageFilter) error {
+	rows, err := db.Query(`SELECT id, account_id, extension_id, type, direction, availability, message_status,
+		read_status, priority, subject, from_party, to_parties, conversation_id, created_at, modified_at,
+		delivery_error_code, segment_count, sms_delivery_time, sms_sending_attempts, fax_page_count,
+		fax_resolution, cover_index, cover_page_text, vm_transcription, pg_to_department
+		FROM messages
+		WHERE account_id = $1 AND extension_id = $2 AND availability IN ('Alive')
+		  AND created_at >= $3 AND created_at < $4
+		ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6`,
+		f.AccountID, f.ExtensionID, f.DateFrom.UnixMilli(), f.DateTo.UnixMilli(), f.Limit+1, f.Offset)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var (
+			id, acc, ext, conv, created, modified, smsTime               int64
+			typ, dir, avail, status, read, prio, subj, from, to, dec, fr string
+			cpt, vm                                                      string
+			seg, attempts, pages, cover, pg                              int
+		)
+		if err := rows.Scan(&id, &acc, &ext, &typ, &dir, &avail, &status, &read, &prio, &subj, &from, &to, &conv,
+			&created, &modified, &dec, &seg, &smsTime, &attempts, &pages, &fr, &cover, &cpt, &vm, &pg); err != nil {
+			return err
+		}
+		n++
+	}
+	if n != f.Limit+1 {
+		return fmt.Errorf("raw query returned %d rows", n)
+	}
+	return rows.Err()
+}
+
+func httpList(client *http.Client, u, token string, perPage int) error {
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Records []json.RawMessage `json:"records"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
+		return fmt.Errorf("status %d: %v", resp.StatusCode, err)
+	}
+	if len(body.Records) != perPage {
+		return fmt.Errorf("API returned %d records", len(body.Records))
+	}
+	return nil
+}
+
+type targetMailbox struct {
+	AccountID, ExtensionID int64
+	JWT, ClientID, Secret  string
+}
+
+// seed fills a new database: one account, the measured mailbox, and the
+// rest of the messages spread over other extensions. The app and the JWT
+// are created on every run (tokens are cheap; secrets are not kept).
+func seed(ctx context.Context, store *sqlstore.DB, authService *auth.Service, total, mailbox int, fresh bool) (targetMailbox, error) {
+	var t targetMailbox
+	t.ClientID, t.Secret = "listbench-"+fmt.Sprint(time.Now().UnixNano()), "secret"
+	if err := store.CreateApp(ctx, &switchboard.App{ClientID: t.ClientID, SecretHash: auth.HashSecret(t.Secret),
+		Name: "listbench", Scopes: switchboard.DefaultAppScopes, Status: switchboard.StatusEnabled}); err != nil {
+		return t, err
+	}
+	const others = 8
+	var exts []*switchboard.Extension
+	if fresh {
+		acc, err := store.CreateAccount(ctx, switchboard.AccountCreate{Name: "Bench"})
+		if err != nil {
+			return t, err
+		}
+		for i := 0; i <= others; i++ {
+			x, err := store.CreateExtension(ctx, switchboard.ExtensionCreate{AccountID: acc.ID, ExtensionNumber: fmt.Sprint(100 + i), Name: fmt.Sprint("bench ", i)})
+			if err != nil {
+				return t, err
+			}
+			exts = append(exts, x)
+		}
+	} else {
+		accs, err := store.Accounts(ctx)
+		if err != nil || len(accs) == 0 {
+			return t, fmt.Errorf("existing database has no account (%v); delete it to reseed", err)
+		}
+		if exts, err = store.Extensions(ctx, switchboard.ExtensionFilter{AccountID: accs[0].ID}); err != nil {
+			return t, err
+		}
+	}
+	t.AccountID, t.ExtensionID = exts[0].AccountID, exts[0].ID
+	_, jwt, err := authService.IssueJWTCredential(ctx, t.AccountID, t.ExtensionID, "bench", 0)
+	if err != nil {
+		return t, err
+	}
+	t.JWT = jwt
+	if !fresh {
+		return t, nil
+	}
+	const batch = 5000
+	start := time.Now()
+	span := 365 * 24 * time.Hour
+	for done := 0; done < total; {
+		cs := make([]switchboard.MessageCreate, 0, batch)
+		for ; len(cs) < batch && done < total; done++ {
+			owner := exts[0]
+			if done >= mailbox {
+				owner = exts[1+done%others]
+			}
+			peer := fmt.Sprintf("+1555%07d", done%5000)
+			own := "+16505550100"
+			dir := switchboard.Inbound
+			from, to := peer, own
+			if done%3 == 0 {
+				dir, from, to = switchboard.Outbound, own, peer
+			}
+			text := fmt.Sprintf("message %d: the quick brown fox jumps over the lazy dog", done)
+			cs = append(cs, switchboard.MessageCreate{
+				AccountID: owner.AccountID, ExtensionID: owner.ID, Type: switchboard.TypeSMS, Direction: dir,
+				Subject: text, From: switchboard.Party{PhoneNumber: from}, To: []switchboard.Party{{PhoneNumber: to}},
+				Created:     base.Add(-time.Duration(done%mailbox+1) * span / time.Duration(mailbox+1)),
+				Attachments: []*switchboard.Attachment{{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: []byte(text)}},
+			})
+		}
+		if _, err := store.CreateMessages(ctx, cs); err != nil {
+			return t, err
+		}
+		rate := float64(done) / time.Since(start).Seconds()
+		fmt.Fprintf(os.Stderr, "\rseeding %d/%d messages (%.0f/s, %s left)   ", done, total, rate,
+			time.Duration(float64(total-done)/rate*float64(time.Second)).Round(time.Second))
+	}
+	fmt.Fprintln(os.Stderr)
+	return t, nil
+}
+
+func login(serverURL string, t targetMailbox) (string, error) {
+	req, _ := http.NewRequest("POST", serverURL+"/restapi/oauth/token", strings.NewReader(url.Values{
+		"grant_type": {auth.GrantJWTBearer}, "assertion": {t.JWT}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(t.ClientID, t.Secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var tok auth.TokenResponse
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != 200 {
+		return "", fmt.Errorf("login: status %d: %v", resp.StatusCode, err)
+	}
+	return tok.AccessToken, nil
+}

@@ -1,0 +1,142 @@
+// Package config holds the settings of `switchboard serve`: one struct,
+// filled from SWITCHBOARD_* environment variables first, then from command
+// line flags, which win.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the server's configuration.
+type Config struct {
+	Listen          string        // address to listen on
+	DataDir         string        // directory of the SQLite database and demo.json
+	Demo            bool          // create a demo account on first start and write demo.json
+	PublicURL       string        // base of uris in responses; empty: from each request
+	SQLiteSync      string        // FULL (survives power loss) or NORMAL (survives a crash)
+	AccessTokenTTL  time.Duration // default access token lifetime
+	RefreshTokenTTL time.Duration // default refresh token lifetime
+	LogFormat       string        // text or json
+	MaxBodyBytes    int64         // bound of JSON and form request bodies
+}
+
+// Default returns the defaults.
+func Default() Config {
+	return Config{
+		Listen:          "127.0.0.1:8080",
+		DataDir:         "./switchboard-data",
+		SQLiteSync:      "FULL",
+		AccessTokenTTL:  time.Hour,
+		RefreshTokenTTL: 7 * 24 * time.Hour,
+		LogFormat:       "text",
+		MaxBodyBytes:    1 << 20,
+	}
+}
+
+// envVar describes one setting: its environment variable, flag and usage.
+type envVar struct {
+	env, flag, usage string
+	set              func(c *Config, v string) error
+	get              func(c *Config) string
+}
+
+var vars = []envVar{
+	{"SWITCHBOARD_LISTEN", "listen", "address to listen on (host:port; port 0 picks a free one)",
+		func(c *Config, v string) error { c.Listen = v; return nil },
+		func(c *Config) string { return c.Listen }},
+	{"SWITCHBOARD_DATA", "data", "data directory (SQLite database, demo.json)",
+		func(c *Config, v string) error { c.DataDir = v; return nil },
+		func(c *Config) string { return c.DataDir }},
+	{"SWITCHBOARD_DEMO", "demo", "create a demo account in a new data directory and write <data>/demo.json",
+		func(c *Config, v string) (err error) { c.Demo, err = strconv.ParseBool(v); return err },
+		func(c *Config) string { return strconv.FormatBool(c.Demo) }},
+	{"SWITCHBOARD_PUBLIC_URL", "public-url", "public base URL used in returned uris (default: taken from each request's Host)",
+		func(c *Config, v string) error { c.PublicURL = v; return nil },
+		func(c *Config) string { return c.PublicURL }},
+	{"SWITCHBOARD_SQLITE_SYNC", "sqlite-sync", "SQLite synchronous mode: FULL (durable across power loss) or NORMAL (durable across process crashes only)",
+		func(c *Config, v string) error { c.SQLiteSync = strings.ToUpper(v); return nil },
+		func(c *Config) string { return c.SQLiteSync }},
+	{"SWITCHBOARD_ACCESS_TOKEN_TTL", "access-token-ttl", "default access token lifetime (2m to 1h)",
+		func(c *Config, v string) (err error) { c.AccessTokenTTL, err = time.ParseDuration(v); return err },
+		func(c *Config) string { return c.AccessTokenTTL.String() }},
+	{"SWITCHBOARD_REFRESH_TOKEN_TTL", "refresh-token-ttl", "default refresh token lifetime (2m to 720h)",
+		func(c *Config, v string) (err error) { c.RefreshTokenTTL, err = time.ParseDuration(v); return err },
+		func(c *Config) string { return c.RefreshTokenTTL.String() }},
+	{"SWITCHBOARD_LOG_FORMAT", "log-format", "log format: text or json",
+		func(c *Config, v string) error { c.LogFormat = v; return nil },
+		func(c *Config) string { return c.LogFormat }},
+	{"SWITCHBOARD_MAX_BODY_BYTES", "max-body-bytes", "largest JSON or form request body accepted, in bytes",
+		func(c *Config, v string) (err error) { c.MaxBodyBytes, err = strconv.ParseInt(v, 10, 64); return err },
+		func(c *Config) string { return strconv.FormatInt(c.MaxBodyBytes, 10) }},
+}
+
+// Load builds the configuration: defaults, then the environment (getenv,
+// usually os.Getenv), then the flags in args. It returns the remaining
+// arguments.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	c := Default()
+	for _, v := range vars {
+		if s := getenv(v.env); s != "" {
+			if err := v.set(&c, s); err != nil {
+				return c, fmt.Errorf("environment variable %s=%q: %v", v.env, s, err)
+			}
+		}
+	}
+	for _, v := range vars {
+		v := v
+		usage := fmt.Sprintf("%s (env %s)", v.usage, v.env)
+		if v.flag == "demo" {
+			fs.BoolFunc(v.flag, usage, func(s string) error { return v.set(&c, s) })
+			continue
+		}
+		fs.Func(v.flag, fmt.Sprintf("%s (default %q)", usage, v.get(&c)), func(s string) error { return v.set(&c, s) })
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the configuration and says what to change.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen address %q: want host:port, for example 127.0.0.1:8080", c.Listen))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data directory is empty: set --data or SWITCHBOARD_DATA"))
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("public URL %q: want an absolute http(s) URL such as https://sms.example.com", c.PublicURL))
+		}
+	}
+	if c.SQLiteSync != "FULL" && c.SQLiteSync != "NORMAL" {
+		errs = append(errs, fmt.Errorf("sqlite-sync %q: want FULL or NORMAL", c.SQLiteSync))
+	}
+	if c.AccessTokenTTL < 2*time.Minute || c.AccessTokenTTL > time.Hour {
+		errs = append(errs, fmt.Errorf("access-token-ttl %s: want 2m to 1h", c.AccessTokenTTL))
+	}
+	if c.RefreshTokenTTL < 2*time.Minute || c.RefreshTokenTTL > 30*24*time.Hour {
+		errs = append(errs, fmt.Errorf("refresh-token-ttl %s: want 2m to 720h", c.RefreshTokenTTL))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))
+	}
+	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 1<<30 {
+		errs = append(errs, fmt.Errorf("max-body-bytes %d: want 1024 to 1073741824", c.MaxBodyBytes))
+	}
+	return errors.Join(errs...)
+}
+
+// Getenv is os.Getenv, named here so callers read as config.Load(fs, args, config.Getenv).
+var Getenv = os.Getenv

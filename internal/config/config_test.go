@@ -1,0 +1,55 @@
+package config
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		check   func(Config) bool
+		wantErr string
+	}{
+		{name: "defaults", check: func(c Config) bool {
+			return c.Listen == "127.0.0.1:8080" && c.DataDir == "./switchboard-data" && !c.Demo && c.SQLiteSync == "FULL" && c.AccessTokenTTL == time.Hour
+		}},
+		{name: "env", env: map[string]string{"SWITCHBOARD_LISTEN": "0.0.0.0:9000", "SWITCHBOARD_DEMO": "true", "SWITCHBOARD_SQLITE_SYNC": "normal"},
+			check: func(c Config) bool { return c.Listen == "0.0.0.0:9000" && c.Demo && c.SQLiteSync == "NORMAL" }},
+		{name: "flags win over env", env: map[string]string{"SWITCHBOARD_DATA": "/env"}, args: []string{"--data", "/flag", "--demo"},
+			check: func(c Config) bool { return c.DataDir == "/flag" && c.Demo }},
+		{name: "demo=false flag", env: map[string]string{"SWITCHBOARD_DEMO": "1"}, args: []string{"--demo=false"},
+			check: func(c Config) bool { return !c.Demo }},
+		{name: "bad listen", args: []string{"--listen", "8080"}, wantErr: "want host:port"},
+		{name: "bad env bool", env: map[string]string{"SWITCHBOARD_DEMO": "maybe"}, wantErr: "SWITCHBOARD_DEMO"},
+		{name: "bad sync", args: []string{"--sqlite-sync", "OFF"}, wantErr: "want FULL or NORMAL"},
+		{name: "ttl too short", args: []string{"--access-token-ttl", "30s"}, wantErr: "access-token-ttl"},
+		{name: "bad public url", args: []string{"--public-url", "example.com"}, wantErr: "public URL"},
+		{name: "bad log format", env: map[string]string{"SWITCHBOARD_LOG_FORMAT": "xml"}, wantErr: "log-format"},
+		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			c, err := Load(fs, tt.args, func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if !tt.check(c) {
+				t.Fatalf("unexpected config %+v", c)
+			}
+		})
+	}
+}

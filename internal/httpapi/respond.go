@@ -1,0 +1,90 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/auth"
+)
+
+// errorBody is RingCentral's error envelope: the legacy top-level errorCode
+// and message (which the SDKs show) plus errors[] (which the spec models).
+type errorBody struct {
+	ErrorCode     string      `json:"errorCode"`
+	Message       string      `json:"message"`
+	Errors        []errorItem `json:"errors"`
+	ParameterName string      `json:"parameterName,omitempty"`
+}
+
+type errorItem struct {
+	ErrorCode      string `json:"errorCode"`
+	Message        string `json:"message"`
+	ParameterName  string `json:"parameterName,omitempty"`
+	ParameterValue string `json:"parameterValue,omitempty"`
+}
+
+// oauthErrorBody is the token endpoint's error shape.
+type oauthErrorBody struct {
+	Error            string      `json:"error"`
+	ErrorDescription string      `json:"error_description"`
+	Errors           []errorItem `json:"errors"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// errorResponse turns any error into a status and RingCentral body. Errors
+// that are not *switchboard.Error are internal: they are logged with the
+// request id and the client sees a generic message.
+func (s *Server) errorResponse(r *http.Request, err error) (int, errorBody) {
+	e := switchboard.AsError(err)
+	if e == nil && errors.Is(err, switchboard.ErrNotFound) {
+		e = switchboard.NotFound("resource", "")
+	}
+	if e == nil && errors.Is(err, errBodyTooLarge) {
+		e = switchboard.Errorf(http.StatusRequestEntityTooLarge, switchboard.CodeRequestTooLarge, "Request body is too large")
+	}
+	if e == nil {
+		s.logger.ErrorContext(r.Context(), "internal error", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
+		e = switchboard.Errorf(http.StatusInternalServerError, switchboard.CodeInternal, "Internal Server Error")
+	}
+	body := errorBody{ErrorCode: e.Code, Message: e.Message, Errors: []errorItem{}}
+	for _, p := range e.Params {
+		body.Errors = append(body.Errors, errorItem{ErrorCode: p.Code, Message: p.Message, ParameterName: p.Name, ParameterValue: p.Value})
+	}
+	if len(body.Errors) == 0 {
+		body.Errors = append(body.Errors, errorItem{ErrorCode: e.Code, Message: e.Message})
+	} else {
+		body.ParameterName = e.Params[0].Name
+	}
+	return e.Status, body
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := s.errorResponse(r, err)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
+	}
+	writeJSON(w, status, body)
+}
+
+func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err error) {
+	var oe *auth.OAuthError
+	if !errors.As(err, &oe) {
+		if e := switchboard.AsError(err); e != nil {
+			oe = &auth.OAuthError{Status: e.Status, Err: "invalid_request", Description: e.Message, Code: e.Code}
+		} else {
+			s.logger.ErrorContext(r.Context(), "token endpoint", "err", err, "request_id", requestID(r.Context()))
+			oe = &auth.OAuthError{Status: http.StatusInternalServerError, Err: "server_error", Description: "Internal Server Error", Code: switchboard.CodeInternal}
+		}
+	}
+	writeJSON(w, oe.Status, oauthErrorBody{Error: oe.Err, ErrorDescription: oe.Description,
+		Errors: []errorItem{{ErrorCode: oe.Code, Message: oe.Description}}})
+}

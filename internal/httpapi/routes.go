@@ -1,0 +1,48 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/switchboardhq/switchboard"
+)
+
+// routes is the one table of every URL the API serves.
+func (s *Server) routes() {
+	const ext = "/restapi/v1.0/account/{accountId}/extension/{extensionId}"
+	const store = ext + "/message-store"
+	m := s.mux
+
+	m.HandleFunc("POST /restapi/oauth/token", s.handleToken)
+	m.HandleFunc("POST /restapi/oauth/revoke", s.handleRevoke)
+
+	m.HandleFunc("GET /restapi/v1.0/account/{accountId}", s.authed(switchboard.ScopeReadAccounts, s.handleAccount))
+	m.HandleFunc("GET /restapi/v1.0/account/{accountId}/extension", s.authed(switchboard.ScopeReadAccounts, s.handleExtensionList))
+	m.HandleFunc("GET "+ext, s.authed(switchboard.ScopeReadAccounts, s.handleExtension))
+	m.HandleFunc("GET "+ext+"/phone-number", s.authed(switchboard.ScopeReadAccounts, s.handlePhoneNumbers))
+
+	m.HandleFunc("GET "+store, s.authed(switchboard.ScopeReadMessages, s.handleListMessages))
+	m.HandleFunc("DELETE "+store, s.authed(switchboard.ScopeEditMessages, s.handleDeleteByFilter))
+	m.HandleFunc("GET "+store+"/{messageId}", s.authed(switchboard.ScopeReadMessages, s.handleGetMessages))
+	m.HandleFunc("PUT "+store+"/{messageId}", s.authed(switchboard.ScopeEditMessages, s.handlePutMessage))
+	m.HandleFunc("PATCH "+store+"/{messageId}", s.authed(switchboard.ScopeEditMessages, s.handlePatchMessage))
+	m.HandleFunc("DELETE "+store+"/{messageId}", s.authed(switchboard.ScopeEditMessages, s.handleDeleteMessages))
+	m.HandleFunc("GET "+store+"/{messageId}/content/{attachmentId}", s.authed(switchboard.ScopeReadMessages, s.handleContent))
+
+	m.HandleFunc("POST /switchboard/v1/messages", s.admin(s.handleImportMessages))
+	m.HandleFunc("GET /switchboard/v1/health", s.handleHealth)
+
+	// Anything else under /restapi is RingCentral's "invalid URI" (CMN-120),
+	// in its error shape rather than net/http's plain text.
+	m.HandleFunc("/restapi/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, switchboard.Errorf(http.StatusNotFound, "CMN-120", "Invalid URI: %s %s", r.Method, r.URL.Path))
+	})
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.Ping(r.Context()); err != nil {
+		s.logger.WarnContext(r.Context(), "health check: database does not answer", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "down"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

@@ -1,0 +1,610 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/switchboardhq/switchboard"
+)
+
+// Every method here is scoped by account_id AND extension_id: a message of
+// another mailbox is not found, never "forbidden", so ids of other tenants
+// cannot be probed.
+
+const messageColumns = `m.id, m.account_id, m.extension_id, m.type, m.direction, m.availability,
+	m.message_status, m.read_status, m.priority, m.subject, m.from_party, m.to_parties,
+	m.conversation_id, m.created_at, m.modified_at, m.delivery_error_code, m.segment_count,
+	m.sms_delivery_time, m.sms_sending_attempts, m.fax_page_count, m.fax_resolution,
+	m.cover_index, m.cover_page_text, m.vm_transcription, m.pg_to_department`
+
+func scanMessage(s scanner) (*switchboard.Message, error) {
+	var m switchboard.Message
+	var from, to string
+	var created, modified, smsDelivery int64
+	if err := s.Scan(&m.ID, &m.AccountID, &m.ExtensionID, &m.Type, &m.Direction, &m.Availability,
+		&m.MessageStatus, &m.ReadStatus, &m.Priority, &m.Subject, &from, &to,
+		&m.ConversationID, &created, &modified, &m.DeliveryErrorCode, &m.SegmentCount,
+		&smsDelivery, &m.SMSSendingAttempts, &m.FaxPageCount, &m.FaxResolution,
+		&m.CoverIndex, &m.CoverPageText, &m.VMTranscriptionStatus, &m.PgToDepartment); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(from), &m.From); err != nil {
+		return nil, fmt.Errorf("decode sender of message %d: %w", m.ID, err)
+	}
+	if err := json.Unmarshal([]byte(to), &m.To); err != nil {
+		return nil, fmt.Errorf("decode recipients of message %d: %w", m.ID, err)
+	}
+	if len(m.To) == 0 {
+		m.To = nil
+	}
+	m.Created = fromMillis(created)
+	m.LastModified = fromMillis(modified)
+	m.SMSDeliveryTime = fromMillis(smsDelivery)
+	return &m, nil
+}
+
+const attachmentColumns = `a.id, a.message_id, a.type, a.content_type, a.file_name, a.size, a.vm_duration, a.height, a.width`
+
+func scanAttachment(s scanner) (*switchboard.Attachment, error) {
+	var a switchboard.Attachment
+	err := s.Scan(&a.ID, &a.MessageID, &a.Type, &a.ContentType, &a.FileName, &a.Size, &a.VMDuration, &a.Height, &a.Width)
+	return &a, err
+}
+
+// ---- create
+
+// CreateMessage stores one message with its parties, attachments and a
+// "created" change, in one transaction.
+func (db *DB) CreateMessage(ctx context.Context, c switchboard.MessageCreate) (*switchboard.Message, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	var m *switchboard.Message
+	err := db.write(ctx, func(tx *tx) error {
+		ins, err := newMessageInserter(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer ins.close()
+		m, err = ins.insert(ctx, &c)
+		return err
+	})
+	return m, db.wrap(err, "create message in mailbox %d/%d", c.AccountID, c.ExtensionID)
+}
+
+// CreateMessages stores several messages in one transaction: all or none.
+// It is also the bulk path (imports, seeding benchmarks): statements are
+// prepared once per call.
+func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate) ([]*switchboard.Message, error) {
+	cs = slices.Clone(cs) // Validate fills defaults; leave the caller's slice alone
+	for i := range cs {
+		if err := cs[i].Validate(); err != nil {
+			return nil, fmt.Errorf("sqlstore: create messages: message %d: %w", i, err)
+		}
+	}
+	out := make([]*switchboard.Message, 0, len(cs))
+	err := db.write(ctx, func(tx *tx) error {
+		ins, err := newMessageInserter(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer ins.close()
+		for i := range cs {
+			m, err := ins.insert(ctx, &cs[i])
+			if err != nil {
+				return fmt.Errorf("message %d: %w", i, err)
+			}
+			out = append(out, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, db.wrap(err, "create %d messages", len(cs))
+	}
+	return out, nil
+}
+
+// messageInserter holds the statements of a create, prepared once per
+// transaction, and remembers which mailboxes it has checked.
+type messageInserter struct {
+	tx                      *tx
+	msg, party, att, change *sql.Stmt
+	mailboxes               map[[2]int64]bool
+}
+
+func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {
+	ins := &messageInserter{tx: tx, mailboxes: map[[2]int64]bool{}}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&ins.msg, `INSERT INTO messages (account_id, extension_id, type, direction, availability,
+			message_status, read_status, priority, subject, from_party, to_parties, conversation_id,
+			created_at, modified_at, deleted_at, purged_at, delivery_error_code, segment_count,
+			sms_delivery_time, sms_sending_attempts, fax_page_count, fax_resolution, cover_index,
+			cover_page_text, vm_transcription, pg_to_department)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+			$19, $20, $21, $22, $23, $24, $25, $26)
+			RETURNING id`},
+		{&ins.party, `INSERT INTO message_parties (message_id, extension_id, phone_number) VALUES ($1, $2, $3)`},
+		{&ins.att, `INSERT INTO attachments (message_id, type, content_type, file_name, size, vm_duration, height, width, content)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			RETURNING id`},
+		{&ins.change, insertChangeSQL},
+	} {
+		s, err := tx.PrepareContext(ctx, p.sql)
+		if err != nil {
+			ins.close()
+			return nil, err
+		}
+		*p.stmt = s
+	}
+	return ins, nil
+}
+
+func (ins *messageInserter) close() {
+	for _, s := range []*sql.Stmt{ins.msg, ins.party, ins.att, ins.change} {
+		if s != nil {
+			_ = s.Close()
+		}
+	}
+}
+
+// insert stores a validated MessageCreate and returns the message as a
+// later read would return it.
+func (ins *messageInserter) insert(ctx context.Context, c *switchboard.MessageCreate) (*switchboard.Message, error) {
+	// Messages carry no foreign key to extensions (they outlive directory
+	// changes), so check here that the mailbox exists and belongs to the
+	// account: a mismatched row would be invisible to its real owner.
+	key := [2]int64{c.AccountID, c.ExtensionID}
+	if !ins.mailboxes[key] {
+		if _, err := getExtension(ctx, ins.tx, c.AccountID, c.ExtensionID); err != nil {
+			return nil, fmt.Errorf("mailbox %d/%d: %w", c.AccountID, c.ExtensionID, err)
+		}
+		ins.mailboxes[key] = true
+	}
+	now := ins.tx.now
+	m := &switchboard.Message{
+		AccountID: c.AccountID, ExtensionID: c.ExtensionID, Type: c.Type, Direction: c.Direction,
+		Availability: c.Availability, MessageStatus: c.MessageStatus, ReadStatus: c.ReadStatus,
+		Priority: c.Priority, Subject: c.Subject, From: c.From, ConversationID: c.ConversationID,
+		Created: c.Created, LastModified: now, DeliveryErrorCode: c.DeliveryErrorCode,
+		SegmentCount: c.SegmentCount, SMSDeliveryTime: fromMillis(toMillis(c.SMSDeliveryTime)),
+		SMSSendingAttempts: c.SMSSendingAttempts, FaxPageCount: c.FaxPageCount,
+		FaxResolution: c.FaxResolution, CoverIndex: c.CoverIndex, CoverPageText: c.CoverPageText,
+		VMTranscriptionStatus: c.VMTranscriptionStatus, PgToDepartment: c.PgToDepartment,
+	}
+	if len(c.To) > 0 {
+		m.To = append([]switchboard.Party(nil), c.To...)
+	}
+	if m.Created.IsZero() {
+		m.Created = now
+	}
+	m.Created = fromMillis(toMillis(m.Created))
+	from, err := json.Marshal(m.From)
+	if err != nil {
+		return nil, err
+	}
+	to, err := json.Marshal(m.To)
+	if err != nil {
+		return nil, err
+	}
+	if m.To == nil {
+		to = []byte("[]")
+	}
+	var deletedAt, purgedAt int64
+	switch m.Availability {
+	case switchboard.Deleted:
+		deletedAt = toMillis(now)
+	case switchboard.Purged:
+		purgedAt = toMillis(now)
+	}
+	if err := ins.msg.QueryRowContext(ctx,
+		m.AccountID, m.ExtensionID, m.Type, m.Direction, m.Availability,
+		m.MessageStatus, m.ReadStatus, m.Priority, m.Subject, string(from), string(to), m.ConversationID,
+		toMillis(m.Created), toMillis(now), deletedAt, purgedAt, m.DeliveryErrorCode, m.SegmentCount,
+		toMillis(m.SMSDeliveryTime), m.SMSSendingAttempts, m.FaxPageCount, m.FaxResolution, m.CoverIndex,
+		m.CoverPageText, m.VMTranscriptionStatus, m.PgToDepartment,
+	).Scan(&m.ID); err != nil {
+		return nil, err
+	}
+	for _, p := range m.Parties() {
+		if _, err := ins.party.ExecContext(ctx, m.ID, m.ExtensionID, p); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range c.Attachments {
+		content := a.Content
+		if content == nil {
+			content = []byte{} // NULL is reserved for "erased by purge"
+		}
+		if m.Availability == switchboard.Purged {
+			content = nil
+		}
+		meta := *a
+		meta.MessageID, meta.Content = m.ID, nil
+		if err := ins.att.QueryRowContext(ctx, m.ID, a.Type, a.ContentType, a.FileName, a.Size,
+			a.VMDuration, a.Height, a.Width, content).Scan(&meta.ID); err != nil {
+			return nil, err
+		}
+		m.Attachments = append(m.Attachments, &meta)
+	}
+	if _, err := ins.change.ExecContext(ctx, m.AccountID, m.ExtensionID, m.ID, switchboard.ChangeCreated,
+		m.Type, m.Direction, toMillis(now)); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+const insertChangeSQL = `INSERT INTO changes (account_id, extension_id, message_id, kind, type, direction, at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7)`
+
+// ---- read
+
+// Message returns one message of a mailbox with its attachments' metadata.
+func (db *DB) Message(ctx context.Context, accountID, extensionID, id int64) (*switchboard.Message, error) {
+	var m *switchboard.Message
+	err := db.read(ctx, func(tx *tx) error {
+		var err error
+		m, err = getMessage(ctx, tx, accountID, extensionID, id)
+		return err
+	})
+	return m, db.wrap(err, "get message %d of mailbox %d/%d", id, accountID, extensionID)
+}
+
+func getMessage(ctx context.Context, tx *tx, accountID, extensionID, id int64) (*switchboard.Message, error) {
+	m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages m
+		WHERE m.id = $1 AND m.extension_id = $2 AND m.account_id = $3`, id, extensionID, accountID))
+	if err != nil {
+		return nil, err
+	}
+	if err := loadAttachments(ctx, tx, []*switchboard.Message{m}); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// loadAttachments fills the attachment metadata of a page of messages with
+// one query per chunk of ids rather than one per message.
+func loadAttachments(ctx context.Context, tx *tx, ms []*switchboard.Message) error {
+	byID := make(map[int64]*switchboard.Message, len(ms))
+	ids := make([]int64, len(ms))
+	for i, m := range ms {
+		byID[m.ID] = m
+		ids[i] = m.ID
+	}
+	return inChunks(ids, func(ids []int64) error {
+		var a args
+		q := `SELECT ` + attachmentColumns + ` FROM attachments a
+			WHERE a.message_id IN (` + inList(&a, ids) + `) ORDER BY a.message_id, a.id`
+		atts, err := queryAll(ctx, tx, scanAttachment, q, a...)
+		if err != nil {
+			return err
+		}
+		for _, at := range atts {
+			m := byID[at.MessageID]
+			m.Attachments = append(m.Attachments, at)
+		}
+		return nil
+	})
+}
+
+// ListMessages returns one page of a mailbox, newest first (ties by id).
+// More is learnt by reading one row past the page, never by counting.
+func (db *DB) ListMessages(ctx context.Context, f switchboard.MessageFilter) (*switchboard.MessagePage, error) {
+	q, a := listQuery(f)
+	page := &switchboard.MessagePage{}
+	err := db.read(ctx, func(tx *tx) error {
+		ms, err := queryAll(ctx, tx, scanMessage, q, a...)
+		if err != nil {
+			return err
+		}
+		if f.Limit > 0 && len(ms) > f.Limit {
+			ms, page.More = ms[:f.Limit], true
+		}
+		page.Messages = ms
+		return loadAttachments(ctx, tx, ms)
+	})
+	if err != nil {
+		return nil, db.wrap(err, "list messages of mailbox %d/%d", f.AccountID, f.ExtensionID)
+	}
+	return page, nil
+}
+
+// listQuery builds the list query. It walks the index messages_mailbox_time
+// (extension_id, created_at, id, availability, type, direction,
+// read_status, account_id) backwards: the ORDER BY needs no sort, LIMIT
+// stops the walk early, and the mailbox and enum filters are checked in the
+// index before a row is read.
+func listQuery(f switchboard.MessageFilter) (string, args) {
+	var a args
+	ext := a.add(f.ExtensionID)
+	acc := a.add(f.AccountID)
+	// Filters are written once with {t} for the table alias, so that the
+	// distinct form can apply the same ones (same $N) to its inner query.
+	var filters []string
+	if len(f.Availability) > 0 {
+		filters = append(filters, `{t}.availability IN (`+inList(&a, f.Availability)+`)`)
+	}
+	if len(f.Direction) > 0 {
+		filters = append(filters, `{t}.direction IN (`+inList(&a, f.Direction)+`)`)
+	}
+	if len(f.Types) > 0 {
+		filters = append(filters, `{t}.type IN (`+inList(&a, f.Types)+`)`)
+	}
+	if len(f.ReadStatus) > 0 {
+		filters = append(filters, `{t}.read_status IN (`+inList(&a, f.ReadStatus)+`)`)
+	}
+	if f.ConversationID != 0 {
+		filters = append(filters, `{t}.conversation_id = `+a.add(f.ConversationID))
+	}
+	if f.PhoneNumber != "" {
+		filters = append(filters, `EXISTS (SELECT 1 FROM message_parties p
+			WHERE p.message_id = {t}.id AND p.phone_number = `+a.add(normalizeNumber(f.PhoneNumber))+`)`)
+	}
+	if !f.DateFrom.IsZero() {
+		filters = append(filters, `{t}.created_at >= `+a.add(toMillis(f.DateFrom)))
+	}
+	if !f.DateTo.IsZero() {
+		filters = append(filters, `{t}.created_at < `+a.add(toMillis(f.DateTo)))
+	}
+	on := func(alias string) string {
+		var b strings.Builder
+		for _, p := range filters {
+			b.WriteString(` AND `)
+			b.WriteString(strings.ReplaceAll(p, "{t}", alias))
+		}
+		return b.String()
+	}
+
+	q := `SELECT ` + messageColumns + ` FROM messages m
+		WHERE m.extension_id = ` + ext + ` AND m.account_id = ` + acc + on("m")
+	if f.DistinctConversations {
+		// Keep a message only if no newer message of its conversation
+		// matches the same filters. Walking newest first, this costs one
+		// probe of messages_mailbox_conversation per row and stops at the
+		// page's end, where a window function would rank the whole
+		// mailbox first. A message without a conversation (id 0) is a
+		// conversation of its own. The probe skips the account check: a
+		// mailbox's rows all carry its account (CreateMessages checks).
+		q += ` AND (m.conversation_id = 0 OR NOT EXISTS (SELECT 1 FROM messages n
+			WHERE n.extension_id = ` + ext + ` AND n.conversation_id = m.conversation_id
+			AND n.created_at >= m.created_at AND (n.created_at > m.created_at OR n.id > m.id)` + on("n") + `))`
+	}
+	limit := limitArg(f.Limit)
+	if f.Limit > 0 {
+		limit++ // one past the page tells whether there is more
+	}
+	q += ` ORDER BY m.created_at DESC, m.id DESC LIMIT ` + a.add(limit) + ` OFFSET ` + a.add(max(f.Offset, 0))
+	return q, a
+}
+
+// ---- update and delete
+
+// msgState is what a lifecycle change reads and writes.
+type msgState struct {
+	id                  int64
+	accountID, extID    int64
+	typ                 switchboard.MessageType
+	direction           switchboard.Direction
+	availability        switchboard.Availability
+	readStatus          switchboard.ReadStatus
+	deletedAt, purgedAt int64
+}
+
+func getState(ctx context.Context, tx *tx, accountID, extensionID, id int64) (msgState, error) {
+	s := msgState{id: id, accountID: accountID, extID: extensionID}
+	err := tx.QueryRowContext(ctx, `SELECT type, direction, availability, read_status, deleted_at, purged_at
+		FROM messages WHERE id = $1 AND extension_id = $2 AND account_id = $3`, id, extensionID, accountID).
+		Scan(&s.typ, &s.direction, &s.availability, &s.readStatus, &s.deletedAt, &s.purgedAt)
+	return s, err
+}
+
+// UpdateMessage changes the read status and/or availability of a message.
+// A change that changes nothing writes nothing, not even lastModified.
+func (db *DB) UpdateMessage(ctx context.Context, accountID, extensionID, id int64, u switchboard.MessageUpdate) (*switchboard.Message, error) {
+	if u.ReadStatus != nil {
+		if _, err := switchboard.ParseEnum("readStatus", string(*u.ReadStatus), switchboard.ReadStatuses); err != nil {
+			return nil, err
+		}
+	}
+	if u.Availability != nil {
+		if _, err := switchboard.ParseEnum("availability", string(*u.Availability), switchboard.Availabilities); err != nil {
+			return nil, err
+		}
+	}
+	var m *switchboard.Message
+	err := db.write(ctx, func(tx *tx) error {
+		cur, err := getState(ctx, tx, accountID, extensionID, id)
+		if err != nil {
+			return err
+		}
+		next := cur
+		if u.ReadStatus != nil {
+			next.readStatus = *u.ReadStatus
+		}
+		if u.Availability != nil {
+			if err := switchboard.CheckAvailabilityChange(cur.availability, *u.Availability); err != nil {
+				return err
+			}
+			next.availability = *u.Availability
+		}
+		if err := transition(ctx, tx, cur, next); err != nil {
+			return err
+		}
+		m, err = getMessage(ctx, tx, accountID, extensionID, id)
+		return err
+	})
+	return m, db.wrap(err, "update message %d of mailbox %d/%d", id, accountID, extensionID)
+}
+
+// DeleteMessage moves a message one step along the lifecycle (see
+// switchboard.ApplyDelete). Deleting a Purged message succeeds and does
+// nothing, so retried deletes are harmless.
+func (db *DB) DeleteMessage(ctx context.Context, accountID, extensionID, id int64, purge bool) error {
+	err := db.write(ctx, func(tx *tx) error {
+		cur, err := getState(ctx, tx, accountID, extensionID, id)
+		if err != nil {
+			return err
+		}
+		if cur.availability == switchboard.Purged {
+			return nil
+		}
+		next := cur
+		next.availability = switchboard.ApplyDelete(cur.availability, purge)
+		return transition(ctx, tx, cur, next)
+	})
+	return db.wrap(err, "delete message %d of mailbox %d/%d", id, accountID, extensionID)
+}
+
+// transition writes the move from cur to next with its side effects:
+// lifecycle times, erasing content on purge, lastModified and one change.
+func transition(ctx context.Context, tx *tx, cur, next msgState) error {
+	if cur == next {
+		return nil
+	}
+	now := toMillis(tx.now)
+	if next.availability != cur.availability {
+		switch next.availability {
+		case switchboard.Alive:
+			next.deletedAt = 0
+		case switchboard.Deleted:
+			next.deletedAt = now
+		case switchboard.Purged:
+			next.purgedAt = now
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE messages
+		SET read_status = $1, availability = $2, deleted_at = $3, purged_at = $4, modified_at = $5
+		WHERE id = $6`, next.readStatus, next.availability, next.deletedAt, next.purgedAt, now, cur.id); err != nil {
+		return err
+	}
+	if next.availability == switchboard.Purged && cur.availability != switchboard.Purged {
+		if _, err := tx.ExecContext(ctx, `UPDATE attachments SET content = NULL WHERE message_id = $1`, cur.id); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, insertChangeSQL, cur.accountID, cur.extID, cur.id, switchboard.ChangeUpdated,
+		cur.typ, cur.direction, now)
+	return err
+}
+
+// DeleteMessages applies the delete transition to every message of the
+// mailbox the filter selects that is not Purged yet, and reports how many.
+// The state change is one UPDATE … RETURNING, so each message moves exactly
+// once even under concurrent writers (PostgreSQL).
+func (db *DB) DeleteMessages(ctx context.Context, f switchboard.MessageDeleteFilter) (int, error) {
+	var n int
+	err := db.write(ctx, func(tx *tx) error {
+		dateTo := f.DateTo
+		if dateTo.IsZero() {
+			dateTo = tx.now
+		}
+		now := toMillis(tx.now)
+		var a args
+		pNow := a.add(now)
+		pAlive := a.add(switchboard.Alive)
+		pDeleted, pPurged := a.add(switchboard.Deleted), a.add(switchboard.Purged)
+		set := `availability = ` + pPurged + `, purged_at = ` + pNow
+		if !f.Purge {
+			set = `availability = CASE WHEN availability = ` + pAlive + ` THEN ` + pDeleted + ` ELSE ` + pPurged + ` END,
+				deleted_at = CASE WHEN availability = ` + pAlive + ` THEN ` + pNow + ` ELSE deleted_at END,
+				purged_at = CASE WHEN availability = ` + pAlive + ` THEN purged_at ELSE ` + pNow + ` END`
+		}
+		q := `UPDATE messages SET ` + set + `, modified_at = ` + pNow + `
+			WHERE extension_id = ` + a.add(f.ExtensionID) + ` AND account_id = ` + a.add(f.AccountID) + `
+			AND created_at < ` + a.add(toMillis(dateTo)) + ` AND availability <> ` + pPurged
+		if len(f.ConversationIDs) > 0 {
+			q += ` AND conversation_id IN (` + inList(&a, f.ConversationIDs) + `)`
+		}
+		if len(f.Types) > 0 {
+			q += ` AND type IN (` + inList(&a, f.Types) + `)`
+		}
+		q += ` RETURNING id, availability`
+		type moved struct {
+			id           int64
+			availability switchboard.Availability
+		}
+		ms, err := queryAll(ctx, tx, func(s scanner) (moved, error) {
+			var m moved
+			return m, s.Scan(&m.id, &m.availability)
+		}, q, a...)
+		if err != nil {
+			return err
+		}
+		n = len(ms)
+		var ids, purged []int64
+		for _, m := range ms {
+			ids = append(ids, m.id)
+			if m.availability == switchboard.Purged {
+				purged = append(purged, m.id)
+			}
+		}
+		if err := inChunks(purged, func(ids []int64) error {
+			var a args
+			_, err := tx.ExecContext(ctx, `UPDATE attachments SET content = NULL
+				WHERE message_id IN (`+inList(&a, ids)+`)`, a...)
+			return err
+		}); err != nil {
+			return err
+		}
+		return inChunks(ids, func(ids []int64) error {
+			a := args{switchboard.ChangeUpdated, now}
+			_, err := tx.ExecContext(ctx, `INSERT INTO changes (account_id, extension_id, message_id, kind, type, direction, at)
+				SELECT account_id, extension_id, id, $1, type, direction, $2 FROM messages
+				WHERE id IN (`+inList(&a, ids)+`) ORDER BY id`, a...)
+			return err
+		})
+	})
+	return n, db.wrap(err, "delete messages of mailbox %d/%d", f.AccountID, f.ExtensionID)
+}
+
+// ---- attachments and the change log
+
+// Attachment returns one attachment with its bytes. Purged messages have
+// none left, so their attachments are not found.
+func (db *DB) Attachment(ctx context.Context, accountID, extensionID, messageID, attachmentID int64) (*switchboard.Attachment, error) {
+	var att *switchboard.Attachment
+	err := db.read(ctx, func(tx *tx) error {
+		var a switchboard.Attachment
+		err := tx.QueryRowContext(ctx, `SELECT `+attachmentColumns+`, a.content
+			FROM attachments a JOIN messages m ON m.id = a.message_id
+			WHERE a.id = $1 AND a.message_id = $2 AND m.extension_id = $3 AND m.account_id = $4
+			AND m.availability <> $5`,
+			attachmentID, messageID, extensionID, accountID, switchboard.Purged).
+			Scan(&a.ID, &a.MessageID, &a.Type, &a.ContentType, &a.FileName, &a.Size, &a.VMDuration, &a.Height, &a.Width, &a.Content)
+		if err != nil {
+			return err
+		}
+		if a.Content == nil {
+			a.Content = []byte{}
+		}
+		att = &a
+		return nil
+	})
+	return att, db.wrap(err, "get attachment %d of message %d of mailbox %d/%d", attachmentID, messageID, accountID, extensionID)
+}
+
+// Changes returns up to limit entries of a mailbox's change log after seq,
+// oldest first (limit 0: all).
+func (db *DB) Changes(ctx context.Context, accountID, extensionID, afterSeq int64, limit int) ([]*switchboard.Change, error) {
+	var cs []*switchboard.Change
+	err := db.read(ctx, func(tx *tx) error {
+		var err error
+		cs, err = queryAll(ctx, tx, func(s scanner) (*switchboard.Change, error) {
+			var c switchboard.Change
+			var at int64
+			err := s.Scan(&c.Seq, &c.AccountID, &c.ExtensionID, &c.MessageID, &c.Kind, &c.Type, &c.Direction, &at)
+			c.At = fromMillis(at)
+			return &c, err
+		}, `SELECT seq, account_id, extension_id, message_id, kind, type, direction, at FROM changes
+			WHERE extension_id = $1 AND account_id = $2 AND seq > $3
+			ORDER BY seq LIMIT $4`, extensionID, accountID, afterSeq, limitArg(limit))
+		return err
+	})
+	return cs, db.wrap(err, "list changes of mailbox %d/%d after %d", accountID, extensionID, afterSeq)
+}

@@ -1,0 +1,125 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/switchboardhq/switchboard"
+)
+
+// Token hashes are credentials: no error message in this file names one.
+
+const tokenColumns = `hash, kind, session_id, account_id, extension_id, app_id, scopes, endpoint_id, created_at, expires_at`
+
+func scanToken(s scanner) (*switchboard.Token, error) {
+	var t switchboard.Token
+	var scopes string
+	var created, expires int64
+	if err := s.Scan(&t.Hash, &t.Kind, &t.SessionID, &t.AccountID, &t.ExtensionID, &t.AppID,
+		&scopes, &t.EndpointID, &created, &expires); err != nil {
+		return nil, err
+	}
+	t.Scopes = splitFields(scopes)
+	t.Created = fromMillis(created)
+	t.Expires = fromMillis(expires)
+	return &t, nil
+}
+
+// CreateTokens stores the tokens of one issue atomically.
+func (db *DB) CreateTokens(ctx context.Context, tokens ...*switchboard.Token) error {
+	if err := checkTokens(tokens); err != nil {
+		return err
+	}
+	err := db.write(ctx, func(tx *tx) error { return insertTokens(ctx, tx, tokens) })
+	return db.wrap(err, "create %d tokens", len(tokens))
+}
+
+func checkTokens(tokens []*switchboard.Token) error {
+	for _, t := range tokens {
+		switch {
+		case t.Hash == "":
+			return switchboard.InvalidParam("hash", "", "A token needs a hash")
+		case t.Kind != switchboard.TokenAccess && t.Kind != switchboard.TokenRefresh:
+			return switchboard.InvalidParam("kind", t.Kind, "Token kind must be access or refresh")
+		case t.Expires.IsZero():
+			return switchboard.InvalidParam("expires", "", "A token needs an expiry")
+		}
+	}
+	return nil
+}
+
+func insertTokens(ctx context.Context, tx *tx, tokens []*switchboard.Token) error {
+	for _, t := range tokens {
+		if t.Created.IsZero() {
+			t.Created = tx.now
+		}
+		t.Created = fromMillis(toMillis(t.Created))
+		t.Expires = fromMillis(toMillis(t.Expires))
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO tokens (hash, kind, session_id, account_id, extension_id, app_id, scopes, endpoint_id, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			t.Hash, t.Kind, t.SessionID, t.AccountID, t.ExtensionID, t.AppID, joinFields(t.Scopes), t.EndpointID,
+			toMillis(t.Created), toMillis(t.Expires)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Token returns the token with the hash if it has not expired at now.
+func (db *DB) Token(ctx context.Context, hash string, now time.Time) (*switchboard.Token, error) {
+	var t *switchboard.Token
+	err := db.read(ctx, func(tx *tx) error {
+		var err error
+		t, err = scanToken(tx.QueryRowContext(ctx,
+			`SELECT `+tokenColumns+` FROM tokens WHERE hash = $1 AND expires_at > $2`, hash, toMillis(now)))
+		return err
+	})
+	return t, db.wrap(err, "get token")
+}
+
+// RotateRefreshToken consumes a live refresh token and stores its
+// successors. The consuming DELETE is the arbiter: of two rotations of the
+// same token only one deletes a row, and the other stores nothing.
+func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now time.Time, tokens ...*switchboard.Token) error {
+	if err := checkTokens(tokens); err != nil {
+		return err
+	}
+	err := db.write(ctx, func(tx *tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE hash = $1 AND kind = $2 AND expires_at > $3`,
+			oldHash, switchboard.TokenRefresh, toMillis(now))
+		if err != nil {
+			return err
+		}
+		if err := rowsAffected(res); err != nil {
+			return err
+		}
+		return insertTokens(ctx, tx, tokens)
+	})
+	return db.wrap(err, "rotate refresh token")
+}
+
+// RevokeSession removes every token of the session; revoking an ended
+// session is not an error.
+func (db *DB) RevokeSession(ctx context.Context, sessionID string) error {
+	err := db.write(ctx, func(tx *tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE session_id = $1`, sessionID)
+		return err
+	})
+	return db.wrap(err, "revoke session")
+}
+
+// DeleteExpiredTokens removes the tokens that Token no longer returns at
+// now (expiry at or before now) and reports how many.
+func (db *DB) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
+	var n int64
+	err := db.write(ctx, func(tx *tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at <= $1`, toMillis(now))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), db.wrap(err, "delete expired tokens")
+}

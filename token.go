@@ -1,0 +1,47 @@
+package switchboard
+
+import (
+	"context"
+	"time"
+)
+
+// Token kinds.
+const (
+	TokenAccess  = "access"
+	TokenRefresh = "refresh"
+)
+
+// Token is an issued OAuth access or refresh token. Only the SHA-256 of the
+// token text is stored, so a stolen database does not yield usable tokens.
+type Token struct {
+	Hash        string // hex SHA-256 of the token text
+	Kind        string
+	SessionID   string // all tokens of one login share it; revoke ends them all
+	AccountID   int64
+	ExtensionID int64
+	AppID       int64
+	Scopes      []string
+	EndpointID  string
+	Created     time.Time
+	Expires     time.Time
+}
+
+// TokenStore keeps issued tokens. They live in the database so that they
+// survive a restart and are shared by every node.
+type TokenStore interface {
+	// CreateTokens stores the tokens of one issue (an access token and its
+	// refresh token) atomically.
+	CreateTokens(ctx context.Context, tokens ...*Token) error
+	// Token returns an unexpired, unrevoked token by hash, as of now.
+	Token(ctx context.Context, hash string, now time.Time) (*Token, error)
+	// RotateRefreshToken consumes the refresh token oldHash and stores the
+	// new tokens in one transaction. If oldHash was already used, revoked or
+	// has expired it returns ErrNotFound and stores nothing: a refresh token
+	// works once.
+	RotateRefreshToken(ctx context.Context, oldHash string, now time.Time, tokens ...*Token) error
+	// RevokeSession removes every token of the session.
+	RevokeSession(ctx context.Context, sessionID string) error
+	// DeleteExpiredTokens removes tokens that expired before now and reports
+	// how many.
+	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
+}
