@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -168,30 +169,46 @@ func TestDirectoryCommands(t *testing.T) {
 		}
 		return out
 	}
-	if out := mustCLI("account", "create", "--name", "Acme", "--main-number", "+1 650 555 0000"); !strings.Contains(out, "created account 1") {
-		t.Fatalf("account create: %s", out)
+	out := mustCLI("account", "create", "--name", "Acme", "--main-number", "+1 650 555 0000")
+	var acc string
+	if _, err := fmt.Sscanf(out, "created account %s", &acc); err != nil {
+		t.Fatalf("account create: %q", out)
 	}
-	if out := mustCLI("account", "list"); !strings.Contains(out, "Acme") || !strings.Contains(out, "+16505550000") {
+	if out := mustCLI("account", "list"); !strings.Contains(out, "Acme") || !strings.Contains(out, "+16505550000") || !strings.Contains(out, acc) {
 		t.Fatalf("account list: %s", out)
 	}
-	mustCLI("extension", "create", "--account", "1", "--number", "101", "--name", "Ann", "--password")
-	out := mustCLI("extension", "list", "--account", "1")
-	if !strings.Contains(out, "Ann") || !strings.Contains(out, "Enabled") {
+	out = mustCLI("extension", "create", "--account", acc, "--number", "101", "--name", "Ann", "--password")
+	var ext string
+	if _, err := fmt.Sscanf(out, "created extension 101 (id %s", &ext); err != nil || !strings.Contains(out, "password: ") {
+		t.Fatalf("extension create: %q", out)
+	}
+	ext = strings.TrimSuffix(ext, ")")
+	out = mustCLI("extension", "list", "--account", acc)
+	if !strings.Contains(out, "Ann") || !strings.Contains(out, "Enabled") || !strings.Contains(out, ext) {
 		t.Fatalf("extension list: %s", out)
 	}
-	mustCLI("number", "add", "--account", "1", "--extension", "1", "--number", "+16505550001")
-	if out := mustCLI("number", "list", "--account", "1"); !strings.Contains(out, "+16505550001") || !strings.Contains(out, "SmsSender") {
+	mustCLI("number", "add", "--account", acc, "--extension", ext, "--number", "+16505550001")
+	if out := mustCLI("number", "list", "--account", acc); !strings.Contains(out, "+16505550001") || !strings.Contains(out, "SmsSender") || !strings.Contains(out, ext) {
 		t.Fatalf("number list: %s", out)
 	}
 	if out := mustCLI("app", "create", "--name", "CRM"); !strings.Contains(out, "client secret:") {
 		t.Fatalf("app create: %s", out)
 	}
-	if out := mustCLI("jwt", "create", "--account", "1", "--extension", "1"); !strings.Contains(out, "eyJ") {
+	if out := mustCLI("app", "list"); !strings.Contains(out, "CRM") || !strings.Contains(out, "confidential") {
+		t.Fatalf("app list: %s", out)
+	}
+	if out := mustCLI("jwt", "create", "--account", acc, "--extension", ext); !strings.Contains(out, "eyJ") {
 		t.Fatalf("jwt create: %s", out)
 	}
+	if out := mustCLI("jwt", "list", "--account", acc); !strings.Contains(out, ext) || !strings.Contains(out, "Enabled") {
+		t.Fatalf("jwt list: %s", out)
+	}
 	mustCLI("admin-token", "create", "--name", "ops")
-	mustCLI("extension", "disable", "--account", "1", "--id", "1")
-	if out := mustCLI("extension", "list", "--account", "1"); !strings.Contains(out, "Disabled") {
+	if out := mustCLI("admin-token", "list"); !strings.Contains(out, "ops") {
+		t.Fatalf("admin-token list: %s", out)
+	}
+	mustCLI("extension", "disable", "--account", acc, "--id", ext)
+	if out := mustCLI("extension", "list", "--account", acc); !strings.Contains(out, "Disabled") {
 		t.Fatalf("after disable: %s", out)
 	}
 
@@ -201,9 +218,9 @@ func TestDirectoryCommands(t *testing.T) {
 		want string
 	}{
 		{[]string{"account", "create"}, "--name is required"},
-		{[]string{"extension", "create", "--account", "1", "--number", "101", "--name", "Dup"}, "taken"},
-		{[]string{"extension", "disable", "--account", "1", "--id", "77"}, "list command"},
-		{[]string{"number", "add", "--account", "1", "--number", "555"}, "E.164"},
+		{[]string{"extension", "create", "--account", acc, "--number", "101", "--name", "Dup"}, "taken"},
+		{[]string{"extension", "disable", "--account", acc, "--id", "77"}, "list command"},
+		{[]string{"number", "add", "--account", acc, "--number", "555"}, "E.164"},
 		{[]string{"account", "frobnicate"}, "unknown command"},
 		{[]string{"frobnicate"}, "unknown command"},
 	} {

@@ -484,13 +484,29 @@ func transition(ctx context.Context, tx *tx, cur, next msgState) error {
 		return err
 	}
 	if next.availability == switchboard.Purged && cur.availability != switchboard.Purged {
-		if _, err := tx.ExecContext(ctx, `UPDATE attachments SET content = NULL WHERE message_id = $1`, cur.id); err != nil {
+		if err := eraseContent(ctx, tx, []int64{cur.id}); err != nil {
 			return err
 		}
 	}
 	_, err := tx.ExecContext(ctx, insertChangeSQL, cur.accountID, cur.extID, cur.id, switchboard.ChangeUpdated,
 		cur.typ, cur.direction, now)
 	return err
+}
+
+// eraseContent removes what a purged message said: the attachment bytes,
+// and the text that SMS and pager messages repeat in subject (and a fax's
+// cover page text). Metadata (parties, times, status) stays until the
+// message is removed. With secure_delete the freed bytes are overwritten.
+func eraseContent(ctx context.Context, tx *tx, ids []int64) error {
+	return inChunks(ids, func(ids []int64) error {
+		var a args
+		in := inList(&a, ids)
+		if _, err := tx.ExecContext(ctx, `UPDATE attachments SET content = NULL WHERE message_id IN (`+in+`)`, a...); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE messages SET subject = '', cover_page_text = '' WHERE id IN (`+in+`)`, a...)
+		return err
+	})
 }
 
 // DeleteMessages applies the delete transition to every message of the
@@ -544,12 +560,7 @@ func (db *DB) DeleteMessages(ctx context.Context, f switchboard.MessageDeleteFil
 				purged = append(purged, m.id)
 			}
 		}
-		if err := inChunks(purged, func(ids []int64) error {
-			var a args
-			_, err := tx.ExecContext(ctx, `UPDATE attachments SET content = NULL
-				WHERE message_id IN (`+inList(&a, ids)+`)`, a...)
-			return err
-		}); err != nil {
+		if err := eraseContent(ctx, tx, purged); err != nil {
 			return err
 		}
 		return inChunks(ids, func(ids []int64) error {

@@ -277,7 +277,8 @@ func TestPurgeLeavesNoBytesOnDisk(t *testing.T) {
 			acc, ext := seedMailbox(t, db)
 			marker := []byte(storetest.PurgeMarker)
 			m, err := db.CreateMessage(ctx, switchboard.MessageCreate{AccountID: acc, ExtensionID: ext,
-				Type: switchboard.TypeSMS, Direction: switchboard.Inbound, Subject: "photo",
+				// The SMS text is in subject too: purging must erase it there.
+				Type: switchboard.TypeSMS, Direction: switchboard.Inbound, Subject: "subject " + string(marker),
 				From: switchboard.Party{PhoneNumber: "+14155550001"}, To: []switchboard.Party{{PhoneNumber: "+16505550101"}},
 				Attachments: []*switchboard.Attachment{
 					{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: append([]byte("inline "), marker...)},

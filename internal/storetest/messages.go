@@ -611,6 +611,9 @@ func testPurgeErasesContent(t *testing.T, e *env) {
 			if got.Availability != switchboard.Purged || len(got.Attachments) != 2 {
 				t.Fatalf("after purge: %s with %d attachments", got.Availability, len(got.Attachments))
 			}
+			if got.Subject != "" {
+				t.Fatalf("purged message keeps its text in subject: %q", got.Subject)
+			}
 			for i, a := range got.Attachments {
 				if a.Content != nil {
 					t.Fatalf("metadata of attachment %d carries content", i)

@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -39,11 +40,22 @@ func main() {
 	iterations := flag.Int("iterations", 500, "measured requests per case and layer")
 	perPage := flag.Int("per-page", 100, "page size")
 	dataDir := flag.String("data", filepath.Join(os.TempDir(), "switchboard-listbench"), "where the seeded database is kept")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured part to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		profileTo = f
+	}
 	if err := run(*total, *mailbox, *iterations, *perPage, *dataDir); err != nil {
 		log.Fatal(err)
 	}
 }
+
+// profileTo receives the CPU profile when -cpuprofile is set.
+var profileTo *os.File
 
 // base is the clock of the seeded data: messages spread over the year
 // before it.
@@ -95,6 +107,12 @@ func run(total, mailbox, iterations, perPage int, dataDir string) error {
 	dateFrom := base.Add(-366 * 24 * time.Hour)
 	fmt.Printf("database: %s (%d messages; mailbox %d holds %d)\n", path, total, target.ExtensionID, mailbox)
 	fmt.Printf("%d iterations per case, perPage=%d, cases interleaved\n\n", iterations, perPage)
+	if profileTo != nil {
+		if err := pprof.StartCPUProfile(profileTo); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	fmt.Println("| case | layer | p50 | p99 | mean |")
 	fmt.Println("|---|---|---|---|---|")
 	for _, page := range []int{1, 50} {

@@ -3,7 +3,7 @@
 -- compact, and ordered the way the API sorts.
 
 CREATE TABLE accounts (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     name         TEXT    NOT NULL,
     main_number  TEXT    UNIQUE,
     status       TEXT    NOT NULL DEFAULT 'Enabled',
@@ -12,7 +12,7 @@ CREATE TABLE accounts (
 );
 
 CREATE TABLE extensions (
-    id               INTEGER PRIMARY KEY,
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id       INTEGER NOT NULL REFERENCES accounts(id),
     extension_number TEXT    NOT NULL,
     name             TEXT    NOT NULL,
@@ -33,7 +33,7 @@ CREATE TABLE department_members (
 );
 
 CREATE TABLE phone_numbers (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id   INTEGER NOT NULL REFERENCES accounts(id),
     extension_id INTEGER REFERENCES extensions(id),
     phone_number TEXT    NOT NULL UNIQUE,
@@ -46,7 +46,7 @@ CREATE TABLE phone_numbers (
 CREATE INDEX phone_numbers_extension ON phone_numbers (account_id, extension_id);
 
 CREATE TABLE apps (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     client_id   TEXT    NOT NULL UNIQUE,
     secret_hash TEXT    NOT NULL DEFAULT '',
     name        TEXT    NOT NULL,
@@ -67,7 +67,7 @@ CREATE TABLE jwt_credentials (
 CREATE INDEX jwt_credentials_account ON jwt_credentials (account_id);
 
 CREATE TABLE admin_tokens (
-    id         INTEGER PRIMARY KEY,
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
     name       TEXT    NOT NULL,
     hash       TEXT    NOT NULL UNIQUE,
     status     TEXT    NOT NULL DEFAULT 'Enabled',
@@ -96,7 +96,7 @@ CREATE INDEX tokens_session ON tokens (session_id);
 CREATE INDEX tokens_expires ON tokens (expires_at);
 
 CREATE TABLE messages (
-    id                   INTEGER PRIMARY KEY,
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id           INTEGER NOT NULL,
     extension_id         INTEGER NOT NULL, -- the mailbox owner
     type                 TEXT    NOT NULL,
@@ -148,7 +148,7 @@ CREATE INDEX message_parties_number ON message_parties (extension_id, phone_numb
 -- transaction. Purging sets content to NULL (secure_delete overwrites the
 -- freed pages).
 CREATE TABLE attachments (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     message_id   INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
     type         TEXT    NOT NULL,
     content_type TEXT    NOT NULL,
@@ -175,6 +175,17 @@ CREATE TABLE changes (
     at           INTEGER NOT NULL
 );
 CREATE INDEX changes_mailbox ON changes (extension_id, seq);
+
+-- Each table's ids start in a range of their own, so an account id, an
+-- extension id, a message id and an attachment id are never equal: a mix-up
+-- of two of them in code or a URL fails loudly instead of working by chance.
+INSERT INTO sqlite_sequence (name, seq) VALUES ('accounts', 100000000);
+INSERT INTO sqlite_sequence (name, seq) VALUES ('extensions', 200000000);
+INSERT INTO sqlite_sequence (name, seq) VALUES ('phone_numbers', 300000000);
+INSERT INTO sqlite_sequence (name, seq) VALUES ('apps', 400000000);
+INSERT INTO sqlite_sequence (name, seq) VALUES ('admin_tokens', 500000000);
+INSERT INTO sqlite_sequence (name, seq) VALUES ('messages', 600000000);
+INSERT INTO sqlite_sequence (name, seq) VALUES ('attachments', 700000000);
 
 -- +goose Down
 DROP TABLE changes;
