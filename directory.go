@@ -37,10 +37,9 @@ type Account struct {
 	Name       string
 	MainNumber string // E.164, optional
 	Status     string
-	// MailboxCap is the account's override of the per-mailbox message cap
-	// (0: the server default).
-	MailboxCap int
-	Created    time.Time
+	// Retention is the account's override of the server's lifecycle policy.
+	Retention AccountRetention
+	Created   time.Time
 }
 
 // AccountCreate is the input to create an account.

@@ -91,6 +91,8 @@ type Store interface {
 	DirectoryStore
 	TokenStore
 	MessageStore
+	RetentionStore
+	SyncStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

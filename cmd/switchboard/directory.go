@@ -41,6 +41,7 @@ var directoryCommands = map[string][]subcommand{
 		{"list", "list accounts", accountList},
 		{"disable", "disable an account: its users can no longer log in", accountStatus(switchboard.StatusDisabled)},
 		{"enable", "enable a disabled account", accountStatus(switchboard.StatusEnabled)},
+		{"set-retention", "override the server's delete period, purge period and mailbox cap for an account", accountRetention},
 	},
 	"extension": {
 		{"create", "create an extension (user, department or fax line)", extensionCreate},
@@ -190,9 +191,18 @@ func accountList(fs *flag.FlagSet) func(*cliEnv) error {
 		}
 		var rows [][]string
 		for _, a := range accs {
-			rows = append(rows, []string{id(a.ID), a.Name, a.MainNumber, a.Status, day(a.Created)})
+			r := a.Retention
+			cap := "default"
+			switch {
+			case r.MailboxCap == switchboard.NoMailboxCap:
+				cap = "none"
+			case r.MailboxCap > 0:
+				cap = strconv.Itoa(r.MailboxCap)
+			}
+			rows = append(rows, []string{id(a.ID), a.Name, a.MainNumber, a.Status, period(r.DeletePeriod), period(r.PurgePeriod), cap, day(a.Created)})
 		}
-		table(e.out, "ID\tNAME\tMAIN NUMBER\tSTATUS\tCREATED", rows)
+		table(e.out, "ID\tNAME\tMAIN NUMBER\tSTATUS\tDELETE PERIOD\tPURGE PERIOD\tMAILBOX CAP\tCREATED", rows)
+		fmt.Fprintln(e.out, "(\"default\": the server's --delete-period, --purge-period and --mailbox-cap apply)")
 		return nil
 	}
 }
@@ -210,6 +220,32 @@ func accountStatus(status string) func(fs *flag.FlagSet) func(*cliEnv) error {
 			fmt.Fprintf(e.out, "account %d is now %s\n", *acc, status)
 			return nil
 		}
+	}
+}
+
+func period(d time.Duration) string {
+	if d == 0 {
+		return "default"
+	}
+	return d.String()
+}
+
+func accountRetention(fs *flag.FlagSet) func(*cliEnv) error {
+	acc := fs.Int64("id", 0, "account id (required)")
+	del := fs.Duration("delete-period", 0, "how long Deleted messages stay restorable, e.g. 240h (0: server default)")
+	purge := fs.Duration("purge-period", 0, "how long Purged records stay, e.g. 120h (0: server default)")
+	cap := fs.Int("mailbox-cap", 0, "most Alive messages per mailbox (0: server default, -1: no cap)")
+	return func(e *cliEnv) error {
+		if err := required("id", *acc); err != nil {
+			return err
+		}
+		r := switchboard.AccountRetention{DeletePeriod: *del, PurgePeriod: *purge, MailboxCap: *cap}
+		if err := e.store.SetAccountRetention(e.ctx, *acc, r); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.out, "account %d: delete period %s, purge period %s, mailbox cap %d (0 = server default, -1 = none)\n",
+			*acc, period(r.DeletePeriod), period(r.PurgePeriod), r.MailboxCap)
+		return nil
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/retention"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
 )
 
@@ -42,11 +43,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logger := newLogger(cfg.LogFormat, stderr)
 
-	// In demo mode the clock can be moved forward through the admin API
-	// (emulator controls); otherwise it is the system clock.
+	// In emulator mode (implied by --demo) the clock can be moved forward
+	// through the admin API; otherwise it is the system clock.
 	var clock switchboard.Clock = switchboard.SystemClock{}
-	if cfg.Demo {
-		clock = switchboard.NewManualClock(nil)
+	var emulator httpapi.ClockAdvancer
+	if cfg.Demo || cfg.Emulator {
+		manual := switchboard.NewManualClock(nil)
+		clock, emulator = manual, manual
 	}
 	store, err := openStore(ctx, cfg.DataDir, cfg.SQLiteSync, clock)
 	if err != nil {
@@ -72,7 +75,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	api := httpapi.New(store, authService, clock, logger, httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes})
+	worker := retention.NewWorker(store, clock, retention.Config{Defaults: cfg.Retention(), ChangeLogPeriod: cfg.ChangeLogPeriod}, logger)
+	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator},
+		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention()})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -80,8 +85,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	go sweepTokens(ctx, store, clock, logger)
+	go worker.Run(ctx, cfg.RetentionInterval)
 
-	logger.Info("switchboard listening", "url", serverURL, "data", cfg.DataDir, "version", version)
+	logger.Info("switchboard listening", "url", serverURL, "data", cfg.DataDir, "version", version, "emulator", emulator != nil,
+		"delete_period", cfg.DeletePeriod, "purge_period", cfg.PurgePeriod, "mailbox_cap", cfg.MailboxCap)
 	if demo != nil {
 		printDemo(stdout, demo, filepath.Join(cfg.DataDir, demoFile))
 	}

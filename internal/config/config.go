@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchboardhq/switchboard"
 )
 
 // Config is the server's configuration.
@@ -20,12 +22,19 @@ type Config struct {
 	Listen          string        // address to listen on
 	DataDir         string        // directory of the SQLite database and demo.json
 	Demo            bool          // create a demo account on first start and write demo.json
+	Emulator        bool          // emulator controls: movable clock, retention on demand (implied by Demo)
 	PublicURL       string        // base of uris in responses; empty: from each request
 	SQLiteSync      string        // FULL (survives power loss) or NORMAL (survives a crash)
 	AccessTokenTTL  time.Duration // default access token lifetime
 	RefreshTokenTTL time.Duration // default refresh token lifetime
 	LogFormat       string        // text or json
 	MaxBodyBytes    int64         // bound of JSON and form request bodies
+
+	DeletePeriod      time.Duration // Deleted -> Purged after this long
+	PurgePeriod       time.Duration // Purged -> removed after this long
+	MailboxCap        int           // most Alive messages per mailbox; 0 no cap
+	ChangeLogPeriod   time.Duration // change-log rows (sync positions) kept this long
+	RetentionInterval time.Duration // how often the retention worker runs
 }
 
 // Default returns the defaults.
@@ -38,6 +47,12 @@ func Default() Config {
 		RefreshTokenTTL: 7 * 24 * time.Hour,
 		LogFormat:       "text",
 		MaxBodyBytes:    1 << 20,
+
+		DeletePeriod:      switchboard.DefaultDeletePeriod,
+		PurgePeriod:       switchboard.DefaultPurgePeriod,
+		MailboxCap:        switchboard.DefaultMailboxCap,
+		ChangeLogPeriod:   switchboard.DefaultChangeLogPeriod,
+		RetentionInterval: time.Minute,
 	}
 }
 
@@ -58,6 +73,9 @@ var vars = []envVar{
 	{"SWITCHBOARD_DEMO", "demo", "create a demo account in a new data directory and write <data>/demo.json",
 		func(c *Config, v string) (err error) { c.Demo, err = strconv.ParseBool(v); return err },
 		func(c *Config) string { return strconv.FormatBool(c.Demo) }},
+	{"SWITCHBOARD_EMULATOR", "emulator", "emulator controls for tests: POST /switchboard/v1/clock/advance and /switchboard/v1/retention/run (on with --demo)",
+		func(c *Config, v string) (err error) { c.Emulator, err = strconv.ParseBool(v); return err },
+		func(c *Config) string { return strconv.FormatBool(c.Emulator) }},
 	{"SWITCHBOARD_PUBLIC_URL", "public-url", "public base URL used in returned uris (default: taken from each request's Host)",
 		func(c *Config, v string) error { c.PublicURL = v; return nil },
 		func(c *Config) string { return c.PublicURL }},
@@ -76,6 +94,21 @@ var vars = []envVar{
 	{"SWITCHBOARD_MAX_BODY_BYTES", "max-body-bytes", "largest JSON or form request body accepted, in bytes",
 		func(c *Config, v string) (err error) { c.MaxBodyBytes, err = strconv.ParseInt(v, 10, 64); return err },
 		func(c *Config) string { return strconv.FormatInt(c.MaxBodyBytes, 10) }},
+	{"SWITCHBOARD_DELETE_PERIOD", "delete-period", "how long a Deleted message stays restorable before its content is erased (Purged)",
+		func(c *Config, v string) (err error) { c.DeletePeriod, err = time.ParseDuration(v); return err },
+		func(c *Config) string { return c.DeletePeriod.String() }},
+	{"SWITCHBOARD_PURGE_PERIOD", "purge-period", "how long a Purged message's record stays before it is removed",
+		func(c *Config, v string) (err error) { c.PurgePeriod, err = time.ParseDuration(v); return err },
+		func(c *Config) string { return c.PurgePeriod.String() }},
+	{"SWITCHBOARD_MAILBOX_CAP", "mailbox-cap", "most Alive messages a mailbox keeps; past it the oldest become Deleted (0: no cap)",
+		func(c *Config, v string) (err error) { c.MailboxCap, err = strconv.Atoi(v); return err },
+		func(c *Config) string { return strconv.Itoa(c.MailboxCap) }},
+	{"SWITCHBOARD_CHANGE_LOG_PERIOD", "change-log-period", "how long changes stay in the log; older message-sync tokens must run a full sync",
+		func(c *Config, v string) (err error) { c.ChangeLogPeriod, err = time.ParseDuration(v); return err },
+		func(c *Config) string { return c.ChangeLogPeriod.String() }},
+	{"SWITCHBOARD_RETENTION_INTERVAL", "retention-interval", "how often the retention worker runs",
+		func(c *Config, v string) (err error) { c.RetentionInterval, err = time.ParseDuration(v); return err },
+		func(c *Config) string { return c.RetentionInterval.String() }},
 }
 
 // Load builds the configuration: defaults, then the environment (getenv,
@@ -93,7 +126,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	for _, v := range vars {
 		v := v
 		usage := fmt.Sprintf("%s (env %s)", v.usage, v.env)
-		if v.flag == "demo" {
+		if v.flag == "demo" || v.flag == "emulator" {
 			fs.BoolFunc(v.flag, usage, func(s string) error { return v.set(&c, s) })
 			continue
 		}
@@ -135,7 +168,24 @@ func (c *Config) Validate() error {
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 1<<30 {
 		errs = append(errs, fmt.Errorf("max-body-bytes %d: want 1024 to 1073741824", c.MaxBodyBytes))
 	}
+	if c.DeletePeriod <= 0 || c.PurgePeriod <= 0 {
+		errs = append(errs, fmt.Errorf("delete-period %s and purge-period %s: want positive durations such as 120h", c.DeletePeriod, c.PurgePeriod))
+	}
+	if c.MailboxCap < 0 {
+		errs = append(errs, fmt.Errorf("mailbox-cap %d: want 0 (no cap) or a positive count", c.MailboxCap))
+	}
+	if c.ChangeLogPeriod < time.Hour {
+		errs = append(errs, fmt.Errorf("change-log-period %s: want at least 1h", c.ChangeLogPeriod))
+	}
+	if c.RetentionInterval < time.Second {
+		errs = append(errs, fmt.Errorf("retention-interval %s: want at least 1s", c.RetentionInterval))
+	}
 	return errors.Join(errs...)
+}
+
+// Retention is the server's lifecycle policy.
+func (c *Config) Retention() switchboard.RetentionPolicy {
+	return switchboard.RetentionPolicy{DeletePeriod: c.DeletePeriod, PurgePeriod: c.PurgePeriod, MailboxCap: c.MailboxCap}
 }
 
 // Getenv is os.Getenv, named here so callers read as config.Load(fs, args, config.Getenv).

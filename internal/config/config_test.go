@@ -31,6 +31,12 @@ func TestLoad(t *testing.T) {
 		{name: "ttl too short", args: []string{"--access-token-ttl", "30s"}, wantErr: "access-token-ttl"},
 		{name: "bad public url", args: []string{"--public-url", "example.com"}, wantErr: "public URL"},
 		{name: "bad log format", env: map[string]string{"SWITCHBOARD_LOG_FORMAT": "xml"}, wantErr: "log-format"},
+		{name: "retention flags", args: []string{"--delete-period", "1h", "--purge-period", "2h", "--mailbox-cap", "0", "--emulator"},
+			check: func(c Config) bool {
+				return c.DeletePeriod == time.Hour && c.PurgePeriod == 2*time.Hour && c.MailboxCap == 0 && c.Emulator
+			}},
+		{name: "negative cap", args: []string{"--mailbox-cap", "-3"}, wantErr: "mailbox-cap"},
+		{name: "zero delete period", env: map[string]string{"SWITCHBOARD_DELETE_PERIOD": "0s"}, wantErr: "delete-period"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined"},
 	}
 	for _, tt := range tests {

@@ -25,6 +25,7 @@ import (
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/retention"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
 )
 
@@ -34,11 +35,12 @@ var baseTime = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 // testEnv is a real server: a SQLite file in a temp dir, the real API on a
 // loopback port, and a directory of two accounts.
 type testEnv struct {
-	t                      *testing.T
+	t                      testing.TB
 	srv                    *httptest.Server
 	store                  *sqlstore.DB
 	clock                  *switchboard.ManualClock
 	auth                   *auth.Service
+	retention              *retention.Worker
 	clientID, clientSecret string
 	adminToken             string
 	acc1, acc2             *switchboard.Account
@@ -49,7 +51,7 @@ type testEnv struct {
 	router                 routers.Router
 }
 
-func newTestEnv(t *testing.T) *testEnv {
+func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	clock := switchboard.NewManualClock(func() time.Time { return baseTime })
@@ -61,7 +63,9 @@ func newTestEnv(t *testing.T) *testEnv {
 	e := &testEnv{t: t, store: store, clock: clock, jwts: map[int64]string{}, passwords: map[int64]string{}}
 	e.auth = auth.NewService(store, clock, auth.Config{})
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e.srv = httptest.NewServer(httpapi.New(store, e.auth, clock, logger, httpapi.Config{}))
+	e.retention = retention.NewWorker(store, clock, retention.Config{Defaults: switchboard.DefaultRetention()}, logger)
+	e.srv = httptest.NewServer(httpapi.New(httpapi.Deps{Store: store, Auth: e.auth, Clock: clock, Logger: logger,
+		Retention: e.retention, Emulator: clock}, httpapi.Config{}))
 	t.Cleanup(e.srv.Close)
 
 	e.clientSecret = "test-secret"
@@ -106,15 +110,15 @@ func (e *testEnv) user(acc *switchboard.Account, number, email, phone string, ad
 	return x
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
-func mustV[T any](v T, err error) func(*testing.T) T {
-	return func(t *testing.T) T {
+func mustV[T any](v T, err error) func(testing.TB) T {
+	return func(t testing.TB) T {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
@@ -129,14 +133,14 @@ type response struct {
 	body []byte
 }
 
-func (r *response) json(t *testing.T, v any) {
+func (r *response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v\n%s", r.Request.URL, err, r.body)
 	}
 }
 
-func (r *response) object(t *testing.T) map[string]any {
+func (r *response) object(t testing.TB) map[string]any {
 	var m map[string]any
 	r.json(t, &m)
 	return m
@@ -270,7 +274,7 @@ func mailboxPath(ext *switchboard.Extension) string {
 }
 
 // errorOf decodes a RingCentral error body and checks its shape.
-func errorOf(t *testing.T, r *response) (code, param string) {
+func errorOf(t testing.TB, r *response) (code, param string) {
 	t.Helper()
 	var body struct {
 		ErrorCode string `json:"errorCode"`

@@ -6,9 +6,11 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
@@ -23,28 +25,58 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxImportBytes bounds the admin import body (attachments in base64).
 	MaxImportBytes int64
+	// Retention is the server's lifecycle policy, which accounts override.
+	Retention switchboard.RetentionPolicy
+}
+
+// RetentionRunner runs the retention worker once.
+type RetentionRunner interface {
+	RunOnce(ctx context.Context) (switchboard.RetentionResult, error)
+}
+
+// ClockAdvancer moves the server's clock forward (emulator mode).
+type ClockAdvancer interface {
+	Advance(d time.Duration) time.Time
+}
+
+// Deps are the services the API calls.
+type Deps struct {
+	Store     switchboard.Store
+	Auth      *auth.Service
+	Clock     switchboard.Clock
+	Logger    *slog.Logger
+	Retention RetentionRunner // nil: the emulator's retention/run is refused
+	// Emulator is set only in emulator (demo) mode: the admin API may then
+	// move time and run the lifecycle on demand.
+	Emulator ClockAdvancer
 }
 
 // Server is the HTTP API. It is an http.Handler.
 type Server struct {
-	store  switchboard.Store
-	auth   *auth.Service
-	clock  switchboard.Clock
-	logger *slog.Logger
-	config Config
-	mux    *http.ServeMux
+	store     switchboard.Store
+	auth      *auth.Service
+	clock     switchboard.Clock
+	logger    *slog.Logger
+	retention RetentionRunner
+	emulator  ClockAdvancer
+	config    Config
+	mux       *http.ServeMux
 }
 
-// New returns the API over store.
-func New(store switchboard.Store, authService *auth.Service, clock switchboard.Clock, logger *slog.Logger, config Config) *Server {
+// New returns the API.
+func New(d Deps, config Config) *Server {
 	if config.MaxBodyBytes <= 0 {
 		config.MaxBodyBytes = 1 << 20
 	}
 	if config.MaxImportBytes <= 0 {
 		config.MaxImportBytes = 64 << 20
 	}
+	if config.Retention == (switchboard.RetentionPolicy{}) {
+		config.Retention = switchboard.DefaultRetention()
+	}
 	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
-	s := &Server{store: store, auth: authService, clock: clock, logger: logger, config: config, mux: http.NewServeMux()}
+	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
+		emulator: d.Emulator, config: config, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

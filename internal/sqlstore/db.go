@@ -44,6 +44,8 @@ type dialect struct {
 	name string
 	// classify reports which constraint, if any, a driver error violated.
 	classify func(error) constraint
+	// compact makes erased bytes leave the database's files.
+	compact func(ctx context.Context, db *DB) error
 }
 
 type constraint int

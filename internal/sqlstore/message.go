@@ -111,9 +111,9 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 // messageInserter holds the statements of a create, prepared once per
 // transaction, and remembers which mailboxes it has checked.
 type messageInserter struct {
-	tx                      *tx
-	msg, party, att, change *sql.Stmt
-	mailboxes               map[[2]int64]bool
+	tx                             *tx
+	msg, party, att, change, stats *sql.Stmt
+	mailboxes                      map[[2]int64]bool
 }
 
 func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {
@@ -135,6 +135,7 @@ func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			RETURNING id`},
 		{&ins.change, insertChangeSQL},
+		{&ins.stats, addAliveSQL},
 	} {
 		s, err := tx.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -147,7 +148,7 @@ func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {
 }
 
 func (ins *messageInserter) close() {
-	for _, s := range []*sql.Stmt{ins.msg, ins.party, ins.att, ins.change} {
+	for _, s := range []*sql.Stmt{ins.msg, ins.party, ins.att, ins.change, ins.stats} {
 		if s != nil {
 			_ = s.Close()
 		}
@@ -237,11 +238,45 @@ func (ins *messageInserter) insert(ctx context.Context, c *switchboard.MessageCr
 		m.Type, m.Direction, toMillis(now)); err != nil {
 		return nil, err
 	}
+	if m.Availability == switchboard.Alive {
+		if _, err := ins.stats.ExecContext(ctx, m.ExtensionID, m.AccountID, 1); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
 }
 
 const insertChangeSQL = `INSERT INTO changes (account_id, extension_id, message_id, kind, type, direction, at)
 	VALUES ($1, $2, $3, $4, $5, $6, $7)`
+
+// addAliveSQL adds $3 to the Alive count of mailbox $1 (of account $2).
+// mailbox_stats.alive is the number of Alive messages of the mailbox; every
+// write that moves a message into or out of Alive applies it in the same
+// transaction.
+const addAliveSQL = `INSERT INTO mailbox_stats (extension_id, account_id, alive) VALUES ($1, $2, $3)
+	ON CONFLICT (extension_id) DO UPDATE SET alive = mailbox_stats.alive + excluded.alive`
+
+// addAlive changes the Alive count of a mailbox by delta (0: nothing).
+func addAlive(ctx context.Context, tx *tx, accountID, extensionID int64, delta int) error {
+	if delta == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, addAliveSQL, extensionID, accountID, delta)
+	return err
+}
+
+// aliveDelta is how a move from cur to next changes the Alive count.
+func aliveDelta(cur, next switchboard.Availability) int {
+	switch {
+	case cur == next:
+		return 0
+	case next == switchboard.Alive:
+		return 1
+	case cur == switchboard.Alive:
+		return -1
+	}
+	return 0
+}
 
 // ---- read
 
@@ -488,6 +523,9 @@ func transition(ctx context.Context, tx *tx, cur, next msgState) error {
 			return err
 		}
 	}
+	if err := addAlive(ctx, tx, cur.accountID, cur.extID, aliveDelta(cur.availability, next.availability)); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, insertChangeSQL, cur.accountID, cur.extID, cur.id, switchboard.ChangeUpdated,
 		cur.typ, cur.direction, now)
 	return err
@@ -540,38 +578,58 @@ func (db *DB) DeleteMessages(ctx context.Context, f switchboard.MessageDeleteFil
 		if len(f.Types) > 0 {
 			q += ` AND type IN (` + inList(&a, f.Types) + `)`
 		}
-		q += ` RETURNING id, availability`
+		q += ` RETURNING id, availability, deleted_at`
 		type moved struct {
 			id           int64
 			availability switchboard.Availability
+			deletedAt    int64
 		}
 		ms, err := queryAll(ctx, tx, func(s scanner) (moved, error) {
 			var m moved
-			return m, s.Scan(&m.id, &m.availability)
+			return m, s.Scan(&m.id, &m.availability, &m.deletedAt)
 		}, q, a...)
 		if err != nil {
 			return err
 		}
 		n = len(ms)
 		var ids, purged []int64
+		wasAlive := 0
 		for _, m := range ms {
 			ids = append(ids, m.id)
 			if m.availability == switchboard.Purged {
 				purged = append(purged, m.id)
 			}
+			// RETURNING shows the new row only. A row that was Alive is
+			// now Deleted, or Purged with deleted_at still 0: an Alive
+			// message always has deleted_at 0 and a Deleted one never
+			// (every write into Deleted sets it, every write into Alive
+			// clears it), and this UPDATE sets deleted_at only on rows
+			// it makes Deleted.
+			if m.availability == switchboard.Deleted || m.deletedAt == 0 {
+				wasAlive++
+			}
 		}
 		if err := eraseContent(ctx, tx, purged); err != nil {
 			return err
 		}
-		return inChunks(ids, func(ids []int64) error {
-			a := args{switchboard.ChangeUpdated, now}
-			_, err := tx.ExecContext(ctx, `INSERT INTO changes (account_id, extension_id, message_id, kind, type, direction, at)
-				SELECT account_id, extension_id, id, $1, type, direction, $2 FROM messages
-				WHERE id IN (`+inList(&a, ids)+`) ORDER BY id`, a...)
+		if err := addAlive(ctx, tx, f.AccountID, f.ExtensionID, -wasAlive); err != nil {
 			return err
-		})
+		}
+		return logUpdated(ctx, tx, ids)
 	})
 	return n, db.wrap(err, "delete messages of mailbox %d/%d", f.AccountID, f.ExtensionID)
+}
+
+// logUpdated writes one "updated" change, at tx.now, for each message of
+// ids (set-based: the mailbox, type and direction come from the rows).
+func logUpdated(ctx context.Context, tx *tx, ids []int64) error {
+	return inChunks(ids, func(ids []int64) error {
+		a := args{switchboard.ChangeUpdated, toMillis(tx.now)}
+		_, err := tx.ExecContext(ctx, `INSERT INTO changes (account_id, extension_id, message_id, kind, type, direction, at)
+			SELECT account_id, extension_id, id, $1, type, direction, $2 FROM messages
+			WHERE id IN (`+inList(&a, ids)+`) ORDER BY id`, a...)
+		return err
+	})
 }
 
 // ---- attachments and the change log

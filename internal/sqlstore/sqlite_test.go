@@ -296,25 +296,8 @@ func TestPurgeLeavesNoBytesOnDisk(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			onDisk := func(needle []byte) bool {
-				t.Helper()
-				found := false
-				for _, suffix := range []string{"", "-wal"} {
-					b, err := os.ReadFile(path + suffix)
-					if err != nil && !errors.Is(err, os.ErrNotExist) {
-						t.Fatal(err)
-					}
-					found = found || bytes.Contains(b, needle)
-				}
-				return found
-			}
-			checkpoint := func() {
-				t.Helper()
-				var busy, log, done int
-				if err := db.writer.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &log, &done); err != nil || busy != 0 {
-					t.Fatalf("checkpoint: busy %d, %v", busy, err)
-				}
-			}
+			onDisk := func(needle []byte) bool { t.Helper(); return onDisk(t, path, needle) }
+			checkpoint := func() { t.Helper(); checkpoint(t, db) }
 			if !onDisk(marker) {
 				t.Fatal("the marker is not on disk before the purge; the test cannot see what it looks for")
 			}
@@ -338,6 +321,29 @@ func TestPurgeLeavesNoBytesOnDisk(t *testing.T) {
 				t.Fatal("the neighbour's attachment is gone too")
 			}
 		})
+	}
+}
+
+// onDisk reports whether needle is in the raw database file or its WAL.
+func onDisk(t *testing.T, path string, needle []byte) bool {
+	t.Helper()
+	found := false
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(path + suffix)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		found = found || bytes.Contains(b, needle)
+	}
+	return found
+}
+
+// checkpoint copies the WAL into the database file and truncates it.
+func checkpoint(t *testing.T, db *DB) {
+	t.Helper()
+	var busy, log, done int
+	if err := db.writer.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &log, &done); err != nil || busy != 0 {
+		t.Fatalf("checkpoint: busy %d, %v", busy, err)
 	}
 }
 

@@ -49,6 +49,12 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"DeleteMessages", testDeleteMessages},
 		{"ChangeLog", testChangeLog},
 		{"LastModified", testLastModified},
+		{"AccountRetention", testAccountRetention},
+		{"PurgeDeleted", testPurgeDeleted},
+		{"RemovePurged", testRemovePurged},
+		{"MailboxCap", testMailboxCap},
+		{"SyncChanges", testSyncChanges},
+		{"RetentionConcurrently", testRetentionConcurrently},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -25,11 +25,11 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/bench/benchdata"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
 )
@@ -57,9 +57,8 @@ func main() {
 // profileTo receives the CPU profile when -cpuprofile is set.
 var profileTo *os.File
 
-// base is the clock of the seeded data: messages spread over the year
-// before it.
-var base = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+// base is the clock of the seeded data.
+var base = benchdata.Base
 
 func run(total, mailbox, iterations, perPage int, dataDir string) error {
 	if mailbox > total || mailbox <= 0 {
@@ -78,7 +77,7 @@ func run(total, mailbox, iterations, perPage int, dataDir string) error {
 	}
 	defer store.Close()
 	authService := auth.NewService(store, clock, auth.Config{})
-	target, err := seed(ctx, store, authService, total, mailbox, os.IsNotExist(statErr))
+	target, err := benchdata.Seed(ctx, store, authService, total, mailbox, os.IsNotExist(statErr))
 	if err != nil {
 		return err
 	}
@@ -93,12 +92,12 @@ func run(total, mailbox, iterations, perPage int, dataDir string) error {
 	if err != nil {
 		return err
 	}
-	api := httpapi.New(store, authService, clock, slog.New(slog.NewTextHandler(io.Discard, nil)), httpapi.Config{})
+	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, httpapi.Config{})
 	srv := &http.Server{Handler: api}
 	go srv.Serve(ln)
 	defer srv.Close()
 	serverURL := "http://" + ln.Addr().String()
-	token, err := login(serverURL, target)
+	token, err := benchdata.Login(serverURL, target)
 	if err != nil {
 		return err
 	}
@@ -220,104 +219,4 @@ func httpList(client *http.Client, u, token string, perPage int) error {
 		return fmt.Errorf("API returned %d records", len(body.Records))
 	}
 	return nil
-}
-
-type targetMailbox struct {
-	AccountID, ExtensionID int64
-	JWT, ClientID, Secret  string
-}
-
-// seed fills a new database: one account, the measured mailbox, and the
-// rest of the messages spread over other extensions. The app and the JWT
-// are created on every run (tokens are cheap; secrets are not kept).
-func seed(ctx context.Context, store *sqlstore.DB, authService *auth.Service, total, mailbox int, fresh bool) (targetMailbox, error) {
-	var t targetMailbox
-	t.ClientID, t.Secret = "listbench-"+fmt.Sprint(time.Now().UnixNano()), "secret"
-	if err := store.CreateApp(ctx, &switchboard.App{ClientID: t.ClientID, SecretHash: auth.HashSecret(t.Secret),
-		Name: "listbench", Scopes: switchboard.DefaultAppScopes, Status: switchboard.StatusEnabled}); err != nil {
-		return t, err
-	}
-	const others = 8
-	var exts []*switchboard.Extension
-	if fresh {
-		acc, err := store.CreateAccount(ctx, switchboard.AccountCreate{Name: "Bench"})
-		if err != nil {
-			return t, err
-		}
-		for i := 0; i <= others; i++ {
-			x, err := store.CreateExtension(ctx, switchboard.ExtensionCreate{AccountID: acc.ID, ExtensionNumber: fmt.Sprint(100 + i), Name: fmt.Sprint("bench ", i)})
-			if err != nil {
-				return t, err
-			}
-			exts = append(exts, x)
-		}
-	} else {
-		accs, err := store.Accounts(ctx)
-		if err != nil || len(accs) == 0 {
-			return t, fmt.Errorf("existing database has no account (%v); delete it to reseed", err)
-		}
-		if exts, err = store.Extensions(ctx, switchboard.ExtensionFilter{AccountID: accs[0].ID}); err != nil {
-			return t, err
-		}
-	}
-	t.AccountID, t.ExtensionID = exts[0].AccountID, exts[0].ID
-	_, jwt, err := authService.IssueJWTCredential(ctx, t.AccountID, t.ExtensionID, "bench", 0)
-	if err != nil {
-		return t, err
-	}
-	t.JWT = jwt
-	if !fresh {
-		return t, nil
-	}
-	const batch = 5000
-	start := time.Now()
-	span := 365 * 24 * time.Hour
-	for done := 0; done < total; {
-		cs := make([]switchboard.MessageCreate, 0, batch)
-		for ; len(cs) < batch && done < total; done++ {
-			owner := exts[0]
-			if done >= mailbox {
-				owner = exts[1+done%others]
-			}
-			peer := fmt.Sprintf("+1555%07d", done%5000)
-			own := "+16505550100"
-			dir := switchboard.Inbound
-			from, to := peer, own
-			if done%3 == 0 {
-				dir, from, to = switchboard.Outbound, own, peer
-			}
-			text := fmt.Sprintf("message %d: the quick brown fox jumps over the lazy dog", done)
-			cs = append(cs, switchboard.MessageCreate{
-				AccountID: owner.AccountID, ExtensionID: owner.ID, Type: switchboard.TypeSMS, Direction: dir,
-				Subject: text, From: switchboard.Party{PhoneNumber: from}, To: []switchboard.Party{{PhoneNumber: to}},
-				Created:     base.Add(-time.Duration(done%mailbox+1) * span / time.Duration(mailbox+1)),
-				Attachments: []*switchboard.Attachment{{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: []byte(text)}},
-			})
-		}
-		if _, err := store.CreateMessages(ctx, cs); err != nil {
-			return t, err
-		}
-		rate := float64(done) / time.Since(start).Seconds()
-		fmt.Fprintf(os.Stderr, "\rseeding %d/%d messages (%.0f/s, %s left)   ", done, total, rate,
-			time.Duration(float64(total-done)/rate*float64(time.Second)).Round(time.Second))
-	}
-	fmt.Fprintln(os.Stderr)
-	return t, nil
-}
-
-func login(serverURL string, t targetMailbox) (string, error) {
-	req, _ := http.NewRequest("POST", serverURL+"/restapi/oauth/token", strings.NewReader(url.Values{
-		"grant_type": {auth.GrantJWTBearer}, "assertion": {t.JWT}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(t.ClientID, t.Secret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var tok auth.TokenResponse
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != 200 {
-		return "", fmt.Errorf("login: status %d: %v", resp.StatusCode, err)
-	}
-	return tok.AccessToken, nil
 }
