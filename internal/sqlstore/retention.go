@@ -249,7 +249,7 @@ func capMailbox(ctx context.Context, tx *tx, accountID, extensionID int64, cap i
 	}); err != nil {
 		return 0, false, err
 	}
-	if err := addAlive(ctx, tx, accountID, extensionID, 0); err != nil {
+	if err := addAlive(ctx, tx, accountID, extensionID, -len(done)); err != nil {
 		return 0, false, err
 	}
 	if err := logUpdated(ctx, tx, done); err != nil {

@@ -211,8 +211,10 @@ func migrationRows(t *testing.T, db *DB) string {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "1:true") {
-		t.Fatalf("migration 1 not recorded: %q", b.String())
+	for _, v := range []string{"1:true", "2:true"} {
+		if !strings.Contains(b.String(), v) {
+			t.Fatalf("migration %s not recorded: %q", v, b.String())
+		}
 	}
 	return b.String()
 }
