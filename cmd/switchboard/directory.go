@@ -185,24 +185,30 @@ func accountCreate(fs *flag.FlagSet) func(*cliEnv) error {
 
 func accountList(fs *flag.FlagSet) func(*cliEnv) error {
 	return func(e *cliEnv) error {
+		// The server's defaults as serve would take them from the environment.
+		defaults := config.Default()
+		if cfg, err := config.Load(flag.NewFlagSet("env", flag.ContinueOnError), nil, config.Getenv); err == nil {
+			defaults = cfg
+		}
+		def := defaults.Retention()
 		accs, err := e.store.Accounts(e.ctx)
 		if err != nil {
 			return err
 		}
 		var rows [][]string
 		for _, a := range accs {
-			r := a.Retention
-			cap := "default"
-			switch {
-			case r.MailboxCap == switchboard.NoMailboxCap:
-				cap = "none"
-			case r.MailboxCap > 0:
-				cap = strconv.Itoa(r.MailboxCap)
+			eff := a.Retention.Apply(def)
+			cap := "none"
+			if eff.MailboxCap > 0 {
+				cap = strconv.Itoa(eff.MailboxCap)
 			}
-			rows = append(rows, []string{id(a.ID), a.Name, a.MainNumber, a.Status, period(r.DeletePeriod), period(r.PurgePeriod), cap, day(a.Created)})
+			rows = append(rows, []string{id(a.ID), a.Name, a.MainNumber, a.Status,
+				marked(eff.DeletePeriod.String(), a.Retention.DeletePeriod != 0),
+				marked(eff.PurgePeriod.String(), a.Retention.PurgePeriod != 0),
+				marked(cap, a.Retention.MailboxCap != 0), day(a.Created)})
 		}
 		table(e.out, "ID\tNAME\tMAIN NUMBER\tSTATUS\tDELETE PERIOD\tPURGE PERIOD\tMAILBOX CAP\tCREATED", rows)
-		fmt.Fprintln(e.out, "(\"default\": the server's --delete-period, --purge-period and --mailbox-cap apply)")
+		fmt.Fprintln(e.out, "(* the account's own setting; the others are the server's, from SWITCHBOARD_* env or defaults)")
 		return nil
 	}
 }
@@ -221,6 +227,13 @@ func accountStatus(status string) func(fs *flag.FlagSet) func(*cliEnv) error {
 			return nil
 		}
 	}
+}
+
+func marked(v string, own bool) string {
+	if own {
+		return v + "*"
+	}
+	return v
 }
 
 func period(d time.Duration) string {

@@ -18,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/switchboardhq/switchboard/internal/config"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -27,6 +29,7 @@ const usage = `Switchboard: a self-hosted unified messaging server with a RingCe
 
 Usage:
   switchboard serve [flags]            run the server (--demo for a ready-to-use demo account)
+  switchboard config [flags]           print the configuration serve would run with (flags and SWITCHBOARD_* env)
   switchboard account <command>        accounts (tenants): create, list, disable, enable
   switchboard extension <command>      extensions (users, departments): create, list, disable, enable, set-password
   switchboard number <command>         phone numbers: add, list, disable
@@ -58,6 +61,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "serve":
 		return serve(ctx, rest, stdout, stderr)
+	case "config":
+		fs := flag.NewFlagSet("config", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		cfg, err := config.Load(fs, rest, config.Getenv)
+		if err != nil {
+			return err
+		}
+		cfg.Print(stdout)
+		return nil
 	case "account", "extension", "number", "app", "jwt", "admin-token":
 		return directoryCommand(ctx, cmd, rest, stdout, stderr)
 	case "version", "--version":

@@ -151,6 +151,28 @@ func TestServeDemo(t *testing.T) {
 	login(t, demo2, demo2.Extensions[0].JWT)
 }
 
+func TestConfigCommand(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"config", "--mailbox-cap", "7", "--demo"}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range [][]string{{"--mailbox-cap", "7", "SWITCHBOARD_MAILBOX_CAP"}, {"--demo", "true"}, {"--delete-period", "120h0m0s"}} {
+		found := false
+		for _, line := range strings.Split(out.String(), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == want[0] && f[1] == want[1] {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("config output lacks %v:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"config", "--listen", "nowhere"}, &out, &out); err == nil || !strings.Contains(err.Error(), "host:port") {
+		t.Fatalf("bad listen: %v", err)
+	}
+}
+
 func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 func TestDirectoryCommands(t *testing.T) {
@@ -176,6 +198,13 @@ func TestDirectoryCommands(t *testing.T) {
 	}
 	if out := mustCLI("account", "list"); !strings.Contains(out, "Acme") || !strings.Contains(out, "+16505550000") || !strings.Contains(out, acc) {
 		t.Fatalf("account list: %s", out)
+	}
+	if out := mustCLI("account", "list"); !strings.Contains(out, "120h0m0s") || !strings.Contains(out, "20000") {
+		t.Fatalf("account list does not show the default retention: %s", out)
+	}
+	mustCLI("account", "set-retention", "--id", acc, "--delete-period", "240h", "--mailbox-cap", "-1")
+	if out := mustCLI("account", "list"); !strings.Contains(out, "240h0m0s*") || !strings.Contains(out, "none*") || !strings.Contains(out, "120h0m0s") {
+		t.Fatalf("account list after set-retention: %s", out)
 	}
 	out = mustCLI("extension", "create", "--account", acc, "--number", "101", "--name", "Ann", "--password")
 	var ext string
@@ -222,6 +251,7 @@ func TestDirectoryCommands(t *testing.T) {
 		{[]string{"extension", "disable", "--account", acc, "--id", "77"}, "list command"},
 		{[]string{"number", "add", "--account", acc, "--number", "555"}, "E.164"},
 		{[]string{"account", "frobnicate"}, "unknown command"},
+		{[]string{"account", "set-retention", "--id", acc, "--mailbox-cap", "-5"}, "mailboxCap"},
 		{[]string{"frobnicate"}, "unknown command"},
 	} {
 		out, err := cli(tt.args...)

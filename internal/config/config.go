@@ -7,11 +7,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
@@ -181,6 +183,17 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("retention-interval %s: want at least 1s", c.RetentionInterval))
 	}
 	return errors.Join(errs...)
+}
+
+// Print writes the configuration as a table of setting, value and the
+// environment variable that sets it. Nothing in it is secret.
+func (c *Config) Print(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FLAG\tVALUE\tENV")
+	for _, v := range vars {
+		fmt.Fprintf(tw, "--%s\t%s\t%s\n", v.flag, v.get(c), v.env)
+	}
+	tw.Flush()
 }
 
 // Retention is the server's lifecycle policy.

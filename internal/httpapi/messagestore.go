@@ -140,18 +140,24 @@ func (s *Server) handleListMessages(w http.ResponseWriter, r *http.Request, p *s
 	writeJSON(w, http.StatusOK, out)
 }
 
-// pageURI is the list uri with the caller's filters and the given page. The
-// access_token parameter is dropped: a token must not travel in links.
+// pageURI is the list uri with the caller's filters and the given page.
 func pageURI(path string, q url.Values, page, perPage int) string {
-	v := url.Values{}
-	for k, vals := range q {
-		if k != "access_token" && k != "page" && k != "perPage" {
-			v[k] = vals
-		}
-	}
+	v := publicQuery(q)
 	v.Set("page", strconv.Itoa(page))
 	v.Set("perPage", strconv.Itoa(perPage))
 	return path + "?" + v.Encode()
+}
+
+// publicQuery is a copy of q fit to echo in a uri: without access_token,
+// since a token must not travel in links.
+func publicQuery(q url.Values) url.Values {
+	v := url.Values{}
+	for k, vals := range q {
+		if k != "access_token" {
+			v[k] = vals
+		}
+	}
+	return v
 }
 
 // batchResult is one part of a batch answer.

@@ -86,7 +86,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, p *switchboa
 	q := r.URL.Query()
 	base := s.baseURL(r)
 	out := syncResponseJSON{
-		URI:     fmt.Sprintf("%s/restapi/v1.0/account/%d/extension/%d/message-sync?%s", base, mb.AccountID, mb.ExtensionID, withoutToken(q)),
+		URI:     fmt.Sprintf("%s/restapi/v1.0/account/%d/extension/%d/message-sync?%s", base, mb.AccountID, mb.ExtensionID, publicQuery(q).Encode()),
 		Records: []any{},
 	}
 	switch syncType := q.Get("syncType"); syncType {
@@ -187,15 +187,4 @@ func inFrame(t syncToken, m *switchboard.Message) bool {
 		return false
 	}
 	return t.Conv == 0 || t.Conv == m.ConversationID
-}
-
-// withoutToken echoes a query without credentials.
-func withoutToken(q url.Values) string {
-	v := url.Values{}
-	for k, vals := range q {
-		if k != "access_token" {
-			v[k] = vals
-		}
-	}
-	return v.Encode()
 }

@@ -97,7 +97,7 @@ func Seed(ctx context.Context, store switchboard.Store, authService *auth.Servic
 			cs = append(cs, switchboard.MessageCreate{
 				AccountID: owner.AccountID, ExtensionID: owner.ID, Type: switchboard.TypeSMS, Direction: dir,
 				Subject: text, From: switchboard.Party{PhoneNumber: from}, To: []switchboard.Party{{PhoneNumber: to}},
-				Created:     Base.Add(-time.Duration(done%mailbox+1) * span / time.Duration(mailbox+1)),
+				Created:     Base.Add(-span / time.Duration(mailbox+1) * time.Duration(done%mailbox+1)), // divide first: span*n overflows int64
 				Attachments: []*switchboard.Attachment{{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: []byte(text)}},
 			})
 		}
