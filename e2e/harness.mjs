@@ -142,9 +142,11 @@ const mtimeOf = (file) => {
  * Start a server (or attach to SWITCHBOARD_DEMO's) and return a handle:
  * { demo, server, e101, e102, e103, other, dataDir, log(), logTail(n), stop(), stopAndCheck(), external }.
  * With { dataDir } it restarts on an existing data directory and waits for the
- * server to rewrite demo.json.
+ * server to rewrite demo.json. With { args } those flags are added to the
+ * `serve` command line (e.g. ['--retention-interval', '24h']); an external
+ * server (SWITCHBOARD_DEMO) ignores them.
  */
-export async function startServer({ dataDir: reuseDir } = {}) {
+export async function startServer({ dataDir: reuseDir, args: extraArgs = [] } = {}) {
   const ext = externalDemoPath();
   if (ext) {
     const demo = readDemo(ext);
@@ -161,7 +163,7 @@ export async function startServer({ dataDir: reuseDir } = {}) {
   const dataDir = reuseDir || fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-e2e-data-'));
   const demoFile = path.join(dataDir, 'demo.json');
   const oldDemoMtime = reuseDir ? mtimeOf(demoFile) : null;
-  const args = ['serve', '--demo', '--listen', '127.0.0.1:0', '--data', dataDir];
+  const args = ['serve', '--demo', '--listen', '127.0.0.1:0', '--data', dataDir, ...extraArgs];
   const lines = [];
   let dropped = 0;
   const verbose = process.env.SWITCHBOARD_E2E_VERBOSE === '1';
