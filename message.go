@@ -111,32 +111,23 @@ type Attachment struct {
 // Message is one record of a mailbox (the unified message store of one
 // extension).
 type Message struct {
-	ID                    int64
-	AccountID             int64
-	ExtensionID           int64 // the mailbox owner
-	Type                  MessageType
-	Direction             Direction
-	Availability          Availability
-	MessageStatus         MessageStatus
-	ReadStatus            ReadStatus
-	Priority              string // Normal or High
-	Subject               string
-	From                  Party
-	To                    []Party
-	ConversationID        int64 // 0: none
-	Created               time.Time
-	LastModified          time.Time
-	Attachments           []*Attachment // metadata only
-	DeliveryErrorCode     string
-	SegmentCount          int
-	SMSDeliveryTime       time.Time
-	SMSSendingAttempts    int
-	FaxPageCount          int
-	FaxResolution         string
-	CoverIndex            int
-	CoverPageText         string
-	VMTranscriptionStatus string
-	PgToDepartment        bool
+	ID             int64
+	AccountID      int64
+	ExtensionID    int64 // the mailbox owner
+	Type           MessageType
+	Direction      Direction
+	Availability   Availability
+	MessageStatus  MessageStatus
+	ReadStatus     ReadStatus
+	Priority       string // Normal or High
+	Subject        string
+	From           Party
+	To             []Party
+	ConversationID int64 // 0: none
+	Created        time.Time
+	LastModified   time.Time
+	Attachments    []*Attachment // metadata only
+	TypeDetails
 }
 
 // Parties returns the normalized phone numbers of everyone on the message,
@@ -177,6 +168,22 @@ func ConversationIDFor(parties []string) int64 {
 	return id
 }
 
+// TypeDetails are RingCentral's type-prefixed message fields: each applies
+// only to messages of its type (sms*, fax*, vm*, pg*), and the API shows it
+// only there.
+type TypeDetails struct {
+	DeliveryErrorCode     string    // SMS: why delivery failed
+	SegmentCount          int       // SMS
+	SMSDeliveryTime       time.Time // SMS: when the carrier reported delivery
+	SMSSendingAttempts    int       // outbound SMS
+	FaxPageCount          int       // Fax
+	FaxResolution         string    // Fax: High or Low
+	CoverIndex            int       // outbound Fax; 0: no cover page
+	CoverPageText         string    // outbound Fax
+	VMTranscriptionStatus string    // VoiceMail
+	PgToDepartment        bool      // Pager: a recipient is a Department
+}
+
 // MessageCreate is the input to store a new message. The store fills ids,
 // times and the change log.
 type MessageCreate struct {
@@ -194,18 +201,9 @@ type MessageCreate struct {
 	// ConversationID is derived from the parties for SMS and Pager when 0.
 	ConversationID int64
 	// Created is the creation time; the zero value means the store's now.
-	Created               time.Time
-	Attachments           []*Attachment
-	DeliveryErrorCode     string
-	SegmentCount          int
-	SMSDeliveryTime       time.Time
-	SMSSendingAttempts    int
-	FaxPageCount          int
-	FaxResolution         string
-	CoverIndex            int
-	CoverPageText         string
-	VMTranscriptionStatus string
-	PgToDepartment        bool
+	Created     time.Time
+	Attachments []*Attachment
+	TypeDetails
 }
 
 // Limits on stored messages that do not depend on configuration.

@@ -107,8 +107,8 @@ func (s *Server) importCreate(r *http.Request, m importMessage) (switchboard.Mes
 		AccountID: accountID, ExtensionID: extensionID, Type: m.Type, Direction: m.Direction,
 		MessageStatus: m.MessageStatus, ReadStatus: m.ReadStatus, Availability: m.Availability,
 		Priority: m.Priority, Subject: m.Subject, From: m.From, To: m.To,
-		FaxPageCount: m.FaxPageCount, FaxResolution: m.FaxResolution, VMTranscriptionStatus: m.VMTranscriptionStatus,
-		SegmentCount: m.SegmentCount, DeliveryErrorCode: m.DeliveryErrorCode,
+		TypeDetails: switchboard.TypeDetails{FaxPageCount: m.FaxPageCount, FaxResolution: m.FaxResolution,
+			VMTranscriptionStatus: m.VMTranscriptionStatus, SegmentCount: m.SegmentCount, DeliveryErrorCode: m.DeliveryErrorCode},
 	}
 	if m.CreationTime != "" {
 		if c.Created, err = parseTime("creationTime", m.CreationTime); err != nil {

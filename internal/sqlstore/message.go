@@ -173,12 +173,9 @@ func (ins *messageInserter) insert(ctx context.Context, c *switchboard.MessageCr
 		AccountID: c.AccountID, ExtensionID: c.ExtensionID, Type: c.Type, Direction: c.Direction,
 		Availability: c.Availability, MessageStatus: c.MessageStatus, ReadStatus: c.ReadStatus,
 		Priority: c.Priority, Subject: c.Subject, From: c.From, ConversationID: c.ConversationID,
-		Created: c.Created, LastModified: now, DeliveryErrorCode: c.DeliveryErrorCode,
-		SegmentCount: c.SegmentCount, SMSDeliveryTime: fromMillis(toMillis(c.SMSDeliveryTime)),
-		SMSSendingAttempts: c.SMSSendingAttempts, FaxPageCount: c.FaxPageCount,
-		FaxResolution: c.FaxResolution, CoverIndex: c.CoverIndex, CoverPageText: c.CoverPageText,
-		VMTranscriptionStatus: c.VMTranscriptionStatus, PgToDepartment: c.PgToDepartment,
+		Created: c.Created, LastModified: now, TypeDetails: c.TypeDetails,
 	}
+	m.SMSDeliveryTime = fromMillis(toMillis(c.SMSDeliveryTime)) // as stored: milliseconds
 	if len(c.To) > 0 {
 		m.To = append([]switchboard.Party(nil), c.To...)
 	}

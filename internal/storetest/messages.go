@@ -56,6 +56,9 @@ func (e *env) content(t *testing.T, box mailbox, m *switchboard.Message, i int) 
 
 func testMessageRoundTrip(t *testing.T, e *env) {
 	box := mb(e.ext1)
+	details := switchboard.TypeDetails{DeliveryErrorCode: "SMS-CAR-411", SegmentCount: 3, SMSDeliveryTime: Base.Add(-time.Hour),
+		SMSSendingAttempts: 2, FaxPageCount: 4, FaxResolution: "High", CoverIndex: 1, CoverPageText: "Hi",
+		VMTranscriptionStatus: "NotAvailable", PgToDepartment: true}
 	c := switchboard.MessageCreate{
 		AccountID: box.acc, ExtensionID: box.ext, Type: switchboard.TypeFax, Direction: switchboard.Outbound,
 		MessageStatus: switchboard.StatusQueued, ReadStatus: switchboard.Unread, Priority: "High",
@@ -64,10 +67,8 @@ func testMessageRoundTrip(t *testing.T, e *env) {
 			{PhoneNumber: "+1 (415) 555-0001", Name: "Peer", Location: "San Francisco, CA", MessageStatus: switchboard.StatusQueued},
 			{PhoneNumber: p2, Target: true, FaxErrorCode: "LineBusy"},
 		},
-		Created:           Base.Add(-90 * time.Minute).Add(1234567 * time.Nanosecond), // sub-millisecond part is dropped
-		DeliveryErrorCode: "SMS-CAR-411", SegmentCount: 3, SMSDeliveryTime: Base.Add(-time.Hour),
-		SMSSendingAttempts: 2, FaxPageCount: 4, FaxResolution: "High", CoverIndex: 1, CoverPageText: "Hi",
-		VMTranscriptionStatus: "NotAvailable", PgToDepartment: true,
+		Created:     Base.Add(-90 * time.Minute).Add(1234567 * time.Nanosecond), // sub-millisecond part is dropped
+		TypeDetails: details,
 		Attachments: []*switchboard.Attachment{
 			{Type: switchboard.AttachmentRenderedDocument, ContentType: "application/pdf", FileName: "report.pdf", Content: []byte("%PDF-1.7 pages")},
 			{Type: switchboard.AttachmentMms, ContentType: "image/png", FileName: "cover.png", Height: 600, Width: 800, Content: []byte{0x89, 'P', 'N', 'G', 0}},
@@ -84,9 +85,7 @@ func testMessageRoundTrip(t *testing.T, e *env) {
 			{PhoneNumber: p2, Target: true, FaxErrorCode: "LineBusy"},
 		},
 		Created: Base.Add(-90 * time.Minute).Add(time.Millisecond), LastModified: Base,
-		DeliveryErrorCode: "SMS-CAR-411", SegmentCount: 3, SMSDeliveryTime: Base.Add(-time.Hour),
-		SMSSendingAttempts: 2, FaxPageCount: 4, FaxResolution: "High", CoverIndex: 1, CoverPageText: "Hi",
-		VMTranscriptionStatus: "NotAvailable", PgToDepartment: true,
+		TypeDetails: details,
 	}
 	if created.ID == 0 || len(created.Attachments) != 3 {
 		t.Fatalf("created message: id %d, %d attachments", created.ID, len(created.Attachments))
