@@ -1,0 +1,86 @@
+package switchboard
+
+import "unicode/utf16"
+
+// Text limits RingCentral documents, in UTF-16 code units.
+const (
+	MaxSMSText   = 1000
+	MaxPagerText = 1024
+	MaxCoverText = 1024
+)
+
+// UTF16Len is the length of s in UTF-16 code units, the unit RingCentral's
+// text limits count.
+func UTF16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// gsm7Basic is the GSM 03.38 default alphabet; gsm7Extension the characters
+// sent as an escape plus one septet (two septets each).
+var (
+	gsm7Basic = makeSet("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+		"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+	gsm7Extension = makeSet("^{}\\[~]|€\f")
+)
+
+func makeSet(s string) map[rune]bool {
+	m := make(map[rune]bool)
+	for _, r := range s {
+		m[r] = true
+	}
+	return m
+}
+
+// Segment sizes as carriers count them: a single GSM-7 message holds 160
+// septets and each part of a concatenated one 153 (the rest is the UDH); in
+// UCS-2 70 and 67 UTF-16 code units.
+const (
+	gsm7Single, gsm7Part = 160, 153
+	ucs2Single, ucs2Part = 70, 67
+)
+
+// SMSSegments is the number of segments a carrier sends text in: GSM-7 when
+// every character is in the GSM alphabet, UCS-2 otherwise. A character is
+// never split across segments (an escaped GSM character or a surrogate pair
+// moves whole to the next one). Empty text is one segment.
+func SMSSegments(text string) int {
+	gsm := true
+	for _, r := range text {
+		if !gsm7Basic[r] && !gsm7Extension[r] {
+			gsm = false
+			break
+		}
+	}
+	size := func(r rune) int { return utf16.RuneLen(r) }
+	single, part := ucs2Single, ucs2Part
+	if gsm {
+		size = func(r rune) int {
+			if gsm7Extension[r] {
+				return 2
+			}
+			return 1
+		}
+		single, part = gsm7Single, gsm7Part
+	}
+	total := 0
+	for _, r := range text {
+		total += size(r)
+	}
+	if total <= single {
+		return 1
+	}
+	segments, used := 1, 0
+	for _, r := range text {
+		n := size(r)
+		if used+n > part {
+			segments++
+			used = 0
+		}
+		used += n
+	}
+	return segments
+}
