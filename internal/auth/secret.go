@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -18,12 +19,16 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// NewOpaqueToken returns a random token text (256 bits, base64url) and the
-// hex SHA-256 under which it is stored. Token texts are never stored.
+// tokenEncoding spells tokens in letters and digits only, so they never
+// start with "-" (which command lines take for a flag) and need no quoting.
+var tokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// NewOpaqueToken returns a random token text (256 bits) and the hex SHA-256
+// under which it is stored. Token texts are never stored.
 func NewOpaqueToken() (text, hash string) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	text = base64.RawURLEncoding.EncodeToString(b)
+	text = tokenEncoding.EncodeToString(b)
 	return text, HashSecret(text)
 }
 

@@ -23,6 +23,12 @@ func TestClockAdvance(t *testing.T) {
 			t.Errorf("advance %v: %d %s", body, r.StatusCode, r.body)
 		}
 	}
+	// curl -d sends JSON as a form by default; that is accepted. Other
+	// content types are not.
+	e.expect(e.request("POST", "/switchboard/v1/clock/advance", e.adminToken, `{"seconds": 1}`, "Content-Type", "application/x-www-form-urlencoded"), 200)
+	if r := e.request("POST", "/switchboard/v1/clock/advance", e.adminToken, `{"seconds": 1}`, "Content-Type", "text/plain"); r.StatusCode != 415 {
+		t.Fatalf("text/plain body: %d", r.StatusCode)
+	}
 	if r := e.request("POST", "/switchboard/v1/clock/advance", e.token(e.alice), map[string]any{"seconds": 1}); r.StatusCode != 401 {
 		t.Fatalf("a user token moved the clock: %d", r.StatusCode)
 	}

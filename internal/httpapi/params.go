@@ -194,7 +194,11 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, limit int64,
 		return false, nil
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		mt, _, _ := mime.ParseMediaType(ct)
+		// curl -d sends a JSON body as a form unless told otherwise; a body
+		// that is JSON is taken as such rather than refused.
+		curlDefault := mt == "application/x-www-form-urlencoded" && json.Valid(b)
+		if mt != "application/json" && !strings.HasSuffix(mt, "+json") && !curlDefault {
 			return false, switchboard.Errorf(http.StatusUnsupportedMediaType, switchboard.CodeUnsupportedMedia,
 				"Content-Type %q is not supported; send application/json", mt)
 		}
