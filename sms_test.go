@@ -27,9 +27,9 @@ func TestSMSSegments(t *testing.T) {
 		{"134 UCS-2", strings.Repeat("ж", 134), 2},
 		{"135 UCS-2", strings.Repeat("ж", 135), 3},
 		{"surrogate pair not split", strings.Repeat("ж", 66) + "😀" + strings.Repeat("ж", 66), 3}, // 134 units, but the pair moves whole
-		{"35 emoji", strings.Repeat("😀", 35), 1},                             // 70 code units
-		{"36 emoji", strings.Repeat("😀", 36), 2},                             // 72 code units
-		{"1000 GSM", strings.Repeat("x", 1000), 7},                           // ceil(1000/153)
+		{"35 emoji", strings.Repeat("😀", 35), 1},                                                 // 70 code units
+		{"36 emoji", strings.Repeat("😀", 36), 2},                                                 // 72 code units
+		{"1000 GSM", strings.Repeat("x", 1000), 7},                                               // ceil(1000/153)
 	}
 	for _, tt := range tests {
 		if got := SMSSegments(tt.text); got != tt.want {
