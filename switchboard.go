@@ -93,6 +93,8 @@ type Store interface {
 	MessageStore
 	RetentionStore
 	SyncStore
+	DeliveryStore
+	DepartmentStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

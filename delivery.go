@@ -1,0 +1,106 @@
+package switchboard
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// DeliveryState is where one recipient of an outbound message is.
+type DeliveryState string
+
+const (
+	// DeliveryPending: waiting for a worker (first try or a retry).
+	DeliveryPending DeliveryState = "Pending"
+	// DeliverySubmitted: a carrier accepted it; its receipt has not come.
+	DeliverySubmitted DeliveryState = "Submitted"
+	// DeliveryDone: delivered (internal copy stored, or carrier receipt).
+	DeliveryDone DeliveryState = "Done"
+	// DeliveryFailed: failed for good (permanent error, or out of tries).
+	DeliveryFailed DeliveryState = "Failed"
+)
+
+// Delivery is one recipient of an outbound message: mailboxes on this server
+// (Internal) or a number at a carrier. Deliveries are the durable outbox:
+// written with the message in one transaction, claimed by workers with a
+// lease, so a crashed worker's work is resumed from the database alone.
+type Delivery struct {
+	ID          int64
+	MessageID   int64 // the sender's outbound message
+	AccountID   int64 // the sender's mailbox
+	ExtensionID int64
+	Type        MessageType
+	// Recipient is the E.164 number, or for Pager the extension number.
+	Recipient string
+	Internal  bool
+	State     DeliveryState
+	Attempts  int
+	// NextAttempt is when a Pending delivery is due.
+	NextAttempt time.Time
+	CarrierID   string
+	ErrorCode   string
+}
+
+// DeliveryTarget is a recipient of a new outbound message.
+type DeliveryTarget struct {
+	Recipient string
+	Internal  bool
+}
+
+// OutboundCreate is a message to send: the sender's copy and its recipients.
+type OutboundCreate struct {
+	// Message is the sender's copy: Outbound, MessageStatus Queued.
+	Message    MessageCreate
+	Recipients []DeliveryTarget
+}
+
+// DeliveryStore is the outbox. Every method that changes a delivery also
+// updates the sender's message (its aggregate messageStatus, the
+// recipient's to[].messageStatus, smsSendingAttemptsCount, delivery time or
+// error code) and writes a change-log row, in the same transaction.
+//
+// The sender's messageStatus aggregates its deliveries as RingCentral does:
+// any Pending → Queued; else any Failed → SendingFailed (SMS with a failed
+// receipt: DeliveryFailed); else all receipts in → Delivered (SMS); else Sent.
+type DeliveryStore interface {
+	// CreateOutbound stores the sender's message and one Pending delivery
+	// per recipient, due now, in one transaction, and returns the message.
+	CreateOutbound(ctx context.Context, c OutboundCreate) (*Message, error)
+	// ClaimDeliveries leases up to limit Pending deliveries that are due to
+	// owner until now+lease. A delivery whose lease has expired (its worker
+	// died) can be claimed again.
+	ClaimDeliveries(ctx context.Context, owner string, lease time.Duration, limit int) ([]*Delivery, error)
+	// DeliverInternal completes an internal delivery: it stores the inbound
+	// copies (one per recipient mailbox) and marks the delivery Done, in one
+	// transaction. If the delivery is not Pending under owner's lease any
+	// more, it stores nothing and returns ErrLeaseLost: every inbound copy
+	// exists exactly once.
+	DeliverInternal(ctx context.Context, owner string, deliveryID int64, copies []MessageCreate) error
+	// RecordSubmit records a carrier's answer to a submit: accepted
+	// (Submitted with the carrier id) or refused for good (Failed with the
+	// error code). ErrLeaseLost as above.
+	RecordSubmit(ctx context.Context, owner string, deliveryID int64, accepted bool, carrierID, errorCode string) error
+	// Reschedule gives a delivery back for another try at `at` after a
+	// temporary failure, counting the attempt; past maxAttempts it fails it
+	// with errorCode instead. ErrLeaseLost as above.
+	Reschedule(ctx context.Context, owner string, deliveryID int64, at time.Time, maxAttempts int, errorCode string) error
+	// ApplyReceipt records a carrier's delivery report for a Submitted
+	// delivery: Done (delivered at `at`) or Failed (errorCode). Reports for
+	// deliveries already final are ignored: receipts come at least once.
+	ApplyReceipt(ctx context.Context, messageID int64, recipient string, delivered bool, errorCode string, at time.Time) error
+	// SubmittedDeliveries lists deliveries accepted by a carrier and still
+	// waiting for their receipt, so a restarted worker can resubmit them
+	// (carriers answer resubmits idempotently).
+	SubmittedDeliveries(ctx context.Context, limit int) ([]*Delivery, error)
+}
+
+// ErrLeaseLost is returned when a worker completes a delivery it no longer
+// holds: its lease expired and another worker took it, or it is done.
+var ErrLeaseLost = errors.New("delivery lease lost")
+
+// DepartmentStore keeps the members of Department extensions, whom a pager
+// message to the department reaches.
+type DepartmentStore interface {
+	AddDepartmentMember(ctx context.Context, accountID, departmentID, extensionID int64) error
+	DepartmentMembers(ctx context.Context, accountID, departmentID int64) ([]*Extension, error)
+}
