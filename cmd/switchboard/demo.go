@@ -151,6 +151,27 @@ func createDemo(ctx context.Context, store switchboard.Store, authService *auth.
 			}
 			info.Extensions = append(info.Extensions, de)
 		}
+		// Every user of the account is a member of its departments, so a
+		// pager message to 103 reaches 101 and 102.
+		var users, departments []*switchboard.Extension
+		exts, err := store.Extensions(ctx, switchboard.ExtensionFilter{AccountID: acc.ID})
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range exts {
+			if x.Type == switchboard.ExtensionTypeDepartment {
+				departments = append(departments, x)
+			} else {
+				users = append(users, x)
+			}
+		}
+		for _, d := range departments {
+			for _, u := range users {
+				if err := store.AddDepartmentMember(ctx, acc.ID, d.ID, u.ID); err != nil {
+					return nil, err
+				}
+			}
+		}
 	}
 	return info, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,7 +16,9 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/carrier"
 	"github.com/switchboardhq/switchboard/internal/config"
+	"github.com/switchboardhq/switchboard/internal/delivery"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/retention"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
@@ -75,8 +78,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	sim := carrier.NewSimulator(clock, time.Now().UnixNano())
+	if cfg.CarrierRules != "" {
+		rules, err := carrier.LoadRules(cfg.CarrierRules)
+		if err == nil {
+			err = sim.SetRules(rules)
+		}
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("carrier rules: %w (fix the file or leave --carrier-rules empty)", err)
+		}
+	}
+	host, _ := os.Hostname()
+	sender := delivery.NewWorker(store, sim, clock, delivery.Config{Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8])}, logger)
+
 	worker := retention.NewWorker(store, clock, retention.Config{Defaults: cfg.Retention(), ChangeLogPeriod: cfg.ChangeLogPeriod}, logger)
-	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator},
+	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator,
+		Outbox: sender, Carrier: sim},
 		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention()})
 	srv := &http.Server{
 		Handler:           api,
@@ -86,6 +104,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	go sweepTokens(ctx, store, clock, logger)
 	go worker.Run(ctx, cfg.RetentionInterval)
+	go sender.Run(ctx)
 
 	logger.Info("switchboard listening", "url", serverURL, "data", cfg.DataDir, "version", version, "emulator", emulator != nil,
 		"delete_period", cfg.DeletePeriod, "purge_period", cfg.PurgePeriod, "mailbox_cap", cfg.MailboxCap)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -210,4 +211,16 @@ func mix(x uint64) uint64 {
 	x *= 0x94d049bb133111eb
 	x ^= x >> 31
 	return x
+}
+
+// RulesJSON returns the rules as JSON, for the admin API.
+func (s *Simulator) RulesJSON() ([]byte, error) { return json.Marshal(s.Rules()) }
+
+// SetRulesJSON parses and validates JSON rules and applies them.
+func (s *Simulator) SetRulesJSON(b []byte) error {
+	rules, err := ParseRules(b)
+	if err != nil {
+		return err
+	}
+	return s.SetRules(rules)
 }

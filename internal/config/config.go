@@ -37,6 +37,8 @@ type Config struct {
 	MailboxCap        int           // most Alive messages per mailbox; 0 no cap
 	ChangeLogPeriod   time.Duration // change-log rows (sync positions) kept this long
 	RetentionInterval time.Duration // how often the retention worker runs
+
+	CarrierRules string // file of carrier simulator rules (JSON); empty: accept and deliver everything
 }
 
 // Default returns the defaults.
@@ -111,6 +113,9 @@ var vars = []envVar{
 	{"SWITCHBOARD_RETENTION_INTERVAL", "retention-interval", "how often the retention worker runs",
 		func(c *Config, v string) (err error) { c.RetentionInterval, err = time.ParseDuration(v); return err },
 		func(c *Config) string { return c.RetentionInterval.String() }},
+	{"SWITCHBOARD_CARRIER_RULES", "carrier-rules", "JSON file of carrier simulator rules (failures, delays, outages); see internal/carrier",
+		func(c *Config, v string) error { c.CarrierRules = v; return nil },
+		func(c *Config) string { return c.CarrierRules }},
 }
 
 // Load builds the configuration: defaults, then the environment (getenv,

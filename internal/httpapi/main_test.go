@@ -24,6 +24,8 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/carrier"
+	"github.com/switchboardhq/switchboard/internal/delivery"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/retention"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
@@ -41,6 +43,8 @@ type testEnv struct {
 	clock                  *switchboard.ManualClock
 	auth                   *auth.Service
 	retention              *retention.Worker
+	sim                    *carrier.Simulator
+	sender                 *delivery.Worker
 	clientID, clientSecret string
 	adminToken             string
 	acc1, acc2             *switchboard.Account
@@ -64,8 +68,12 @@ func newTestEnv(t testing.TB) *testEnv {
 	e.auth = auth.NewService(store, clock, auth.Config{})
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.retention = retention.NewWorker(store, clock, retention.Config{Defaults: switchboard.DefaultRetention()}, logger)
+	// The delivery worker is not started: tests run it step by step with
+	// deliver(), so every state in between can be checked.
+	e.sim = carrier.NewSimulator(clock, 1)
+	e.sender = delivery.NewWorker(store, e.sim, clock, delivery.Config{Owner: "test"}, logger)
 	e.srv = httptest.NewServer(httpapi.New(httpapi.Deps{Store: store, Auth: e.auth, Clock: clock, Logger: logger,
-		Retention: e.retention, Emulator: clock}, httpapi.Config{}))
+		Retention: e.retention, Emulator: clock, Carrier: e.sim}, httpapi.Config{}))
 	t.Cleanup(e.srv.Close)
 
 	e.clientSecret = "test-secret"

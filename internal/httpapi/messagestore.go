@@ -66,7 +66,9 @@ func parseListQuery(q url.Values, now time.Time) (listQuery, error) {
 			return lq, switchboard.InvalidParam("phoneNumber", raw, "Parameter [phoneNumber]: %v", err)
 		}
 	}
-	f.DateTo = now
+	// dateTo is exclusive; by default it includes everything created up to
+	// and including now (times are stored to the millisecond).
+	f.DateTo = now.Truncate(time.Millisecond).Add(time.Millisecond)
 	if raw := q.Get("dateTo"); raw != "" {
 		if f.DateTo, err = parseTime("dateTo", raw); err != nil {
 			return lq, err

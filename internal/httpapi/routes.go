@@ -28,11 +28,16 @@ func (s *Server) routes() {
 	m.HandleFunc("DELETE "+store+"/{messageId}", s.authed(switchboard.ScopeEditMessages, s.handleDeleteMessages))
 	m.HandleFunc("GET "+store+"/{messageId}/content/{attachmentId}", s.authed(switchboard.ScopeReadMessages, s.handleContent))
 
+	m.HandleFunc("POST "+ext+"/sms", s.authed(switchboard.ScopeSMS, s.handleSMS))
+	m.HandleFunc("POST "+ext+"/mms", s.authed(switchboard.ScopeSMS, s.handleMMS))
+	m.HandleFunc("POST "+ext+"/company-pager", s.authed(switchboard.ScopeInternalMessages, s.handlePager))
 	m.HandleFunc("GET "+ext+"/message-sync", s.authed(switchboard.ScopeReadMessages, s.handleSync))
 
 	m.HandleFunc("POST /switchboard/v1/messages", s.admin(s.handleImportMessages))
 	m.HandleFunc("GET /switchboard/v1/accounts/{accountId}/retention", s.admin(s.handleGetRetention))
 	m.HandleFunc("PUT /switchboard/v1/accounts/{accountId}/retention", s.admin(s.handlePutRetention))
+	m.HandleFunc("GET /switchboard/v1/carrier/rules", s.admin(s.handleGetCarrierRules))
+	m.HandleFunc("PUT /switchboard/v1/carrier/rules", s.admin(s.handlePutCarrierRules))
 	m.HandleFunc("POST /switchboard/v1/clock/advance", s.admin(s.handleClockAdvance))
 	m.HandleFunc("POST /switchboard/v1/retention/run", s.admin(s.handleRetentionRun))
 	m.HandleFunc("GET /switchboard/v1/health", s.handleHealth)

@@ -49,6 +49,11 @@ type Deps struct {
 	// Emulator is set only in emulator (demo) mode: the admin API may then
 	// move time and run the lifecycle on demand.
 	Emulator ClockAdvancer
+	// Outbox is woken after a message is queued, so delivery starts at
+	// once instead of at its next poll. Optional.
+	Outbox interface{ Wake() }
+	// Carrier controls the carrier simulator's rules; nil with a real carrier.
+	Carrier CarrierControl
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -59,6 +64,8 @@ type Server struct {
 	logger    *slog.Logger
 	retention RetentionRunner
 	emulator  ClockAdvancer
+	outbox    interface{ Wake() }
+	carrier   CarrierControl
 	config    Config
 	mux       *http.ServeMux
 }
@@ -76,7 +83,7 @@ func New(d Deps, config Config) *Server {
 	}
 	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
-		emulator: d.Emulator, config: config, mux: http.NewServeMux()}
+		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, config: config, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

@@ -46,6 +46,10 @@ type dialect struct {
 	classify func(error) constraint
 	// compact makes erased bytes leave the database's files.
 	compact func(ctx context.Context, db *DB) error
+	// claimLock ends the select of rows a worker is about to lease: ""
+	// where one writer at a time holds the database (SQLite), "FOR UPDATE
+	// SKIP LOCKED" where concurrent writers must skip each other's rows.
+	claimLock string
 }
 
 type constraint int

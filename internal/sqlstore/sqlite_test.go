@@ -211,7 +211,7 @@ func migrationRows(t *testing.T, db *DB) string {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []string{"1:true", "2:true"} {
+	for _, v := range []string{"1:true", "2:true", "3:true"} {
 		if !strings.Contains(b.String(), v) {
 			t.Fatalf("migration %s not recorded: %q", v, b.String())
 		}

@@ -55,6 +55,12 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"MailboxCap", testMailboxCap},
 		{"SyncChanges", testSyncChanges},
 		{"RetentionConcurrently", testRetentionConcurrently},
+		{"CreateOutbound", testCreateOutbound},
+		{"ClaimLease", testClaimLease},
+		{"ClaimConcurrently", testClaimConcurrently},
+		{"DeliveryStatus", testDeliveryStatus},
+		{"Reschedule", testReschedule},
+		{"Departments", testDepartments},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,304 @@
+// Package delivery is the worker that moves outbound messages out of the
+// outbox: it claims due deliveries with a lease, stores the inbound copies
+// of internal recipients, submits the others to the carrier, retries
+// temporary failures with backoff, and applies the carrier's delivery
+// receipts. Everything it knows is in the database, so a worker that dies
+// mid-way is replaced by any other once its lease expires, and exactly one
+// inbound copy is stored per recipient (the store refuses a completion
+// whose lease was lost).
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/carrier"
+)
+
+// Store is what the worker needs of the store.
+type Store interface {
+	switchboard.DeliveryStore
+	switchboard.DepartmentStore
+	Message(ctx context.Context, accountID, extensionID, id int64) (*switchboard.Message, error)
+	Attachment(ctx context.Context, accountID, extensionID, messageID, attachmentID int64) (*switchboard.Attachment, error)
+	PhoneNumberByNumber(ctx context.Context, number string) (*switchboard.PhoneNumber, error)
+	ExtensionByNumber(ctx context.Context, accountID int64, number string) (*switchboard.Extension, error)
+}
+
+// Config tunes the worker.
+type Config struct {
+	Owner       string        // lease owner: unique per process
+	Lease       time.Duration // how long a claim holds before another worker may take it
+	Batch       int           // deliveries claimed at once
+	MaxAttempts int           // carrier tries before a delivery fails for good
+	BaseBackoff time.Duration // first retry delay; doubles per attempt
+	MaxBackoff  time.Duration
+	Poll        time.Duration // how often to look for work when idle
+}
+
+func (c *Config) defaults() {
+	if c.Lease <= 0 {
+		c.Lease = 30 * time.Second
+	}
+	if c.Batch <= 0 {
+		c.Batch = 64
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 8
+	}
+	if c.BaseBackoff <= 0 {
+		c.BaseBackoff = 2 * time.Second
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 10 * time.Minute
+	}
+	if c.Poll <= 0 {
+		c.Poll = 50 * time.Millisecond
+	}
+}
+
+// Worker delivers.
+type Worker struct {
+	store   Store
+	carrier carrier.Carrier
+	clock   switchboard.Clock
+	config  Config
+	logger  *slog.Logger
+	wake    chan struct{}
+}
+
+// NewWorker returns a worker.
+func NewWorker(store Store, c carrier.Carrier, clock switchboard.Clock, config Config, logger *slog.Logger) *Worker {
+	config.defaults()
+	return &Worker{store: store, carrier: c, clock: clock, config: config, logger: logger, wake: make(chan struct{}, 1)}
+}
+
+// Wake tells the worker there is new work, so it does not wait for its
+// next poll. It never blocks.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends. On start it resubmits what a carrier had
+// accepted without a receipt yet (the simulator keeps no state across a
+// restart; real carriers answer resubmits idempotently).
+func (w *Worker) Run(ctx context.Context) {
+	if err := w.Resubmit(ctx); err != nil && ctx.Err() == nil {
+		w.logger.Error("delivery: resubmit accepted messages", "err", err)
+	}
+	t := time.NewTicker(w.config.Poll)
+	defer t.Stop()
+	for {
+		n, err := w.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			w.logger.Error("delivery run failed", "err", err)
+		}
+		if n > 0 {
+			continue // more may be due
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce claims one batch of due deliveries, processes it and applies the
+// carrier's due receipts. It reports how many deliveries it processed.
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	ds, err := w.store.ClaimDeliveries(ctx, w.config.Owner, w.config.Lease, w.config.Batch)
+	if err != nil {
+		return 0, fmt.Errorf("claim deliveries: %w", err)
+	}
+	for _, d := range ds {
+		if err := w.process(ctx, d); err != nil {
+			if errors.Is(err, switchboard.ErrLeaseLost) {
+				continue // another worker has it; nothing was stored
+			}
+			// Leave it leased: it is retried when the lease expires.
+			w.logger.Error("delivery failed, retrying after its lease", "delivery", d.ID, "message", d.MessageID, "err", err)
+		}
+	}
+	return len(ds), w.applyReceipts(ctx)
+}
+
+func (w *Worker) process(ctx context.Context, d *switchboard.Delivery) error {
+	m, err := w.store.Message(ctx, d.AccountID, d.ExtensionID, d.MessageID)
+	if errors.Is(err, switchboard.ErrNotFound) {
+		// The sender's message was removed before delivery: nothing to send.
+		return w.store.RecordSubmit(ctx, w.config.Owner, d.ID, false, "", "InternalError")
+	}
+	if err != nil {
+		return err
+	}
+	if d.Internal {
+		return w.deliverInternal(ctx, d, m)
+	}
+	return w.submit(ctx, d, m)
+}
+
+func (w *Worker) submit(ctx context.Context, d *switchboard.Delivery, m *switchboard.Message) error {
+	s := carrier.Submission{MessageID: d.MessageID, Recipient: d.Recipient, From: m.From.PhoneNumber, Type: m.Type, Text: m.Subject, Pages: m.FaxPageCount}
+	for _, a := range m.Attachments {
+		if a.Type == switchboard.AttachmentMms {
+			s.Media = append(s.Media, carrier.Media{ContentType: a.ContentType, Size: a.Size})
+		}
+	}
+	res, err := w.carrier.Submit(ctx, s)
+	switch {
+	case errors.Is(err, carrier.ErrTemporary):
+		at := w.clock.Now().Add(w.backoff(d.Attempts, carrier.RetryAfter(err)))
+		return w.store.Reschedule(ctx, w.config.Owner, d.ID, at, w.config.MaxAttempts, failCode(m.Type))
+	case errors.Is(err, carrier.ErrInvalid):
+		return w.store.RecordSubmit(ctx, w.config.Owner, d.ID, false, "", failCode(m.Type))
+	case err != nil:
+		return err
+	}
+	return w.store.RecordSubmit(ctx, w.config.Owner, d.ID, res.Accepted, res.CarrierID, res.ErrorCode)
+}
+
+// failCode is the error a delivery gets when it runs out of tries.
+func failCode(t switchboard.MessageType) string {
+	if t == switchboard.TypeFax {
+		return "CallFailed"
+	}
+	return "SMS-UP-500"
+}
+
+// backoff doubles from BaseBackoff per attempt up to MaxBackoff, and
+// honours a carrier's retry-after hint when it is longer.
+func (w *Worker) backoff(attempts int, hint time.Duration) time.Duration {
+	d := time.Duration(float64(w.config.BaseBackoff) * math.Pow(2, float64(attempts)))
+	if d > w.config.MaxBackoff || d <= 0 {
+		d = w.config.MaxBackoff
+	}
+	return max(d, hint)
+}
+
+// deliverInternal stores the inbound copies of an internal delivery: the
+// mailbox owning the number (SMS, fax), or the extension (pager), or every
+// member of a department (pager).
+func (w *Worker) deliverInternal(ctx context.Context, d *switchboard.Delivery, m *switchboard.Message) error {
+	var owners []*switchboard.Extension
+	pgToDepartment := false
+	if m.Type == switchboard.TypePager {
+		ext, err := w.store.ExtensionByNumber(ctx, d.AccountID, d.Recipient)
+		if err != nil {
+			return w.failInternal(ctx, d, err)
+		}
+		if ext.Type == switchboard.ExtensionTypeDepartment {
+			pgToDepartment = true
+			if owners, err = w.store.DepartmentMembers(ctx, d.AccountID, ext.ID); err != nil {
+				return err
+			}
+		} else {
+			owners = []*switchboard.Extension{ext}
+		}
+	} else {
+		pn, err := w.store.PhoneNumberByNumber(ctx, d.Recipient)
+		if err != nil || pn.ExtensionID == 0 {
+			return w.failInternal(ctx, d, err)
+		}
+		owners = []*switchboard.Extension{{ID: pn.ExtensionID, AccountID: pn.AccountID}}
+	}
+	atts := make([]*switchboard.Attachment, 0, len(m.Attachments))
+	for _, a := range m.Attachments {
+		full, err := w.store.Attachment(ctx, m.AccountID, m.ExtensionID, m.ID, a.ID)
+		if err != nil {
+			return err
+		}
+		atts = append(atts, full)
+	}
+	copies := make([]switchboard.MessageCreate, 0, len(owners))
+	for _, o := range owners {
+		if o.ID == m.ExtensionID {
+			continue // a sender in its own department keeps only its outbound copy
+		}
+		c := switchboard.MessageCreate{
+			AccountID: o.AccountID, ExtensionID: o.ID, Type: m.Type, Direction: switchboard.Inbound,
+			MessageStatus: switchboard.StatusReceived, ReadStatus: switchboard.Unread, Priority: m.Priority,
+			Subject: m.Subject, From: m.From, To: m.To, ConversationID: m.ConversationID,
+			TypeDetails: switchboard.TypeDetails{SegmentCount: m.SegmentCount, FaxPageCount: m.FaxPageCount,
+				FaxResolution: m.FaxResolution, PgToDepartment: pgToDepartment || m.PgToDepartment},
+		}
+		for _, a := range atts {
+			if m.Type == switchboard.TypeFax && a.Type == switchboard.AttachmentSourceDocument {
+				continue // the recipient gets the rendered fax, not the sender's sources
+			}
+			cp := *a
+			cp.ID, cp.MessageID = 0, 0
+			c.Attachments = append(c.Attachments, &cp)
+		}
+		copies = append(copies, c)
+	}
+	return w.store.DeliverInternal(ctx, w.config.Owner, d.ID, copies)
+}
+
+// failInternal fails an internal delivery whose recipient is gone (the
+// number was reassigned or the extension deleted since the send).
+func (w *Worker) failInternal(ctx context.Context, d *switchboard.Delivery, err error) error {
+	if err != nil && !errors.Is(err, switchboard.ErrNotFound) {
+		return err
+	}
+	code := "SMS-RC-410"
+	switch d.Type {
+	case switchboard.TypeFax:
+		code = "UserNotFound"
+	case switchboard.TypePager:
+		code = "MSG-324"
+	}
+	return w.store.RecordSubmit(ctx, w.config.Owner, d.ID, false, "", code)
+}
+
+// applyReceipts records the carrier's due delivery reports, then
+// acknowledges them. A crash in between only repeats a receipt, which the
+// store ignores once the delivery is final.
+func (w *Worker) applyReceipts(ctx context.Context) error {
+	rs, err := w.carrier.Receipts(ctx, w.clock.Now())
+	if err != nil {
+		return fmt.Errorf("carrier receipts: %w", err)
+	}
+	for _, r := range rs {
+		if err := w.store.ApplyReceipt(ctx, r.MessageID, r.Recipient, r.Delivered, r.ErrorCode, r.At); err != nil {
+			return fmt.Errorf("apply receipt of message %d to %s: %w", r.MessageID, r.Recipient, err)
+		}
+		if err := w.carrier.Ack(ctx, r); err != nil {
+			return fmt.Errorf("ack receipt of message %d: %w", r.MessageID, err)
+		}
+	}
+	return nil
+}
+
+// Resubmit submits again every delivery a carrier accepted whose receipt
+// has not come, so receipts lost with a carrier's memory are scheduled
+// again. Carriers answer a resubmit with their first answer.
+func (w *Worker) Resubmit(ctx context.Context) error {
+	ds, err := w.store.SubmittedDeliveries(ctx, 100_000)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		m, err := w.store.Message(ctx, d.AccountID, d.ExtensionID, d.MessageID)
+		if errors.Is(err, switchboard.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := w.carrier.Submit(ctx, carrier.Submission{MessageID: d.MessageID, Recipient: d.Recipient,
+			From: m.From.PhoneNumber, Type: m.Type, Text: m.Subject, Pages: m.FaxPageCount}); err != nil && !errors.Is(err, carrier.ErrTemporary) {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,402 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/switchboardhq/switchboard"
+)
+
+// Sending limits (RingCentral's): request bodies up to 10 MB; MMS with up
+// to 10 attachments of 1.5 MB together; recipients per message bounded.
+const (
+	maxSendBody      = 10 << 20
+	maxMMSFiles      = 10
+	maxMMSBytes      = 1_500_000
+	maxSMSRecipients = 50
+)
+
+// mmsTypes are the media types carriers take in MMS.
+var mmsTypes = map[string]bool{
+	"image/jpeg": true, "image/png": true, "image/gif": true, "image/bmp": true, "image/tiff": true,
+	"video/mp4": true, "video/mpeg": true, "video/3gpp": true, "video/quicktime": true,
+	"audio/mpeg": true, "audio/mp4": true, "audio/amr": true, "audio/wav": true, "audio/ogg": true,
+	"text/vcard": true, "text/x-vcard": true, "text/plain": true, "application/pdf": true,
+}
+
+// upload is one file part of a multipart send request.
+type upload struct {
+	fileName, contentType string
+	data                  []byte
+}
+
+// decodeSend reads a send request: plain JSON, or multipart (form-data or
+// mixed) whose JSON part is found by its Content-Type (rc-ex names it
+// request.json, the JS SDK's recipe json) and whose other parts are files.
+func (s *Server) decodeSend(w http.ResponseWriter, r *http.Request, v any) ([]upload, error) {
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if !strings.HasPrefix(mt, "multipart/") {
+		sent, err := s.decodeJSON(w, r, maxSendBody, v)
+		if err == nil && !sent {
+			err = switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Request body is required")
+		}
+		return nil, err
+	}
+	if params["boundary"] == "" {
+		return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Multipart request without a boundary")
+	}
+	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, maxSendBody), params["boundary"])
+	var files []upload
+	gotJSON := false
+	for i := 0; ; i++ {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, bodyError(err, "Malformed multipart body")
+		}
+		if i > maxMMSFiles+1 {
+			return nil, switchboard.InvalidParam("attachments", "", "At most %d attachments per message", maxMMSFiles)
+		}
+		data, err := io.ReadAll(p)
+		if err != nil {
+			return nil, bodyError(err, "Malformed multipart body")
+		}
+		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		if !gotJSON && (ct == "application/json" || (ct == "" && (p.FormName() == "request.json" || p.FormName() == "json"))) {
+			if err := json.Unmarshal(data, v); err != nil {
+				return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeInvalidJSON, "JSON part is not valid JSON: %v", err)
+			}
+			gotJSON = true
+			continue
+		}
+		if ct == "" {
+			ct = http.DetectContentType(data)
+			ct, _, _ = mime.ParseMediaType(ct)
+		}
+		files = append(files, upload{fileName: p.FileName(), contentType: ct, data: data})
+	}
+	if !gotJSON {
+		return nil, switchboard.Errorf(http.StatusBadRequest, "MSG-349", "Multipart request has no JSON part (Content-Type: application/json) describing the message")
+	}
+	return files, nil
+}
+
+func bodyError(err error, msg string) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return errBodyTooLarge
+	}
+	return switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "%s: %v", msg, err)
+}
+
+// sender is the mailbox a send request sends from: only the caller's own.
+func (s *Server) sender(r *http.Request, p *switchboard.Principal) (*switchboard.Extension, error) {
+	mb, err := s.resolveMailbox(r, p)
+	if err != nil {
+		return nil, err
+	}
+	if mb.ExtensionID != p.ExtensionID {
+		return nil, switchboard.Errorf(http.StatusForbidden, "MSG-331", "Messages are sent from the logged-in extension only")
+	}
+	return s.store.Extension(r.Context(), mb.AccountID, mb.ExtensionID)
+}
+
+type phoneJSON struct {
+	PhoneNumber string `json:"phoneNumber"`
+}
+
+type smsRequest struct {
+	From *phoneJSON  `json:"from"`
+	To   []phoneJSON `json:"to"`
+	Text string      `json:"text"`
+}
+
+func (s *Server) handleSMS(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+	s.sendText(w, r, p, false)
+}
+
+func (s *Server) handleMMS(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+	s.sendText(w, r, p, true)
+}
+
+// sendText serves POST sms and mms. An SMS request with files is an MMS,
+// as the JS SDK's recipe sends it to /sms.
+func (s *Server) sendText(w http.ResponseWriter, r *http.Request, p *switchboard.Principal, mms bool) {
+	ext, err := s.sender(r, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req smsRequest
+	files, err := s.decodeSend(w, r, &req)
+	if err == nil {
+		mms = mms || len(files) > 0
+		err = validateText(req.Text, !mms, switchboard.MaxSMSText)
+	}
+	var from string
+	if err == nil {
+		from, err = s.checkFromNumber(r, ext, req.From, mms)
+	}
+	var to []string
+	if err == nil {
+		to, err = recipientNumbers(req.To)
+	}
+	var atts []*switchboard.Attachment
+	if err == nil {
+		atts, err = mmsAttachments(files, mms)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c := switchboard.OutboundCreate{Message: switchboard.MessageCreate{
+		AccountID: ext.AccountID, ExtensionID: ext.ID, Type: switchboard.TypeSMS, Direction: switchboard.Outbound,
+		MessageStatus: switchboard.StatusQueued, ReadStatus: switchboard.Read, Subject: req.Text,
+		From: switchboard.Party{PhoneNumber: from, Name: ext.Name},
+	}}
+	if req.Text != "" {
+		c.Message.Attachments = append(c.Message.Attachments, &switchboard.Attachment{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: []byte(req.Text)})
+	}
+	c.Message.Attachments = append(c.Message.Attachments, atts...)
+	if !mms {
+		c.Message.SegmentCount = switchboard.SMSSegments(req.Text)
+	}
+	for _, n := range to {
+		c.Message.To = append(c.Message.To, switchboard.Party{PhoneNumber: n, MessageStatus: switchboard.StatusQueued})
+		internal := false
+		if pn, err := s.store.PhoneNumberByNumber(r.Context(), n); err == nil && pn.ExtensionID != 0 && pn.Status != switchboard.StatusDisabled {
+			internal = true
+		} else if err != nil && !errors.Is(err, switchboard.ErrNotFound) {
+			s.writeError(w, r, err)
+			return
+		}
+		c.Recipients = append(c.Recipients, switchboard.DeliveryTarget{Recipient: n, Internal: internal})
+	}
+	s.createOutbound(w, r, c)
+}
+
+// createOutbound stores the message and its deliveries (durably, before
+// answering), wakes the delivery worker and answers the stored message.
+func (s *Server) createOutbound(w http.ResponseWriter, r *http.Request, c switchboard.OutboundCreate) {
+	m, err := s.store.CreateOutbound(r.Context(), c)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if s.outbox != nil {
+		s.outbox.Wake()
+	}
+	writeJSON(w, http.StatusOK, toMessageJSON(s.baseURL(r), m))
+}
+
+func validateText(text string, required bool, limit int) error {
+	if required && strings.TrimSpace(text) == "" {
+		return switchboard.InvalidParam("text", "", "Parameter [text] is required")
+	}
+	if n := switchboard.UTF16Len(text); n > limit {
+		return switchboard.InvalidParam("text", "", "Parameter [text] is %d characters long; the limit is %d (UTF-16 code units)", n, limit)
+	}
+	return nil
+}
+
+// checkFromNumber checks that the sender owns the number with the feature
+// the message needs.
+func (s *Server) checkFromNumber(r *http.Request, ext *switchboard.Extension, from *phoneJSON, mms bool) (string, error) {
+	if from == nil || from.PhoneNumber == "" {
+		return "", switchboard.InvalidParam("from.phoneNumber", "", "Parameter [from.phoneNumber] is required")
+	}
+	n, err := switchboard.NormalizeE164(from.PhoneNumber)
+	if err != nil {
+		return "", switchboard.InvalidParam("from.phoneNumber", from.PhoneNumber, "Parameter [from.phoneNumber]: %v", err)
+	}
+	nums, err := s.store.PhoneNumbers(r.Context(), ext.AccountID, ext.ID)
+	if err != nil {
+		return "", err
+	}
+	feature := switchboard.FeatureSmsSender
+	if mms {
+		feature = switchboard.FeatureMmsSender
+	}
+	for _, pn := range nums {
+		if pn.PhoneNumber != n {
+			continue
+		}
+		if !pn.HasFeature(feature) || pn.Status == switchboard.StatusDisabled {
+			return "", &switchboard.Error{Status: http.StatusForbidden, Code: "MSG-242",
+				Message: fmt.Sprintf("Sending %s from %s is not available: the number lacks the %s feature", map[bool]string{false: "SMS", true: "MMS"}[mms], n, feature),
+				Params:  []switchboard.ParamError{{Code: "MSG-242", Name: "from.phoneNumber", Value: n, Message: "number lacks feature " + feature}}}
+		}
+		return n, nil
+	}
+	return "", &switchboard.Error{Status: http.StatusForbidden, Code: "MSG-304",
+		Message: fmt.Sprintf("Phone number %s doesn't belong to extension %s", n, ext.ExtensionNumber),
+		Params:  []switchboard.ParamError{{Code: "MSG-304", Name: "from.phoneNumber", Value: n, Message: "number not owned by the extension"}}}
+}
+
+func recipientNumbers(to []phoneJSON) ([]string, error) {
+	if len(to) == 0 {
+		return nil, switchboard.InvalidParam("to", "", "Parameter [to] needs at least one recipient")
+	}
+	if len(to) > maxSMSRecipients {
+		return nil, switchboard.InvalidParam("to", strconv.Itoa(len(to)), "At most %d recipients per message", maxSMSRecipients)
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range to {
+		n, err := switchboard.NormalizeE164(t.PhoneNumber)
+		if err != nil {
+			return nil, switchboard.InvalidParam("to.phoneNumber", t.PhoneNumber, "Recipient %q: %v", t.PhoneNumber, err)
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+func mmsAttachments(files []upload, mms bool) ([]*switchboard.Attachment, error) {
+	if !mms {
+		return nil, nil
+	}
+	if len(files) > maxMMSFiles {
+		return nil, switchboard.InvalidParam("attachments", "", "At most %d attachments per MMS", maxMMSFiles)
+	}
+	total := 0
+	var out []*switchboard.Attachment
+	for _, f := range files {
+		if len(f.data) == 0 {
+			return nil, &switchboard.Error{Status: http.StatusBadRequest, Code: "MSG-347", Message: fmt.Sprintf("Attachment %q is empty", f.fileName),
+				Params: []switchboard.ParamError{{Code: "MSG-347", Name: "attachments", Value: f.fileName, Message: "empty attachment"}}}
+		}
+		if !mmsTypes[f.contentType] {
+			return nil, &switchboard.Error{Status: http.StatusUnsupportedMediaType, Code: "MSG-348",
+				Message: fmt.Sprintf("Attachment %q has an unsupported media type %q", f.fileName, f.contentType),
+				Params:  []switchboard.ParamError{{Code: "MSG-348", Name: "attachments", Value: f.contentType, Message: "unsupported media type"}}}
+		}
+		total += len(f.data)
+		if total > maxMMSBytes {
+			return nil, &switchboard.Error{Status: http.StatusBadRequest, Code: "MSG-337",
+				Message: fmt.Sprintf("MMS attachments are over %d bytes together", maxMMSBytes),
+				Params:  []switchboard.ParamError{{Code: "MSG-337", Name: "attachments", Message: "attachments too large"}}}
+		}
+		out = append(out, &switchboard.Attachment{Type: switchboard.AttachmentMms, ContentType: f.contentType, FileName: f.fileName, Content: f.data})
+	}
+	if len(out) == 0 {
+		return nil, switchboard.InvalidParam("attachments", "", "An MMS needs at least one attachment")
+	}
+	return out, nil
+}
+
+type extensionRefJSON struct {
+	ExtensionNumber string `json:"extensionNumber"`
+}
+
+type pagerRequest struct {
+	From    *extensionRefJSON  `json:"from"`
+	To      []extensionRefJSON `json:"to"`
+	Text    string             `json:"text"`
+	ReplyOn int64              `json:"replyOn"`
+}
+
+// handlePager serves POST company-pager: internal text to extensions of the
+// same account (a Department reaches its members), or a reply to the
+// parties of an earlier pager message (replyOn).
+func (s *Server) handlePager(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+	ext, err := s.sender(r, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req pagerRequest
+	if _, err = s.decodeSend(w, r, &req); err == nil {
+		err = validateText(req.Text, true, switchboard.MaxPagerText)
+	}
+	if err == nil && req.From != nil && req.From.ExtensionNumber != "" && req.From.ExtensionNumber != ext.ExtensionNumber {
+		err = switchboard.InvalidParam("from.extensionNumber", req.From.ExtensionNumber, "The sender is the logged-in extension %s", ext.ExtensionNumber)
+	}
+	var numbers []string
+	if err == nil {
+		numbers, err = s.pagerRecipients(r, ext, req)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c := switchboard.OutboundCreate{Message: switchboard.MessageCreate{
+		AccountID: ext.AccountID, ExtensionID: ext.ID, Type: switchboard.TypePager, Direction: switchboard.Outbound,
+		MessageStatus: switchboard.StatusQueued, ReadStatus: switchboard.Read, Subject: req.Text,
+		From:        switchboard.Party{ExtensionNumber: ext.ExtensionNumber, ExtensionID: strconv.FormatInt(ext.ID, 10), Name: ext.Name},
+		Attachments: []*switchboard.Attachment{{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: []byte(req.Text)}},
+	}}
+	key := []string{"x" + ext.ExtensionNumber}
+	for _, n := range numbers {
+		to, err := s.store.ExtensionByNumber(r.Context(), ext.AccountID, n)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		c.Message.To = append(c.Message.To, switchboard.Party{ExtensionNumber: n, ExtensionID: strconv.FormatInt(to.ID, 10), Name: to.Name, MessageStatus: switchboard.StatusQueued})
+		c.Message.PgToDepartment = c.Message.PgToDepartment || to.Type == switchboard.ExtensionTypeDepartment
+		c.Recipients = append(c.Recipients, switchboard.DeliveryTarget{Recipient: n, Internal: true})
+		key = append(key, "x"+n)
+	}
+	// Pager parties have no phone numbers: the conversation is derived from
+	// the account and the extension numbers, the same in every copy.
+	c.Message.ConversationID = switchboard.ConversationIDFor(append(key, "account:"+strconv.FormatInt(ext.AccountID, 10)))
+	s.createOutbound(w, r, c)
+}
+
+func (s *Server) pagerRecipients(r *http.Request, ext *switchboard.Extension, req pagerRequest) ([]string, error) {
+	var numbers []string
+	if req.ReplyOn != 0 {
+		orig, err := s.store.Message(r.Context(), ext.AccountID, ext.ID, req.ReplyOn)
+		if err != nil || orig.Type != switchboard.TypePager {
+			return nil, switchboard.NotFound("replyOn", strconv.FormatInt(req.ReplyOn, 10))
+		}
+		for _, party := range append([]switchboard.Party{orig.From}, orig.To...) {
+			if party.ExtensionNumber != "" && party.ExtensionNumber != ext.ExtensionNumber {
+				numbers = append(numbers, party.ExtensionNumber)
+			}
+		}
+	}
+	for _, t := range req.To {
+		numbers = append(numbers, t.ExtensionNumber)
+	}
+	if len(numbers) == 0 {
+		return nil, switchboard.InvalidParam("to", "", "Parameter [to] (extension numbers) or [replyOn] is required")
+	}
+	if len(numbers) > maxSMSRecipients {
+		return nil, switchboard.InvalidParam("to", "", "At most %d recipients per message", maxSMSRecipients)
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range numbers {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		to, err := s.store.ExtensionByNumber(r.Context(), ext.AccountID, n)
+		if errors.Is(err, switchboard.ErrNotFound) {
+			return nil, switchboard.InvalidParam("to.extensionNumber", n, "Extension %q is not in this account", n)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if to.Status != switchboard.StatusEnabled {
+			return nil, &switchboard.Error{Status: http.StatusBadRequest, Code: "MSG-324", Message: fmt.Sprintf("Extension %s is disabled", n),
+				Params: []switchboard.ParamError{{Code: "MSG-324", Name: "to.extensionNumber", Value: n, Message: "recipient disabled"}}}
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

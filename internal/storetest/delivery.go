@@ -1,0 +1,422 @@
+package storetest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard"
+)
+
+// outbound builds an outbound message of ext1 (own1) to recipients; a
+// recipient of the server (own2, own3, an extension number) is internal.
+func (e *env) outbound(typ switchboard.MessageType, recipients ...string) switchboard.OutboundCreate {
+	box := mb(e.ext1)
+	c := switchboard.OutboundCreate{Message: switchboard.MessageCreate{AccountID: box.acc, ExtensionID: box.ext,
+		Type: typ, Direction: switchboard.Outbound, Subject: "hello", From: switchboard.Party{PhoneNumber: own1}}}
+	switch typ {
+	case switchboard.TypeFax:
+		c.Message.FaxPageCount = 1
+		c.Message.Attachments = []*switchboard.Attachment{{Type: switchboard.AttachmentRenderedDocument, ContentType: "application/pdf", Content: []byte("%PDF")}}
+	default:
+		c.Message.Attachments = []*switchboard.Attachment{{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: []byte("hello")}}
+	}
+	for _, r := range recipients {
+		internal := r == own2 || r == own3
+		c.Message.To = append(c.Message.To, switchboard.Party{PhoneNumber: r})
+		c.Recipients = append(c.Recipients, switchboard.DeliveryTarget{Recipient: r, Internal: internal})
+	}
+	return c
+}
+
+func (e *env) send(t *testing.T, c switchboard.OutboundCreate) *switchboard.Message {
+	t.Helper()
+	return must(e.store.CreateOutbound(e.ctx, c))(t)
+}
+
+// claimAll claims every due delivery for owner, by recipient.
+func (e *env) claimAll(t *testing.T, owner string) map[string]*switchboard.Delivery {
+	t.Helper()
+	ds := must(e.store.ClaimDeliveries(e.ctx, owner, time.Minute, 1000))(t)
+	out := map[string]*switchboard.Delivery{}
+	for _, d := range ds {
+		out[d.Recipient] = d
+	}
+	return out
+}
+
+// sent reads the sender's copy (ext1).
+func (e *env) sent(t *testing.T, m *switchboard.Message) *switchboard.Message {
+	t.Helper()
+	return e.get(t, mb(e.ext1), m.ID)
+}
+
+func wantStatus(t *testing.T, m *switchboard.Message, status switchboard.MessageStatus, to ...switchboard.MessageStatus) {
+	t.Helper()
+	got := []switchboard.MessageStatus{}
+	for _, p := range m.To {
+		got = append(got, p.MessageStatus)
+	}
+	if m.MessageStatus != status || fmt.Sprint(got) != fmt.Sprint(to) {
+		t.Fatalf("message %d: status %s, to %v; want %s, to %v", m.ID, m.MessageStatus, got, status, to)
+	}
+}
+
+func (e *env) count(t *testing.T, box mailbox) int {
+	t.Helper()
+	return len(must(e.store.ListMessages(e.ctx, switchboard.MessageFilter{AccountID: box.acc, ExtensionID: box.ext}))(t).Messages)
+}
+
+func testCreateOutbound(t *testing.T, e *env) {
+	c := e.outbound(switchboard.TypeSMS, p1, own2)
+	c.Recipients[0].Recipient = "+1 (415) 555-0001" // normalized
+	m := e.send(t, c)
+	wantStatus(t, m, switchboard.StatusQueued, switchboard.StatusQueued, switchboard.StatusQueued)
+	wantStatus(t, e.sent(t, m), switchboard.StatusQueued, switchboard.StatusQueued, switchboard.StatusQueued)
+	if m.Direction != switchboard.Outbound || len(m.Attachments) != 1 {
+		t.Fatalf("outbound message: %+v", m)
+	}
+	wantEqual(t, len(e.changes(t, mb(e.ext1))), 1, "changes after CreateOutbound")
+
+	ds := e.claimAll(t, "w1")
+	if len(ds) != 2 {
+		t.Fatalf("claimed %v, want 2 deliveries", ds)
+	}
+	want := switchboard.Delivery{ID: ds[p1].ID, MessageID: m.ID, AccountID: e.acc1.ID, ExtensionID: e.ext1.ID,
+		Type: switchboard.TypeSMS, Recipient: p1, State: switchboard.DeliveryPending, NextAttempt: Base}
+	wantEqual(t, *ds[p1], want, "delivery to a carrier")
+	if d := ds[own2]; d == nil || !d.Internal || d.MessageID != m.ID {
+		t.Fatalf("internal delivery: %+v", d)
+	}
+
+	// A bad request stores nothing: neither message nor deliveries.
+	for _, tc := range []struct {
+		name string
+		edit func(*switchboard.OutboundCreate)
+		is   error
+	}{
+		{"no recipients", func(c *switchboard.OutboundCreate) { c.Recipients = nil }, nil},
+		{"duplicate recipients", func(c *switchboard.OutboundCreate) {
+			c.Recipients = append(c.Recipients, switchboard.DeliveryTarget{Recipient: "+1 415 555 0002"})
+		}, nil},
+		{"bad number", func(c *switchboard.OutboundCreate) { c.Recipients[0].Recipient = "4155550001" }, nil},
+		{"bad message", func(c *switchboard.OutboundCreate) { c.Message.Type = "Telex" }, nil},
+		{"inbound", func(c *switchboard.OutboundCreate) { c.Message.Direction = switchboard.Inbound }, nil},
+		{"mailbox of another account", func(c *switchboard.OutboundCreate) { c.Message.ExtensionID = e.ext3.ID }, switchboard.ErrNotFound},
+	} {
+		c := e.outbound(switchboard.TypeSMS, p1, p2)
+		tc.edit(&c)
+		_, err := e.store.CreateOutbound(e.ctx, c)
+		if tc.is != nil {
+			wantIs(t, err, tc.is, tc.name)
+		} else {
+			wantCode(t, err, switchboard.CodeInvalidParameter, tc.name)
+		}
+	}
+	wantEqual(t, e.count(t, mb(e.ext1)), 1, "messages after bad requests")
+	wantEqual(t, len(e.claimAll(t, "w2")), 0, "deliveries after bad requests")
+}
+
+func testClaimLease(t *testing.T, e *env) {
+	m := e.send(t, e.outbound(switchboard.TypeSMS, own2))
+	copyFor := func() []switchboard.MessageCreate {
+		return []switchboard.MessageCreate{sms(mb(e.ext2), switchboard.Inbound, own1, []string{own2}, "hello")}
+	}
+	a := must(e.store.ClaimDeliveries(e.ctx, "a", 30*time.Second, 10))(t)
+	if len(a) != 1 {
+		t.Fatalf("first claim: %d deliveries", len(a))
+	}
+	wantEqual(t, len(must(e.store.ClaimDeliveries(e.ctx, "b", 30*time.Second, 10))(t)), 0, "claim while leased")
+
+	e.clock.Advance(31 * time.Second) // a's lease runs out: a "died"
+	b := must(e.store.ClaimDeliveries(e.ctx, "b", 30*time.Second, 10))(t)
+	if len(b) != 1 || b[0].ID != a[0].ID {
+		t.Fatalf("claim after the lease ran out: %+v", b)
+	}
+	wantIs(t, e.store.DeliverInternal(e.ctx, "a", a[0].ID, copyFor()), switchboard.ErrLeaseLost, "DeliverInternal by the old owner")
+	wantIs(t, e.store.RecordSubmit(e.ctx, "a", a[0].ID, true, "c1", ""), switchboard.ErrLeaseLost, "RecordSubmit by the old owner")
+	wantIs(t, e.store.Reschedule(e.ctx, "a", a[0].ID, e.clock.Now(), 5, "X"), switchboard.ErrLeaseLost, "Reschedule by the old owner")
+	wantEqual(t, e.count(t, mb(e.ext2)), 0, "copies after a lost lease")
+	wantStatus(t, e.sent(t, m), switchboard.StatusQueued, switchboard.StatusQueued)
+
+	noErr(t, e.store.DeliverInternal(e.ctx, "b", b[0].ID, copyFor()))
+	wantIs(t, e.store.DeliverInternal(e.ctx, "b", b[0].ID, copyFor()), switchboard.ErrLeaseLost, "DeliverInternal twice")
+	wantEqual(t, e.count(t, mb(e.ext2)), 1, "copies")
+	wantEqual(t, len(e.changes(t, mb(e.ext2))), 1, "changes of the recipient")
+	got := e.sent(t, m)
+	wantStatus(t, got, switchboard.StatusDelivered, switchboard.StatusDelivered)
+	wantTime(t, got.LastModified, Base.Add(31*time.Second), "lastModified after delivery")
+	if got.SMSSendingAttempts != 0 || !got.SMSDeliveryTime.IsZero() {
+		t.Fatalf("internal SMS: attempts %d, delivery time %v", got.SMSSendingAttempts, got.SMSDeliveryTime)
+	}
+	wantEqual(t, len(e.claimAll(t, "c")), 0, "claim after Done")
+
+	// A lease expired exactly now is lost for its owner.
+	m2 := e.send(t, e.outbound(switchboard.TypeSMS, p1))
+	d := must(e.store.ClaimDeliveries(e.ctx, "a", time.Second, 10))(t)
+	e.clock.Advance(time.Second)
+	wantIs(t, e.store.RecordSubmit(e.ctx, "a", d[0].ID, true, "c1", ""), switchboard.ErrLeaseLost, "RecordSubmit at lease end")
+	wantStatus(t, e.sent(t, m2), switchboard.StatusQueued, switchboard.StatusQueued)
+}
+
+func testClaimConcurrently(t *testing.T, e *env) {
+	const n = 30
+	for range n {
+		e.send(t, e.outbound(switchboard.TypeSMS, p1))
+	}
+	var mu sync.Mutex
+	seen := map[int64]string{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			owner := fmt.Sprint("w", w)
+			for {
+				ds, err := e.store.ClaimDeliveries(e.ctx, owner, time.Minute, 2)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(ds) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, d := range ds {
+					if prev, ok := seen[d.ID]; ok {
+						mu.Unlock()
+						errs <- fmt.Errorf("delivery %d claimed by %s and %s", d.ID, prev, owner)
+						return
+					}
+					seen[d.ID] = owner
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	wantEqual(t, len(seen), n, "deliveries claimed")
+}
+
+func testDeliveryStatus(t *testing.T, e *env) {
+	box := mb(e.ext1)
+	at := Base.Add(5 * time.Second)
+
+	t.Run("SMS delivered", func(t *testing.T) {
+		m := e.send(t, e.outbound(switchboard.TypeSMS, p1))
+		d := e.claimAll(t, "w")[p1]
+		noErr(t, e.store.RecordSubmit(e.ctx, "w", d.ID, true, "car-1", ""))
+		got := e.sent(t, m)
+		wantStatus(t, got, switchboard.StatusSent, switchboard.StatusSent)
+		wantEqual(t, got.SMSSendingAttempts, 1, "attempts after submit")
+		sub := must(e.store.SubmittedDeliveries(e.ctx, 0))(t)
+		if len(sub) != 1 || sub[0].CarrierID != "car-1" || sub[0].State != switchboard.DeliverySubmitted {
+			t.Fatalf("submitted deliveries: %+v", sub)
+		}
+		wantIs(t, e.store.RecordSubmit(e.ctx, "w", d.ID, true, "car-1", ""), switchboard.ErrLeaseLost, "RecordSubmit of a Submitted delivery")
+
+		seq := e.position(t)
+		e.clock.Advance(10 * time.Second)
+		noErr(t, e.store.ApplyReceipt(e.ctx, m.ID, p1, true, "", at))
+		got = e.sent(t, m)
+		wantStatus(t, got, switchboard.StatusDelivered, switchboard.StatusDelivered)
+		wantTime(t, got.SMSDeliveryTime, at, "smsDeliveryTime")
+		wantTime(t, got.LastModified, e.clock.Now(), "lastModified")
+		wantLogged(t, e.changesSince(t, box, seq), switchboard.ChangeUpdated, e.clock.Now(), []int64{m.ID}) // the receipt
+		wantEqual(t, len(must(e.store.SubmittedDeliveries(e.ctx, 0))(t)), 0, "submitted after the receipt")
+
+		// Receipts come at least once: a repeat, or one for an unknown
+		// recipient or message, changes nothing.
+		n := len(e.changes(t, box))
+		e.clock.Advance(time.Second)
+		noErr(t, e.store.ApplyReceipt(e.ctx, m.ID, p1, false, "SMS-CAR-430", at.Add(time.Second)))
+		noErr(t, e.store.ApplyReceipt(e.ctx, m.ID, p2, true, "", at))
+		noErr(t, e.store.ApplyReceipt(e.ctx, 1, p1, true, "", at))
+		wantEqual(t, e.sent(t, m), got, "message after repeated receipts")
+		wantEqual(t, len(e.changes(t, box)), n, "changes after repeated receipts")
+	})
+
+	t.Run("SMS refused", func(t *testing.T) {
+		m := e.send(t, e.outbound(switchboard.TypeSMS, p1))
+		d := e.claimAll(t, "w")[p1]
+		n := len(e.changes(t, box))
+		noErr(t, e.store.RecordSubmit(e.ctx, "w", d.ID, false, "", "SMS-CAR-411"))
+		got := e.sent(t, m)
+		wantStatus(t, got, switchboard.StatusSendingFailed, switchboard.StatusSendingFailed)
+		if got.DeliveryErrorCode != "SMS-CAR-411" || got.SMSSendingAttempts != 1 {
+			t.Fatalf("refused SMS: error code %q, attempts %d", got.DeliveryErrorCode, got.SMSSendingAttempts)
+		}
+		wantEqual(t, len(e.changes(t, box)), n+1, "changes after a refusal")
+		noErr(t, e.store.ApplyReceipt(e.ctx, m.ID, p1, true, "", at)) // not Submitted: ignored
+		wantEqual(t, e.sent(t, m), got, "message after a receipt for a Failed delivery")
+	})
+
+	t.Run("SMS receipt failed", func(t *testing.T) {
+		m := e.send(t, e.outbound(switchboard.TypeSMS, p1))
+		d := e.claimAll(t, "w")[p1]
+		noErr(t, e.store.RecordSubmit(e.ctx, "w", d.ID, true, "car-2", ""))
+		noErr(t, e.store.ApplyReceipt(e.ctx, m.ID, p1, false, "SMS-CAR-430", at))
+		got := e.sent(t, m)
+		wantStatus(t, got, switchboard.StatusDeliveryFailed, switchboard.StatusDeliveryFailed)
+		if got.DeliveryErrorCode != "SMS-CAR-430" || !got.SMSDeliveryTime.IsZero() {
+			t.Fatalf("failed receipt: error code %q, delivery time %v", got.DeliveryErrorCode, got.SMSDeliveryTime)
+		}
+	})
+
+	t.Run("SMS to several", func(t *testing.T) {
+		m := e.send(t, e.outbound(switchboard.TypeSMS, p1, p2, own2))
+		ds := e.claimAll(t, "w")
+		noErr(t, e.store.RecordSubmit(e.ctx, "w", ds[p1].ID, true, "car-3", ""))
+		wantStatus(t, e.sent(t, m), switchboard.StatusQueued, switchboard.StatusSent, switchboard.StatusQueued, switchboard.StatusQueued)
+		noErr(t, e.store.DeliverInternal(e.ctx, "w", ds[own2].ID,
+			[]switchboard.MessageCreate{sms(mb(e.ext2), switchboard.Inbound, own1, []string{p1, p2, own2}, "hello")}))
+		wantStatus(t, e.sent(t, m), switchboard.StatusQueued, switchboard.StatusSent, switchboard.StatusQueued, switchboard.StatusDelivered)
+		noErr(t, e.store.RecordSubmit(e.ctx, "w", ds[p2].ID, true, "car-4", ""))
+		wantStatus(t, e.sent(t, m), switchboard.StatusSent, switchboard.StatusSent, switchboard.StatusSent, switchboard.StatusDelivered)
+		noErr(t, e.store.ApplyReceipt(e.ctx, m.ID, p1, true, "", at))
+		wantStatus(t, e.sent(t, m), switchboard.StatusSent, switchboard.StatusDelivered, switchboard.StatusSent, switchboard.StatusDelivered)
+		noErr(t, e.store.ApplyReceipt(e.ctx, m.ID, p2, true, "", at.Add(time.Second)))
+		got := e.sent(t, m)
+		wantStatus(t, got, switchboard.StatusDelivered, switchboard.StatusDelivered, switchboard.StatusDelivered, switchboard.StatusDelivered)
+		wantTime(t, got.SMSDeliveryTime, at.Add(time.Second), "smsDeliveryTime (the latest receipt)")
+		wantEqual(t, got.SMSSendingAttempts, 2, "attempts (carrier recipients only)")
+	})
+
+	t.Run("SMS mixed failures", func(t *testing.T) {
+		m := e.send(t, e.outbound(switchboard.TypeSMS, p1, p2))
+		ds := e.claimAll(t, "w")
+		noErr(t, e.store.RecordSubmit(e.ctx, "w", ds[p1].ID, true, "car-5", ""))
+		noErr(t, e.store.RecordSubmit(e.ctx, "w", ds[p2].ID, true, "car-6", ""))
+		noErr(t, e.store.ApplyReceipt(e.ctx, m.ID, p2, false, "SMS-CAR-430", at))
+		wantStatus(t, e.sent(t, m), switchboard.StatusDeliveryFailed, switchboard.StatusSent, switchboard.StatusDeliveryFailed)
+		noErr(t, e.store.ApplyReceipt(e.ctx, m.ID, p1, true, "", at))
+		got := e.sent(t, m)
+		wantStatus(t, got, switchboard.StatusDeliveryFailed, switchboard.StatusDelivered, switchboard.StatusDeliveryFailed)
+		wantEqual(t, got.DeliveryErrorCode, "SMS-CAR-430", "deliveryErrorCode")
+
+		// A refusal anywhere makes the whole SendingFailed.
+		m = e.send(t, e.outbound(switchboard.TypeSMS, p1, p2))
+		ds = e.claimAll(t, "w")
+		noErr(t, e.store.RecordSubmit(e.ctx, "w", ds[p1].ID, true, "car-7", ""))
+		noErr(t, e.store.ApplyReceipt(e.ctx, m.ID, p1, false, "SMS-CAR-430", at))
+		noErr(t, e.store.RecordSubmit(e.ctx, "w", ds[p2].ID, false, "", "SMS-CAR-411"))
+		got = e.sent(t, m)
+		wantStatus(t, got, switchboard.StatusSendingFailed, switchboard.StatusDeliveryFailed, switchboard.StatusSendingFailed)
+		wantEqual(t, got.DeliveryErrorCode, "SMS-CAR-430", "deliveryErrorCode (first failed recipient)")
+	})
+
+	t.Run("Pager", func(t *testing.T) {
+		c := switchboard.OutboundCreate{Message: switchboard.MessageCreate{AccountID: box.acc, ExtensionID: box.ext,
+			Type: switchboard.TypePager, Direction: switchboard.Outbound, Subject: "hi",
+			From: switchboard.Party{ExtensionNumber: "101"}, To: []switchboard.Party{{ExtensionNumber: "102"}}},
+			Recipients: []switchboard.DeliveryTarget{{Recipient: "102", Internal: true}}}
+		m := e.send(t, c)
+		wantStatus(t, m, switchboard.StatusQueued, switchboard.StatusQueued)
+		d := e.claimAll(t, "w")["102"]
+		before := e.count(t, mb(e.ext2))
+		copyMsg := c.Message
+		copyMsg.ExtensionID, copyMsg.Direction, copyMsg.MessageStatus = e.ext2.ID, switchboard.Inbound, ""
+		noErr(t, e.store.DeliverInternal(e.ctx, "w", d.ID, []switchboard.MessageCreate{copyMsg}))
+		wantStatus(t, e.sent(t, m), switchboard.StatusSent, switchboard.StatusSent)
+		wantEqual(t, e.count(t, mb(e.ext2)), before+1, "pager copies")
+	})
+
+	t.Run("Fax", func(t *testing.T) {
+		m := e.send(t, e.outbound(switchboard.TypeFax, p1, p2))
+		ds := e.claimAll(t, "w")
+		noErr(t, e.store.RecordSubmit(e.ctx, "w", ds[p1].ID, true, "fax-1", ""))
+		noErr(t, e.store.ApplyReceipt(e.ctx, m.ID, p1, true, "", at))
+		wantStatus(t, e.sent(t, m), switchboard.StatusQueued, switchboard.StatusSent, switchboard.StatusQueued)
+		noErr(t, e.store.RecordSubmit(e.ctx, "w", ds[p2].ID, false, "", "LineBusy"))
+		got := e.sent(t, m)
+		wantStatus(t, got, switchboard.StatusSendingFailed, switchboard.StatusSent, switchboard.StatusSendingFailed)
+		if got.To[1].FaxErrorCode != "LineBusy" || got.To[0].FaxErrorCode != "" || got.DeliveryErrorCode != "" || got.SMSSendingAttempts != 0 {
+			t.Fatalf("failed fax: %+v", got)
+		}
+
+		m = e.send(t, e.outbound(switchboard.TypeFax, p3))
+		d := e.claimAll(t, "w")[p3]
+		noErr(t, e.store.RecordSubmit(e.ctx, "w", d.ID, true, "fax-2", ""))
+		noErr(t, e.store.ApplyReceipt(e.ctx, m.ID, p3, true, "", at))
+		got = e.sent(t, m)
+		wantStatus(t, got, switchboard.StatusSent, switchboard.StatusSent)
+		if !got.SMSDeliveryTime.IsZero() {
+			t.Fatalf("fax with smsDeliveryTime %v", got.SMSDeliveryTime)
+		}
+	})
+}
+
+func testReschedule(t *testing.T, e *env) {
+	box := mb(e.ext1)
+	m := e.send(t, e.outbound(switchboard.TypeSMS, p1))
+	d := e.claimAll(t, "w")[p1]
+	for i := 1; i <= 3; i++ {
+		next := e.clock.Now().Add(time.Minute)
+		n := len(e.changes(t, box))
+		noErr(t, e.store.Reschedule(e.ctx, "w", d.ID, next, 3, "SMS-CAR-503"))
+		got := e.sent(t, m)
+		wantEqual(t, got.SMSSendingAttempts, i, "attempts")
+		wantEqual(t, len(e.changes(t, box)), n+1, "changes after a reschedule")
+		wantIs(t, e.store.RecordSubmit(e.ctx, "w", d.ID, true, "x", ""), switchboard.ErrLeaseLost, "RecordSubmit after Reschedule")
+		if i == 3 {
+			wantStatus(t, got, switchboard.StatusSendingFailed, switchboard.StatusSendingFailed)
+			wantEqual(t, got.DeliveryErrorCode, "SMS-CAR-503", "deliveryErrorCode")
+			break
+		}
+		wantStatus(t, got, switchboard.StatusQueued, switchboard.StatusQueued)
+		wantEqual(t, len(e.claimAll(t, "w")), 0, "claim before the retry is due")
+		e.clock.Advance(time.Minute)
+		ds := e.claimAll(t, "w")
+		d = ds[p1]
+		if d == nil || d.Attempts != i || !d.NextAttempt.Equal(next) {
+			t.Fatalf("retry %d: %+v", i, d)
+		}
+	}
+	e.clock.Advance(time.Hour)
+	wantEqual(t, len(e.claimAll(t, "w")), 0, "claim after failing for good")
+
+	// A reschedule that changes nothing visible (fax: no attempt count)
+	// writes no change and leaves lastModified.
+	f := e.send(t, e.outbound(switchboard.TypeFax, p1))
+	d = e.claimAll(t, "w")[p1]
+	n := len(e.changes(t, box))
+	e.clock.Advance(time.Second)
+	noErr(t, e.store.Reschedule(e.ctx, "w", d.ID, e.clock.Now(), 5, "Busy"))
+	wantEqual(t, e.sent(t, f), f, "fax after a reschedule")
+	wantEqual(t, len(e.changes(t, box)), n, "changes after an invisible reschedule")
+	if ds := e.claimAll(t, "w"); ds[p1] == nil || ds[p1].Attempts != 1 {
+		t.Fatalf("fax retry: %+v", ds)
+	}
+}
+
+func testDepartments(t *testing.T, e *env) {
+	dept := must(e.store.CreateExtension(e.ctx, switchboard.ExtensionCreate{AccountID: e.acc1.ID,
+		ExtensionNumber: "500", Name: "Sales", Type: switchboard.ExtensionTypeDepartment}))(t)
+	ext10 := e.newExtension(t, e.acc1, "10", "")
+	acc, id := e.acc1.ID, dept.ID
+	wantEqual(t, len(must(e.store.DepartmentMembers(e.ctx, acc, id))(t)), 0, "members of a new department")
+	for _, x := range []*switchboard.Extension{e.ext2, e.ext1, ext10, e.ext1} { // twice: idempotent
+		noErr(t, e.store.AddDepartmentMember(e.ctx, acc, id, x.ID))
+	}
+	members := must(e.store.DepartmentMembers(e.ctx, acc, id))(t)
+	wantEqual(t, []string{members[0].ExtensionNumber, members[1].ExtensionNumber, members[2].ExtensionNumber},
+		[]string{"10", "101", "102"}, "members by extension number")
+	if len(members) != 3 || members[1].ID != e.ext1.ID || members[1].Type != switchboard.ExtensionTypeUser {
+		t.Fatalf("members: %+v", members)
+	}
+
+	wantIs(t, e.store.AddDepartmentMember(e.ctx, acc, id, e.ext3.ID), switchboard.ErrNotFound, "member of another account")
+	wantIs(t, e.store.AddDepartmentMember(e.ctx, acc, id, 1), switchboard.ErrNotFound, "member that does not exist")
+	wantIs(t, e.store.AddDepartmentMember(e.ctx, e.acc2.ID, id, e.ext3.ID), switchboard.ErrNotFound, "department of another account")
+	wantCode(t, e.store.AddDepartmentMember(e.ctx, acc, e.ext1.ID, e.ext2.ID), switchboard.CodeInvalidParameter, "a User as department")
+	wantCode(t, e.store.AddDepartmentMember(e.ctx, acc, id, id), switchboard.CodeInvalidParameter, "a Department as member")
+	wantIs(t, second(e.store.DepartmentMembers(e.ctx, e.acc2.ID, id)), switchboard.ErrNotFound, "members seen from another account")
+	wantCode(t, second(e.store.DepartmentMembers(e.ctx, acc, e.ext1.ID)), switchboard.CodeInvalidParameter, "members of a User")
+	wantEqual(t, len(must(e.store.DepartmentMembers(e.ctx, acc, id))(t)), 3, "members after denials")
+}
