@@ -52,6 +52,8 @@ type OutboundCreate struct {
 	// Message is the sender's copy: Outbound, MessageStatus Queued.
 	Message    MessageCreate
 	Recipients []DeliveryTarget
+	// SendAt is when delivery may start (a scheduled fax); zero: now.
+	SendAt time.Time
 }
 
 // DeliveryStore is the outbox. Every method that changes a delivery also

@@ -96,6 +96,10 @@ func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) 
 			return err
 		}
 		now := toMillis(tx.now)
+		due := now
+		if c.SendAt.After(tx.now) {
+			due = toMillis(c.SendAt)
+		}
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (message_id, account_id, extension_id, type,
 			recipient, internal, state, next_attempt_at, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
@@ -105,7 +109,7 @@ func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) 
 		defer stmt.Close()
 		for _, t := range targets {
 			if _, err := stmt.ExecContext(ctx, m.ID, m.AccountID, m.ExtensionID, m.Type, t.Recipient, t.Internal,
-				switchboard.DeliveryPending, now, now, now); err != nil {
+				switchboard.DeliveryPending, due, now, now); err != nil {
 				return err
 			}
 		}

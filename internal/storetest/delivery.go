@@ -420,3 +420,19 @@ func testDepartments(t *testing.T, e *env) {
 	wantCode(t, second(e.store.DepartmentMembers(e.ctx, acc, e.ext1.ID)), switchboard.CodeInvalidParameter, "members of a User")
 	wantEqual(t, len(must(e.store.DepartmentMembers(e.ctx, acc, id))(t)), 3, "members after denials")
 }
+
+func testScheduledSend(t *testing.T, e *env) {
+	c := e.outbound(switchboard.TypeFax, p1)
+	c.SendAt = e.clock.Now().Add(time.Hour)
+	e.send(t, c)
+	wantEqual(t, len(e.claimAll(t, "a")), 0, "claim before sendTime")
+	e.clock.Advance(time.Hour - time.Second)
+	wantEqual(t, len(e.claimAll(t, "a")), 0, "claim a second before sendTime")
+	e.clock.Advance(time.Second)
+	wantEqual(t, len(e.claimAll(t, "a")), 1, "claim at sendTime")
+	// A sendTime in the past means now.
+	c = e.outbound(switchboard.TypeFax, p2)
+	c.SendAt = e.clock.Now().Add(-time.Hour)
+	e.send(t, c)
+	wantEqual(t, len(e.claimAll(t, "b")), 1, "claim of a past sendTime")
+}

@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"RetentionConcurrently", testRetentionConcurrently},
 		{"CreateOutbound", testCreateOutbound},
 		{"ClaimLease", testClaimLease},
+		{"ScheduledSend", testScheduledSend},
 		{"ClaimConcurrently", testClaimConcurrently},
 		{"DeliveryStatus", testDeliveryStatus},
 		{"Reschedule", testReschedule},
