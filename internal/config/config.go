@@ -39,6 +39,10 @@ type Config struct {
 	RetentionInterval time.Duration // how often the retention worker runs
 
 	CarrierRules string // file of carrier simulator rules (JSON); empty: accept and deliver everything
+
+	MaxRecipients int   // recipients of one message
+	MaxMMSBytes   int   // MMS attachments together
+	MaxSendBytes  int64 // one send request (JSON and files)
 }
 
 // Default returns the defaults.
@@ -57,6 +61,10 @@ func Default() Config {
 		MailboxCap:        switchboard.DefaultMailboxCap,
 		ChangeLogPeriod:   switchboard.DefaultChangeLogPeriod,
 		RetentionInterval: time.Minute,
+
+		MaxRecipients: 50,
+		MaxMMSBytes:   1_500_000,
+		MaxSendBytes:  60 << 20,
 	}
 }
 
@@ -116,6 +124,15 @@ var vars = []envVar{
 	{"SWITCHBOARD_CARRIER_RULES", "carrier-rules", "JSON file of carrier simulator rules (failures, delays, outages); see internal/carrier",
 		func(c *Config, v string) error { c.CarrierRules = v; return nil },
 		func(c *Config) string { return c.CarrierRules }},
+	{"SWITCHBOARD_MAX_RECIPIENTS", "max-recipients", "most recipients of one SMS, MMS, pager message or fax",
+		func(c *Config, v string) (err error) { c.MaxRecipients, err = strconv.Atoi(v); return err },
+		func(c *Config) string { return strconv.Itoa(c.MaxRecipients) }},
+	{"SWITCHBOARD_MAX_MMS_BYTES", "max-mms-bytes", "most bytes of the attachments of one MMS together",
+		func(c *Config, v string) (err error) { c.MaxMMSBytes, err = strconv.Atoi(v); return err },
+		func(c *Config) string { return strconv.Itoa(c.MaxMMSBytes) }},
+	{"SWITCHBOARD_MAX_SEND_BYTES", "max-send-bytes", "largest send request (JSON and files; a fax's documents)",
+		func(c *Config, v string) (err error) { c.MaxSendBytes, err = strconv.ParseInt(v, 10, 64); return err },
+		func(c *Config) string { return strconv.FormatInt(c.MaxSendBytes, 10) }},
 }
 
 // Load builds the configuration: defaults, then the environment (getenv,
@@ -183,6 +200,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ChangeLogPeriod < time.Hour {
 		errs = append(errs, fmt.Errorf("change-log-period %s: want at least 1h", c.ChangeLogPeriod))
+	}
+	if c.MaxRecipients < 1 || c.MaxRecipients > 1000 {
+		errs = append(errs, fmt.Errorf("max-recipients %d: want 1 to 1000", c.MaxRecipients))
+	}
+	if c.MaxMMSBytes < 1 || c.MaxSendBytes < 1024 || c.MaxSendBytes > 1<<30 {
+		errs = append(errs, fmt.Errorf("max-mms-bytes %d and max-send-bytes %d: want positive sizes, max-send-bytes 1024 to 1073741824", c.MaxMMSBytes, c.MaxSendBytes))
 	}
 	if c.RetentionInterval < time.Second {
 		errs = append(errs, fmt.Errorf("retention-interval %s: want at least 1s", c.RetentionInterval))

@@ -14,14 +14,39 @@ import (
 	"github.com/switchboardhq/switchboard"
 )
 
-// Sending limits (RingCentral's): request bodies up to 10 MB; MMS with up
-// to 10 attachments of 1.5 MB together; recipients per message bounded.
+// Sending limits, RingCentral's by default: request bodies up to 10 MB;
+// MMS with up to 10 attachments of 1.5 MB together; recipients per message
+// bounded. Config.Limits overrides them.
 const (
 	maxSendBody      = 10 << 20
 	maxMMSFiles      = 10
 	maxMMSBytes      = 1_500_000
 	maxSMSRecipients = 50
+	maxFaxFiles      = 20 // documents of one fax
 )
+
+// SendLimits bounds send requests; a zero field takes the default above.
+type SendLimits struct {
+	MaxRequestBytes int64 // whole request body (JSON and files)
+	MaxRecipients   int   // recipients of one SMS, MMS or pager message
+	MaxMMSFiles     int   // attachments of one MMS
+	MaxMMSBytes     int   // attachments of one MMS together
+}
+
+func (l *SendLimits) defaults() {
+	if l.MaxRequestBytes <= 0 {
+		l.MaxRequestBytes = maxSendBody
+	}
+	if l.MaxRecipients <= 0 {
+		l.MaxRecipients = maxSMSRecipients
+	}
+	if l.MaxMMSFiles <= 0 {
+		l.MaxMMSFiles = maxMMSFiles
+	}
+	if l.MaxMMSBytes <= 0 {
+		l.MaxMMSBytes = maxMMSBytes
+	}
+}
 
 // mmsTypes are the media types carriers take in MMS.
 var mmsTypes = map[string]bool{
@@ -43,7 +68,7 @@ type upload struct {
 func (s *Server) decodeSend(w http.ResponseWriter, r *http.Request, v any) ([]upload, error) {
 	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if !strings.HasPrefix(mt, "multipart/") {
-		sent, err := s.decodeJSON(w, r, maxSendBody, v)
+		sent, err := s.decodeJSON(w, r, s.config.Limits.MaxRequestBytes, v)
 		if err == nil && !sent {
 			err = switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Request body is required")
 		}
@@ -52,7 +77,7 @@ func (s *Server) decodeSend(w http.ResponseWriter, r *http.Request, v any) ([]up
 	if params["boundary"] == "" {
 		return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Multipart request without a boundary")
 	}
-	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, maxSendBody), params["boundary"])
+	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, s.config.Limits.MaxRequestBytes), params["boundary"])
 	var files []upload
 	gotJSON := false
 	for i := 0; ; i++ {
@@ -63,8 +88,8 @@ func (s *Server) decodeSend(w http.ResponseWriter, r *http.Request, v any) ([]up
 		if err != nil {
 			return nil, bodyError(err, "Malformed multipart body")
 		}
-		if i > maxMMSFiles+1 {
-			return nil, switchboard.InvalidParam("attachments", "", "At most %d attachments per message", maxMMSFiles)
+		if i > s.config.Limits.MaxMMSFiles+maxFaxFiles+1 {
+			return nil, switchboard.InvalidParam("attachments", "", "Too many parts in one request")
 		}
 		data, err := io.ReadAll(p)
 		if err != nil {
@@ -148,11 +173,11 @@ func (s *Server) sendText(w http.ResponseWriter, r *http.Request, p *switchboard
 	}
 	var to []string
 	if err == nil {
-		to, err = recipientNumbers(req.To)
+		to, err = recipientNumbers(req.To, s.config.Limits.MaxRecipients)
 	}
 	var atts []*switchboard.Attachment
 	if err == nil {
-		atts, err = mmsAttachments(files, mms)
+		atts, err = mmsAttachments(files, mms, s.config.Limits)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -242,12 +267,12 @@ func (s *Server) checkFromNumber(r *http.Request, ext *switchboard.Extension, fr
 		Params:  []switchboard.ParamError{{Code: "MSG-304", Name: "from.phoneNumber", Value: n, Message: "number not owned by the extension"}}}
 }
 
-func recipientNumbers(to []phoneJSON) ([]string, error) {
+func recipientNumbers(to []phoneJSON, limit int) ([]string, error) {
 	if len(to) == 0 {
 		return nil, switchboard.InvalidParam("to", "", "Parameter [to] needs at least one recipient")
 	}
-	if len(to) > maxSMSRecipients {
-		return nil, switchboard.InvalidParam("to", strconv.Itoa(len(to)), "At most %d recipients per message", maxSMSRecipients)
+	if len(to) > limit {
+		return nil, switchboard.InvalidParam("to", strconv.Itoa(len(to)), "At most %d recipients per message", limit)
 	}
 	seen := map[string]bool{}
 	var out []string
@@ -264,12 +289,12 @@ func recipientNumbers(to []phoneJSON) ([]string, error) {
 	return out, nil
 }
 
-func mmsAttachments(files []upload, mms bool) ([]*switchboard.Attachment, error) {
+func mmsAttachments(files []upload, mms bool, limits SendLimits) ([]*switchboard.Attachment, error) {
 	if !mms {
 		return nil, nil
 	}
-	if len(files) > maxMMSFiles {
-		return nil, switchboard.InvalidParam("attachments", "", "At most %d attachments per MMS", maxMMSFiles)
+	if len(files) > limits.MaxMMSFiles {
+		return nil, switchboard.InvalidParam("attachments", "", "At most %d attachments per MMS", limits.MaxMMSFiles)
 	}
 	total := 0
 	var out []*switchboard.Attachment
@@ -284,9 +309,9 @@ func mmsAttachments(files []upload, mms bool) ([]*switchboard.Attachment, error)
 				Params:  []switchboard.ParamError{{Code: "MSG-348", Name: "attachments", Value: f.contentType, Message: "unsupported media type"}}}
 		}
 		total += len(f.data)
-		if total > maxMMSBytes {
+		if total > limits.MaxMMSBytes {
 			return nil, &switchboard.Error{Status: http.StatusBadRequest, Code: "MSG-337",
-				Message: fmt.Sprintf("MMS attachments are over %d bytes together", maxMMSBytes),
+				Message: fmt.Sprintf("MMS attachments are over %d bytes together", limits.MaxMMSBytes),
 				Params:  []switchboard.ParamError{{Code: "MSG-337", Name: "attachments", Message: "attachments too large"}}}
 		}
 		out = append(out, &switchboard.Attachment{Type: switchboard.AttachmentMms, ContentType: f.contentType, FileName: f.fileName, Content: f.data})
@@ -375,8 +400,8 @@ func (s *Server) pagerRecipients(r *http.Request, ext *switchboard.Extension, re
 	if len(numbers) == 0 {
 		return nil, switchboard.InvalidParam("to", "", "Parameter [to] (extension numbers) or [replyOn] is required")
 	}
-	if len(numbers) > maxSMSRecipients {
-		return nil, switchboard.InvalidParam("to", "", "At most %d recipients per message", maxSMSRecipients)
+	if len(numbers) > s.config.Limits.MaxRecipients {
+		return nil, switchboard.InvalidParam("to", "", "At most %d recipients per message", s.config.Limits.MaxRecipients)
 	}
 	seen := map[string]bool{}
 	var out []string

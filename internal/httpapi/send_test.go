@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboardhq/switchboard/internal/httpapi"
 )
 
 // deliver runs the delivery worker until it has nothing due.
@@ -326,5 +331,23 @@ func TestSendPager(t *testing.T) {
 	// Pager never crosses accounts: carol's 101 is not bob's 101.
 	if ids, _ := e.listIDs("/restapi/v1.0/account/~/extension/~/message-store", e.token(e.carol)); len(ids) != 0 {
 		t.Fatalf("pager reached another account: %v", ids)
+	}
+}
+
+// TestSendLimitsConfigurable: the limits come from configuration.
+func TestSendLimitsConfigurable(t *testing.T) {
+	e := newTestEnv(t)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := httptest.NewServer(httpapi.New(httpapi.Deps{Store: e.store, Auth: e.auth, Clock: e.clock, Logger: logger},
+		httpapi.Config{Limits: httpapi.SendLimits{MaxRecipients: 2, MaxRequestBytes: 4096}}))
+	defer srv.Close()
+	bob := e.token(e.bob)
+	r := e.request("POST", srv.URL+"/restapi/v1.0/account/~/extension/~/sms", bob, smsBody("+16505550102", "hi", manyNumbers(3)...))
+	if _, param := errorOf(t, r); r.StatusCode != 400 || param != "to" {
+		t.Fatalf("3 recipients over a limit of 2: %d %s", r.StatusCode, r.body)
+	}
+	e.expect(e.request("POST", srv.URL+"/restapi/v1.0/account/~/extension/~/sms", bob, smsBody("+16505550102", "hi", manyNumbers(2)...)), 200)
+	if r := e.request("POST", srv.URL+"/restapi/v1.0/account/~/extension/~/sms", bob, smsBody("+16505550102", strings.Repeat("é", 3000), "+15550000001")); r.StatusCode != 413 {
+		t.Fatalf("body over 4096 bytes: %d", r.StatusCode)
 	}
 }

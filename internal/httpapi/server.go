@@ -27,6 +27,8 @@ type Config struct {
 	MaxImportBytes int64
 	// Retention is the server's lifecycle policy, which accounts override.
 	Retention switchboard.RetentionPolicy
+	// Limits bound send requests.
+	Limits SendLimits
 }
 
 // RetentionRunner runs the retention worker once.
@@ -81,6 +83,7 @@ func New(d Deps, config Config) *Server {
 	if config.Retention == (switchboard.RetentionPolicy{}) {
 		config.Retention = switchboard.DefaultRetention()
 	}
+	config.Limits.defaults()
 	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
 		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, config: config, mux: http.NewServeMux()}
