@@ -32,6 +32,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST "+ext+"/mms", s.authed(switchboard.ScopeSMS, s.handleMMS))
 	m.HandleFunc("POST "+ext+"/company-pager", s.authed(switchboard.ScopeInternalMessages, s.handlePager))
 	m.HandleFunc("GET "+ext+"/message-sync", s.authed(switchboard.ScopeReadMessages, s.handleSync))
+	m.HandleFunc("POST "+ext+"/fax", s.authed(switchboard.ScopeFaxes, s.handleFax))
+	m.HandleFunc("GET /restapi/v1.0/dictionary/fax-cover-page", s.authed("", s.handleFaxCoverPages))
 
 	m.HandleFunc("POST /switchboard/v1/messages", s.admin(s.handleImportMessages))
 	m.HandleFunc("GET /switchboard/v1/accounts/{accountId}/retention", s.admin(s.handleGetRetention))

@@ -1,0 +1,462 @@
+// Command sendbench measures sending throughput: SMS from extension 101 to
+// 102's number (internal, so every send is stored twice: the sender's
+// message and, by the delivery worker, 102's inbound copy) through the
+// HTTP API of the server binary, started with --demo on loopback in a fresh
+// data directory per case. For 16 and 64 concurrent clients it reports the
+// accepted sends per second, their latency, and the end-to-end rate: until
+// every accepted message is Delivered and its inbound copy stored.
+//
+// In the same run, before each case, it measures the baseline: the raw
+// SQLite rate of single-row INSERT transactions on a scratch table at the
+// same synchronous setting, in WAL mode, through database/sql and
+// modernc.org/sqlite: from one goroutine, and from 16 goroutines sharing one
+// connection (as the server's writer does); and, for reference, 64 rows per
+// transaction.
+//
+//	go run ./internal/bench/sendbench -duration 10s
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+func main() {
+	duration := flag.Duration("duration", 10*time.Second, "how long the clients send, per case")
+	baseline := flag.Duration("baseline", 3*time.Second, "how long each raw SQLite baseline runs, per case")
+	clients := flag.String("clients", "16,64", "comma-separated numbers of concurrent clients, one case each")
+	syncMode := flag.String("sync", "FULL", "SQLite synchronous mode of the server and the baseline: FULL or NORMAL")
+	keep := flag.Bool("keep", false, "keep the temporary directory")
+	flag.Parse()
+	var levels []int
+	for _, f := range strings.Split(*clients, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			log.Fatalf("-clients: %q is not a positive number", f)
+		}
+		levels = append(levels, n)
+	}
+	mode := strings.ToUpper(*syncMode)
+	if mode != "FULL" && mode != "NORMAL" {
+		log.Fatalf("-sync: want FULL or NORMAL, not %q", *syncMode)
+	}
+	tmp, err := os.MkdirTemp("", "switchboard-sendbench-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *keep {
+		fmt.Println("temporary directory:", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	if err := run(tmp, levels, *duration, *baseline, mode); err != nil {
+		if !*keep {
+			os.RemoveAll(tmp)
+		}
+		log.Fatal(err)
+	}
+}
+
+type row struct{ cells []string }
+
+func run(tmp string, levels []int, duration, baseline time.Duration, mode string) error {
+	bin := filepath.Join(tmp, "switchboard")
+	build := exec.Command("go", "build", "-o", bin, "github.com/switchboardhq/switchboard/cmd/switchboard")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	fmt.Printf("sync=%s, %v of sends per case, %v per baseline, cases %v, GOMAXPROCS of the server: default\n\n", mode, duration, baseline, levels)
+
+	var rows []row
+	for i, c := range levels {
+		raw1, err := rawInserts(filepath.Join(tmp, fmt.Sprintf("raw-%d-1.db", i)), mode, 1, 1, baseline)
+		if err != nil {
+			return err
+		}
+		raw16, err := rawInserts(filepath.Join(tmp, fmt.Sprintf("raw-%d-16.db", i)), mode, 16, 1, baseline)
+		if err != nil {
+			return err
+		}
+		rawBatch, err := rawInserts(filepath.Join(tmp, fmt.Sprintf("raw-%d-b.db", i)), mode, 1, 64, baseline)
+		if err != nil {
+			return err
+		}
+		r, err := sendCase(bin, filepath.Join(tmp, fmt.Sprintf("data-%d", c)), mode, c, duration)
+		if err != nil {
+			return fmt.Errorf("%d clients: %w", c, err)
+		}
+		fmt.Fprintf(os.Stderr, "%d clients: %+v\n", c, r)
+		rows = append(rows,
+			row{[]string{"raw SQLite, 1 goroutine, 1 row per tx", "", rate(raw1), "", "", "", "", ratio(raw1, raw16)}},
+			row{[]string{"raw SQLite, 16 goroutines on 1 conn, 1 row per tx", "", rate(raw16), "", "", "", "", "1.00"}},
+			row{[]string{"raw SQLite, 1 goroutine, 64 rows per tx (reference)", "", rate(rawBatch), "", "", "", "", ratio(rawBatch, raw16)}},
+			row{[]string{fmt.Sprintf("POST sms 101 → 102, %d clients", c), fmt.Sprintf("%d", r.accepted),
+				rate(r.acceptedRate), ms(r.p50), ms(r.p99), rate(r.e2eRate), fmt.Sprintf("%.2f s (%.1f cores)", r.drain.Seconds(), r.serverCores),
+				fmt.Sprintf("%s / %s", ratio(r.acceptedRate, raw16), ratio(r.e2eRate, raw16))}},
+		)
+	}
+	fmt.Println("| case | accepted | accepted/s (raw: rows/s) | p50 | p99 | end to end msgs/s | all delivered after load ends (server CPU during load) | ÷ raw 16-goroutine rate (accepted / end to end) |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	for _, r := range rows {
+		fmt.Println("| " + strings.Join(r.cells, " | ") + " |")
+	}
+	return nil
+}
+
+func rate(r float64) string { return fmt.Sprintf("%.0f", r) }
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+
+// rawInserts runs single-statement INSERT transactions (rowsPerTx rows
+// each) on a scratch table for d from `goroutines` goroutines sharing one
+// connection, and returns rows per second.
+func rawInserts(path, mode string, goroutines, rowsPerTx int, d time.Duration) (float64, error) {
+	q := url.Values{"_pragma": {"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(" + mode + ")"}, "_txlock": {"immediate"}}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	defer os.Remove(path)
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE scratch (id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, body TEXT NOT NULL)`); err != nil {
+		return 0, err
+	}
+	body := strings.Repeat("x", 160)
+	var n atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	end := start.Add(d)
+	for range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(end) {
+				tx, err := db.Begin()
+				if err == nil {
+					for range rowsPerTx {
+						if _, err = tx.Exec(`INSERT INTO scratch (created_at, body) VALUES ($1, $2)`, time.Now().UnixMilli(), body); err != nil {
+							break
+						}
+					}
+					if err == nil {
+						err = tx.Commit()
+					} else {
+						_ = tx.Rollback()
+					}
+				}
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				n.Add(int64(rowsPerTx))
+			}
+		}()
+	}
+	wg.Wait()
+	if err, ok := firstErr.Load().(error); ok {
+		return 0, err
+	}
+	return float64(n.Load()) / time.Since(start).Seconds(), nil
+}
+
+type demoInfo struct {
+	Server       string `json:"server"`
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"clientSecret"`
+	Extensions   []struct {
+		ExtensionNumber string `json:"extensionNumber"`
+		PhoneNumber     string `json:"phoneNumber"`
+		JWT             string `json:"jwt"`
+	} `json:"extensions"`
+}
+
+type result struct {
+	accepted     int
+	errors       int
+	acceptedRate float64       // accepted per second of load
+	p50, p99     time.Duration // request latency of accepted sends
+	drain        time.Duration // from the end of the load until every accepted message is delivered
+	e2eRate      float64       // accepted ÷ (load + drain)
+	serverCores  float64       // server CPU seconds per second of load
+}
+
+// server is one run of the binary.
+type server struct {
+	cmd *exec.Cmd
+	out *bytes.Buffer
+	mu  *sync.Mutex
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (s *server) log() string { s.mu.Lock(); defer s.mu.Unlock(); return s.out.String() }
+
+func startServer(bin, dir, mode string) (*server, demoInfo, error) {
+	var demo demoInfo
+	s := &server{out: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	s.cmd = exec.Command(bin, "serve", "--demo", "--listen", "127.0.0.1:0", "--data", dir, "--sqlite-sync", mode)
+	s.cmd.Stdout = lockedWriter{s.mu, s.out}
+	s.cmd.Stderr = s.cmd.Stdout
+	if err := s.cmd.Start(); err != nil {
+		return nil, demo, err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(s.log(), "listening") {
+		if time.Now().After(deadline) {
+			_ = s.cmd.Process.Kill()
+			return nil, demo, fmt.Errorf("server did not start:\n%s", s.log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "demo.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &demo)
+	}
+	if err == nil && len(demo.Extensions) < 2 {
+		err = fmt.Errorf("demo.json has %d extensions", len(demo.Extensions))
+	}
+	if err != nil {
+		_ = s.cmd.Process.Kill()
+		return nil, demo, err
+	}
+	return s, demo, nil
+}
+
+func (s *server) stop() error {
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	return s.cmd.Wait()
+}
+
+// cpuSeconds is the process's user+system CPU time from /proc (Linux; 0
+// elsewhere).
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	k, _ := strconv.ParseFloat(f[12], 64)
+	return (u + k) / 100 // USER_HZ
+}
+
+func login(client *http.Client, d demoInfo, jwt string) (string, error) {
+	req, _ := http.NewRequest("POST", d.Server+"/restapi/oauth/token", strings.NewReader(url.Values{
+		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jwt}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(d.ClientID, d.ClientSecret)
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || json.Unmarshal(b, &tok) != nil {
+		return "", fmt.Errorf("login: %d %s", resp.StatusCode, b)
+	}
+	return tok.AccessToken, nil
+}
+
+func getJSON(client *http.Client, u, token string, v any) error {
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("GET %s: %d %s", u, resp.StatusCode, b)
+	}
+	return json.Unmarshal(b, v)
+}
+
+func sendCase(bin, dir, mode string, clients int, duration time.Duration) (result, error) {
+	var r result
+	srv, demo, err := startServer(bin, dir, mode)
+	if err != nil {
+		return r, err
+	}
+	defer srv.stop()
+	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: clients + 4, MaxConnsPerHost: clients + 4}}
+	alice, bob := demo.Extensions[0], demo.Extensions[1]
+	tokA, err := login(client, demo, alice.JWT)
+	if err != nil {
+		return r, err
+	}
+	tokB, err := login(client, demo, bob.JWT)
+	if err != nil {
+		return r, err
+	}
+	sendURL := demo.Server + "/restapi/v1.0/account/~/extension/~/sms"
+	prefix := fmt.Sprintf("bench-%d-", clients)
+
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		maxID     int64
+		errs      atomic.Int64
+		firstErr  atomic.Value
+		wg        sync.WaitGroup
+	)
+	cpu0 := cpuSeconds(srv.cmd.Process.Pid)
+	start := time.Now()
+	end := start.Add(duration)
+	for g := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			var top int64
+			for i := 0; time.Now().Before(end); i++ {
+				body, _ := json.Marshal(map[string]any{"from": map[string]string{"phoneNumber": alice.PhoneNumber},
+					"to": []map[string]string{{"phoneNumber": bob.PhoneNumber}}, "text": fmt.Sprintf("%sg%d-n%d", prefix, g, i)})
+				req, _ := http.NewRequest("POST", sendURL, bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+tokA)
+				req.Header.Set("Content-Type", "application/json")
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				d := time.Since(t0)
+				var m struct {
+					ID json.Number `json:"id"`
+				}
+				if resp.StatusCode != 200 || json.Unmarshal(b, &m) != nil {
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, fmt.Sprintf("%d %s", resp.StatusCode, b))
+					continue
+				}
+				id, _ := m.ID.Int64()
+				top = max(top, id)
+				lat = append(lat, d)
+			}
+			mu.Lock()
+			latencies = append(latencies, lat...)
+			maxID = max(maxID, top)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	loadEnd := time.Now()
+	load := loadEnd.Sub(start)
+	cpu1 := cpuSeconds(srv.cmd.Process.Pid)
+	if e, ok := firstErr.Load().(string); ok {
+		return r, fmt.Errorf("%d sends failed, the first: %s", errs.Load(), e)
+	}
+	r.accepted, r.errors = len(latencies), int(errs.Load())
+	r.acceptedRate = float64(r.accepted) / load.Seconds()
+	r.serverCores = (cpu1 - cpu0) / load.Seconds()
+	slices.Sort(latencies)
+	r.p50, r.p99 = latencies[len(latencies)/2], latencies[len(latencies)*99/100]
+
+	// The worker claims deliveries oldest first: once the newest accepted
+	// message is Delivered, count 102's inbound copies to confirm all are.
+	lastURL := fmt.Sprintf("%s/restapi/v1.0/account/~/extension/~/message-store/%d", demo.Server, maxID)
+	deadline := time.Now().Add(10*time.Minute + 20*duration)
+	for {
+		var m struct {
+			MessageStatus string `json:"messageStatus"`
+		}
+		if err := getJSON(client, lastURL, tokA, &m); err != nil {
+			return r, err
+		}
+		if m.MessageStatus == "Delivered" {
+			n, err := countInbound(client, demo.Server, tokB, prefix)
+			if err != nil {
+				return r, err
+			}
+			if n == r.accepted {
+				break
+			}
+			if n > r.accepted {
+				return r, fmt.Errorf("102 holds %d inbound copies of %d accepted sends", n, r.accepted)
+			}
+		} else if m.MessageStatus != "Queued" {
+			return r, fmt.Errorf("message %d is %s", maxID, m.MessageStatus)
+		}
+		if time.Now().After(deadline) {
+			return r, fmt.Errorf("not all delivered after %v:\n%s", time.Since(loadEnd), srv.log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	done := time.Now()
+	r.drain = done.Sub(loadEnd)
+	r.e2eRate = float64(r.accepted) / done.Sub(start).Seconds()
+	return r, nil
+}
+
+// countInbound counts 102's inbound copies of this case's messages, every
+// page of 1000.
+func countInbound(client *http.Client, server, token, prefix string) (int, error) {
+	n := 0
+	for page := 1; ; page++ {
+		var body struct {
+			Records []struct {
+				Subject string `json:"subject"`
+			} `json:"records"`
+			Navigation struct {
+				NextPage *struct{} `json:"nextPage"`
+			} `json:"navigation"`
+		}
+		u := fmt.Sprintf("%s/restapi/v1.0/account/~/extension/~/message-store?messageType=SMS&direction=Inbound&dateFrom=2000-01-01T00:00:00Z&perPage=1000&page=%d", server, page)
+		if err := getJSON(client, u, token, &body); err != nil {
+			return 0, err
+		}
+		for _, m := range body.Records {
+			if strings.HasPrefix(m.Subject, prefix) {
+				n++
+			}
+		}
+		if body.Navigation.NextPage == nil || len(body.Records) == 0 {
+			return n, nil
+		}
+	}
+}

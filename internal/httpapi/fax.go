@@ -1,0 +1,521 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/fax"
+)
+
+// Fax limits (RingCentral's, ringcentral-api-reference §3.4): documents of
+// 50 MB together and 200 pages (cover page included), enforced by the fax
+// package; the request size and recipients are Config.Limits, as for SMS.
+const (
+	maxFaxDocuments  = 50 // documents per fax; with the rendered copy well below MaxAttachments
+	renderedFileName = "fax.pdf"
+)
+
+// faxTo is FaxRequestTo.
+type faxTo struct {
+	PhoneNumber string `json:"phoneNumber"`
+	Name        string `json:"name,omitempty"`
+}
+
+// faxRequest is CreateFaxMessageRequest (multipart) and, with
+// originalMessageId, the JSON resend/forward request.
+type faxRequest struct {
+	To                []faxTo    `json:"to"`
+	FaxResolution     string     `json:"faxResolution"`
+	SendTime          string     `json:"sendTime"`
+	IsoCode           string     `json:"isoCode"`
+	CoverIndex        *int       `json:"coverIndex"`
+	CoverPageText     string     `json:"coverPageText"`
+	OriginalMessageID flexString `json:"originalMessageId"`
+}
+
+// flexString takes a JSON string or number (originalMessageId is a string
+// in the spec; clients holding the numeric message id send it bare).
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*f = flexString(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("originalMessageId must be a string or a number")
+	}
+	*f = flexString(n.String())
+	return nil
+}
+
+// faxJob is a validated fax request.
+type faxJob struct {
+	to         []switchboard.Party // Queued, with the names given
+	resolution fax.Resolution
+	coverIndex int
+	coverText  string
+	sendAt     time.Time // zero: now
+}
+
+// handleFax serves POST .../fax (createFaxMessage).
+//
+// A multipart/form-data or multipart/mixed request sends a new fax: the
+// JSON part (found by Content-Type: application/json, or named
+// request.json / json) is CreateFaxMessageRequest; fields may instead come
+// as individual form fields (to, faxResolution, sendTime, coverIndex,
+// coverPageText), as RingCentral's raw form-data example does; every other
+// part is a document, in order. The documents are checked (fax.Sniff) and
+// rendered synchronously, so a bad document is answered now rather than as
+// a failed fax later. The sender is the logged-in extension and the fax
+// goes out from its first enabled phone number (a fax request has no
+// from). The answer is the stored message, messageStatus Queued; a future
+// sendTime schedules it.
+//
+// A JSON request body is the resend/forward request: {originalMessageId,
+// to?, sendTime?}. It is allowed only for an outbound fax of the caller's
+// mailbox whose messageStatus is SendingFailed, and creates a new outbound
+// fax with the original's documents, rendered fax and settings, to the
+// given recipients or else the original ones.
+//
+// Errors (RingCentral's shape):
+//   - 400 CMN-101 naming the parameter: to / to.phoneNumber (none, more than
+//     50, not E.164), faxResolution, coverIndex (not a template of GET
+//     /restapi/v1.0/dictionary/fax-cover-page), coverPageText (over 1024
+//     UTF-16 units), sendTime, attachment (no document, more than 50),
+//     originalMessageId;
+//   - 400 CMN-101 with parameterName "attachment" and the file name as
+//     parameterValue when a document is recognised but cannot be rendered
+//     (corrupt, encrypted, truncated PDF…): RingCentral would accept such
+//     a fax and fail it later with faxErrorCode RenderingFailed; rendering
+//     here at once turns that into a synchronous invalid-parameter error
+//     whose message names the file and says "could not be rendered
+//     (RenderingFailed)";
+//   - 400 MSG-347 an empty document; 415 MSG-348 an unsupported document
+//     type (both naming the file);
+//   - 400 MSG-338 (message size limit) over 50 MB of documents or over 200
+//     pages (message says TooManyPages); 413 CMN-413 a body over 55 MB;
+//   - 400 MSG-349 a multipart body without the fax envelope;
+//   - 400 MSG-245 the extension has no phone number to send from;
+//   - 404 CMN-102 an unknown originalMessageId; 406 MSG-343 a resend of a
+//     message that is not a failed outbound fax.
+//
+// Not modelled: isoCode (numbers must be E.164), the extension's default
+// cover page (coverIndex absent means no cover page), file-name character
+// restrictions, and Office/HTML rendering (see package fax).
+func (s *Server) handleFax(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+	ext, err := s.sender(r, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req faxRequest
+	docs, multi, err := decodeFax(w, r, &req, s.config.Limits.MaxRequestBytes)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !multi {
+		s.resendFax(w, r, ext, &req)
+		return
+	}
+	job, err := s.validateFax(&req)
+	var sources []*switchboard.Attachment
+	if err == nil {
+		sources, err = checkFaxDocuments(docs)
+	}
+	var from string
+	if err == nil {
+		from, err = s.faxFromNumber(r, ext)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	opts := fax.Options{Resolution: job.resolution}
+	if job.coverIndex != 0 {
+		opts.Cover = &fax.Cover{Index: job.coverIndex, Text: job.coverText, From: partyLabel(ext.Name, from),
+			To: coverRecipients(job.to), Date: s.clock.Now()}
+	}
+	res, err := fax.Render(r.Context(), docs, opts)
+	if err != nil {
+		s.writeError(w, r, renderError(err))
+		return
+	}
+	atts := append(sources, &switchboard.Attachment{Type: switchboard.AttachmentRenderedDocument,
+		ContentType: fax.TypePDF, FileName: renderedFileName, Content: res.PDF})
+	c := switchboard.OutboundCreate{SendAt: job.sendAt, Message: switchboard.MessageCreate{
+		AccountID: ext.AccountID, ExtensionID: ext.ID, Type: switchboard.TypeFax, Direction: switchboard.Outbound,
+		MessageStatus: switchboard.StatusQueued, ReadStatus: switchboard.Read,
+		From: switchboard.Party{PhoneNumber: from, Name: ext.Name}, To: job.to, Attachments: atts,
+		TypeDetails: switchboard.TypeDetails{FaxPageCount: res.Pages, FaxResolution: job.resolution.String(),
+			CoverIndex: job.coverIndex, CoverPageText: job.coverText},
+	}}
+	s.queueFax(w, r, c)
+}
+
+// resendFax serves the JSON form of POST .../fax: resend (or forward) a
+// failed outbound fax as a new message.
+func (s *Server) resendFax(w http.ResponseWriter, r *http.Request, ext *switchboard.Extension, req *faxRequest) {
+	raw := strings.TrimSpace(string(req.OriginalMessageID))
+	if raw == "" {
+		s.writeError(w, r, switchboard.InvalidParam("originalMessageId", "",
+			"Parameter [originalMessageId] is required in a JSON fax request (a resend); send a new fax as multipart/form-data with its documents"))
+		return
+	}
+	id, err := parseID("originalMessageId", raw)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	orig, err := s.store.Message(r.Context(), ext.AccountID, ext.ID, id)
+	if errors.Is(err, switchboard.ErrNotFound) {
+		err = switchboard.NotFound("originalMessageId", raw)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if orig.Type != switchboard.TypeFax || orig.Direction != switchboard.Outbound || orig.MessageStatus != switchboard.StatusSendingFailed {
+		s.writeError(w, r, &switchboard.Error{Status: http.StatusNotAcceptable, Code: "MSG-343",
+			Message: fmt.Sprintf("Message %d cannot be resent: only an outbound fax whose sending failed can be (it is an %s %s, %s)", id, orig.Direction, orig.Type, orig.MessageStatus),
+			Params:  []switchboard.ParamError{{Code: "MSG-343", Name: "originalMessageId", Value: raw, Message: "resend not allowed in the current state"}}})
+		return
+	}
+	// Validate as a new fax with the original's settings; only to and
+	// sendTime come from the request.
+	nreq := faxRequest{To: req.To, SendTime: req.SendTime, FaxResolution: orig.FaxResolution, CoverPageText: orig.CoverPageText}
+	cover := orig.CoverIndex
+	nreq.CoverIndex = &cover
+	if len(nreq.To) == 0 {
+		for _, t := range orig.To {
+			nreq.To = append(nreq.To, faxTo{PhoneNumber: t.PhoneNumber, Name: t.Name})
+		}
+	}
+	job, err := s.validateFax(&nreq)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var atts []*switchboard.Attachment
+	for _, a := range orig.Attachments {
+		full, err := s.store.Attachment(r.Context(), orig.AccountID, orig.ExtensionID, orig.ID, a.ID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		cp := *full
+		cp.ID, cp.MessageID = 0, 0
+		atts = append(atts, &cp)
+	}
+	c := switchboard.OutboundCreate{SendAt: job.sendAt, Message: switchboard.MessageCreate{
+		AccountID: ext.AccountID, ExtensionID: ext.ID, Type: switchboard.TypeFax, Direction: switchboard.Outbound,
+		MessageStatus: switchboard.StatusQueued, ReadStatus: switchboard.Read,
+		From: switchboard.Party{PhoneNumber: orig.From.PhoneNumber, Name: orig.From.Name}, To: job.to, Attachments: atts,
+		TypeDetails: switchboard.TypeDetails{FaxPageCount: orig.FaxPageCount, FaxResolution: job.resolution.String(),
+			CoverIndex: job.coverIndex, CoverPageText: job.coverText},
+	}}
+	s.queueFax(w, r, c)
+}
+
+// queueFax adds the deliveries (internal when a mailbox of this server owns
+// the number, as for SMS) and stores the fax.
+func (s *Server) queueFax(w http.ResponseWriter, r *http.Request, c switchboard.OutboundCreate) {
+	for _, to := range c.Message.To {
+		internal := false
+		pn, err := s.store.PhoneNumberByNumber(r.Context(), to.PhoneNumber)
+		switch {
+		case err == nil:
+			internal = pn.ExtensionID != 0 && pn.Status != switchboard.StatusDisabled
+		case !errors.Is(err, switchboard.ErrNotFound):
+			s.writeError(w, r, err)
+			return
+		}
+		c.Recipients = append(c.Recipients, switchboard.DeliveryTarget{Recipient: to.PhoneNumber, Internal: internal})
+	}
+	s.createOutbound(w, r, c)
+}
+
+// decodeFax reads a fax request. It reports multi=false for a non-multipart
+// (JSON) body, which is a resend request.
+func decodeFax(w http.ResponseWriter, r *http.Request, req *faxRequest, limit int64) (docs []fax.Document, multi bool, err error) {
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if !strings.HasPrefix(mt, "multipart/") {
+		body, err := readBody(w, r, maxSendBody)
+		if err != nil {
+			return nil, false, err
+		}
+		if len(bytes.TrimSpace(body)) == 0 {
+			return nil, false, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest,
+				"Request body is required: multipart/form-data with the fax envelope and documents, or JSON with originalMessageId")
+		}
+		if err := json.Unmarshal(body, req); err != nil {
+			return nil, false, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeInvalidJSON, "Request body is not valid JSON: %v", err)
+		}
+		return nil, false, nil
+	}
+	if params["boundary"] == "" {
+		return nil, true, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Multipart request without a boundary")
+	}
+	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, limit), params["boundary"])
+	gotJSON, gotField := false, false
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, true, bodyError(err, "Malformed multipart body")
+		}
+		data, err := io.ReadAll(p)
+		if err != nil {
+			return nil, true, bodyError(err, "Malformed multipart body")
+		}
+		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		name, file := p.FormName(), p.FileName()
+		switch {
+		case !gotJSON && (ct == "application/json" || (ct == "" && file == "" && (name == "request.json" || name == "json"))):
+			if err := json.Unmarshal(data, req); err != nil {
+				return nil, true, switchboard.Errorf(http.StatusBadRequest, "MSG-349", "Unable to parse the fax envelope (JSON part): %v", err)
+			}
+			gotJSON = true
+		case file == "" && (ct == "" || ct == "text/plain") && isFaxField(name):
+			if err := setFaxField(req, name, string(data)); err != nil {
+				return nil, true, err
+			}
+			gotField = true
+		default:
+			if len(docs) >= maxFaxDocuments {
+				return nil, true, switchboard.InvalidParam("attachment", "", "At most %d documents per fax", maxFaxDocuments)
+			}
+			docs = append(docs, fax.Document{FileName: file, ContentType: ct, Data: data})
+		}
+	}
+	if !gotJSON && !gotField {
+		return nil, true, switchboard.Errorf(http.StatusBadRequest, "MSG-349",
+			"Multipart request has no fax envelope: a JSON part (Content-Type: application/json) or form fields describing the fax")
+	}
+	return docs, true, nil
+}
+
+func isFaxField(name string) bool {
+	switch name {
+	case "to", "faxResolution", "sendTime", "isoCode", "coverIndex", "coverPageText":
+		return true
+	}
+	return false
+}
+
+// setFaxField applies one form field of RingCentral's raw form-data format.
+// A to field is a phone number or a FaxRequestTo JSON object.
+func setFaxField(req *faxRequest, name, v string) error {
+	switch name {
+	case "to":
+		t := faxTo{PhoneNumber: strings.TrimSpace(v)}
+		if strings.HasPrefix(t.PhoneNumber, "{") {
+			if err := json.Unmarshal([]byte(v), &t); err != nil {
+				return switchboard.InvalidParam("to", v, "Parameter [to] is not a phone number or a {phoneNumber, name} object")
+			}
+		}
+		req.To = append(req.To, t)
+	case "faxResolution":
+		req.FaxResolution = v
+	case "sendTime":
+		req.SendTime = v
+	case "isoCode":
+		req.IsoCode = v
+	case "coverIndex":
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return switchboard.InvalidParam("coverIndex", v, "Parameter [coverIndex] must be an integer")
+		}
+		req.CoverIndex = &n
+	case "coverPageText":
+		req.CoverPageText = v
+	}
+	return nil
+}
+
+// validateFax checks the envelope of a fax request.
+func (s *Server) validateFax(req *faxRequest) (*faxJob, error) {
+	job := &faxJob{}
+	if len(req.To) == 0 {
+		return nil, switchboard.InvalidParam("to", "", "Parameter [to] needs at least one recipient")
+	}
+	if len(req.To) > s.config.Limits.MaxRecipients {
+		return nil, switchboard.InvalidParam("to", strconv.Itoa(len(req.To)), "At most %d recipients per fax", s.config.Limits.MaxRecipients)
+	}
+	seen := map[string]bool{}
+	for _, t := range req.To {
+		n, err := switchboard.NormalizeE164(t.PhoneNumber)
+		if err != nil {
+			return nil, switchboard.InvalidParam("to.phoneNumber", t.PhoneNumber, "Recipient %q: %v", t.PhoneNumber, err)
+		}
+		if !seen[n] {
+			seen[n] = true
+			job.to = append(job.to, switchboard.Party{PhoneNumber: n, Name: t.Name, MessageStatus: switchboard.StatusQueued})
+		}
+	}
+	switch strings.ToLower(req.FaxResolution) {
+	case "", "high":
+		job.resolution = fax.High
+	case "low":
+		job.resolution = fax.Low
+	default:
+		return nil, switchboard.InvalidParam("faxResolution", req.FaxResolution, "Parameter [faxResolution] must be High or Low")
+	}
+	if req.CoverIndex != nil {
+		job.coverIndex = *req.CoverIndex
+		if !validCoverIndex(job.coverIndex) {
+			return nil, switchboard.InvalidParam("coverIndex", strconv.Itoa(job.coverIndex),
+				"Parameter [coverIndex] value %d is not a cover page; see GET /restapi/v1.0/dictionary/fax-cover-page", job.coverIndex)
+		}
+	}
+	if n := switchboard.UTF16Len(req.CoverPageText); n > switchboard.MaxCoverText {
+		return nil, switchboard.InvalidParam("coverPageText", "", "Parameter [coverPageText] is %d characters long; the limit is %d (UTF-16 code units)", n, switchboard.MaxCoverText)
+	}
+	job.coverText = req.CoverPageText
+	if strings.TrimSpace(req.SendTime) != "" {
+		at, err := parseTime("sendTime", strings.TrimSpace(req.SendTime))
+		if err != nil {
+			return nil, err
+		}
+		if at.After(s.clock.Now()) {
+			job.sendAt = at
+		}
+	}
+	return job, nil
+}
+
+func validCoverIndex(i int) bool {
+	for _, c := range fax.CoverTemplates() {
+		if c.Index == i {
+			return true
+		}
+	}
+	return false
+}
+
+// checkFaxDocuments checks the uploaded documents by content and returns
+// them as SourceDocument attachments, typed as what they are (the declared
+// type is often application/octet-stream, and serving back a declared type
+// the content does not have could turn a text file into HTML).
+func checkFaxDocuments(docs []fax.Document) ([]*switchboard.Attachment, error) {
+	if len(docs) == 0 {
+		return nil, switchboard.InvalidParam("attachment", "", "Parameter [attachment] is required: a fax needs at least one document")
+	}
+	var total int64
+	out := make([]*switchboard.Attachment, 0, len(docs))
+	for _, d := range docs {
+		if len(d.Data) == 0 {
+			return nil, &switchboard.Error{Status: http.StatusBadRequest, Code: "MSG-347", Message: fmt.Sprintf("Attachment %q is empty", d.FileName),
+				Params: []switchboard.ParamError{{Code: "MSG-347", Name: "attachment", Value: d.FileName, Message: "empty attachment"}}}
+		}
+		ct, err := fax.Sniff(d)
+		var unsupported *fax.UnsupportedError
+		if errors.As(err, &unsupported) {
+			return nil, &switchboard.Error{Status: http.StatusUnsupportedMediaType, Code: "MSG-348",
+				Message: fmt.Sprintf("Attachment %q has an unsupported media type: %v", d.FileName, err),
+				Params:  []switchboard.ParamError{{Code: "MSG-348", Name: "attachment", Value: d.FileName, Message: "unsupported media type"}}}
+		}
+		if err != nil {
+			return nil, err
+		}
+		total += int64(len(d.Data))
+		if total > fax.MaxTotalBytes {
+			return nil, sizeLimitError(fmt.Sprintf("Fax documents are over %d bytes together", fax.MaxTotalBytes))
+		}
+		out = append(out, &switchboard.Attachment{Type: switchboard.AttachmentSourceDocument, ContentType: ct, FileName: d.FileName, Content: d.Data})
+	}
+	return out, nil
+}
+
+func sizeLimitError(msg string) error {
+	return &switchboard.Error{Status: http.StatusBadRequest, Code: "MSG-338", Message: msg,
+		Params: []switchboard.ParamError{{Code: "MSG-338", Name: "attachment", Message: "message size limit exceeded"}}}
+}
+
+// renderError maps fax.Render's errors to API errors.
+func renderError(err error) error {
+	var re *fax.RenderError
+	var unsupported *fax.UnsupportedError
+	switch {
+	case errors.As(err, &re):
+		return &switchboard.Error{Status: http.StatusBadRequest, Code: switchboard.CodeInvalidParameter,
+			Message: fmt.Sprintf("Document %q could not be rendered (RenderingFailed): %v", re.FileName, re.Err),
+			Params:  []switchboard.ParamError{{Code: switchboard.CodeInvalidParameter, Name: "attachment", Value: re.FileName, Message: "document could not be rendered"}}}
+	case errors.Is(err, fax.ErrTooManyPages):
+		return sizeLimitError(fmt.Sprintf("The fax has too many pages (TooManyPages): at most %d, cover page included", fax.MaxPages))
+	case errors.Is(err, fax.ErrTooLarge):
+		return sizeLimitError(fmt.Sprintf("Fax documents are over %d bytes together", fax.MaxTotalBytes))
+	case errors.As(err, &unsupported):
+		return &switchboard.Error{Status: http.StatusUnsupportedMediaType, Code: "MSG-348", Message: err.Error(),
+			Params: []switchboard.ParamError{{Code: "MSG-348", Name: "attachment", Value: unsupported.FileName, Message: "unsupported media type"}}}
+	case errors.Is(err, fax.ErrInvalidCover):
+		return switchboard.InvalidParam("coverIndex", "", "%v", err)
+	}
+	return err
+}
+
+// faxFromNumber is the number a fax goes out from: the extension's first
+// enabled number.
+func (s *Server) faxFromNumber(r *http.Request, ext *switchboard.Extension) (string, error) {
+	nums, err := s.store.PhoneNumbers(r.Context(), ext.AccountID, ext.ID)
+	if err != nil {
+		return "", err
+	}
+	for _, pn := range nums {
+		if pn.Status != switchboard.StatusDisabled {
+			return pn.PhoneNumber, nil
+		}
+	}
+	return "", switchboard.Errorf(http.StatusBadRequest, "MSG-245", "Cannot find a phone number of extension %s to send the fax from", ext.ExtensionNumber)
+}
+
+func partyLabel(name, number string) string {
+	if name == "" {
+		return number
+	}
+	return name + " (" + number + ")"
+}
+
+func coverRecipients(to []switchboard.Party) string {
+	labels := make([]string, len(to))
+	for i, t := range to {
+		labels[i] = partyLabel(t.Name, t.PhoneNumber)
+	}
+	return strings.Join(labels, ", ")
+}
+
+type coverPageJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// handleFaxCoverPages serves GET /restapi/v1.0/dictionary/fax-cover-page
+// (listFaxCoverPages, ListFaxCoverPagesResponse): the cover page
+// templates, "None" (0) first, paged with page/perPage.
+func (s *Server) handleFaxCoverPages(w http.ResponseWriter, r *http.Request, _ *switchboard.Principal) {
+	var records []coverPageJSON
+	for _, c := range fax.CoverTemplates() {
+		records = append(records, coverPageJSON{ID: strconv.Itoa(c.Index), Name: c.Name})
+	}
+	out, err := enumeratedPage(s.baseURL(r)+"/restapi/v1.0/dictionary/fax-cover-page", r.URL.Query(), records)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
