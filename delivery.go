@@ -88,7 +88,10 @@ type DeliveryStore interface {
 	Reschedule(ctx context.Context, owner string, deliveryID int64, at time.Time, maxAttempts int, errorCode string) error
 	// ApplyReceipt records a carrier's delivery report for a Submitted
 	// delivery: Done (delivered at `at`) or Failed (errorCode). Reports for
-	// deliveries already final are ignored: receipts come at least once.
+	// deliveries already final, or unknown, are ignored: receipts come at
+	// least once. A report for a delivery still Pending (the carrier's
+	// answer to the submit is not recorded yet) is ErrDeliveryPending: keep
+	// it and apply it later.
 	ApplyReceipt(ctx context.Context, messageID int64, recipient string, delivered bool, errorCode string, at time.Time) error
 	// SubmittedDeliveries lists deliveries accepted by a carrier and still
 	// waiting for their receipt, so a restarted worker can resubmit them
@@ -99,6 +102,10 @@ type DeliveryStore interface {
 // ErrLeaseLost is returned when a worker completes a delivery it no longer
 // holds: its lease expired and another worker took it, or it is done.
 var ErrLeaseLost = errors.New("delivery lease lost")
+
+// ErrDeliveryPending is returned for a receipt that arrived before the
+// submit it reports on was recorded.
+var ErrDeliveryPending = errors.New("delivery receipt before its submit was recorded")
 
 // DepartmentStore keeps the members of Department extensions, whom a pager
 // message to the department reaches.

@@ -269,7 +269,13 @@ func (w *Worker) applyReceipts(ctx context.Context) error {
 		return fmt.Errorf("carrier receipts: %w", err)
 	}
 	for _, r := range rs {
-		if err := w.store.ApplyReceipt(ctx, r.MessageID, r.Recipient, r.Delivered, r.ErrorCode, r.At); err != nil {
+		err := w.store.ApplyReceipt(ctx, r.MessageID, r.Recipient, r.Delivered, r.ErrorCode, r.At)
+		if errors.Is(err, switchboard.ErrDeliveryPending) {
+			// Its submit is being retried (a lost lease); the carrier hands
+			// the unacknowledged receipt out again on a later poll.
+			continue
+		}
+		if err != nil {
 			return fmt.Errorf("apply receipt of message %d to %s: %w", r.MessageID, r.Recipient, err)
 		}
 		if err := w.carrier.Ack(ctx, r); err != nil {

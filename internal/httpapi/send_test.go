@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboardhq/switchboard/internal/carrier"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 )
 
@@ -349,5 +350,33 @@ func TestSendLimitsConfigurable(t *testing.T) {
 	e.expect(e.request("POST", srv.URL+"/restapi/v1.0/account/~/extension/~/sms", bob, smsBody("+16505550102", "hi", manyNumbers(2)...)), 200)
 	if r := e.request("POST", srv.URL+"/restapi/v1.0/account/~/extension/~/sms", bob, smsBody("+16505550102", strings.Repeat("é", 3000), "+15550000001")); r.StatusCode != 413 {
 		t.Fatalf("body over 4096 bytes: %d", r.StatusCode)
+	}
+}
+
+// TestReceiptBeforeSubmitRecorded: a worker's lease runs out after the
+// carrier accepted its submit but before it recorded it. The receipt that
+// then comes must wait for the resubmit, not be dropped, or the message
+// would stay Sent for ever.
+func TestReceiptBeforeSubmitRecorded(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	sent := e.expect(e.request("POST", "/restapi/v1.0/account/~/extension/~/sms", e.token(e.bob), smsBody("+16505550102", "lease race", "+15550000042")), 200).object(t)
+
+	// A worker claims it, the carrier accepts, and the worker dies.
+	ds, err := e.store.ClaimDeliveries(ctx, "ghost", 10*time.Second, 10)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("claim: %v %v", ds, err)
+	}
+	if res, err := e.sim.Submit(ctx, carrier.Submission{MessageID: ds[0].MessageID, Recipient: ds[0].Recipient, From: "+16505550102", Type: "SMS", Text: "lease race"}); err != nil || !res.Accepted {
+		t.Fatalf("submit: %+v %v", res, err)
+	}
+	// The receipt falls due while the dead worker's lease still holds.
+	e.clock.Advance(3 * time.Second)
+	e.deliver()
+	// The lease runs out; another run resubmits, records, and applies the receipt.
+	e.clock.Advance(10 * time.Second)
+	e.deliver()
+	if m := e.message(e.token(e.bob), sent["uri"].(string)); m["messageStatus"] != "Delivered" {
+		t.Fatalf("after the lost lease: %v", m["messageStatus"])
 	}
 }

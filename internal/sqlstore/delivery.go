@@ -294,9 +294,10 @@ func (db *DB) ApplyReceipt(ctx context.Context, messageID int64, recipient strin
 			keys = append(keys, n)
 		}
 		var id int64
+		var state switchboard.DeliveryState
 		for _, k := range keys {
-			err := tx.QueryRowContext(ctx, `SELECT id FROM deliveries
-				WHERE message_id = $1 AND recipient = $2 AND state = 'Submitted'`, messageID, k).Scan(&id)
+			err := tx.QueryRowContext(ctx, `SELECT id, state FROM deliveries
+				WHERE message_id = $1 AND recipient = $2`, messageID, k).Scan(&id, &state)
 			if err == nil {
 				break
 			}
@@ -304,13 +305,19 @@ func (db *DB) ApplyReceipt(ctx context.Context, messageID int64, recipient strin
 				return err
 			}
 		}
-		if id == 0 {
-			return nil
+		switch {
+		case id != 0 && state == switchboard.DeliveryPending:
+			// The carrier's answer to the submit is not recorded yet (the
+			// worker's lease ran out in between): keep the receipt for later.
+			return switchboard.ErrDeliveryPending
+		case id == 0 || state != switchboard.DeliverySubmitted:
+			return nil // unknown, or already final: receipts come at least once
 		}
 		if at.IsZero() {
 			at = tx.now
 		}
-		state, code := switchboard.DeliveryDone, ""
+		code := ""
+		state = switchboard.DeliveryDone
 		if !delivered {
 			state, code = switchboard.DeliveryFailed, errorCode
 		}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -435,4 +436,18 @@ func testScheduledSend(t *testing.T, e *env) {
 	c.SendAt = e.clock.Now().Add(-time.Hour)
 	e.send(t, c)
 	wantEqual(t, len(e.claimAll(t, "b")), 1, "claim of a past sendTime")
+}
+
+func testReceiptBeforeSubmit(t *testing.T, e *env) {
+	m := e.send(t, e.outbound(switchboard.TypeSMS, p1))
+	e.claimAll(t, "a")
+	err := e.store.ApplyReceipt(e.ctx, m.ID, p1, true, "", time.Time{})
+	if !errors.Is(err, switchboard.ErrDeliveryPending) {
+		t.Fatalf("receipt for a Pending delivery: %v, want ErrDeliveryPending", err)
+	}
+	wantStatus(t, e.sent(t, m), switchboard.StatusQueued, switchboard.StatusQueued)
+	// Unknown deliveries are ignored.
+	if err := e.store.ApplyReceipt(e.ctx, m.ID, "+19999999999", true, "", time.Time{}); err != nil {
+		t.Fatalf("receipt for an unknown recipient: %v", err)
+	}
 }

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"CreateOutbound", testCreateOutbound},
 		{"ClaimLease", testClaimLease},
 		{"ScheduledSend", testScheduledSend},
+		{"ReceiptBeforeSubmit", testReceiptBeforeSubmit},
 		{"ClaimConcurrently", testClaimConcurrently},
 		{"DeliveryStatus", testDeliveryStatus},
 		{"Reschedule", testReschedule},

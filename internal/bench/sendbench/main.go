@@ -103,17 +103,16 @@ func run(tmp string, levels []int, duration, baseline time.Duration, mode string
 		if err != nil {
 			return fmt.Errorf("%d clients: %w", c, err)
 		}
-		fmt.Fprintf(os.Stderr, "%d clients: %+v\n", c, r)
 		rows = append(rows,
 			row{[]string{"raw SQLite, 1 goroutine, 1 row per tx", "", rate(raw1), "", "", "", "", ratio(raw1, raw16)}},
 			row{[]string{"raw SQLite, 16 goroutines on 1 conn, 1 row per tx", "", rate(raw16), "", "", "", "", "1.00"}},
 			row{[]string{"raw SQLite, 1 goroutine, 64 rows per tx (reference)", "", rate(rawBatch), "", "", "", "", ratio(rawBatch, raw16)}},
 			row{[]string{fmt.Sprintf("POST sms 101 → 102, %d clients", c), fmt.Sprintf("%d", r.accepted),
-				rate(r.acceptedRate), ms(r.p50), ms(r.p99), rate(r.e2eRate), fmt.Sprintf("%.2f s (%.1f cores)", r.drain.Seconds(), r.serverCores),
+				rate(r.acceptedRate), ms(r.p50), ms(r.p99), rate(r.e2eRate), fmt.Sprintf("%d left, delivered in %.2f s (%.0f/s); CPU: server %.2f, client %.2f cores", r.backlog, r.drain.Seconds(), r.drainRate, r.serverCores, r.clientCores),
 				fmt.Sprintf("%s / %s", ratio(r.acceptedRate, raw16), ratio(r.e2eRate, raw16))}},
 		)
 	}
-	fmt.Println("| case | accepted | accepted/s (raw: rows/s) | p50 | p99 | end to end msgs/s | all delivered after load ends (server CPU during load) | ÷ raw 16-goroutine rate (accepted / end to end) |")
+	fmt.Println("| case | accepted | accepted/s (raw: rows/s) | p50 | p99 | end to end msgs/s | backlog at the end of the load, drain (CPU during load) | ÷ raw 16-goroutine rate (accepted / end to end) |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		fmt.Println("| " + strings.Join(r.cells, " | ") + " |")
@@ -203,6 +202,9 @@ type result struct {
 	drain        time.Duration // from the end of the load until every accepted message is delivered
 	e2eRate      float64       // accepted ÷ (load + drain)
 	serverCores  float64       // server CPU seconds per second of load
+	clientCores  float64       // this process's CPU seconds per second of load
+	backlog      int           // accepted but not yet delivered when the load ended
+	drainRate    float64       // backlog ÷ drain: the worker alone
 }
 
 // server is one run of the binary.
@@ -341,7 +343,7 @@ func sendCase(bin, dir, mode string, clients int, duration time.Duration) (resul
 		firstErr  atomic.Value
 		wg        sync.WaitGroup
 	)
-	cpu0 := cpuSeconds(srv.cmd.Process.Pid)
+	cpu0, self0 := cpuSeconds(srv.cmd.Process.Pid), cpuSeconds(os.Getpid())
 	start := time.Now()
 	end := start.Add(duration)
 	for g := range clients {
@@ -387,13 +389,19 @@ func sendCase(bin, dir, mode string, clients int, duration time.Duration) (resul
 	wg.Wait()
 	loadEnd := time.Now()
 	load := loadEnd.Sub(start)
-	cpu1 := cpuSeconds(srv.cmd.Process.Pid)
+	cpu1, self1 := cpuSeconds(srv.cmd.Process.Pid), cpuSeconds(os.Getpid())
 	if e, ok := firstErr.Load().(string); ok {
 		return r, fmt.Errorf("%d sends failed, the first: %s", errs.Load(), e)
 	}
 	r.accepted, r.errors = len(latencies), int(errs.Load())
 	r.acceptedRate = float64(r.accepted) / load.Seconds()
 	r.serverCores = (cpu1 - cpu0) / load.Seconds()
+	r.clientCores = (self1 - self0) / load.Seconds()
+	delivered, err := countInbound(client, demo.Server, tokB, prefix)
+	if err != nil {
+		return r, err
+	}
+	r.backlog = r.accepted - delivered
 	slices.Sort(latencies)
 	r.p50, r.p99 = latencies[len(latencies)/2], latencies[len(latencies)*99/100]
 
@@ -430,6 +438,7 @@ func sendCase(bin, dir, mode string, clients int, duration time.Duration) (resul
 	done := time.Now()
 	r.drain = done.Sub(loadEnd)
 	r.e2eRate = float64(r.accepted) / done.Sub(start).Seconds()
+	r.drainRate = float64(r.backlog) / r.drain.Seconds()
 	return r, nil
 }
 
