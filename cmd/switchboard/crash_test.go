@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,8 +41,8 @@ func TestCrashDuringSends(t *testing.T) {
 	if alice.ExtensionNumber != "101" || bob.ExtensionNumber != "102" {
 		t.Fatalf("demo.json extensions: %+v", demo.Extensions)
 	}
-	tokA := crashLogin(t, demo, alice.JWT)
-	crashLogin(t, demo, bob.JWT)
+	tokA := login(t, demo, alice.JWT)
+	login(t, demo, bob.JWT)
 
 	// ---- load, then SIGKILL while requests are in flight
 	run := strings.ToLower(rand.Text()[:8])
@@ -156,8 +155,8 @@ func TestCrashDuringSends(t *testing.T) {
 	srv2 := crashStart(t, bin, dir)
 	defer srv2.stop(t)
 	demo2 := srv2.demo
-	tokA = crashLogin(t, demo2, alice.JWT)
-	tokB := crashLogin(t, demo2, bob.JWT)
+	tokA = login(t, demo2, alice.JWT)
+	tokB := login(t, demo2, bob.JWT)
 	outURL := demo2.Server + "/restapi/v1.0/account/~/extension/~/message-store?messageType=SMS&direction=Outbound"
 	inURL := demo2.Server + "/restapi/v1.0/account/~/extension/~/message-store?messageType=SMS&direction=Inbound"
 
@@ -349,27 +348,6 @@ func crashStart(t *testing.T, bin, dir string) *crashServer {
 		t.Fatalf("demo.json: %v %s", err, b)
 	}
 	return s
-}
-
-func crashLogin(t *testing.T, d demoInfo, jwt string) string {
-	t.Helper()
-	req, _ := http.NewRequest("POST", d.Server+"/restapi/oauth/token", strings.NewReader(url.Values{
-		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jwt}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(d.ClientID, d.ClientSecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || json.Unmarshal(b, &tok) != nil || tok.AccessToken == "" {
-		t.Fatalf("login: %d %s", resp.StatusCode, b)
-	}
-	return tok.AccessToken
 }
 
 func crashAdvance(t *testing.T, client *http.Client, d demoInfo, seconds int) {

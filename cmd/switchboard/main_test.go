@@ -83,7 +83,7 @@ func login(t *testing.T, d demoInfo, jwt string) string {
 		AccessToken string `json:"access_token"`
 	}
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || json.Unmarshal(b, &tok) != nil {
+	if resp.StatusCode != 200 || json.Unmarshal(b, &tok) != nil || tok.AccessToken == "" {
 		t.Fatalf("login: %d %s", resp.StatusCode, b)
 	}
 	return tok.AccessToken

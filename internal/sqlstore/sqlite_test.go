@@ -427,24 +427,7 @@ func TestListQueryPlan(t *testing.T) {
 func explain(tb testing.TB, db *DB, f switchboard.MessageFilter) string {
 	tb.Helper()
 	q, a := listQuery(f)
-	rows, err := db.reader.Query("EXPLAIN QUERY PLAN "+q, a...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer rows.Close()
-	var b strings.Builder
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			tb.Fatal(err)
-		}
-		fmt.Fprintln(&b, detail)
-	}
-	if err := rows.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return b.String()
+	return explainSQL(tb, db, q, a...)
 }
 
 // TestReadsDoNotWaitForTheWriter holds a write transaction open and lists
