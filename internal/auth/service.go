@@ -303,38 +303,18 @@ func ttl(requested int, def, max time.Duration) time.Duration {
 	return d
 }
 
-// Authenticate resolves a bearer token into the principal it acts as.
+// Authenticate resolves a bearer token into the principal it acts as. A
+// missing, unknown, expired or revoked token, a refresh token, or a token of
+// a disabled extension or account is 401: disabling ends sessions at once.
 func (s *Service) Authenticate(ctx context.Context, token string) (*switchboard.Principal, error) {
 	if token == "" {
 		return nil, switchboard.Errorf(http.StatusUnauthorized, switchboard.CodeLoginRequired, "Authorization header is not specified")
 	}
-	t, err := s.store.Token(ctx, HashSecret(token), s.clock.Now())
-	if errors.Is(err, switchboard.ErrNotFound) || (err == nil && t.Kind != switchboard.TokenAccess) {
-		return nil, switchboard.Errorf(http.StatusUnauthorized, switchboard.CodeAccessTokenInvalid, "Invalid token")
-	}
-	if err != nil {
-		return nil, err
-	}
-	ext, err := s.store.Extension(ctx, t.AccountID, t.ExtensionID)
+	p, err := s.store.AccessPrincipal(ctx, HashSecret(token), s.clock.Now())
 	if errors.Is(err, switchboard.ErrNotFound) {
 		return nil, switchboard.Errorf(http.StatusUnauthorized, switchboard.CodeAccessTokenInvalid, "Invalid token")
 	}
-	if err != nil {
-		return nil, err
-	}
-	if ext.Status != switchboard.StatusEnabled {
-		return nil, switchboard.Errorf(http.StatusUnauthorized, switchboard.CodeAccessTokenInvalid, "Extension is disabled")
-	}
-	// A disabled account ends its sessions at once, not when tokens expire.
-	acc, err := s.store.Account(ctx, t.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	if acc.Status != switchboard.StatusEnabled {
-		return nil, switchboard.Errorf(http.StatusUnauthorized, switchboard.CodeAccessTokenInvalid, "Account is disabled")
-	}
-	return &switchboard.Principal{AccountID: t.AccountID, ExtensionID: t.ExtensionID, AppID: t.AppID,
-		SessionID: t.SessionID, Scopes: t.Scopes, Admin: ext.Admin}, nil
+	return p, err
 }
 
 // Revoke ends the session of an access or refresh token. Unknown tokens

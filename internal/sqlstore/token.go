@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
@@ -76,6 +77,28 @@ func (db *DB) Token(ctx context.Context, hash string, now time.Time) (*switchboa
 		return err
 	})
 	return t, db.wrap(err, "get token")
+}
+
+// AccessPrincipal joins the token with its extension and account so that a
+// request is authenticated in one query.
+func (db *DB) AccessPrincipal(ctx context.Context, hash string, now time.Time) (*switchboard.Principal, error) {
+	var p switchboard.Principal
+	err := db.read(ctx, func(tx *tx) error {
+		var scopes string
+		err := tx.QueryRowContext(ctx, `SELECT t.account_id, t.extension_id, t.app_id, t.session_id, t.scopes, e.admin
+			FROM tokens t
+			JOIN extensions e ON e.id = t.extension_id AND e.account_id = t.account_id
+			JOIN accounts a ON a.id = t.account_id
+			WHERE t.hash = $1 AND t.kind = $2 AND t.expires_at > $3 AND e.status = $4 AND a.status = $4`,
+			hash, switchboard.TokenAccess, toMillis(now), switchboard.StatusEnabled).
+			Scan(&p.AccountID, &p.ExtensionID, &p.AppID, &p.SessionID, &scopes, &p.Admin)
+		p.Scopes = strings.Fields(scopes)
+		return err
+	})
+	if err != nil {
+		return nil, db.wrap(err, "authenticate access token")
+	}
+	return &p, nil
 }
 
 // RotateRefreshToken consumes a live refresh token and stores its

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"AdminTokens", testAdminTokens},
 		{"Secret", testSecret},
 		{"Tokens", testTokens},
+		{"AccessPrincipal", testAccessPrincipal},
 		{"RotateRefreshTokenConcurrently", testRotateConcurrently},
 		{"MessageRoundTrip", testMessageRoundTrip},
 		{"CreateMessagesValidation", testCreateMessagesValidation},

@@ -172,3 +172,34 @@ func testRotateConcurrently(t *testing.T, e *env) {
 		t.Fatalf("%d rotations of one refresh token succeeded, want exactly 1", winners)
 	}
 }
+
+func testAccessPrincipal(t *testing.T, e *env) {
+	s := e.store
+	a, r := e.tokenPair("p", "sp", Base)
+	noErr(t, s.CreateTokens(e.ctx, a, r))
+	p := must(s.AccessPrincipal(e.ctx, a.Hash, Base))(t)
+	want := &switchboard.Principal{AccountID: e.acc1.ID, ExtensionID: e.ext1.ID, AppID: 7, SessionID: "sp",
+		Scopes: []string{"ReadMessages", "SMS"}, Admin: e.ext1.Admin}
+	wantEqual(t, p, want, "principal")
+
+	for _, tc := range []struct {
+		name string
+		hash string
+		now  time.Time
+	}{
+		{"refresh token", r.Hash, Base},
+		{"unknown", "nope", Base},
+		{"expired", a.Hash, a.Expires},
+	} {
+		_, err := s.AccessPrincipal(e.ctx, tc.hash, tc.now)
+		wantIs(t, err, switchboard.ErrNotFound, tc.name)
+	}
+	noErr(t, s.SetExtensionStatus(e.ctx, e.acc1.ID, e.ext1.ID, switchboard.StatusDisabled))
+	_, err := s.AccessPrincipal(e.ctx, a.Hash, Base)
+	wantIs(t, err, switchboard.ErrNotFound, "disabled extension")
+	noErr(t, s.SetExtensionStatus(e.ctx, e.acc1.ID, e.ext1.ID, switchboard.StatusEnabled))
+	must(s.AccessPrincipal(e.ctx, a.Hash, Base))(t)
+	noErr(t, s.SetAccountStatus(e.ctx, e.acc1.ID, switchboard.StatusDisabled))
+	_, err = s.AccessPrincipal(e.ctx, a.Hash, Base)
+	wantIs(t, err, switchboard.ErrNotFound, "disabled account")
+}
