@@ -136,10 +136,15 @@ func TestServeDemo(t *testing.T) {
 	if status != 200 || !strings.Contains(toJSON(nums), "SmsSender") || !strings.Contains(toJSON(nums), "MmsSender") {
 		t.Fatalf("phone numbers: %d %v", status, nums)
 	}
+	status, fsync := get(t, demo.Server+"/restapi/v1.0/account/~/extension/~/message-sync?syncType=FSync", tok)
+	if status != 200 {
+		t.Fatalf("FSync: %d %v", status, fsync)
+	}
+	syncToken := fsync["syncInfo"].(map[string]any)["syncToken"].(string)
 	stop()
 
 	// A restart keeps everything: the same credentials still log in, and a
-	// token issued before the restart still works.
+	// token issued before the restart still works, as does a sync token.
 	demo2, _, stop2 := runServer(t, dir)
 	defer stop2()
 	if demo2.ClientID != demo.ClientID || demo2.Extensions[0].ID != demo.Extensions[0].ID {
@@ -147,6 +152,9 @@ func TestServeDemo(t *testing.T) {
 	}
 	if status, _ := get(t, demo2.Server+"/restapi/v1.0/account/~/extension/~", tok); status != 200 {
 		t.Fatalf("token issued before the restart: %d", status)
+	}
+	if status, body := get(t, demo2.Server+"/restapi/v1.0/account/~/extension/~/message-sync?syncType=ISync&syncToken="+url.QueryEscape(syncToken), tok); status != 200 {
+		t.Fatalf("sync token issued before the restart: %d %v", status, body)
 	}
 	login(t, demo2, demo2.Extensions[0].JWT)
 }
