@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
@@ -35,6 +36,7 @@ type Config struct {
 	Owner       string        // lease owner: unique per process
 	Lease       time.Duration // how long a claim holds before another worker may take it
 	Batch       int           // deliveries claimed at once
+	Parallel    int           // deliveries of a batch processed at once (their writes share commits)
 	MaxAttempts int           // carrier tries before a delivery fails for good
 	BaseBackoff time.Duration // first retry delay; doubles per attempt
 	MaxBackoff  time.Duration
@@ -46,7 +48,10 @@ func (c *Config) defaults() {
 		c.Lease = 30 * time.Second
 	}
 	if c.Batch <= 0 {
-		c.Batch = 64
+		c.Batch = 256
+	}
+	if c.Parallel <= 0 {
+		c.Parallel = 32
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 8
@@ -120,15 +125,23 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("claim deliveries: %w", err)
 	}
+	// Deliveries are processed concurrently so that their writes meet in
+	// the store's group commit: one fsync for many deliveries.
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, w.config.Parallel)
 	for _, d := range ds {
-		if err := w.process(ctx, d); err != nil {
-			if errors.Is(err, switchboard.ErrLeaseLost) {
-				continue // another worker has it; nothing was stored
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if err := w.process(ctx, d); err != nil && !errors.Is(err, switchboard.ErrLeaseLost) {
+				// Left leased: it is retried when the lease expires. (A lost
+				// lease means another worker has it; nothing was stored.)
+				w.logger.Error("delivery failed, retrying after its lease", "delivery", d.ID, "message", d.MessageID, "err", err)
 			}
-			// Leave it leased: it is retried when the lease expires.
-			w.logger.Error("delivery failed, retrying after its lease", "delivery", d.ID, "message", d.MessageID, "err", err)
-		}
+		}()
 	}
+	wg.Wait()
 	return len(ds), w.applyReceipts(ctx)
 }
 

@@ -35,6 +35,7 @@ type DB struct {
 	reader  *sql.DB
 	clock   switchboard.Clock
 	dialect dialect
+	group   writeGroup // concurrent outbox writes share commits (group.go)
 }
 
 var _ switchboard.Store = (*DB)(nil)

@@ -451,3 +451,37 @@ func testReceiptBeforeSubmit(t *testing.T, e *env) {
 		t.Fatalf("receipt for an unknown recipient: %v", err)
 	}
 }
+
+// testGroupedWrites: outbox writes from many goroutines at once (which the
+// SQLite store commits together) each succeed or fail on their own.
+func testGroupedWrites(t *testing.T, e *env) {
+	const n = 60
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	ids := make([]int64, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := e.outbound(switchboard.TypeSMS, fmt.Sprintf("+1415555%04d", i))
+			if i%10 == 0 {
+				c.Message.ExtensionID = 1 << 40 // no such mailbox: this write fails alone
+			}
+			m, err := e.store.CreateOutbound(e.ctx, c)
+			errs[i] = err
+			if err == nil {
+				ids[i] = m.ID
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if i%10 == 0 {
+			wantIs(t, errs[i], switchboard.ErrNotFound, fmt.Sprintf("write %d to a missing mailbox", i))
+			continue
+		}
+		noErr(t, errs[i])
+		wantEqual(t, e.sent(t, &switchboard.Message{ID: ids[i]}).Subject, "hello", fmt.Sprintf("message %d", i))
+	}
+	wantEqual(t, len(e.claimAll(t, "a")), n-n/10, "deliveries of the successful writes")
+}

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"CreateOutbound", testCreateOutbound},
 		{"ClaimLease", testClaimLease},
 		{"ScheduledSend", testScheduledSend},
+		{"GroupedWrites", testGroupedWrites},
 		{"ReceiptBeforeSubmit", testReceiptBeforeSubmit},
 		{"ClaimConcurrently", testClaimConcurrently},
 		{"DeliveryStatus", testDeliveryStatus},

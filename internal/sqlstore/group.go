@@ -1,0 +1,110 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// Group commit. At synchronous=FULL every commit waits for the disk, so a
+// commit per request caps writes at the disk's flush rate. Concurrent
+// grouped writes are instead run one after another inside ONE transaction,
+// each under a savepoint of its own, and share its commit: each caller
+// still returns only after the commit that holds its write, so
+// acknowledged stays durable, and a write that fails rolls back alone.
+//
+// There is no committer goroutine: the first writer to arrive leads,
+// commits a batch that includes its own write, and hands the lead to the
+// next waiting writer, so no request commits for others for longer than
+// one batch.
+
+// maxGroup bounds one batch, so one transaction stays short.
+const maxGroup = 128
+
+type groupWrite struct {
+	fn   func(*tx) error
+	done chan error    // the write's result, after its batch's commit
+	lead chan struct{} // closed when this writer is to commit the next batch
+}
+
+type writeGroup struct {
+	mu      sync.Mutex
+	pending []*groupWrite
+	leader  bool
+}
+
+// writeGrouped runs fn in a transaction shared with other concurrent
+// grouped writes. fn must do all its work through the tx it is given.
+func (db *DB) writeGrouped(fn func(*tx) error) error {
+	w := &groupWrite{fn: fn, done: make(chan error, 1), lead: make(chan struct{})}
+	g := &db.group
+	g.mu.Lock()
+	g.pending = append(g.pending, w)
+	if g.leader {
+		g.mu.Unlock()
+		select {
+		case err := <-w.done:
+			return err
+		case <-w.lead:
+		}
+		g.mu.Lock()
+	} else {
+		g.leader = true
+	}
+	// This writer leads and is first in line: its write is in this batch.
+	n := min(len(g.pending), maxGroup)
+	batch := slices.Clone(g.pending[:n])
+	g.pending = g.pending[n:]
+	g.mu.Unlock()
+
+	db.commitGroup(batch)
+
+	g.mu.Lock()
+	if len(g.pending) > 0 {
+		close(g.pending[0].lead)
+	} else {
+		g.leader = false
+	}
+	g.mu.Unlock()
+	return <-w.done
+}
+
+func (db *DB) commitGroup(batch []*groupWrite) {
+	results := make([]error, len(batch))
+	ctx := context.Background()
+	err := db.write(ctx, func(t *tx) error {
+		for i, w := range batch {
+			if _, err := t.ExecContext(ctx, `SAVEPOINT grouped_write`); err != nil {
+				return err
+			}
+			if results[i] = protect(w.fn, t); results[i] != nil {
+				if _, err := t.ExecContext(ctx, `ROLLBACK TO SAVEPOINT grouped_write`); err != nil {
+					return err
+				}
+			}
+			if _, err := t.ExecContext(ctx, `RELEASE SAVEPOINT grouped_write`); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, w := range batch {
+		if err != nil {
+			w.done <- err
+		} else {
+			w.done <- results[i]
+		}
+	}
+}
+
+// protect runs fn, turning a panic into an error so that one bad write
+// cannot take the batch, and the lead, down with it.
+func protect(fn func(*tx) error, t *tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("sqlstore: grouped write panicked: %v", v)
+		}
+	}()
+	return fn(t)
+}
