@@ -36,6 +36,8 @@ type DB struct {
 	clock   switchboard.Clock
 	dialect dialect
 	group   writeGroup // concurrent outbox writes share commits (group.go)
+
+	writerStmts, readerStmts *stmtCache
 }
 
 var _ switchboard.Store = (*DB)(nil)
@@ -75,7 +77,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes both pools. The writer goes last so that SQLite, on closing
 // the last connection, checkpoints the WAL into the main file.
 func (db *DB) Close() error {
-	return errors.Join(db.reader.Close(), db.writer.Close())
+	return errors.Join(db.readerStmts.close(), db.writerStmts.close(), db.reader.Close(), db.writer.Close())
 }
 
 // migrate applies every pending migration of fsys. A database written by a
@@ -101,7 +103,8 @@ func migrate(ctx context.Context, conn *sql.DB, d goose.Dialect, fsys fs.FS) err
 // tx is a transaction with the one instant every write in it uses.
 type tx struct {
 	*sql.Tx
-	now time.Time // UTC, whole milliseconds, as stored
+	now   time.Time  // UTC, whole milliseconds, as stored
+	cache *stmtCache // the pool's prepared statements (stmtcache.go)
 }
 
 // write runs fn in a transaction on the writer and commits if fn succeeds.
@@ -110,7 +113,10 @@ func (db *DB) write(ctx context.Context, fn func(*tx) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fn(&tx{Tx: t, now: fromMillis(toMillis(db.clock.Now()))}); err != nil {
+	// Statements missed by this transaction are prepared once it has
+	// released the writer's only connection.
+	defer db.writerStmts.prepareWanted(context.WithoutCancel(ctx))
+	if err := fn(&tx{Tx: t, now: fromMillis(toMillis(db.clock.Now())), cache: db.writerStmts}); err != nil {
 		_ = t.Rollback()
 		return err
 	}
@@ -124,8 +130,9 @@ func (db *DB) read(ctx context.Context, fn func(*tx) error) error {
 	if err != nil {
 		return err
 	}
+	defer db.readerStmts.prepareWanted(context.WithoutCancel(ctx)) // runs after the rollback below
 	defer func() { _ = t.Rollback() }()
-	return fn(&tx{Tx: t, now: fromMillis(toMillis(db.clock.Now()))})
+	return fn(&tx{Tx: t, now: fromMillis(toMillis(db.clock.Now())), cache: db.readerStmts})
 }
 
 // formatError turns driver errors into the domain's: a missing row is

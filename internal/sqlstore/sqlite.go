@@ -133,7 +133,8 @@ func OpenSQLite(ctx context.Context, path string, clock switchboard.Clock, opts 
 		_ = writer.Close()
 		return nil, fmt.Errorf("sqlstore: open database %s for reading: %w", path, err)
 	}
-	return &DB{writer: writer, reader: reader, clock: clock, dialect: sqliteDialect}, nil
+	return &DB{writer: writer, reader: reader, clock: clock, dialect: sqliteDialect,
+		writerStmts: newStmtCache(writer), readerStmts: newStmtCache(reader)}, nil
 }
 
 // sqliteDSN builds a URI filename: the path is escaped so that '?', '#'
