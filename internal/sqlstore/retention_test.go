@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"bytes"
 	"database/sql"
 	"fmt"
 	"io/fs"
@@ -28,23 +27,7 @@ func TestRetentionLeavesNoBytesOnDisk(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "switchboard.db")
 			db := mustOpen(t, path, clock, SQLiteOptions{})
 			acc, ext := seedMailbox(t, db)
-			marker := []byte(storetest.PurgeMarker)
-			m, err := db.CreateMessage(ctx, switchboard.MessageCreate{AccountID: acc, ExtensionID: ext,
-				Type: switchboard.TypeSMS, Direction: switchboard.Inbound, Subject: "subject " + string(marker),
-				From: switchboard.Party{PhoneNumber: "+14155550001"}, To: []switchboard.Party{{PhoneNumber: "+16505550101"}},
-				Attachments: []*switchboard.Attachment{
-					{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: append([]byte("inline "), marker...)},
-					{Type: switchboard.AttachmentMms, ContentType: "image/jpeg", Content: bytes.Repeat(append(marker, '.'), 2000)},
-				}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			keep := []byte("KEEP-THIS-ATTACHMENT-4d1e")
-			if _, err := db.CreateMessage(ctx, switchboard.MessageCreate{AccountID: acc, ExtensionID: ext,
-				Type: switchboard.TypeSMS, Direction: switchboard.Inbound, From: switchboard.Party{PhoneNumber: "+14155550002"},
-				Attachments: []*switchboard.Attachment{{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: keep}}}); err != nil {
-				t.Fatal(err)
-			}
+			m, marker, keep := seedMarked(t, db, acc, ext)
 			checkpoint(t, db)
 			if !onDisk(t, path, marker) {
 				t.Fatal("the marker is not in the database file; the test cannot see what it looks for")

@@ -273,30 +273,10 @@ func TestPurgeLeavesNoBytesOnDisk(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := t.Context()
 			path := filepath.Join(t.TempDir(), "switchboard.db")
 			db := mustOpen(t, path, testClock(), SQLiteOptions{})
 			acc, ext := seedMailbox(t, db)
-			marker := []byte(storetest.PurgeMarker)
-			m, err := db.CreateMessage(ctx, switchboard.MessageCreate{AccountID: acc, ExtensionID: ext,
-				// The SMS text is in subject too: purging must erase it there.
-				Type: switchboard.TypeSMS, Direction: switchboard.Inbound, Subject: "subject " + string(marker),
-				From: switchboard.Party{PhoneNumber: "+14155550001"}, To: []switchboard.Party{{PhoneNumber: "+16505550101"}},
-				Attachments: []*switchboard.Attachment{
-					{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: append([]byte("inline "), marker...)},
-					{Type: switchboard.AttachmentMms, ContentType: "image/jpeg", Content: bytes.Repeat(append(marker, '.'), 2000)},
-				}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			// A neighbour keeps its bytes, so the check below is not
-			// passing on an empty file.
-			keep := []byte("KEEP-THIS-ATTACHMENT-4d1e")
-			if _, err := db.CreateMessage(ctx, switchboard.MessageCreate{AccountID: acc, ExtensionID: ext,
-				Type: switchboard.TypeSMS, Direction: switchboard.Inbound, From: switchboard.Party{PhoneNumber: "+14155550002"},
-				Attachments: []*switchboard.Attachment{{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: keep}}}); err != nil {
-				t.Fatal(err)
-			}
+			m, marker, keep := seedMarked(t, db, acc, ext)
 
 			onDisk := func(needle []byte) bool { t.Helper(); return onDisk(t, path, needle) }
 			checkpoint := func() { t.Helper(); checkpoint(t, db) }
@@ -562,4 +542,31 @@ func TestLifecycleTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(o, -1, 6*time.Minute, "purged directly")
+}
+
+// seedMarked stores an SMS whose text (subject and Text attachment) and
+// MMS image carry storetest.PurgeMarker, and a neighbour whose bytes
+// (keep) must survive, so that a check for the marker on disk cannot pass
+// on an empty file.
+func seedMarked(t *testing.T, db *DB, acc, ext int64) (m *switchboard.Message, marker, keep []byte) {
+	t.Helper()
+	ctx := t.Context()
+	marker = []byte(storetest.PurgeMarker)
+	m, err := db.CreateMessage(ctx, switchboard.MessageCreate{AccountID: acc, ExtensionID: ext,
+		Type: switchboard.TypeSMS, Direction: switchboard.Inbound, Subject: "subject " + string(marker),
+		From: switchboard.Party{PhoneNumber: "+14155550001"}, To: []switchboard.Party{{PhoneNumber: "+16505550101"}},
+		Attachments: []*switchboard.Attachment{
+			{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: append([]byte("inline "), marker...)},
+			{Type: switchboard.AttachmentMms, ContentType: "image/jpeg", Content: bytes.Repeat(append(marker, '.'), 2000)},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep = []byte("KEEP-THIS-ATTACHMENT-4d1e")
+	if _, err := db.CreateMessage(ctx, switchboard.MessageCreate{AccountID: acc, ExtensionID: ext,
+		Type: switchboard.TypeSMS, Direction: switchboard.Inbound, From: switchboard.Party{PhoneNumber: "+14155550002"},
+		Attachments: []*switchboard.Attachment{{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: keep}}}); err != nil {
+		t.Fatal(err)
+	}
+	return m, marker, keep
 }
