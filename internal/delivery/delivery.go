@@ -161,13 +161,7 @@ func (w *Worker) process(ctx context.Context, d *switchboard.Delivery) error {
 }
 
 func (w *Worker) submit(ctx context.Context, d *switchboard.Delivery, m *switchboard.Message) error {
-	s := carrier.Submission{MessageID: d.MessageID, Recipient: d.Recipient, From: m.From.PhoneNumber, Type: m.Type, Text: m.Subject, Pages: m.FaxPageCount}
-	for _, a := range m.Attachments {
-		if a.Type == switchboard.AttachmentMms {
-			s.Media = append(s.Media, carrier.Media{ContentType: a.ContentType, Size: a.Size})
-		}
-	}
-	res, err := w.carrier.Submit(ctx, s)
+	res, err := w.carrier.Submit(ctx, submission(d, m))
 	switch {
 	case errors.Is(err, carrier.ErrTemporary):
 		at := w.clock.Now().Add(w.backoff(d.Attempts, carrier.RetryAfter(err)))
@@ -178,6 +172,19 @@ func (w *Worker) submit(ctx context.Context, d *switchboard.Delivery, m *switchb
 		return err
 	}
 	return w.store.RecordSubmit(ctx, w.config.Owner, d.ID, res.Accepted, res.CarrierID, res.ErrorCode)
+}
+
+// submission is what the carrier is given for one recipient of m: the
+// same on a first submit and on a resubmit after a restart.
+func submission(d *switchboard.Delivery, m *switchboard.Message) carrier.Submission {
+	s := carrier.Submission{MessageID: d.MessageID, Recipient: d.Recipient, From: m.From.PhoneNumber,
+		Type: m.Type, Text: m.Subject, Pages: m.FaxPageCount}
+	for _, a := range m.Attachments {
+		if a.Type == switchboard.AttachmentMms {
+			s.Media = append(s.Media, carrier.Media{ContentType: a.ContentType, Size: a.Size})
+		}
+	}
+	return s
 }
 
 // failCode is the error a delivery gets when it runs out of tries.
@@ -314,8 +321,7 @@ func (w *Worker) Resubmit(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := w.carrier.Submit(ctx, carrier.Submission{MessageID: d.MessageID, Recipient: d.Recipient,
-			From: m.From.PhoneNumber, Type: m.Type, Text: m.Subject, Pages: m.FaxPageCount}); err != nil && !errors.Is(err, carrier.ErrTemporary) {
+		if _, err := w.carrier.Submit(ctx, submission(d, m)); err != nil && !errors.Is(err, carrier.ErrTemporary) {
 			return err
 		}
 	}
