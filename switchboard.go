@@ -95,6 +95,7 @@ type Store interface {
 	SyncStore
 	DeliveryStore
 	DepartmentStore
+	ChangeWatcher
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -35,7 +35,8 @@ type DB struct {
 	reader  *sql.DB
 	clock   switchboard.Clock
 	dialect dialect
-	group   writeGroup // concurrent outbox writes share commits (group.go)
+	group   writeGroup      // concurrent outbox writes share commits (group.go)
+	changes changeBroadcast // wakes change-log readers after commits (watch.go)
 
 	writerStmts, readerStmts *stmtCache
 }
@@ -120,7 +121,11 @@ func (db *DB) write(ctx context.Context, fn func(*tx) error) error {
 		_ = t.Rollback()
 		return err
 	}
-	return t.Commit()
+	if err := t.Commit(); err != nil {
+		return err
+	}
+	db.changes.signal()
+	return nil
 }
 
 // read runs fn in a read-only transaction on the reader pool, so every

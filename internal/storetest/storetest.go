@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"DeliveryStatus", testDeliveryStatus},
 		{"Reschedule", testReschedule},
 		{"Departments", testDepartments},
+		{"WatchChanges", testWatchChanges},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
