@@ -1,13 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -121,8 +117,15 @@ func (s *Server) handleFax(w http.ResponseWriter, r *http.Request, p *switchboar
 		s.writeError(w, r, err)
 		return
 	}
+	// A JSON body is a resend; multipart is a new fax whose envelope is a
+	// JSON part or, as in RingCentral's raw examples, form fields.
 	var req faxRequest
-	docs, multi, err := decodeFax(w, r, &req, s.config.Limits.MaxRequestBytes)
+	files, multi, err := s.decodeSend(w, r, &req, sendForm{maxFiles: maxFaxDocuments, field: func(name, v string) (bool, error) {
+		if !isFaxField(name) {
+			return false, nil
+		}
+		return true, setFaxField(&req, name, v)
+	}})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -130,6 +133,10 @@ func (s *Server) handleFax(w http.ResponseWriter, r *http.Request, p *switchboar
 	if !multi {
 		s.resendFax(w, r, ext, &req)
 		return
+	}
+	docs := make([]fax.Document, len(files))
+	for i, f := range files {
+		docs[i] = fax.Document{FileName: f.fileName, ContentType: f.contentType, Data: f.data}
 	}
 	job, err := s.validateFax(&req)
 	var sources []*switchboard.Attachment
@@ -246,68 +253,6 @@ func (s *Server) queueFax(w http.ResponseWriter, r *http.Request, c switchboard.
 		c.Recipients = append(c.Recipients, switchboard.DeliveryTarget{Recipient: to.PhoneNumber, Internal: internal})
 	}
 	s.createOutbound(w, r, c)
-}
-
-// decodeFax reads a fax request. It reports multi=false for a non-multipart
-// (JSON) body, which is a resend request.
-func decodeFax(w http.ResponseWriter, r *http.Request, req *faxRequest, limit int64) (docs []fax.Document, multi bool, err error) {
-	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if !strings.HasPrefix(mt, "multipart/") {
-		body, err := readBody(w, r, maxSendBody)
-		if err != nil {
-			return nil, false, err
-		}
-		if len(bytes.TrimSpace(body)) == 0 {
-			return nil, false, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest,
-				"Request body is required: multipart/form-data with the fax envelope and documents, or JSON with originalMessageId")
-		}
-		if err := json.Unmarshal(body, req); err != nil {
-			return nil, false, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeInvalidJSON, "Request body is not valid JSON: %v", err)
-		}
-		return nil, false, nil
-	}
-	if params["boundary"] == "" {
-		return nil, true, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Multipart request without a boundary")
-	}
-	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, limit), params["boundary"])
-	gotJSON, gotField := false, false
-	for {
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, true, bodyError(err, "Malformed multipart body")
-		}
-		data, err := io.ReadAll(p)
-		if err != nil {
-			return nil, true, bodyError(err, "Malformed multipart body")
-		}
-		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
-		name, file := p.FormName(), p.FileName()
-		switch {
-		case !gotJSON && (ct == "application/json" || (ct == "" && file == "" && (name == "request.json" || name == "json"))):
-			if err := json.Unmarshal(data, req); err != nil {
-				return nil, true, switchboard.Errorf(http.StatusBadRequest, "MSG-349", "Unable to parse the fax envelope (JSON part): %v", err)
-			}
-			gotJSON = true
-		case file == "" && (ct == "" || ct == "text/plain") && isFaxField(name):
-			if err := setFaxField(req, name, string(data)); err != nil {
-				return nil, true, err
-			}
-			gotField = true
-		default:
-			if len(docs) >= maxFaxDocuments {
-				return nil, true, switchboard.InvalidParam("attachment", "", "At most %d documents per fax", maxFaxDocuments)
-			}
-			docs = append(docs, fax.Document{FileName: file, ContentType: ct, Data: data})
-		}
-	}
-	if !gotJSON && !gotField {
-		return nil, true, switchboard.Errorf(http.StatusBadRequest, "MSG-349",
-			"Multipart request has no fax envelope: a JSON part (Content-Type: application/json) or form fields describing the fax")
-	}
-	return docs, true, nil
 }
 
 func isFaxField(name string) bool {

@@ -12,6 +12,7 @@ import (
 	"net/textproto"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -314,6 +315,7 @@ func TestFaxValidation(t *testing.T) {
 		{"bad resolution", map[string]any{"to": to, "faxResolution": "Medium"}, []faxDoc{ok}, 400, "CMN-101", "faxResolution", ""},
 		{"bad sendTime", map[string]any{"to": to, "sendTime": "tomorrow"}, []faxDoc{ok}, 400, "CMN-101", "sendTime", ""},
 		{"no envelope", nil, []faxDoc{ok}, 400, "MSG-349", "", ""},
+		{"too many documents", map[string]any{"to": to}, slices.Repeat([]faxDoc{ok}, 51 /* 50 per fax */), 400, "CMN-101", "attachments", ""},
 		{"too many pages", map[string]any{"to": to}, []faxDoc{textDoc("long.txt", strings.Repeat("page\f", fax.MaxPages+1))}, 400, "MSG-338", "attachment", "TooManyPages"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

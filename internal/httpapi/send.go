@@ -22,7 +22,6 @@ const (
 	maxMMSFiles      = 10
 	maxMMSBytes      = 1_500_000
 	maxSMSRecipients = 50
-	maxFaxFiles      = 20 // documents of one fax
 )
 
 // SendLimits bounds send requests; a zero field takes the default above.
@@ -62,57 +61,86 @@ type upload struct {
 	data                  []byte
 }
 
-// decodeSend reads a send request: plain JSON, or multipart (form-data or
-// mixed) whose JSON part is found by its Content-Type (rc-ex names it
-// request.json, the JS SDK's recipe json) and whose other parts are files.
-func (s *Server) decodeSend(w http.ResponseWriter, r *http.Request, v any) ([]upload, error) {
+// sendForm says what a send request may carry besides its JSON envelope.
+type sendForm struct {
+	// maxFiles bounds the file parts; 0 refuses files altogether.
+	maxFiles int
+	// field, when set, takes a plain form field (no file name, text) the
+	// way RingCentral's raw form-data examples send a fax envelope, and
+	// reports whether it knew the name. Unknown fields are files.
+	field func(name, value string) (bool, error)
+}
+
+// maxFormFields bounds the non-file parts of a multipart send request.
+const maxFormFields = 64
+
+// decodeSend reads a send request into v: plain JSON (multi false), or
+// multipart (form-data or mixed) whose JSON part is found by its
+// Content-Type (rc-ex names it request.json, the JS SDK's recipe json),
+// whose form fields go to form.field and whose other parts are files.
+func (s *Server) decodeSend(w http.ResponseWriter, r *http.Request, v any, form sendForm) (files []upload, multi bool, err error) {
 	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if !strings.HasPrefix(mt, "multipart/") {
 		sent, err := s.decodeJSON(w, r, s.config.Limits.MaxRequestBytes, v)
 		if err == nil && !sent {
 			err = switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Request body is required")
 		}
-		return nil, err
+		return nil, false, err
 	}
 	if params["boundary"] == "" {
-		return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Multipart request without a boundary")
+		return nil, true, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Multipart request without a boundary")
 	}
 	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, s.config.Limits.MaxRequestBytes), params["boundary"])
-	var files []upload
-	gotJSON := false
-	for i := 0; ; i++ {
+	gotJSON, gotField, fields := false, false, 0
+	for {
 		p, err := mr.NextPart()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, bodyError(err, "Malformed multipart body")
-		}
-		if i > s.config.Limits.MaxMMSFiles+maxFaxFiles+1 {
-			return nil, switchboard.InvalidParam("attachments", "", "Too many parts in one request")
+			return nil, true, bodyError(err, "Malformed multipart body")
 		}
 		data, err := io.ReadAll(p)
 		if err != nil {
-			return nil, bodyError(err, "Malformed multipart body")
+			return nil, true, bodyError(err, "Malformed multipart body")
 		}
 		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
-		if !gotJSON && (ct == "application/json" || (ct == "" && (p.FormName() == "request.json" || p.FormName() == "json"))) {
+		name, file := p.FormName(), p.FileName()
+		if !gotJSON && (ct == "application/json" || (ct == "" && file == "" && (name == "request.json" || name == "json"))) {
 			if err := json.Unmarshal(data, v); err != nil {
-				return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeInvalidJSON, "JSON part is not valid JSON: %v", err)
+				return nil, true, switchboard.Errorf(http.StatusBadRequest, "MSG-349", "JSON part is not valid JSON: %v", err)
 			}
 			gotJSON = true
 			continue
 		}
-		if ct == "" {
-			ct = http.DetectContentType(data)
-			ct, _, _ = mime.ParseMediaType(ct)
+		if form.field != nil && file == "" && (ct == "" || ct == "text/plain") {
+			if fields++; fields > maxFormFields {
+				return nil, true, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Too many form fields (at most %d)", maxFormFields)
+			}
+			known, err := form.field(name, string(data))
+			if err != nil {
+				return nil, true, err
+			}
+			if known {
+				gotField = true
+				continue
+			}
 		}
-		files = append(files, upload{fileName: p.FileName(), contentType: ct, data: data})
+		if len(files) >= form.maxFiles {
+			if form.maxFiles == 0 {
+				return nil, true, switchboard.InvalidParam("attachments", "", "This message type carries no attachments")
+			}
+			return nil, true, switchboard.InvalidParam("attachments", "", "At most %d attachments per message", form.maxFiles)
+		}
+		if ct == "" {
+			ct, _, _ = mime.ParseMediaType(http.DetectContentType(data))
+		}
+		files = append(files, upload{fileName: file, contentType: ct, data: data})
 	}
-	if !gotJSON {
-		return nil, switchboard.Errorf(http.StatusBadRequest, "MSG-349", "Multipart request has no JSON part (Content-Type: application/json) describing the message")
+	if !gotJSON && !gotField {
+		return nil, true, switchboard.Errorf(http.StatusBadRequest, "MSG-349", "Multipart request has no JSON part (Content-Type: application/json) describing the message")
 	}
-	return files, nil
+	return files, true, nil
 }
 
 func bodyError(err error, msg string) error {
@@ -162,7 +190,7 @@ func (s *Server) sendText(w http.ResponseWriter, r *http.Request, p *switchboard
 		return
 	}
 	var req smsRequest
-	files, err := s.decodeSend(w, r, &req)
+	files, _, err := s.decodeSend(w, r, &req, sendForm{maxFiles: s.config.Limits.MaxMMSFiles})
 	if err == nil {
 		mms = mms || len(files) > 0
 		err = validateText(req.Text, !mms, switchboard.MaxSMSText)
@@ -343,7 +371,7 @@ func (s *Server) handlePager(w http.ResponseWriter, r *http.Request, p *switchbo
 		return
 	}
 	var req pagerRequest
-	if _, err = s.decodeSend(w, r, &req); err == nil {
+	if _, _, err = s.decodeSend(w, r, &req, sendForm{}); err == nil {
 		err = validateText(req.Text, true, switchboard.MaxPagerText)
 	}
 	if err == nil && req.From != nil && req.From.ExtensionNumber != "" && req.From.ExtensionNumber != ext.ExtensionNumber {

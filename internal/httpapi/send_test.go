@@ -282,6 +282,22 @@ func TestSendMultipartAndMMS(t *testing.T) {
 	if r := e.postMultipart("/restapi/v1.0/account/~/extension/~/sms", bob, mw.FormDataContentType(), &buf); r.StatusCode != 400 {
 		t.Fatalf("multipart without JSON: %d %s", r.StatusCode, r.body)
 	}
+	// More files than an MMS takes, and a file on a pager message (which
+	// carries none), are refused before anything is stored.
+	eleven := map[string][2]string{}
+	for i := range 11 {
+		eleven[fmt.Sprintf("p%d.png", i)] = [2]string{"image/png", png}
+	}
+	ct, body = multipartSend(t, `{"from":{"phoneNumber":"+16505550102"},"to":[{"phoneNumber":"+16505550101"}]}`, eleven)
+	r := e.postMultipart("/restapi/v1.0/account/~/extension/~/mms", bob, ct, body)
+	if code, param := errorOf(t, r); r.StatusCode != 400 || code != "CMN-101" || param != "attachments" {
+		t.Fatalf("11 MMS files: %d %s", r.StatusCode, r.body)
+	}
+	ct, body = multipartSend(t, `{"to":[{"extensionNumber":"101"}],"text":"with a file"}`, map[string][2]string{"cat.png": {"image/png", png}})
+	r = e.postMultipart("/restapi/v1.0/account/~/extension/~/company-pager", bob, ct, body)
+	if code, param := errorOf(t, r); r.StatusCode != 400 || code != "CMN-101" || param != "attachments" {
+		t.Fatalf("pager with a file: %d %s", r.StatusCode, r.body)
+	}
 }
 
 func TestSendPager(t *testing.T) {
