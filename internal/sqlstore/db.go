@@ -38,7 +38,8 @@ type DB struct {
 	group   writeGroup      // concurrent outbox writes share commits (group.go)
 	changes changeBroadcast // wakes change-log readers after commits (watch.go)
 
-	writerStmts, readerStmts *stmtCache
+	writerStmts, readerStmts *stmtCache // nil on PostgreSQL: pgx caches statements itself
+	listener                 *listener   // PostgreSQL: other nodes' commits (pglisten.go)
 }
 
 var _ switchboard.Store = (*DB)(nil)
@@ -54,6 +55,14 @@ type dialect struct {
 	// where one writer at a time holds the database (SQLite), "FOR UPDATE
 	// SKIP LOCKED" where concurrent writers must skip each other's rows.
 	claimLock string
+	// readOptions begin a read transaction: read-only, one snapshot.
+	readOptions *sql.TxOptions
+	// logChanges, when set, is run first in every write transaction that
+	// may append to the change log (see logChangesPostgres).
+	logChanges string
+	// unavailable reports that an error means the database is out of
+	// reach (nil: never), so callers can answer 503 and retry.
+	unavailable func(error) bool
 }
 
 type constraint int
@@ -78,13 +87,21 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes both pools. The writer goes last so that SQLite, on closing
 // the last connection, checkpoints the WAL into the main file.
 func (db *DB) Close() error {
-	return errors.Join(db.readerStmts.close(), db.writerStmts.close(), db.reader.Close(), db.writer.Close())
+	db.listener.stop()
+	errs := []error{db.readerStmts.close(), db.writerStmts.close()}
+	if db.reader != db.writer {
+		errs = append(errs, db.reader.Close())
+	}
+	return errors.Join(append(errs, db.writer.Close())...)
 }
+
+// Dialect names the backend: "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect.name }
 
 // migrate applies every pending migration of fsys. A database written by a
 // newer binary is refused rather than used with a schema we do not know.
-func migrate(ctx context.Context, conn *sql.DB, d goose.Dialect, fsys fs.FS) error {
-	p, err := goose.NewProvider(d, conn, fsys, goose.WithDisableGlobalRegistry(true))
+func migrate(ctx context.Context, conn *sql.DB, d goose.Dialect, fsys fs.FS, opts ...goose.ProviderOption) error {
+	p, err := goose.NewProvider(d, conn, fsys, append([]goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}, opts...)...)
 	if err != nil {
 		return err
 	}
@@ -109,10 +126,28 @@ type tx struct {
 }
 
 // write runs fn in a transaction on the writer and commits if fn succeeds.
+// fn may append to the change log.
 func (db *DB) write(ctx context.Context, fn func(*tx) error) error {
+	return db.writeTx(ctx, true, fn)
+}
+
+// writeUnlogged is write for transactions that never touch the change log
+// (tokens, delivery claims): on PostgreSQL they skip the change-log lock
+// and run concurrently with other writers.
+func (db *DB) writeUnlogged(ctx context.Context, fn func(*tx) error) error {
+	return db.writeTx(ctx, false, fn)
+}
+
+func (db *DB) writeTx(ctx context.Context, logged bool, fn func(*tx) error) error {
 	t, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return err
+	}
+	if logged && db.dialect.logChanges != "" {
+		if _, err := t.ExecContext(ctx, db.dialect.logChanges); err != nil {
+			_ = t.Rollback()
+			return err
+		}
 	}
 	// Statements missed by this transaction are prepared once it has
 	// released the writer's only connection.
@@ -131,7 +166,7 @@ func (db *DB) write(ctx context.Context, fn func(*tx) error) error {
 // read runs fn in a read-only transaction on the reader pool, so every
 // query of fn sees the same snapshot.
 func (db *DB) read(ctx context.Context, fn func(*tx) error) error {
-	t, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	t, err := db.reader.BeginTx(ctx, db.dialect.readOptions)
 	if err != nil {
 		return err
 	}
@@ -170,6 +205,9 @@ func (db *DB) wrap(err error, format string, args ...any) error {
 	}
 	if e := switchboard.AsError(err); e != nil {
 		return e
+	}
+	if db.dialect.unavailable != nil && !errors.Is(err, switchboard.ErrUnavailable) && db.dialect.unavailable(err) {
+		err = fmt.Errorf("%w: %w", switchboard.ErrUnavailable, err)
 	}
 	return fmt.Errorf("sqlstore: "+format+": %w", append(args, db.formatError(err))...)
 }
@@ -274,4 +312,14 @@ func requireStatus(status string) error {
 		return switchboard.InvalidParam("status", status, "Status is required")
 	}
 	return nil
+}
+
+// flag stores a bool as the integer 0 or 1: SQLite has no boolean type,
+// so both schemas keep flags as integers, and PostgreSQL will not bind a
+// Go bool to an integer column.
+func flag(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -108,7 +108,7 @@ func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) 
 		}
 		defer stmt.Close()
 		for _, t := range targets {
-			if _, err := stmt.ExecContext(ctx, m.ID, m.AccountID, m.ExtensionID, m.Type, t.Recipient, t.Internal,
+			if _, err := stmt.ExecContext(ctx, m.ID, m.AccountID, m.ExtensionID, m.Type, t.Recipient, flag(t.Internal),
 				switchboard.DeliveryPending, due, now, now); err != nil {
 				return err
 			}
@@ -140,7 +140,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, lease time.Dura
 		return nil, fmt.Errorf("sqlstore: claim deliveries: lease %v and limit %d must be positive", lease, limit)
 	}
 	var out []*switchboard.Delivery
-	err := db.write(ctx, func(tx *tx) error {
+	err := db.writeUnlogged(ctx, func(tx *tx) error {
 		now := toMillis(tx.now)
 		rows, err := queryAll(ctx, tx, func(s scanner) (int64, error) {
 			var id int64

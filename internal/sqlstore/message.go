@@ -206,7 +206,7 @@ func (ins *messageInserter) insert(ctx context.Context, c *switchboard.MessageCr
 		m.MessageStatus, m.ReadStatus, m.Priority, m.Subject, string(from), string(to), m.ConversationID,
 		toMillis(m.Created), toMillis(now), deletedAt, purgedAt, m.DeliveryErrorCode, m.SegmentCount,
 		toMillis(m.SMSDeliveryTime), m.SMSSendingAttempts, m.FaxPageCount, m.FaxResolution, m.CoverIndex,
-		m.CoverPageText, m.VMTranscriptionStatus, m.PgToDepartment,
+		m.CoverPageText, m.VMTranscriptionStatus, flag(m.PgToDepartment),
 	).Scan(&m.ID); err != nil {
 		return nil, err
 	}
@@ -558,10 +558,11 @@ func (db *DB) DeleteMessages(ctx context.Context, f switchboard.MessageDeleteFil
 		now := toMillis(tx.now)
 		var a args
 		pNow := a.add(now)
-		pAlive := a.add(switchboard.Alive)
-		pDeleted, pPurged := a.add(switchboard.Deleted), a.add(switchboard.Purged)
+		pPurged := a.add(switchboard.Purged)
 		set := `availability = ` + pPurged + `, purged_at = ` + pNow
 		if !f.Purge {
+			// Added only when used: PostgreSQL cannot type an unused $N.
+			pAlive, pDeleted := a.add(switchboard.Alive), a.add(switchboard.Deleted)
 			set = `availability = CASE WHEN availability = ` + pAlive + ` THEN ` + pDeleted + ` ELSE ` + pPurged + ` END,
 				deleted_at = CASE WHEN availability = ` + pAlive + ` THEN ` + pNow + ` ELSE deleted_at END,
 				purged_at = CASE WHEN availability = ` + pAlive + ` THEN purged_at ELSE ` + pNow + ` END`
