@@ -39,7 +39,7 @@ type DB struct {
 	changes changeBroadcast // wakes change-log readers after commits (watch.go)
 
 	writerStmts, readerStmts *stmtCache // nil on PostgreSQL: pgx caches statements itself
-	listener                 *listener   // PostgreSQL: other nodes' commits (pglisten.go)
+	listener                 *listener  // PostgreSQL: other nodes' commits (pglisten.go)
 }
 
 var _ switchboard.Store = (*DB)(nil)
