@@ -267,3 +267,45 @@ func sendSMS(t *testing.T, server, token, from, to, text string) string {
 	}
 	return m.ID.String()
 }
+
+// TestMigrateData: a demo installation on SQLite with a send is moved to
+// PostgreSQL with migrate-data; the server then runs on PostgreSQL with the
+// same credentials (the JWT signing key moved too) and messages.
+func TestMigrateData(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	dir := t.TempDir()
+	demo, _, stop := runServer(t, dir)
+	alice, bob := demo.Extensions[0], demo.Extensions[1]
+	tok := login(t, demo, alice.JWT)
+	id := sendSMS(t, demo.Server, tok, alice.PhoneNumber, bob.PhoneNumber, "before the move")
+	time.Sleep(300 * time.Millisecond) // let the worker deliver
+	stop()
+
+	var out syncBuffer
+	if err := run(t.Context(), []string{"migrate-data", "--from", "sqlite://" + dir, "--to", dbURL}, &out, &out); err != nil {
+		t.Fatalf("migrate-data: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"accounts", "messages", "verified"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("migrate-data output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// A second run refuses the now non-empty target.
+	var again syncBuffer
+	if err := run(t.Context(), []string{"migrate-data", "--from", "sqlite://" + dir, "--to", dbURL}, &again, &again); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("second migrate-data: %v, want a refusal", err)
+	}
+
+	demo2, _, stop2 := runServerArgs(t, dir, "--database", dbURL)
+	defer stop2()
+	tok = login(t, demo2, alice.JWT) // the JWT signed before the move still logs in
+	status, m := get(t, demo2.Server+"/restapi/v1.0/account/~/extension/~/message-store/"+id, tok)
+	if status != http.StatusOK || m["subject"] != "before the move" || m["messageStatus"] != "Delivered" {
+		t.Fatalf("the message after the move: %d %v", status, m)
+	}
+	tokB := login(t, demo2, bob.JWT)
+	status, list := get(t, demo2.Server+"/restapi/v1.0/account/~/extension/~/message-store?direction=Inbound", tokB)
+	if recs, _ := list["records"].([]any); status != http.StatusOK || len(recs) != 1 {
+		t.Fatalf("102's inbound copy after the move: %d %v", status, list)
+	}
+}
