@@ -12,14 +12,17 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -35,10 +38,14 @@ type DB struct {
 	reader  *sql.DB
 	clock   switchboard.Clock
 	dialect dialect
-	group   writeGroup      // concurrent outbox writes share commits (group.go)
-	changes changeBroadcast // wakes change-log readers after commits (watch.go)
+	group   writeGroup // concurrent outbox writes share commits (group.go)
+	// extraGroups lets several grouped transactions run at once where the
+	// database takes concurrent writers (PostgreSQL); nil on SQLite.
+	extraGroups []writeGroup
+	nextGroup   atomic.Uint32
+	changes     changeBroadcast // wakes change-log readers after commits (watch.go)
 
-	writerStmts, readerStmts *stmtCache // nil on PostgreSQL: pgx caches statements itself
+	writerStmts, readerStmts *stmtCache // one shared cache on PostgreSQL (one pool)
 	listener                 *listener  // PostgreSQL: other nodes' commits (pglisten.go)
 }
 
@@ -55,11 +62,18 @@ type dialect struct {
 	// where one writer at a time holds the database (SQLite), "FOR UPDATE
 	// SKIP LOCKED" where concurrent writers must skip each other's rows.
 	claimLock string
+	// rowLock ends a select of a row the transaction goes on to change
+	// from what it read: "" on SQLite (one writer), "FOR UPDATE" where
+	// concurrent writers must wait for each other.
+	rowLock string
 	// readOptions begin a read transaction: read-only, one snapshot.
 	readOptions *sql.TxOptions
-	// logChanges, when set, is run first in every write transaction that
-	// may append to the change log (see logChangesPostgres).
+	// logChanges, when set, runs just before a write transaction inserts
+	// its change-log rows (see logChangesPostgres).
 	logChanges string
+	// retryable reports an error after which the whole write transaction
+	// may simply run again (a deadlock PostgreSQL broke; nil: none).
+	retryable func(error) bool
 	// unavailable reports that an error means the database is out of
 	// reach (nil: never), so callers can answer 503 and retry.
 	unavailable func(error) bool
@@ -88,7 +102,10 @@ func (db *DB) Ping(ctx context.Context) error {
 // the last connection, checkpoints the WAL into the main file.
 func (db *DB) Close() error {
 	db.listener.stop()
-	errs := []error{db.readerStmts.close(), db.writerStmts.close()}
+	errs := []error{db.readerStmts.close()}
+	if db.writerStmts != db.readerStmts {
+		errs = append(errs, db.writerStmts.close())
+	}
 	if db.reader != db.writer {
 		errs = append(errs, db.reader.Close())
 	}
@@ -121,38 +138,109 @@ func migrate(ctx context.Context, conn *sql.DB, d goose.Dialect, fsys fs.FS, opt
 // tx is a transaction with the one instant every write in it uses.
 type tx struct {
 	*sql.Tx
-	now   time.Time  // UTC, whole milliseconds, as stored
-	cache *stmtCache // the pool's prepared statements (stmtcache.go)
+	now     time.Time      // UTC, whole milliseconds, as stored
+	cache   *stmtCache     // the pool's prepared statements (stmtcache.go)
+	rowLock string         // the dialect's rowLock
+	changes []loggedChange // change-log rows to insert at the end
+	alive   []aliveChange  // mailbox_stats changes to apply at the end
+}
+
+// aliveChange is a change of a mailbox's Alive count.
+type aliveChange struct {
+	accountID, extensionID int64
+	delta                  int
+}
+
+// addAlive records a change of a mailbox's Alive count, applied at the end
+// of the transaction (flushChanges). Deferred and applied in mailbox order,
+// the counters' row locks are taken late, briefly and always in the same
+// order, so concurrent writers (PostgreSQL) neither queue on a busy
+// mailbox's counter for a whole transaction nor deadlock on two counters.
+func (t *tx) addAlive(accountID, extensionID int64, delta int) {
+	if delta != 0 {
+		t.alive = append(t.alive, aliveChange{accountID, extensionID, delta})
+	}
+}
+
+// loggedChange is one change-log row waiting for the end of its
+// transaction.
+type loggedChange struct {
+	changeRow
+	kind string
+}
+
+// logChange records a change of a message; it is written to the change log
+// in this transaction, after everything else (flushChanges), in the order
+// logged.
+func (t *tx) logChange(kind string, r changeRow) {
+	t.changes = append(t.changes, loggedChange{r, kind})
+}
+
+// flushChanges inserts the transaction's logged changes. They go last so
+// that on PostgreSQL the change-log lock (logChangesPostgres) is held only
+// from the allocation of their seqs to the commit, and while holding it the
+// transaction waits for no row lock.
+func (db *DB) flushChanges(ctx context.Context, t *tx) error {
+	if len(t.alive) > 0 {
+		sum := map[[2]int64]int{}
+		var keys [][2]int64
+		for _, d := range t.alive {
+			k := [2]int64{d.extensionID, d.accountID}
+			if _, ok := sum[k]; !ok {
+				keys = append(keys, k)
+			}
+			sum[k] += d.delta
+		}
+		slices.SortFunc(keys, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
+		for _, k := range keys {
+			if sum[k] == 0 {
+				continue
+			}
+			if _, err := t.ExecContext(ctx, addAliveSQL, k[0], k[1], sum[k]); err != nil {
+				return err
+			}
+		}
+		t.alive = nil
+	}
+	if len(t.changes) == 0 {
+		return nil
+	}
+	if db.dialect.logChanges != "" {
+		if _, err := t.ExecContext(ctx, db.dialect.logChanges); err != nil {
+			return err
+		}
+	}
+	err := insertChanges(ctx, t, t.changes)
+	t.changes = nil
+	return err
 }
 
 // write runs fn in a transaction on the writer and commits if fn succeeds.
-// fn may append to the change log.
+// On PostgreSQL a transaction that lost a deadlock is run again (fn must
+// then do all its work through the tx, which every store method does).
 func (db *DB) write(ctx context.Context, fn func(*tx) error) error {
-	return db.writeTx(ctx, true, fn)
+	for attempt := 1; ; attempt++ {
+		err := db.writeOnce(ctx, fn)
+		if err == nil || db.dialect.retryable == nil || !db.dialect.retryable(err) || attempt == 5 || ctx.Err() != nil {
+			return err
+		}
+	}
 }
 
-// writeUnlogged is write for transactions that never touch the change log
-// (tokens, delivery claims): on PostgreSQL they skip the change-log lock
-// and run concurrently with other writers.
-func (db *DB) writeUnlogged(ctx context.Context, fn func(*tx) error) error {
-	return db.writeTx(ctx, false, fn)
-}
-
-func (db *DB) writeTx(ctx context.Context, logged bool, fn func(*tx) error) error {
+func (db *DB) writeOnce(ctx context.Context, fn func(*tx) error) error {
 	t, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if logged && db.dialect.logChanges != "" {
-		if _, err := t.ExecContext(ctx, db.dialect.logChanges); err != nil {
-			_ = t.Rollback()
-			return err
-		}
-	}
 	// Statements missed by this transaction are prepared once it has
 	// released the writer's only connection.
 	defer db.writerStmts.prepareWanted(context.WithoutCancel(ctx))
-	if err := fn(&tx{Tx: t, now: fromMillis(toMillis(db.clock.Now())), cache: db.writerStmts}); err != nil {
+	w := &tx{Tx: t, now: fromMillis(toMillis(db.clock.Now())), cache: db.writerStmts, rowLock: db.dialect.rowLock}
+	if err := fn(w); err != nil {
+		_ = t.Rollback()
+		return err
+	}
+	if err := db.flushChanges(ctx, w); err != nil {
 		_ = t.Rollback()
 		return err
 	}

@@ -47,6 +47,7 @@ type PostgresOptions struct {
 
 const (
 	defaultPostgresConns     = 16
+	postgresWriteGroups      = 4 // grouped transactions in flight at once per node
 	defaultStatementTimeout  = 30 * time.Second
 	defaultPGConnectTimeout  = 5 * time.Second
 	changeLogLockKey         = 0x5357_4348_4c4f_4701 // "SWCHLOG" + 1: the change-log lock
@@ -55,8 +56,8 @@ const (
 	postgresMigrationLockKey = 0x5357_4348_4d49_4701 // goose's session lock
 )
 
-// logChangesPostgres starts every write transaction that may append to the
-// change log.
+// logChangesPostgres runs in every write transaction just before it inserts
+// its change-log rows, which are its last statements (flushChanges).
 //
 // Why a lock: message-sync tokens (and notification cursors) are positions
 // (seq) in the changes table, and a reader that has passed seq N must never
@@ -70,12 +71,16 @@ const (
 // releases the transaction's locks, so when the next writer gets the lock
 // (and its seqs) every smaller seq is already visible.
 //
-// The lock is the transaction's first statement, never taken after a row
-// lock, so it cannot deadlock with row locks held by another writer. The
-// cost is that writes which log changes are serialised across the nodes,
-// as they are on SQLite; group commit (group.go) keeps many of them in one
-// transaction. Writes that never log changes (tokens, delivery claims) use
-// writeUnlogged and do not take it.
+// The lock is held only for the end of the transaction: the change rows
+// are its last writes, so everything else (messages, deliveries, row
+// locks) runs concurrently across transactions and nodes, and only "insert
+// the change rows, commit" is serialised. While holding the lock a
+// transaction inserts only new rows into changes and so waits for no row
+// lock: it cannot be part of a deadlock. (Row-lock deadlocks between
+// concurrent writers are still possible, as in any PostgreSQL application,
+// e.g. two mailbox counters updated in opposite orders; PostgreSQL breaks
+// them and write runs the losing transaction again.) Writes that log no
+// change (tokens, delivery claims) never take the lock.
 //
 // pg_notify in the same statement tells every node's listener (pglisten.go)
 // at commit, and only at commit, that the log may have grown.
@@ -86,6 +91,7 @@ var postgresDialect = dialect{
 	classify:  classifyPostgres,
 	compact:   compactPostgres,
 	claimLock: "FOR UPDATE SKIP LOCKED",
+	rowLock:   "FOR UPDATE",
 	// A read must see one snapshot across its statements (SyncChanges reads
 	// the log, then the messages); READ COMMITTED would take one per
 	// statement. A read-only REPEATABLE READ transaction never fails to
@@ -93,6 +99,14 @@ var postgresDialect = dialect{
 	readOptions: &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead},
 	logChanges:  logChangesPostgres,
 	unavailable: unavailablePostgres,
+	retryable:   retryablePostgres,
+}
+
+// retryablePostgres: PostgreSQL broke a deadlock (40P01) or a serialisation
+// conflict (40001) by failing this transaction; running it again succeeds.
+func retryablePostgres(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && (e.Code == "40P01" || e.Code == "40001")
 }
 
 // OpenPostgres connects to the PostgreSQL database at databaseURL
@@ -136,7 +150,13 @@ func OpenPostgres(ctx context.Context, databaseURL string, clock switchboard.Clo
 		_ = pool.Close()
 		return nil, fmt.Errorf("sqlstore: migrate database %s: %w (each migration runs in a transaction, so a failed one left the schema as it was; does the user own the schema?)", shown, err)
 	}
-	db := &DB{writer: pool, reader: pool, clock: clock, dialect: postgresDialect}
+	// One statement cache for the one pool: database/sql prepares each
+	// cached statement once per connection. Without it, every prepared
+	// statement of a write (the message inserter's five) costs a prepare
+	// and a deallocate round trip per transaction.
+	stmts := newStmtCache(pool)
+	db := &DB{writer: pool, reader: pool, clock: clock, dialect: postgresDialect, writerStmts: stmts, readerStmts: stmts,
+		extraGroups: make([]writeGroup, postgresWriteGroups-1)}
 	db.listener = startListener(cfg, &db.changes)
 	return db, nil
 }

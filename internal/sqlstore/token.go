@@ -31,7 +31,7 @@ func (db *DB) CreateTokens(ctx context.Context, tokens ...*switchboard.Token) er
 	if err := checkTokens(tokens); err != nil {
 		return err
 	}
-	err := db.writeUnlogged(ctx, func(tx *tx) error { return insertTokens(ctx, tx, tokens) })
+	err := db.write(ctx, func(tx *tx) error { return insertTokens(ctx, tx, tokens) })
 	return db.wrap(err, "create %d tokens", len(tokens))
 }
 
@@ -108,7 +108,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now time.T
 	if err := checkTokens(tokens); err != nil {
 		return err
 	}
-	err := db.writeUnlogged(ctx, func(tx *tx) error {
+	err := db.write(ctx, func(tx *tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE hash = $1 AND kind = $2 AND expires_at > $3`,
 			oldHash, switchboard.TokenRefresh, toMillis(now))
 		if err != nil {
@@ -125,7 +125,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now time.T
 // RevokeSession removes every token of the session; revoking an ended
 // session is not an error.
 func (db *DB) RevokeSession(ctx context.Context, sessionID string) error {
-	err := db.writeUnlogged(ctx, func(tx *tx) error {
+	err := db.write(ctx, func(tx *tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE session_id = $1`, sessionID)
 		return err
 	})
@@ -136,7 +136,7 @@ func (db *DB) RevokeSession(ctx context.Context, sessionID string) error {
 // now (expiry at or before now) and reports how many.
 func (db *DB) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
 	var n int64
-	err := db.writeUnlogged(ctx, func(tx *tx) error {
+	err := db.write(ctx, func(tx *tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at <= $1`, toMillis(now))
 		if err != nil {
 			return err
