@@ -117,6 +117,12 @@ func CopyData(ctx context.Context, src, dst *DB, progress io.Writer) (map[string
 	if len(mismatch) > 0 {
 		return counts, fmt.Errorf("sqlstore: copy data: counts differ: %w", errors.Join(mismatch...))
 	}
+	// A bulk load leaves the planner without statistics until autovacuum
+	// gets to the tables; until then it misjudges the list query (measured:
+	// 29 ms instead of 0.8 ms for a page of a 50,000-message mailbox).
+	if _, err := dst.writer.ExecContext(ctx, `ANALYZE`); err != nil {
+		return counts, fmt.Errorf("sqlstore: copy data: analyze: %w", err)
+	}
 	return counts, nil
 }
 
