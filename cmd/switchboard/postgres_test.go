@@ -296,6 +296,13 @@ func TestMigrateData(t *testing.T) {
 		t.Fatalf("second migrate-data: %v, want a refusal", err)
 	}
 
+	// The directory CLI reads the same database with --database.
+	var cli syncBuffer
+	if err := run(t.Context(), []string{"extension", "list", "--account", demo.Extensions[0].AccountID, "--database", dbURL}, &cli, &cli); err != nil ||
+		!strings.Contains(cli.String(), "Alice Admin") {
+		t.Fatalf("extension list --database: %v\n%s", err, cli.String())
+	}
+
 	demo2, _, stop2 := runServerArgs(t, dir, "--database", dbURL)
 	defer stop2()
 	tok = login(t, demo2, alice.JWT) // the JWT signed before the move still logs in
