@@ -27,6 +27,11 @@ GOFILES = $(shell find . -name '*.go' -not -path './e2e/node_modules/*' -not -pa
 
 .PHONY: check test test-race lint build run e2e-deps staticcheck clean
 
+# The PostgreSQL tests create (and drop) a database per test on this server.
+# Point them elsewhere with SWITCHBOARD_TEST_POSTGRES_URL=...; set it empty to
+# skip them (outside CI).
+test test-race: export SWITCHBOARD_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+
 check: lint test
 
 e2e-deps:

@@ -58,6 +58,11 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict is returned by stores when a unique value is already taken.
 var ErrConflict = errors.New("already exists")
 
+// ErrUnavailable is returned by stores when the database cannot be reached
+// (it is down, restarting, or the connection was lost). Handlers answer
+// 503 so the client retries; the store reconnects by itself.
+var ErrUnavailable = errors.New("database unavailable")
+
 // InvalidParam is the 400 CMN-101 error for one bad parameter.
 func InvalidParam(name, value, format string, args ...any) *Error {
 	msg := fmt.Sprintf(format, args...)

@@ -95,11 +95,12 @@ func directoryCommand(ctx context.Context, noun string, args []string, stdout, s
 		fs := flag.NewFlagSet(noun+" "+s.name, flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		data := fs.String("data", envOr("SWITCHBOARD_DATA", "./switchboard-data"), "data directory (env SWITCHBOARD_DATA)")
+		database := fs.String("database", envOr("SWITCHBOARD_DATABASE", ""), "database URL, as for serve (env SWITCHBOARD_DATABASE; default: SQLite in the data directory)")
 		runFn := s.flags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		store, err := openStore(ctx, *data, "FULL", switchboard.SystemClock{})
+		store, err := openDatabase(ctx, dbSettings{database: *database, dataDir: *data, sqliteSync: "FULL", maxConns: 2}, switchboard.SystemClock{})
 		if err != nil {
 			return err
 		}

@@ -36,10 +36,13 @@ Usage:
   switchboard app <command>            OAuth apps (client id and secret): create, list, disable, enable
   switchboard jwt <command>            JWT login credentials of users: create, list, disable
   switchboard admin-token <command>    credentials for the admin API: create, list, disable
+  switchboard migrate-data --from sqlite://PATH --to postgres://URL
+                                       copy a SQLite installation into an empty PostgreSQL database
   switchboard version                  print the version
 
 Run 'switchboard <command> -h' for the flags of a command. Every command takes
---data DIR (env SWITCHBOARD_DATA, default ./switchboard-data).
+--data DIR (env SWITCHBOARD_DATA, default ./switchboard-data) and --database URL
+(env SWITCHBOARD_DATABASE: sqlite://PATH or postgres://...; default SQLite in DIR).
 `
 
 func main() {
@@ -72,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "account", "extension", "number", "app", "jwt", "admin-token":
 		return directoryCommand(ctx, cmd, rest, stdout, stderr)
+	case "migrate-data":
+		return migrateData(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "switchboard", version)
 		return nil

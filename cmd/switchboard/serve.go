@@ -21,18 +21,10 @@ import (
 	"github.com/switchboardhq/switchboard/internal/delivery"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/retention"
-	"github.com/switchboardhq/switchboard/internal/sqlstore"
 )
 
 // databaseFile is the SQLite file inside the data directory.
 const databaseFile = "switchboard.db"
-
-func openStore(ctx context.Context, dataDir, sync string, clock switchboard.Clock) (*sqlstore.DB, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory %s: %w (choose another with --data)", dataDir, err)
-	}
-	return sqlstore.OpenSQLite(ctx, filepath.Join(dataDir, databaseFile), clock, sqlstore.SQLiteOptions{Synchronous: sync})
-}
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -54,7 +46,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		manual := switchboard.NewManualClock(nil)
 		clock, emulator = manual, manual
 	}
-	store, err := openStore(ctx, cfg.DataDir, cfg.SQLiteSync, clock)
+	store, err := openDatabase(ctx, dbSettings{database: cfg.Database, dataDir: cfg.DataDir, sqliteSync: cfg.SQLiteSync,
+		maxConns: cfg.DBMaxConns, statementTimeout: cfg.DBStatementTimeout}, clock)
 	if err != nil {
 		return err
 	}
@@ -98,16 +91,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
 			Limits: httpapi.SendLimits{MaxRequestBytes: cfg.MaxSendBytes, MaxRecipients: cfg.MaxRecipients, MaxMMSBytes: cfg.MaxMMSBytes}})
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           roleHandler(cfg.Role, api),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	go sweepTokens(ctx, store, clock, logger)
-	go worker.Run(ctx, cfg.RetentionInterval)
-	go sender.Run(ctx)
+	if cfg.Role != config.RoleAPI {
+		go sweepTokens(ctx, store, clock, logger)
+		go worker.Run(ctx, cfg.RetentionInterval)
+		go sender.Run(ctx)
+	}
 
-	logger.Info("switchboard listening", "url", serverURL, "data", cfg.DataDir, "version", version, "emulator", emulator != nil,
+	logger.Info("switchboard listening", "url", serverURL, "data", cfg.DataDir, "database", store.Dialect(), "role", cfg.Role,
+		"version", version, "emulator", emulator != nil,
 		"delete_period", cfg.DeletePeriod, "purge_period", cfg.PurgePeriod, "mailbox_cap", cfg.MailboxCap)
 	if demo != nil {
 		printDemo(stdout, demo, filepath.Join(cfg.DataDir, demoFile))
@@ -123,6 +119,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// roleHandler is the HTTP surface of a node's role: a worker-only node
+// answers the health check and nothing else.
+func roleHandler(role string, api http.Handler) http.Handler {
+	if role != config.RoleWorker {
+		return api
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /switchboard/v1/health", api)
+	return mux
 }
 
 // sweepTokens removes expired tokens now and then so the table does not

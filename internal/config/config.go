@@ -43,6 +43,12 @@ type Config struct {
 	MaxRecipients int   // recipients of one message
 	MaxMMSBytes   int   // MMS attachments together
 	MaxSendBytes  int64 // one send request (JSON and files)
+
+	// Database and nodes (PostgreSQL, several nodes).
+	Database           string        // "" or sqlite://PATH: SQLite (default <data>/switchboard.db); postgres://...: PostgreSQL
+	Role               string        // all, api (no workers) or worker (workers and health only)
+	DBMaxConns         int           // PostgreSQL pool size
+	DBStatementTimeout time.Duration // PostgreSQL statement_timeout
 }
 
 // Default returns the defaults.
@@ -65,7 +71,23 @@ func Default() Config {
 		MaxRecipients: 50,
 		MaxMMSBytes:   1_500_000,
 		MaxSendBytes:  60 << 20,
+
+		Role:               RoleAll,
+		DBMaxConns:         16,
+		DBStatementTimeout: 30 * time.Second,
 	}
+}
+
+// Node roles.
+const (
+	RoleAll    = "all"    // API and workers
+	RoleAPI    = "api"    // API only: no delivery or retention workers
+	RoleWorker = "worker" // workers, and only the health endpoint over HTTP
+)
+
+// IsPostgres reports whether the database setting names PostgreSQL.
+func IsPostgres(database string) bool {
+	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
 }
 
 // envVar describes one setting: its environment variable, flag and usage.
@@ -133,6 +155,32 @@ var vars = []envVar{
 	{"SWITCHBOARD_MAX_SEND_BYTES", "max-send-bytes", "largest send request (JSON and files; a fax's documents)",
 		func(c *Config, v string) (err error) { c.MaxSendBytes, err = strconv.ParseInt(v, 10, 64); return err },
 		func(c *Config) string { return strconv.FormatInt(c.MaxSendBytes, 10) }},
+
+	// Database and nodes.
+	{"SWITCHBOARD_DATABASE", "database", "database: sqlite://PATH, or postgres://user:pass@host:5432/db?sslmode=disable for PostgreSQL (several nodes may share it); empty: SQLite in the data directory",
+		func(c *Config, v string) error { c.Database = v; return nil },
+		func(c *Config) string { return redact(c.Database) }},
+	{"SWITCHBOARD_ROLE", "role", "what this node runs: all, api (HTTP API, no workers) or worker (delivery and retention workers, only the health endpoint)",
+		func(c *Config, v string) error { c.Role = strings.ToLower(v); return nil },
+		func(c *Config) string { return c.Role }},
+	{"SWITCHBOARD_DB_MAX_CONNS", "db-max-conns", "PostgreSQL connections per node",
+		func(c *Config, v string) (err error) { c.DBMaxConns, err = strconv.Atoi(v); return err },
+		func(c *Config) string { return strconv.Itoa(c.DBMaxConns) }},
+	{"SWITCHBOARD_DB_STATEMENT_TIMEOUT", "db-statement-timeout", "PostgreSQL statement timeout",
+		func(c *Config, v string) (err error) { c.DBStatementTimeout, err = time.ParseDuration(v); return err },
+		func(c *Config) string { return c.DBStatementTimeout.String() }},
+}
+
+// redact hides a password in a database URL.
+func redact(database string) string {
+	u, err := url.Parse(database)
+	if err != nil || u.User == nil {
+		return database
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
 }
 
 // Load builds the configuration: defaults, then the environment (getenv,
@@ -209,6 +257,18 @@ func (c *Config) Validate() error {
 	}
 	if c.RetentionInterval < time.Second {
 		errs = append(errs, fmt.Errorf("retention-interval %s: want at least 1s", c.RetentionInterval))
+	}
+	if c.Database != "" && !IsPostgres(c.Database) && (!strings.HasPrefix(c.Database, "sqlite://") || c.Database == "sqlite://") {
+		errs = append(errs, fmt.Errorf("database %q: want sqlite://PATH or postgres://user:password@host:port/dbname", redact(c.Database)))
+	}
+	if c.Role != RoleAll && c.Role != RoleAPI && c.Role != RoleWorker {
+		errs = append(errs, fmt.Errorf("role %q: want all, api or worker", c.Role))
+	}
+	if c.DBMaxConns < 1 || c.DBMaxConns > 1000 {
+		errs = append(errs, fmt.Errorf("db-max-conns %d: want 1 to 1000", c.DBMaxConns))
+	}
+	if c.DBStatementTimeout < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("db-statement-timeout %s: want at least 100ms", c.DBStatementTimeout))
 	}
 	return errors.Join(errs...)
 }

@@ -38,6 +38,13 @@ func TestLoad(t *testing.T) {
 		{name: "negative cap", args: []string{"--mailbox-cap", "-3"}, wantErr: "mailbox-cap"},
 		{name: "zero delete period", env: map[string]string{"SWITCHBOARD_DELETE_PERIOD": "0s"}, wantErr: "delete-period"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined"},
+		{name: "postgres from env, role flag", env: map[string]string{"SWITCHBOARD_DATABASE": "postgres://u:p@db:5432/sb"}, args: []string{"--role", "WORKER"},
+			check: func(c Config) bool { return IsPostgres(c.Database) && c.Role == RoleWorker && c.DBMaxConns == 16 }},
+		{name: "sqlite url", args: []string{"--database", "sqlite:///var/lib/sb.db"}, check: func(c Config) bool { return !IsPostgres(c.Database) }},
+		{name: "bad database", args: []string{"--database", "mysql://u:secret@db/sb"}, wantErr: "want sqlite://PATH or postgres://"},
+		{name: "empty sqlite url", args: []string{"--database", "sqlite://"}, wantErr: "want sqlite://PATH"},
+		{name: "bad role", env: map[string]string{"SWITCHBOARD_ROLE": "leader"}, wantErr: "want all, api or worker"},
+		{name: "statement timeout too short", args: []string{"--db-statement-timeout", "1ms"}, wantErr: "db-statement-timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,5 +64,26 @@ func TestLoad(t *testing.T) {
 				t.Fatalf("unexpected config %+v", c)
 			}
 		})
+	}
+}
+
+// TestDatabasePasswordHidden: neither a validation error nor the printed
+// configuration shows a database password.
+func TestDatabasePasswordHidden(t *testing.T) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	_, err := Load(fs, []string{"--database", "mysql://u:hunter2@db/sb"}, func(string) string { return "" })
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("error %v: want a refusal without the password", err)
+	}
+	fs = flag.NewFlagSet("serve", flag.ContinueOnError)
+	c, err := Load(fs, []string{"--database", "postgres://u:hunter2@db/sb"}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	c.Print(&b)
+	if strings.Contains(b.String(), "hunter2") || !strings.Contains(b.String(), "postgres://u:xxxxx@db/sb") {
+		t.Fatalf("printed configuration:\n%s", b.String())
 	}
 }

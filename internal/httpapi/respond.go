@@ -48,6 +48,11 @@ func (s *Server) errorResponse(r *http.Request, err error) (int, errorBody) {
 	if e == nil && errors.Is(err, switchboard.ErrNotFound) {
 		e = switchboard.NotFound("resource", "")
 	}
+	if e == nil && errors.Is(err, switchboard.ErrUnavailable) {
+		// The store reconnects by itself; the client is told to retry.
+		s.logger.WarnContext(r.Context(), "database unavailable", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
+		e = switchboard.Errorf(http.StatusServiceUnavailable, switchboard.CodeUnavailable, "Service temporarily unavailable")
+	}
 	if e == nil && errors.Is(err, errBodyTooLarge) {
 		e = switchboard.Errorf(http.StatusRequestEntityTooLarge, switchboard.CodeRequestTooLarge, "Request body is too large")
 	}
@@ -72,6 +77,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
 	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
 	writeJSON(w, status, body)
 }
 
@@ -80,6 +88,10 @@ func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err err
 	if !errors.As(err, &oe) {
 		if e := switchboard.AsError(err); e != nil {
 			oe = &auth.OAuthError{Status: e.Status, Err: "invalid_request", Description: e.Message, Code: e.Code}
+		} else if errors.Is(err, switchboard.ErrUnavailable) {
+			s.logger.WarnContext(r.Context(), "token endpoint: database unavailable", "err", err, "request_id", requestID(r.Context()))
+			w.Header().Set("Retry-After", "1")
+			oe = &auth.OAuthError{Status: http.StatusServiceUnavailable, Err: "temporarily_unavailable", Description: "Service temporarily unavailable", Code: switchboard.CodeUnavailable}
 		} else {
 			s.logger.ErrorContext(r.Context(), "token endpoint", "err", err, "request_id", requestID(r.Context()))
 			oe = &auth.OAuthError{Status: http.StatusInternalServerError, Err: "server_error", Description: "Internal Server Error", Code: switchboard.CodeInternal}

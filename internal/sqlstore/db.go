@@ -12,14 +12,17 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -35,10 +38,15 @@ type DB struct {
 	reader  *sql.DB
 	clock   switchboard.Clock
 	dialect dialect
-	group   writeGroup      // concurrent outbox writes share commits (group.go)
-	changes changeBroadcast // wakes change-log readers after commits (watch.go)
+	group   writeGroup // concurrent outbox writes share commits (group.go)
+	// extraGroups lets several grouped transactions run at once where the
+	// database takes concurrent writers (PostgreSQL); nil on SQLite.
+	extraGroups []writeGroup
+	nextGroup   atomic.Uint32
+	changes     changeBroadcast // wakes change-log readers after commits (watch.go)
 
-	writerStmts, readerStmts *stmtCache
+	writerStmts, readerStmts *stmtCache // one shared cache on PostgreSQL (one pool)
+	listener                 *listener  // PostgreSQL: other nodes' commits (pglisten.go)
 }
 
 var _ switchboard.Store = (*DB)(nil)
@@ -54,6 +62,21 @@ type dialect struct {
 	// where one writer at a time holds the database (SQLite), "FOR UPDATE
 	// SKIP LOCKED" where concurrent writers must skip each other's rows.
 	claimLock string
+	// rowLock ends a select of a row the transaction goes on to change
+	// from what it read: "" on SQLite (one writer), "FOR UPDATE" where
+	// concurrent writers must wait for each other.
+	rowLock string
+	// readOptions begin a read transaction: read-only, one snapshot.
+	readOptions *sql.TxOptions
+	// logChanges, when set, runs just before a write transaction inserts
+	// its change-log rows (see logChangesPostgres).
+	logChanges string
+	// retryable reports an error after which the whole write transaction
+	// may simply run again (a deadlock PostgreSQL broke; nil: none).
+	retryable func(error) bool
+	// unavailable reports that an error means the database is out of
+	// reach (nil: never), so callers can answer 503 and retry.
+	unavailable func(error) bool
 }
 
 type constraint int
@@ -78,13 +101,24 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes both pools. The writer goes last so that SQLite, on closing
 // the last connection, checkpoints the WAL into the main file.
 func (db *DB) Close() error {
-	return errors.Join(db.readerStmts.close(), db.writerStmts.close(), db.reader.Close(), db.writer.Close())
+	db.listener.stop()
+	errs := []error{db.readerStmts.close()}
+	if db.writerStmts != db.readerStmts {
+		errs = append(errs, db.writerStmts.close())
+	}
+	if db.reader != db.writer {
+		errs = append(errs, db.reader.Close())
+	}
+	return errors.Join(append(errs, db.writer.Close())...)
 }
+
+// Dialect names the backend: "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect.name }
 
 // migrate applies every pending migration of fsys. A database written by a
 // newer binary is refused rather than used with a schema we do not know.
-func migrate(ctx context.Context, conn *sql.DB, d goose.Dialect, fsys fs.FS) error {
-	p, err := goose.NewProvider(d, conn, fsys, goose.WithDisableGlobalRegistry(true))
+func migrate(ctx context.Context, conn *sql.DB, d goose.Dialect, fsys fs.FS, opts ...goose.ProviderOption) error {
+	p, err := goose.NewProvider(d, conn, fsys, append([]goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}, opts...)...)
 	if err != nil {
 		return err
 	}
@@ -104,12 +138,96 @@ func migrate(ctx context.Context, conn *sql.DB, d goose.Dialect, fsys fs.FS) err
 // tx is a transaction with the one instant every write in it uses.
 type tx struct {
 	*sql.Tx
-	now   time.Time  // UTC, whole milliseconds, as stored
-	cache *stmtCache // the pool's prepared statements (stmtcache.go)
+	now     time.Time      // UTC, whole milliseconds, as stored
+	cache   *stmtCache     // the pool's prepared statements (stmtcache.go)
+	rowLock string         // the dialect's rowLock
+	changes []loggedChange // change-log rows to insert at the end
+	alive   []aliveChange  // mailbox_stats changes to apply at the end
+}
+
+// aliveChange is a change of a mailbox's Alive count.
+type aliveChange struct {
+	accountID, extensionID int64
+	delta                  int
+}
+
+// addAlive records a change of a mailbox's Alive count, applied at the end
+// of the transaction (flushChanges). Deferred and applied in mailbox order,
+// the counters' row locks are taken late, briefly and always in the same
+// order, so concurrent writers (PostgreSQL) neither queue on a busy
+// mailbox's counter for a whole transaction nor deadlock on two counters.
+func (t *tx) addAlive(accountID, extensionID int64, delta int) {
+	if delta != 0 {
+		t.alive = append(t.alive, aliveChange{accountID, extensionID, delta})
+	}
+}
+
+// loggedChange is one change-log row waiting for the end of its
+// transaction.
+type loggedChange struct {
+	changeRow
+	kind string
+}
+
+// logChange records a change of a message; it is written to the change log
+// in this transaction, after everything else (flushChanges), in the order
+// logged.
+func (t *tx) logChange(kind string, r changeRow) {
+	t.changes = append(t.changes, loggedChange{r, kind})
+}
+
+// flushChanges inserts the transaction's logged changes. They go last so
+// that on PostgreSQL the change-log lock (logChangesPostgres) is held only
+// from the allocation of their seqs to the commit, and while holding it the
+// transaction waits for no row lock.
+func (db *DB) flushChanges(ctx context.Context, t *tx) error {
+	if len(t.alive) > 0 {
+		sum := map[[2]int64]int{}
+		var keys [][2]int64
+		for _, d := range t.alive {
+			k := [2]int64{d.extensionID, d.accountID}
+			if _, ok := sum[k]; !ok {
+				keys = append(keys, k)
+			}
+			sum[k] += d.delta
+		}
+		slices.SortFunc(keys, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
+		for _, k := range keys {
+			if sum[k] == 0 {
+				continue
+			}
+			if _, err := t.ExecContext(ctx, addAliveSQL, k[0], k[1], sum[k]); err != nil {
+				return err
+			}
+		}
+		t.alive = nil
+	}
+	if len(t.changes) == 0 {
+		return nil
+	}
+	if db.dialect.logChanges != "" {
+		if _, err := t.ExecContext(ctx, db.dialect.logChanges); err != nil {
+			return err
+		}
+	}
+	err := insertChanges(ctx, t, t.changes)
+	t.changes = nil
+	return err
 }
 
 // write runs fn in a transaction on the writer and commits if fn succeeds.
+// On PostgreSQL a transaction that lost a deadlock is run again (fn must
+// then do all its work through the tx, which every store method does).
 func (db *DB) write(ctx context.Context, fn func(*tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := db.writeOnce(ctx, fn)
+		if err == nil || db.dialect.retryable == nil || !db.dialect.retryable(err) || attempt == 5 || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+func (db *DB) writeOnce(ctx context.Context, fn func(*tx) error) error {
 	t, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -117,7 +235,12 @@ func (db *DB) write(ctx context.Context, fn func(*tx) error) error {
 	// Statements missed by this transaction are prepared once it has
 	// released the writer's only connection.
 	defer db.writerStmts.prepareWanted(context.WithoutCancel(ctx))
-	if err := fn(&tx{Tx: t, now: fromMillis(toMillis(db.clock.Now())), cache: db.writerStmts}); err != nil {
+	w := &tx{Tx: t, now: fromMillis(toMillis(db.clock.Now())), cache: db.writerStmts, rowLock: db.dialect.rowLock}
+	if err := fn(w); err != nil {
+		_ = t.Rollback()
+		return err
+	}
+	if err := db.flushChanges(ctx, w); err != nil {
 		_ = t.Rollback()
 		return err
 	}
@@ -131,7 +254,7 @@ func (db *DB) write(ctx context.Context, fn func(*tx) error) error {
 // read runs fn in a read-only transaction on the reader pool, so every
 // query of fn sees the same snapshot.
 func (db *DB) read(ctx context.Context, fn func(*tx) error) error {
-	t, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	t, err := db.reader.BeginTx(ctx, db.dialect.readOptions)
 	if err != nil {
 		return err
 	}
@@ -170,6 +293,9 @@ func (db *DB) wrap(err error, format string, args ...any) error {
 	}
 	if e := switchboard.AsError(err); e != nil {
 		return e
+	}
+	if db.dialect.unavailable != nil && !errors.Is(err, switchboard.ErrUnavailable) && db.dialect.unavailable(err) {
+		err = fmt.Errorf("%w: %w", switchboard.ErrUnavailable, err)
 	}
 	return fmt.Errorf("sqlstore: "+format+": %w", append(args, db.formatError(err))...)
 }
@@ -274,4 +400,14 @@ func requireStatus(status string) error {
 		return switchboard.InvalidParam("status", status, "Status is required")
 	}
 	return nil
+}
+
+// flag stores a bool as the integer 0 or 1: SQLite has no boolean type,
+// so both schemas keep flags as integers, and PostgreSQL will not bind a
+// Go bool to an integer column.
+func flag(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -108,7 +108,7 @@ func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) 
 		}
 		defer stmt.Close()
 		for _, t := range targets {
-			if _, err := stmt.ExecContext(ctx, m.ID, m.AccountID, m.ExtensionID, m.Type, t.Recipient, t.Internal,
+			if _, err := stmt.ExecContext(ctx, m.ID, m.AccountID, m.ExtensionID, m.Type, t.Recipient, flag(t.Internal),
 				switchboard.DeliveryPending, due, now, now); err != nil {
 				return err
 			}
@@ -174,7 +174,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, lease time.Dura
 // ErrLeaseLost.
 func leased(ctx context.Context, tx *tx, owner string, id int64) (*switchboard.Delivery, error) {
 	d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
-		WHERE id = $1 AND state = 'Pending' AND lease_owner = $2 AND lease_until > $3`, id, owner, toMillis(tx.now)))
+		WHERE id = $1 AND state = 'Pending' AND lease_owner = $2 AND lease_until > $3 `+tx.rowLock, id, owner, toMillis(tx.now)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, switchboard.ErrLeaseLost
 	}
@@ -297,7 +297,7 @@ func (db *DB) ApplyReceipt(ctx context.Context, messageID int64, recipient strin
 		var state switchboard.DeliveryState
 		for _, k := range keys {
 			err := tx.QueryRowContext(ctx, `SELECT id, state FROM deliveries
-				WHERE message_id = $1 AND recipient = $2`, messageID, k).Scan(&id, &state)
+				WHERE message_id = $1 AND recipient = $2 `+tx.rowLock, messageID, k).Scan(&id, &state)
 			if err == nil {
 				break
 			}
@@ -416,7 +416,9 @@ func aggregateStatus(typ switchboard.MessageType, os []deliveryOutcome) switchbo
 // (status, to[] statuses and fax error codes, SMS error code and delivery
 // time) and adds attempts to smsSendingAttemptsCount. If anything visible
 // changed it sets lastModified and logs one "updated" change; otherwise it
-// writes nothing.
+// writes nothing. It locks the message first (PostgreSQL), so deliveries of
+// one message finishing in concurrent transactions are summed one after
+// the other, each seeing the others' outcomes.
 func updateSender(ctx context.Context, tx *tx, messageID int64, attempts int) error {
 	var acc, ext int64
 	var typ switchboard.MessageType
@@ -426,7 +428,7 @@ func updateSender(ctx context.Context, tx *tx, messageID int64, attempts int) er
 	var deliveryTime int64
 	var sendAttempts int
 	if err := tx.QueryRowContext(ctx, `SELECT account_id, extension_id, type, direction, message_status, to_parties,
-		delivery_error_code, sms_delivery_time, sms_sending_attempts FROM messages WHERE id = $1`, messageID).
+		delivery_error_code, sms_delivery_time, sms_sending_attempts FROM messages WHERE id = $1 `+tx.rowLock, messageID).
 		Scan(&acc, &ext, &typ, &dir, &status, &toJSON, &errCode, &deliveryTime, &sendAttempts); err != nil {
 		return fmt.Errorf("sender message %d: %w", messageID, err)
 	}
@@ -483,8 +485,8 @@ func updateSender(ctx context.Context, tx *tx, messageID int64, attempts int) er
 		newStatus, string(toOut), newCode, newTime, attempts, now, messageID); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, insertChangeSQL, acc, ext, messageID, switchboard.ChangeUpdated, typ, dir, now)
-	return err
+	tx.logChange(switchboard.ChangeUpdated, changeRow{acc, ext, messageID, typ, dir})
+	return nil
 }
 
 // ---- departments

@@ -164,7 +164,7 @@ func (db *DB) CreateExtension(ctx context.Context, c switchboard.ExtensionCreate
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			RETURNING `+extensionColumns,
 			c.AccountID, c.ExtensionNumber, c.Name, c.Type, switchboard.StatusEnabled,
-			nullString(c.Email), c.PasswordHash, c.Admin, toMillis(tx.now)))
+			nullString(c.Email), c.PasswordHash, flag(c.Admin), toMillis(tx.now)))
 		return err
 	})
 	return x, db.wrap(err, "create extension %s in account %d", c.ExtensionNumber, c.AccountID)

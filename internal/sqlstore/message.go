@@ -111,9 +111,9 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 // messageInserter holds the statements of a create, prepared once per
 // transaction, and remembers which mailboxes it has checked.
 type messageInserter struct {
-	tx                             *tx
-	msg, party, att, change, stats *sql.Stmt
-	mailboxes                      map[[2]int64]bool
+	tx              *tx
+	msg, party, att *sql.Stmt
+	mailboxes       map[[2]int64]bool
 }
 
 func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {
@@ -134,8 +134,6 @@ func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {
 		{&ins.att, `INSERT INTO attachments (message_id, type, content_type, file_name, size, vm_duration, height, width, content)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			RETURNING id`},
-		{&ins.change, insertChangeSQL},
-		{&ins.stats, addAliveSQL},
 	} {
 		s, err := tx.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -148,7 +146,7 @@ func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {
 }
 
 func (ins *messageInserter) close() {
-	for _, s := range []*sql.Stmt{ins.msg, ins.party, ins.att, ins.change, ins.stats} {
+	for _, s := range []*sql.Stmt{ins.msg, ins.party, ins.att} {
 		if s != nil {
 			_ = s.Close()
 		}
@@ -206,7 +204,7 @@ func (ins *messageInserter) insert(ctx context.Context, c *switchboard.MessageCr
 		m.MessageStatus, m.ReadStatus, m.Priority, m.Subject, string(from), string(to), m.ConversationID,
 		toMillis(m.Created), toMillis(now), deletedAt, purgedAt, m.DeliveryErrorCode, m.SegmentCount,
 		toMillis(m.SMSDeliveryTime), m.SMSSendingAttempts, m.FaxPageCount, m.FaxResolution, m.CoverIndex,
-		m.CoverPageText, m.VMTranscriptionStatus, m.PgToDepartment,
+		m.CoverPageText, m.VMTranscriptionStatus, flag(m.PgToDepartment),
 	).Scan(&m.ID); err != nil {
 		return nil, err
 	}
@@ -231,20 +229,12 @@ func (ins *messageInserter) insert(ctx context.Context, c *switchboard.MessageCr
 		}
 		m.Attachments = append(m.Attachments, &meta)
 	}
-	if _, err := ins.change.ExecContext(ctx, m.AccountID, m.ExtensionID, m.ID, switchboard.ChangeCreated,
-		m.Type, m.Direction, toMillis(now)); err != nil {
-		return nil, err
-	}
+	ins.tx.logChange(switchboard.ChangeCreated, changeRow{m.AccountID, m.ExtensionID, m.ID, m.Type, m.Direction})
 	if m.Availability == switchboard.Alive {
-		if _, err := ins.stats.ExecContext(ctx, m.ExtensionID, m.AccountID, 1); err != nil {
-			return nil, err
-		}
+		ins.tx.addAlive(m.AccountID, m.ExtensionID, 1)
 	}
 	return m, nil
 }
-
-const insertChangeSQL = `INSERT INTO changes (account_id, extension_id, message_id, kind, type, direction, at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7)`
 
 // addAliveSQL adds $3 to the Alive count of mailbox $1 (of account $2).
 // mailbox_stats.alive is the number of Alive messages of the mailbox; every
@@ -255,11 +245,8 @@ const addAliveSQL = `INSERT INTO mailbox_stats (extension_id, account_id, alive)
 
 // addAlive changes the Alive count of a mailbox by delta (0: nothing).
 func addAlive(ctx context.Context, tx *tx, accountID, extensionID int64, delta int) error {
-	if delta == 0 {
-		return nil
-	}
-	_, err := tx.ExecContext(ctx, addAliveSQL, extensionID, accountID, delta)
-	return err
+	tx.addAlive(accountID, extensionID, delta)
+	return nil
 }
 
 // aliveDelta is how a move from cur to next changes the Alive count.
@@ -431,7 +418,7 @@ type msgState struct {
 func getState(ctx context.Context, tx *tx, accountID, extensionID, id int64) (msgState, error) {
 	s := msgState{id: id, accountID: accountID, extID: extensionID}
 	err := tx.QueryRowContext(ctx, `SELECT type, direction, availability, read_status, deleted_at, purged_at
-		FROM messages WHERE id = $1 AND extension_id = $2 AND account_id = $3`, id, extensionID, accountID).
+		FROM messages WHERE id = $1 AND extension_id = $2 AND account_id = $3 `+tx.rowLock, id, extensionID, accountID).
 		Scan(&s.typ, &s.direction, &s.availability, &s.readStatus, &s.deletedAt, &s.purgedAt)
 	return s, err
 }
@@ -523,9 +510,8 @@ func transition(ctx context.Context, tx *tx, cur, next msgState) error {
 	if err := addAlive(ctx, tx, cur.accountID, cur.extID, aliveDelta(cur.availability, next.availability)); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, insertChangeSQL, cur.accountID, cur.extID, cur.id, switchboard.ChangeUpdated,
-		cur.typ, cur.direction, now)
-	return err
+	tx.logChange(switchboard.ChangeUpdated, changeRow{cur.accountID, cur.extID, cur.id, cur.typ, cur.direction})
+	return nil
 }
 
 // eraseContent removes what a purged message said: the attachment bytes,
@@ -558,10 +544,11 @@ func (db *DB) DeleteMessages(ctx context.Context, f switchboard.MessageDeleteFil
 		now := toMillis(tx.now)
 		var a args
 		pNow := a.add(now)
-		pAlive := a.add(switchboard.Alive)
-		pDeleted, pPurged := a.add(switchboard.Deleted), a.add(switchboard.Purged)
+		pPurged := a.add(switchboard.Purged)
 		set := `availability = ` + pPurged + `, purged_at = ` + pNow
 		if !f.Purge {
+			// Added only when used: PostgreSQL cannot type an unused $N.
+			pAlive, pDeleted := a.add(switchboard.Alive), a.add(switchboard.Deleted)
 			set = `availability = CASE WHEN availability = ` + pAlive + ` THEN ` + pDeleted + ` ELSE ` + pPurged + ` END,
 				deleted_at = CASE WHEN availability = ` + pAlive + ` THEN ` + pNow + ` ELSE deleted_at END,
 				purged_at = CASE WHEN availability = ` + pAlive + ` THEN purged_at ELSE ` + pNow + ` END`
@@ -617,14 +604,16 @@ func (db *DB) DeleteMessages(ctx context.Context, f switchboard.MessageDeleteFil
 	return n, db.wrap(err, "delete messages of mailbox %d/%d", f.AccountID, f.ExtensionID)
 }
 
-// logUpdated writes one "updated" change, at tx.now, for each message of
-// ids (set-based: the mailbox, type and direction come from the rows).
+// logUpdated logs one "updated" change for each message of ids, in id
+// order (the mailbox, type and direction come from the rows).
 func logUpdated(ctx context.Context, tx *tx, ids []int64) error {
 	return inChunks(ids, func(ids []int64) error {
-		a := args{switchboard.ChangeUpdated, toMillis(tx.now)}
-		_, err := tx.ExecContext(ctx, `INSERT INTO changes (account_id, extension_id, message_id, kind, type, direction, at)
-			SELECT account_id, extension_id, id, $1, type, direction, $2 FROM messages
+		var a args
+		rows, err := queryAll(ctx, tx, scanChangeRow, `SELECT account_id, extension_id, id, type, direction FROM messages
 			WHERE id IN (`+inList(&a, ids)+`) ORDER BY id`, a...)
+		for _, r := range rows {
+			tx.logChange(switchboard.ChangeUpdated, r)
+		}
 		return err
 	})
 }

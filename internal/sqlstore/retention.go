@@ -115,7 +115,10 @@ func (db *DB) RemovePurged(ctx context.Context, accountID int64, cutoff time.Tim
 		n = len(removed)
 		// Purged -> gone leaves the Alive count alone.
 		slices.SortFunc(removed, func(x, y changeRow) int { return cmp.Compare(x.messageID, y.messageID) })
-		return insertChanges(ctx, tx, switchboard.ChangeRemoved, removed)
+		for _, r := range removed {
+			tx.logChange(switchboard.ChangeRemoved, r)
+		}
+		return nil
 	})
 	return n, db.wrap(err, "remove Purged messages of account %d", accountID)
 }
@@ -137,8 +140,8 @@ func scanID(s scanner) (int64, error) {
 	return id, s.Scan(&id)
 }
 
-// insertChanges writes one change of kind at tx.now per row, in order.
-func insertChanges(ctx context.Context, tx *tx, kind string, rows []changeRow) error {
+// insertChanges writes the logged changes, in order, at tx.now.
+func insertChanges(ctx context.Context, tx *tx, rows []loggedChange) error {
 	const perChunk = chunk / 7 // parameters per row
 	for len(rows) > 0 {
 		part := rows[:min(len(rows), perChunk)]
@@ -150,7 +153,7 @@ func insertChanges(ctx context.Context, tx *tx, kind string, rows []changeRow) e
 				q += `, `
 			}
 			q += `(` + a.add(r.accountID) + `, ` + a.add(r.extensionID) + `, ` + a.add(r.messageID) + `, ` +
-				a.add(kind) + `, ` + a.add(r.typ) + `, ` + a.add(r.direction) + `, ` + a.add(toMillis(tx.now)) + `)`
+				a.add(r.kind) + `, ` + a.add(r.typ) + `, ` + a.add(r.direction) + `, ` + a.add(toMillis(tx.now)) + `)`
 		}
 		if _, err := tx.ExecContext(ctx, q, a...); err != nil {
 			return err
@@ -220,7 +223,9 @@ func (db *DB) EnforceMailboxCap(ctx context.Context, accountID int64, cap int) (
 // mailbox past cap to Deleted. more reports that the mailbox is still over.
 func capMailbox(ctx context.Context, tx *tx, accountID, extensionID int64, cap int) (moved int, more bool, err error) {
 	var alive int
-	err = tx.QueryRowContext(ctx, `SELECT alive FROM mailbox_stats WHERE extension_id = $1 AND account_id = $2`,
+	// Locked: two workers capping one mailbox must not both act on the
+	// count from before the other's batch.
+	err = tx.QueryRowContext(ctx, `SELECT alive FROM mailbox_stats WHERE extension_id = $1 AND account_id = $2 `+tx.rowLock,
 		extensionID, accountID).Scan(&alive)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil

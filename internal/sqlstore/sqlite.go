@@ -39,9 +39,10 @@ type SQLiteOptions struct {
 const readerConns = 4
 
 var sqliteDialect = dialect{
-	name:     "sqlite",
-	classify: classifySQLite,
-	compact:  compactSQLite,
+	name:        "sqlite",
+	classify:    classifySQLite,
+	compact:     compactSQLite,
+	readOptions: &sql.TxOptions{ReadOnly: true},
 }
 
 // OpenSQLite opens (creating when missing) the SQLite database at path,

@@ -47,6 +47,9 @@ func (c *stmtCache) get(query string) *sql.Stmt {
 // lock while preparing: preparing waits for a free connection, and the
 // transaction holding it may be asking the cache.
 func (c *stmtCache) prepareWanted(ctx context.Context) {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	var queries []string
 	for q := range c.wanted {
@@ -70,6 +73,9 @@ func (c *stmtCache) prepareWanted(ctx context.Context) {
 }
 
 func (c *stmtCache) close() error {
+	if c == nil {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var first error

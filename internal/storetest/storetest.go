@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"Reschedule", testReschedule},
 		{"Departments", testDepartments},
 		{"WatchChanges", testWatchChanges},
+		{"ChangeOrder", testChangeOrder},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

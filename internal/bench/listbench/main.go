@@ -4,6 +4,7 @@
 // one run so the machine's noise hits all three alike.
 //
 //	go run ./internal/bench/listbench -messages 1000000 -mailbox 200000
+//	go run ./internal/bench/listbench -postgres postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 //
 // The seeded database is kept in -data and reused by later runs with the
 // same sizes.
@@ -32,6 +33,8 @@ import (
 	"github.com/switchboardhq/switchboard/internal/bench/benchdata"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver for the raw query on PostgreSQL
 )
 
 func main() {
@@ -41,6 +44,7 @@ func main() {
 	perPage := flag.Int("per-page", 100, "page size")
 	dataDir := flag.String("data", filepath.Join(os.TempDir(), "switchboard-listbench"), "where the seeded database is kept")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured part to this file")
+	flag.StringVar(&postgresURL, "postgres", "", "run on PostgreSQL: a server URL whose user may create databases; the seeded database switchboard_listbench_<messages>_<mailbox> is kept and reused")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -57,6 +61,9 @@ func main() {
 // profileTo receives the CPU profile when -cpuprofile is set.
 var profileTo *os.File
 
+// postgresURL is -postgres.
+var postgresURL string
+
 // base is the clock of the seeded data.
 var base = benchdata.Base
 
@@ -67,26 +74,49 @@ func run(total, mailbox, iterations, perPage int, dataDir string) error {
 	ctx := context.Background()
 	clock := switchboard.NewManualClock(func() time.Time { return base })
 	path := filepath.Join(dataDir, fmt.Sprintf("list-%d-%d.db", total, mailbox))
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return err
-	}
-	_, statErr := os.Stat(path)
-	store, err := sqlstore.OpenSQLite(ctx, path, clock, sqlstore.SQLiteOptions{Synchronous: "NORMAL"})
-	if err != nil {
-		return err
+	var store *sqlstore.DB
+	var raw *sql.DB
+	var fresh bool
+	if postgresURL != "" {
+		dbURL, created, err := postgresDatabase(postgresURL, fmt.Sprintf("switchboard_listbench_%d_%d", total, mailbox))
+		if err != nil {
+			return err
+		}
+		fresh, path = created, sqlstore.RedactURL(dbURL)
+		if store, err = sqlstore.OpenPostgres(ctx, dbURL, clock, sqlstore.PostgresOptions{}); err != nil {
+			return err
+		}
+		if raw, err = sql.Open("pgx", dbURL); err != nil {
+			return err
+		}
+	} else {
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			return err
+		}
+		_, statErr := os.Stat(path)
+		fresh = os.IsNotExist(statErr)
+		var err error
+		if store, err = sqlstore.OpenSQLite(ctx, path, clock, sqlstore.SQLiteOptions{Synchronous: "NORMAL"}); err != nil {
+			return err
+		}
+		if raw, err = sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=query_only(1)"); err != nil {
+			return err
+		}
 	}
 	defer store.Close()
-	authService := auth.NewService(store, clock, auth.Config{})
-	target, err := benchdata.Seed(ctx, store, authService, total, mailbox, os.IsNotExist(statErr))
-	if err != nil {
-		return err
-	}
-
-	raw, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=query_only(1)")
-	if err != nil {
-		return err
-	}
 	defer raw.Close()
+	authService := auth.NewService(store, clock, auth.Config{})
+	target, err := benchdata.Seed(ctx, store, authService, total, mailbox, fresh)
+	if err != nil {
+		return err
+	}
+	if postgresURL != "" && fresh {
+		// Statistics for the planner, as autovacuum would gather them
+		// some time after a bulk load.
+		if _, err := raw.Exec(`ANALYZE`); err != nil {
+			return err
+		}
+	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -156,6 +186,31 @@ func run(total, mailbox, iterations, perPage int, dataDir string) error {
 		}
 	}
 	return nil
+}
+
+// postgresDatabase returns the URL of the named database on the server,
+// creating it when missing (created reports that).
+func postgresDatabase(serverURL, name string) (dbURL string, created bool, err error) {
+	admin, err := sql.Open("pgx", serverURL)
+	if err != nil {
+		return "", false, err
+	}
+	defer admin.Close()
+	var exists bool
+	if err := admin.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return "", false, err
+	}
+	if !exists {
+		if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+			return "", false, err
+		}
+	}
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return "", false, err
+	}
+	u.Path = "/" + name
+	return u.String(), !exists, nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }

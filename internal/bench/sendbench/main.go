@@ -45,7 +45,38 @@ func main() {
 	clients := flag.String("clients", "16,64", "comma-separated numbers of concurrent clients, one case each")
 	syncMode := flag.String("sync", "FULL", "SQLite synchronous mode of the server and the baseline: FULL or NORMAL")
 	keep := flag.Bool("keep", false, "keep the temporary directory")
+	postgres := flag.String("postgres", "", "run on PostgreSQL: a server URL whose user may create databases (a fresh one per case); the baseline is then raw PostgreSQL inserts")
+	nodeCounts := flag.String("nodes", "1,3", "with -postgres: comma-separated numbers of server processes over the one database, one case each")
+	listFor := flag.Duration("list", 5*time.Second, "with -postgres: how long the clients then list 102's mailbox, per case")
 	flag.Parse()
+	if *postgres != "" {
+		var nodes []int
+		for _, f := range strings.Split(*nodeCounts, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n <= 0 {
+				log.Fatalf("-nodes: %q is not a positive number", f)
+			}
+			nodes = append(nodes, n)
+		}
+		var levels []int
+		for _, f := range strings.Split(*clients, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n <= 0 {
+				log.Fatalf("-clients: %q is not a positive number", f)
+			}
+			levels = append(levels, n)
+		}
+		tmp, err := os.MkdirTemp("", "switchboard-sendbench-")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(tmp)
+		if err := runPostgres(tmp, *postgres, levels, nodes, *duration, *baseline, *listFor); err != nil {
+			os.RemoveAll(tmp)
+			log.Fatal(err)
+		}
+		return
+	}
 	var levels []int
 	for _, f := range strings.Split(*clients, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -227,10 +258,10 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 
 func (s *server) log() string { s.mu.Lock(); defer s.mu.Unlock(); return s.out.String() }
 
-func startServer(bin, dir, mode string) (*server, demoInfo, error) {
+func startServer(bin, dir, mode string, extra ...string) (*server, demoInfo, error) {
 	var demo demoInfo
 	s := &server{out: &bytes.Buffer{}, mu: &sync.Mutex{}}
-	s.cmd = exec.Command(bin, "serve", "--demo", "--listen", "127.0.0.1:0", "--data", dir, "--sqlite-sync", mode)
+	s.cmd = exec.Command(bin, append([]string{"serve", "--demo", "--listen", "127.0.0.1:0", "--data", dir, "--sqlite-sync", mode}, extra...)...)
 	s.cmd.Stdout = lockedWriter{s.mu, s.out}
 	s.cmd.Stderr = s.cmd.Stdout
 	if err := s.cmd.Start(); err != nil {
@@ -316,12 +347,20 @@ func getJSON(client *http.Client, u, token string, v any) error {
 }
 
 func sendCase(bin, dir, mode string, clients int, duration time.Duration) (result, error) {
-	var r result
 	srv, demo, err := startServer(bin, dir, mode)
 	if err != nil {
-		return r, err
+		return result{}, err
 	}
 	defer srv.stop()
+	return sendLoad([]*server{srv}, []demoInfo{demo}, clients, duration)
+}
+
+// sendLoad runs the clients against the servers (round robin: client g
+// sends through server g mod len) and waits until every accepted message
+// is delivered.
+func sendLoad(srvs []*server, demos []demoInfo, clients int, duration time.Duration) (result, error) {
+	var r result
+	srv, demo := srvs[0], demos[0]
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: clients + 4, MaxConnsPerHost: clients + 4}}
 	alice, bob := demo.Extensions[0], demo.Extensions[1]
 	tokA, err := login(client, demo, alice.JWT)
@@ -332,7 +371,6 @@ func sendCase(bin, dir, mode string, clients int, duration time.Duration) (resul
 	if err != nil {
 		return r, err
 	}
-	sendURL := demo.Server + "/restapi/v1.0/account/~/extension/~/sms"
 	prefix := fmt.Sprintf("bench-%d-", clients)
 
 	var (
@@ -343,11 +381,19 @@ func sendCase(bin, dir, mode string, clients int, duration time.Duration) (resul
 		firstErr  atomic.Value
 		wg        sync.WaitGroup
 	)
-	cpu0, self0 := cpuSeconds(srv.cmd.Process.Pid), cpuSeconds(os.Getpid())
+	serverCPU := func() float64 {
+		var sum float64
+		for _, s := range srvs {
+			sum += cpuSeconds(s.cmd.Process.Pid)
+		}
+		return sum
+	}
+	cpu0, self0 := serverCPU(), cpuSeconds(os.Getpid())
 	start := time.Now()
 	end := start.Add(duration)
 	for g := range clients {
 		wg.Add(1)
+		sendURL := demos[g%len(demos)].Server + "/restapi/v1.0/account/~/extension/~/sms"
 		go func() {
 			defer wg.Done()
 			var lat []time.Duration
@@ -389,9 +435,17 @@ func sendCase(bin, dir, mode string, clients int, duration time.Duration) (resul
 	wg.Wait()
 	loadEnd := time.Now()
 	load := loadEnd.Sub(start)
-	cpu1, self1 := cpuSeconds(srv.cmd.Process.Pid), cpuSeconds(os.Getpid())
+	cpu1, self1 := serverCPU(), cpuSeconds(os.Getpid())
 	if e, ok := firstErr.Load().(string); ok {
-		return r, fmt.Errorf("%d sends failed, the first: %s", errs.Load(), e)
+		var logs []string
+		for _, s := range srvs {
+			for _, l := range strings.Split(s.log(), "\n") {
+				if strings.Contains(l, "level=ERROR") && len(logs) < 5 {
+					logs = append(logs, l)
+				}
+			}
+		}
+		return r, fmt.Errorf("%d sends failed, the first: %s\n%s", errs.Load(), e, strings.Join(logs, "\n"))
 	}
 	r.accepted, r.errors = len(latencies), int(errs.Load())
 	r.acceptedRate = float64(r.accepted) / load.Seconds()

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver for the raw baseline
+)
+
+// runPostgres is the PostgreSQL variant: per number of clients and of
+// nodes, a fresh database, the raw PostgreSQL baseline on it (single-row
+// INSERT transactions from 1 and from 16 goroutines, each with its own
+// connection), then the send load through every node, then a list load
+// (page 1 of 102's mailbox, which now holds the delivered copies) through
+// every node.
+func runPostgres(tmp, serverURL string, levels, nodeCounts []int, duration, baseline, listFor time.Duration) error {
+	bin := filepath.Join(tmp, "switchboard")
+	if err := buildBinary(bin); err != nil {
+		return err
+	}
+	fmt.Printf("PostgreSQL, %v of sends and %v of lists per case, %v per baseline, clients %v, nodes %v\n\n", duration, listFor, baseline, levels, nodeCounts)
+	fmt.Println("| case | accepted/s (raw: rows/s) | send p50 | send p99 | end to end msgs/s | server CPU (cores) | lists/s | list p50 | list p99 | ÷ raw 16-goroutine rate (accepted / end to end) |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	for _, c := range levels {
+		for _, n := range nodeCounts {
+			dbURL, drop, err := createDatabase(serverURL)
+			if err != nil {
+				return err
+			}
+			raw1, err := rawPGInserts(dbURL, 1, baseline)
+			if err == nil {
+				var raw16 float64
+				raw16, err = rawPGInserts(dbURL, 16, baseline)
+				if err == nil {
+					fmt.Printf("| raw PostgreSQL, 1 goroutine, 1 row per tx | %.0f |  |  |  |  |  |  |  | %s |\n", raw1, ratio(raw1, raw16))
+					fmt.Printf("| raw PostgreSQL, 16 goroutines (16 conns), 1 row per tx | %.0f |  |  |  |  |  |  |  | 1.00 |\n", raw16)
+					err = pgCase(bin, tmp, dbURL, c, n, duration, listFor, raw16)
+				}
+			}
+			if dropErr := drop(); err == nil {
+				err = dropErr
+			}
+			if err != nil {
+				return fmt.Errorf("%d clients, %d nodes: %w", c, n, err)
+			}
+		}
+	}
+	return nil
+}
+
+func buildBinary(bin string) error {
+	build := exec.Command("go", "build", "-o", bin, "github.com/switchboardhq/switchboard/cmd/switchboard")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return nil
+}
+
+func pgCase(bin, tmp, dbURL string, clients, nodes int, duration, listFor time.Duration, raw16 float64) error {
+	var srvs []*server
+	var demos []demoInfo
+	defer func() {
+		for _, s := range srvs {
+			_ = s.stop()
+		}
+	}()
+	conns := fmt.Sprint(max(4, 32/nodes))
+	for i := range nodes {
+		dir := srvDir(tmp, clients, nodes, i)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		if i > 0 { // reuse the first node's demo instead of creating another
+			b, err := os.ReadFile(filepath.Join(srvDir(tmp, clients, nodes, 0), "demo.json"))
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dir, "demo.json"), b, 0o600)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		s, d, err := startServer(bin, dir, "FULL", "--database", dbURL, "--db-max-conns", conns)
+		if err != nil {
+			return err
+		}
+		srvs, demos = append(srvs, s), append(demos, d)
+	}
+	r, err := sendLoad(srvs, demos, clients, duration)
+	if err != nil {
+		return err
+	}
+	lists, p50, p99, err := listLoad(demos, clients, listFor)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("| POST sms 101 → 102, %d clients, %d node(s) | %.0f | %s | %s | %.0f | %.2f | %.0f | %s | %s | %s / %s |\n",
+		clients, nodes, r.acceptedRate, ms(r.p50), ms(r.p99), r.e2eRate, r.serverCores, lists, ms(p50), ms(p99),
+		ratio(r.acceptedRate, raw16), ratio(r.e2eRate, raw16))
+	return nil
+}
+
+func srvDir(tmp string, clients, nodes, i int) string {
+	return filepath.Join(tmp, fmt.Sprintf("pg-%d-%d-%d", clients, nodes, i))
+}
+
+// listLoad has the clients list page 1 (perPage 100) of 102's mailbox
+// through the nodes, round robin, for d.
+func listLoad(demos []demoInfo, clients int, d time.Duration) (perSec float64, p50, p99 time.Duration, err error) {
+	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: clients + 4}}
+	tok, err := login(client, demos[0], demos[0].Extensions[1].JWT)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	var (
+		mu       sync.Mutex
+		lat      []time.Duration
+		firstErr atomic.Value
+		wg       sync.WaitGroup
+	)
+	start := time.Now()
+	end := start.Add(d)
+	for g := range clients {
+		u := demos[g%len(demos)].Server + "/restapi/v1.0/account/~/extension/~/message-store?perPage=100"
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for time.Now().Before(end) {
+				req, _ := http.NewRequest("GET", u, nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					firstErr.CompareAndSwap(nil, fmt.Errorf("list: %d", resp.StatusCode))
+					return
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if e, ok := firstErr.Load().(error); ok {
+		return 0, 0, 0, e
+	}
+	if len(lat) == 0 {
+		return 0, 0, 0, fmt.Errorf("no list completed")
+	}
+	slices.Sort(lat)
+	return float64(len(lat)) / time.Since(start).Seconds(), lat[len(lat)/2], lat[len(lat)*99/100], nil
+}
+
+// createDatabase makes a database with a random name on the server and
+// returns its URL and a function that drops it.
+func createDatabase(serverURL string) (string, func() error, error) {
+	admin, err := sql.Open("pgx", serverURL)
+	if err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "switchboard_bench_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("create database: %w", err)
+	}
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	return u.String(), func() error {
+		defer admin.Close()
+		_, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+		return err
+	}, nil
+}
+
+// rawPGInserts runs single-row INSERT transactions (BEGIN, INSERT, COMMIT)
+// on a scratch table for d from `goroutines` goroutines, one connection
+// each, and returns rows per second.
+func rawPGInserts(dbURL string, goroutines int, d time.Duration) (float64, error) {
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(goroutines)
+	db.SetMaxIdleConns(goroutines)
+	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS scratch (id BIGSERIAL PRIMARY KEY, created_at BIGINT NOT NULL, body TEXT NOT NULL)`); err != nil {
+		return 0, err
+	}
+	defer db.Exec(`DROP TABLE scratch`)
+	body := strings.Repeat("x", 160)
+	var n atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	end := start.Add(d)
+	for range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(end) {
+				tx, err := db.Begin()
+				if err == nil {
+					if _, err = tx.Exec(`INSERT INTO scratch (created_at, body) VALUES ($1, $2)`, time.Now().UnixMilli(), body); err == nil {
+						err = tx.Commit()
+					} else {
+						_ = tx.Rollback()
+					}
+				}
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if err, ok := firstErr.Load().(error); ok {
+		return 0, err
+	}
+	return float64(n.Load()) / time.Since(start).Seconds(), nil
+}
