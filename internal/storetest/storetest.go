@@ -66,6 +66,8 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"Reschedule", testReschedule},
 		{"Departments", testDepartments},
 		{"WatchChanges", testWatchChanges},
+		{"Transcriptions", testTranscriptions},
+		{"ClaimTranscriptionsConcurrently", testClaimTranscriptionsConcurrently},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
