@@ -2,7 +2,6 @@ package switchboard
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -79,7 +78,3 @@ type TranscriptionStore interface {
 	// purged or removed meanwhile is just removed.
 	CompleteTranscription(ctx context.Context, owner string, messageID int64, status, text string) error
 }
-
-// ErrUnknownRecipient is in the chain of the error for an inbound message
-// to a number or extension this server does not have.
-var ErrUnknownRecipient = errors.New("inbound recipient unknown")

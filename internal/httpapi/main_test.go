@@ -27,6 +27,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/carrier"
 	"github.com/switchboardhq/switchboard/internal/delivery"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/inbound"
 	"github.com/switchboardhq/switchboard/internal/retention"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
 )
@@ -73,7 +74,8 @@ func newTestEnv(t testing.TB) *testEnv {
 	e.sim = carrier.NewSimulator(clock, 1)
 	e.sender = delivery.NewWorker(store, e.sim, clock, delivery.Config{Owner: "test"}, logger)
 	e.srv = httptest.NewServer(httpapi.New(httpapi.Deps{Store: store, Auth: e.auth, Clock: clock, Logger: logger,
-		Retention: e.retention, Emulator: clock, Carrier: e.sim}, httpapi.Config{}))
+		Retention: e.retention, Emulator: clock, Carrier: e.sim,
+		Inbound: inbound.New(store, logger, inbound.Config{MaxAudioBytes: testMaxAudioBytes})}, httpapi.Config{}))
 	t.Cleanup(e.srv.Close)
 
 	e.clientSecret = "test-secret"
