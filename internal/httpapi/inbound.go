@@ -75,7 +75,11 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, in switchboard.
 		s.writeError(w, r, switchboard.Errorf(http.StatusNotFound, switchboard.CodeNotFound, "Inbound messages are not enabled on this server"))
 		return
 	}
-	m, err := s.inbound.Receive(r.Context(), in)
+	recv := s.inbound
+	if s.carrierIn != nil && in.Type != switchboard.TypeVoiceMail {
+		recv = s.carrierIn
+	}
+	m, err := recv.Receive(r.Context(), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

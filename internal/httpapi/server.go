@@ -59,6 +59,10 @@ type Deps struct {
 	// Inbound stores inbound messages (the /switchboard/v1/inbound API);
 	// nil: those endpoints answer 404.
 	Inbound switchboard.InboundReceiver
+	// CarrierInbound, when set (the carrier simulator), is the network
+	// side of the carrier: inbound SMS, MMS and fax go through it to the
+	// carrier's listener, as a real carrier's would.
+	CarrierInbound switchboard.InboundReceiver
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -72,6 +76,7 @@ type Server struct {
 	outbox    interface{ Wake() }
 	carrier   CarrierControl
 	inbound   switchboard.InboundReceiver
+	carrierIn switchboard.InboundReceiver
 	config    Config
 	mux       *http.ServeMux
 }
@@ -90,7 +95,7 @@ func New(d Deps, config Config) *Server {
 	config.Limits.defaults()
 	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
-		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, inbound: d.Inbound, config: config, mux: http.NewServeMux()}
+		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, config: config, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }
