@@ -43,6 +43,8 @@ type Config struct {
 	MaxRecipients int   // recipients of one message
 	MaxMMSBytes   int   // MMS attachments together
 	MaxSendBytes  int64 // one send request (JSON and files)
+
+	Inbound Inbound // voicemail, transcription, SMTP (inbound.go)
 }
 
 // Default returns the defaults.
@@ -65,6 +67,8 @@ func Default() Config {
 		MaxRecipients: 50,
 		MaxMMSBytes:   1_500_000,
 		MaxSendBytes:  60 << 20,
+
+		Inbound: defaultInbound(),
 	}
 }
 
@@ -210,6 +214,7 @@ func (c *Config) Validate() error {
 	if c.RetentionInterval < time.Second {
 		errs = append(errs, fmt.Errorf("retention-interval %s: want at least 1s", c.RetentionInterval))
 	}
+	errs = append(errs, c.Inbound.validate()...)
 	return errors.Join(errs...)
 }
 
