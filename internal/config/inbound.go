@@ -34,7 +34,10 @@ func defaultInbound() Inbound {
 func init() {
 	vars = append(vars,
 		envVar{"SWITCHBOARD_MAX_AUDIO_BYTES", "max-audio-bytes", "largest voicemail recording accepted, in bytes",
-			func(c *Config, v string) (err error) { c.Inbound.MaxAudioBytes, err = strconv.ParseInt(v, 10, 64); return err },
+			func(c *Config, v string) (err error) {
+				c.Inbound.MaxAudioBytes, err = strconv.ParseInt(v, 10, 64)
+				return err
+			},
 			func(c *Config) string { return strconv.FormatInt(c.Inbound.MaxAudioBytes, 10) }},
 		envVar{"SWITCHBOARD_TRANSCRIBE_COMMAND", "transcribe-command", "voicemail transcriber: a command (split on spaces, no shell) that reads audio on stdin and writes the text on stdout",
 			func(c *Config, v string) error { c.Inbound.TranscribeCommand = v; return nil },
@@ -43,7 +46,10 @@ func init() {
 			func(c *Config, v string) error { c.Inbound.TranscribeURL = v; return nil },
 			func(c *Config) string { return c.Inbound.TranscribeURL }},
 		envVar{"SWITCHBOARD_TRANSCRIBE_TIMEOUT", "transcribe-timeout", "how long one transcription may take before it is TimedOut",
-			func(c *Config, v string) (err error) { c.Inbound.TranscribeTimeout, err = time.ParseDuration(v); return err },
+			func(c *Config, v string) (err error) {
+				c.Inbound.TranscribeTimeout, err = time.ParseDuration(v)
+				return err
+			},
 			func(c *Config) string { return c.Inbound.TranscribeTimeout.String() }},
 		envVar{"SWITCHBOARD_SMTP_LISTEN", "smtp-listen", "address of the SMTP listener for voicemail-to-email and fax-to-email (empty: off)",
 			func(c *Config, v string) error { c.Inbound.SMTPListen = v; return nil },
@@ -52,7 +58,10 @@ func init() {
 			func(c *Config, v string) error { c.Inbound.SMTPDomain = strings.ToLower(v); return nil },
 			func(c *Config) string { return c.Inbound.SMTPDomain }},
 		envVar{"SWITCHBOARD_SMTP_MAX_BYTES", "smtp-max-bytes", "largest email the SMTP listener accepts, in bytes",
-			func(c *Config, v string) (err error) { c.Inbound.SMTPMaxBytes, err = strconv.ParseInt(v, 10, 64); return err },
+			func(c *Config, v string) (err error) {
+				c.Inbound.SMTPMaxBytes, err = strconv.ParseInt(v, 10, 64)
+				return err
+			},
 			func(c *Config) string { return strconv.FormatInt(c.Inbound.SMTPMaxBytes, 10) }},
 	)
 }

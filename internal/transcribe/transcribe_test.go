@@ -233,7 +233,9 @@ func TestShutdownLeavesJob(t *testing.T) {
 
 type transcriberFunc func(ctx context.Context, audio []byte, contentType string) (string, error)
 
-func (f transcriberFunc) Transcribe(ctx context.Context, a []byte, ct string) (string, error) { return f(ctx, a, ct) }
+func (f transcriberFunc) Transcribe(ctx context.Context, a []byte, ct string) (string, error) {
+	return f(ctx, a, ct)
+}
 
 func TestNewCommand(t *testing.T) {
 	c, err := transcribe.NewCommand("  /usr/bin/stt  --model base.en ")
