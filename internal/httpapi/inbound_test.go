@@ -101,7 +101,7 @@ func TestInboundSMS(t *testing.T) {
 		t.Fatalf("read back %v", got)
 	}
 	// A reply from bob to the peer shares the conversation.
-	reply := e.expect(e.request("POST", fmt.Sprintf("/restapi/v1.0/account/~/extension/~/sms"), tok,
+	reply := e.expect(e.request("POST", "/restapi/v1.0/account/~/extension/~/sms", tok,
 		map[string]any{"from": map[string]string{"phoneNumber": "+16505550102"}, "to": []map[string]string{{"phoneNumber": peer}}, "text": "Yes"}), 200).object(t)
 	if reply["conversationId"] != m["conversationId"] {
 		t.Fatalf("reply conversation %v, inbound %v", reply["conversationId"], m["conversationId"])
