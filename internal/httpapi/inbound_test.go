@@ -5,13 +5,19 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
+	"log/slog"
 	"mime/multipart"
+	"net/http/httptest"
 	"net/textproto"
 	"os"
 	"strconv"
 	"testing"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/inbound"
+	"github.com/switchboardhq/switchboard/internal/transcribe"
 )
 
 const testMaxAudioBytes = 1 << 20
@@ -277,6 +283,15 @@ func TestInboundVoiceMail(t *testing.T) {
 				a["size"] != float64(len(tc.audio.data)) {
 				t.Fatalf("audio attachment %v, want %s of %v s, %d bytes", a, tc.contentType, tc.duration, len(tc.audio.data))
 			}
+			// The owner's view through the RingCentral API (checked against
+			// RingCentral's OpenAPI description) is the same message.
+			if tc.owner.Type == switchboard.ExtensionTypeUser {
+				id := strconv.FormatInt(int64(m["id"].(float64)), 10)
+				got := e.expect(e.request("GET", mailboxPath(tc.owner)+"/"+id, e.token(tc.owner), nil), 200).object(t)
+				if fmt.Sprint(got) != fmt.Sprint(m) {
+					t.Fatalf("read back\n%v\nstored\n%v", got, m)
+				}
+			}
 		})
 	}
 }
@@ -304,4 +319,62 @@ func TestVoiceMailAudioRange(t *testing.T) {
 	}
 	// Another user of the account is refused the recording.
 	e.expect(e.request("GET", uri, e.token(e.bob), nil), 403)
+}
+
+type transcriberFunc func(ctx context.Context, audio []byte, contentType string) (string, error)
+
+func (f transcriberFunc) Transcribe(ctx context.Context, a []byte, ct string) (string, error) {
+	return f(ctx, a, ct)
+}
+
+// TestVoiceMailTranscriptionSync: with a transcriber, a voicemail is
+// InProgress, then Completed with its transcript, and message-sync reports
+// both states to a client that synced in between.
+func TestVoiceMailTranscriptionSync(t *testing.T) {
+	e := newTestEnv(t)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	worker := transcribe.NewWorker(e.store, transcriberFunc(func(_ context.Context, a []byte, ct string) (string, error) {
+		return fmt.Sprintf("Hello, %d bytes of %s.", len(a), ct), nil
+	}), transcribe.Config{Owner: "test"}, logger)
+	// A server whose inbound receiver has the transcriber configured.
+	srv := httptest.NewServer(httpapi.New(httpapi.Deps{Store: e.store, Auth: e.auth, Clock: e.clock, Logger: logger,
+		Inbound: inbound.New(e.store, logger, inbound.Config{Transcribe: true, Wake: worker.Wake})}, httpapi.Config{}))
+	defer srv.Close()
+
+	tok := e.token(e.alice)
+	c := &syncClient{e: e, token: tok, path: "/restapi/v1.0/account/~/extension/~/message-sync"}
+	c.full("")
+
+	wav := testWAV(1500)
+	r := e.multipartRequest(srv.URL+"/switchboard/v1/inbound/voicemail", e.adminToken, field("from", "+15550003333"),
+		field("to", "+16505550101"), part{"audio", "vm.wav", "audio/wav", wav})
+	vm := e.expect(r, 200).object(t)
+	if vm["vmTranscriptionStatus"] != "InProgress" {
+		t.Fatalf("new voicemail with a transcriber: %v", vm["vmTranscriptionStatus"])
+	}
+	first := c.incremental()["records"].([]any)
+	if len(first) != 1 || first[0].(map[string]any)["vmTranscriptionStatus"] != "InProgress" {
+		t.Fatalf("ISync after the voicemail: %v", first)
+	}
+
+	if n, err := worker.RunOnce(t.Context()); err != nil || n != 1 {
+		t.Fatalf("worker: %d, %v", n, err)
+	}
+	second := c.incremental()["records"].([]any)
+	if len(second) != 1 {
+		t.Fatalf("ISync after the transcription: %v", second)
+	}
+	got := second[0].(map[string]any)
+	atts := got["attachments"].([]any)
+	if got["vmTranscriptionStatus"] != "Completed" || len(atts) != 2 {
+		t.Fatalf("transcribed voicemail %v", got)
+	}
+	tr := atts[1].(map[string]any)
+	if tr["type"] != "AudioTranscription" || tr["contentType"] != "text/plain" {
+		t.Fatalf("transcript attachment %v", tr)
+	}
+	text := e.expect(e.request("GET", tr["uri"].(string), tok, nil), 200)
+	if want := fmt.Sprintf("Hello, %d bytes of audio/wav.", len(wav)); string(text.body) != want {
+		t.Fatalf("transcript %q, want %q", text.body, want)
+	}
 }
