@@ -193,3 +193,63 @@ describe('inbound SMS and voicemail through the admin API, read with the SDK', (
     assert.equal(afterList.records.length, before.records.length);
   });
 });
+
+describe('a transcription pending at a restart is resumed from the database', () => {
+  serverLogOnFailure();
+  let first;
+  let second;
+  let dir;
+
+  after(async () => {
+    await (second || first)?.stopAndCheck();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (first?.dataDir && process.env.SWITCHBOARD_E2E_KEEP !== '1') fs.rmSync(first.dataDir, { recursive: true, force: true });
+  });
+
+  it('InProgress across the restart, then Completed by the new process', async (t) => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-e2e-stt-'));
+    const hang = path.join(dir, 'hang.sh');
+    fs.writeFileSync(hang, '#!/bin/sh\nexec sleep 60\n', { mode: 0o755 });
+    const ok = path.join(dir, 'ok.sh');
+    fs.writeFileSync(ok, '#!/bin/sh\ncat >/dev/null\necho "Transcribed after the restart."\n', { mode: 0o755 });
+
+    first = await startServer({ args: ['--transcribe-command', hang, '--transcribe-timeout', '30s'] });
+    if (first.external) {
+      t.skip('external server (SWITCHBOARD_DEMO)');
+      return;
+    }
+    const res = await postForm(
+      first,
+      '/switchboard/v1/inbound/voicemail',
+      { from: PEER, to: first.e102.phoneNumber },
+      { field: 'audio', name: 'vm.wav', type: 'audio/wav', data: wav(2000) },
+    );
+    assert.equal(res.status, 200, show(res));
+    assert.equal(res.json.vmTranscriptionStatus, 'InProgress');
+    await sleep(300); // the worker has claimed the job and is running the transcriber
+    await first.stopAndCheck({ keepData: true });
+
+    second = await startServer({ dataDir: first.dataDir, args: ['--transcribe-command', ok] });
+    const p = (await newSdk(second)).platform();
+    await p.login({ jwt: second.e102.jwt });
+    let got = await (await p.get(`${STORE}/${res.json.id}`)).json();
+    assert.equal(got.vmTranscriptionStatus, 'InProgress', 'the job survived the restart');
+
+    // The dead process's lease runs out (timeout plus a minute); move the
+    // emulator's clock past it and the new worker takes the job over.
+    const adv = await http(second.server, '/switchboard/v1/clock/advance', {
+      method: 'POST',
+      token: second.demo.adminToken,
+      body: { seconds: 300 },
+    });
+    assert.equal(adv.status, 200, show(adv));
+    for (let i = 0; i < 150 && got.vmTranscriptionStatus === 'InProgress'; i++) {
+      await sleep(100);
+      got = await (await p.get(`${STORE}/${res.json.id}`)).json();
+    }
+    assert.equal(got.vmTranscriptionStatus, 'Completed', JSON.stringify(got));
+    const tr = got.attachments.find((a) => a.type === 'AudioTranscription');
+    assert.equal(await (await p.get(tr.uri)).text(), 'Transcribed after the restart.');
+    assert.equal(got.attachments.filter((a) => a.type === 'AudioRecording').length, 1, 'the recording is kept');
+  });
+});
