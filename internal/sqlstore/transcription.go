@@ -99,17 +99,17 @@ func (db *DB) CompleteTranscription(ctx context.Context, owner string, messageID
 		return fmt.Errorf("sqlstore: complete transcription %d: %q is not a final status", messageID, status)
 	}
 	err := db.write(ctx, func(tx *tx) error {
+		// One statement checks the lease and ends the job, so a concurrent
+		// claim (PostgreSQL) either sees the job gone or makes this fail.
 		var accountID, extensionID int64
-		err := tx.QueryRowContext(ctx, `SELECT account_id, extension_id FROM transcriptions
-			WHERE message_id = $1 AND lease_owner = $2 AND lease_until > $3`, messageID, owner, toMillis(tx.now)).
+		err := tx.QueryRowContext(ctx, `DELETE FROM transcriptions
+			WHERE message_id = $1 AND lease_owner = $2 AND lease_until > $3
+			RETURNING account_id, extension_id`, messageID, owner, toMillis(tx.now)).
 			Scan(&accountID, &extensionID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return switchboard.ErrLeaseLost
 		}
 		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM transcriptions WHERE message_id = $1`, messageID); err != nil {
 			return err
 		}
 		st, err := getState(ctx, tx, accountID, extensionID, messageID)
