@@ -93,6 +93,7 @@ type Store interface {
 	MessageStore
 	RetentionStore
 	SyncStore
+	TranscriptionStore
 	DeliveryStore
 	DepartmentStore
 	ChangeWatcher

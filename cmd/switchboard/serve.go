@@ -85,9 +85,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	host, _ := os.Hostname()
 	sender := delivery.NewWorker(store, sim, clock, delivery.Config{Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8])}, logger)
 
+	in, err := startInbound(ctx, cfg.Inbound, store, sim, logger)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("inbound: %w", err)
+	}
+	defer in.stop()
+
 	worker := retention.NewWorker(store, clock, retention.Config{Defaults: cfg.Retention(), ChangeLogPeriod: cfg.ChangeLogPeriod}, logger)
 	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator,
-		Outbox: sender, Carrier: sim},
+		Outbox: sender, Carrier: sim, Inbound: in.receiver, CarrierInbound: sim},
 		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
 			Limits: httpapi.SendLimits{MaxRequestBytes: cfg.MaxSendBytes, MaxRecipients: cfg.MaxRecipients, MaxMMSBytes: cfg.MaxMMSBytes}})
 	srv := &http.Server{

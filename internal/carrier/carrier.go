@@ -66,10 +66,21 @@ type Receipt struct {
 // acknowledged, oldest first; a report is returned on every call until Ack
 // is called with it, so reports are delivered at least once. Ack of a report
 // that is unknown or already acknowledged is not an error.
+//
+// Listen is the inbound direction: it hands every message the carrier
+// receives for this server's numbers (SMS, MMS, fax) to r, one at a time,
+// until ctx ends, and then returns ctx.Err(). A message is acknowledged
+// upstream only after r.Receive returned: on success; or as rejected for
+// good when r answers a *switchboard.Error with a 4xx status (an unknown
+// number, an unusable file), which r has logged and not stored; any other
+// error leaves it unacknowledged, for the gateway to deliver again. r
+// stores each message in one transaction, so a redelivery after a crash
+// between storing and acknowledging is the only way to get a duplicate.
 type Carrier interface {
 	Submit(ctx context.Context, s Submission) (Result, error)
 	Receipts(ctx context.Context, now time.Time) ([]Receipt, error)
 	Ack(ctx context.Context, r Receipt) error
+	Listen(ctx context.Context, r switchboard.InboundReceiver) error
 }
 
 // ErrTemporary is in the chain of every error worth retrying: the carrier is

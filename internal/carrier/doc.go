@@ -3,7 +3,7 @@
 //
 // # The Carrier interface
 //
-// A Carrier has three methods, so an SMPP or HTTP-gateway carrier fits in
+// A Carrier has four methods, so an SMPP or HTTP-gateway carrier fits in
 // one file:
 //
 //   - Submit sends one message to one recipient. It is idempotent per
@@ -16,6 +16,14 @@
 //   - Receipts returns the delivery reports due by now that are not yet
 //     acknowledged, oldest first, again on every call until acknowledged.
 //   - Ack acknowledges one report. Acknowledging twice is not an error.
+//   - Listen is the inbound direction: until its context ends it hands each
+//     SMS, MMS or fax the gateway receives for this server's numbers to the
+//     switchboard.InboundReceiver it is given, and acknowledges it upstream
+//     after Receive returns: accepted when stored, rejected for good on a
+//     4xx *switchboard.Error (unknown number, unusable file: logged and not
+//     stored), left for redelivery on any other error. An SMPP carrier
+//     does this from its deliver_sm handler, an HTTP gateway from its
+//     callback handler.
 //
 // Receipts are pulled, not pushed, so a durable worker owns the pace: it
 // polls, writes each receipt's status change in a transaction and only then
@@ -44,6 +52,11 @@
 // ManualClock and receipts come due) and draws percentages from a hash of the
 // seed, message id and recipient, so the same messages fail on every run,
 // whatever the order or concurrency of the submissions.
+//
+// Inbound, the simulator has no network: its Receive method plays the
+// network's part and hands a simulated SMS, MMS or fax to the receiver
+// Listen was given (waiting for Listen to start). The admin API's
+// /switchboard/v1/inbound/{sms,mms,fax} endpoints call it.
 //
 // Rules come from a JSON file (LoadRules) or the admin API (ParseRules, then
 // SetRules; Rules reads them back). ParseRules rejects unknown fields and

@@ -33,6 +33,9 @@ type Simulator struct {
 	subs    map[key]*entry
 	pending map[key]*entry // accepted, receipt not yet acknowledged
 	settled []settledKey   // in settling order, for forgetting
+
+	receiver  switchboard.InboundReceiver // while Listen runs
+	listening chan struct{}               // closed when Listen starts
 }
 
 type key struct {
@@ -59,7 +62,8 @@ func NewSimulator(clock switchboard.Clock, seed int64) *Simulator {
 	if err != nil {
 		panic(err) // the defaults are valid
 	}
-	return &Simulator{clock: clock, seed: seed, c: c, subs: map[key]*entry{}, pending: map[key]*entry{}}
+	return &Simulator{clock: clock, seed: seed, c: c, subs: map[key]*entry{}, pending: map[key]*entry{},
+		listening: make(chan struct{})}
 }
 
 // SetRules validates r and, when valid, replaces the rules. Relative outages

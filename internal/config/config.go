@@ -49,6 +49,7 @@ type Config struct {
 	Role               string        // all, api (no workers) or worker (workers and health only)
 	DBMaxConns         int           // PostgreSQL pool size
 	DBStatementTimeout time.Duration // PostgreSQL statement_timeout
+	Inbound            Inbound       // voicemail, transcription, SMTP (inbound.go)
 }
 
 // Default returns the defaults.
@@ -75,6 +76,7 @@ func Default() Config {
 		Role:               RoleAll,
 		DBMaxConns:         16,
 		DBStatementTimeout: 30 * time.Second,
+		Inbound:            defaultInbound(),
 	}
 }
 
@@ -270,6 +272,7 @@ func (c *Config) Validate() error {
 	if c.DBStatementTimeout < 100*time.Millisecond {
 		errs = append(errs, fmt.Errorf("db-statement-timeout %s: want at least 100ms", c.DBStatementTimeout))
 	}
+	errs = append(errs, c.Inbound.validate()...)
 	return errors.Join(errs...)
 }
 

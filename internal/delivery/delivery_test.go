@@ -71,6 +71,12 @@ func (c *fakeCarrier) Ack(_ context.Context, r carrier.Receipt) error {
 	return nil
 }
 
+// Listen: this carrier receives nothing.
+func (c *fakeCarrier) Listen(ctx context.Context, _ switchboard.InboundReceiver) error {
+	<-ctx.Done()
+	return nil
+}
+
 func (c *fakeCarrier) submissions() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -27,6 +27,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/carrier"
 	"github.com/switchboardhq/switchboard/internal/delivery"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/inbound"
 	"github.com/switchboardhq/switchboard/internal/retention"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
 )
@@ -72,8 +73,15 @@ func newTestEnv(t testing.TB) *testEnv {
 	// deliver(), so every state in between can be checked.
 	e.sim = carrier.NewSimulator(clock, 1)
 	e.sender = delivery.NewWorker(store, e.sim, clock, delivery.Config{Owner: "test"}, logger)
+	// Inbound SMS, MMS and fax come in through the simulator's listener,
+	// as in serve.
+	in := inbound.New(store, logger, inbound.Config{MaxAudioBytes: testMaxAudioBytes})
+	listenCtx, stopListening := context.WithCancel(ctx)
+	go func() { _ = e.sim.Listen(listenCtx, in) }()
+	t.Cleanup(stopListening)
 	e.srv = httptest.NewServer(httpapi.New(httpapi.Deps{Store: store, Auth: e.auth, Clock: clock, Logger: logger,
-		Retention: e.retention, Emulator: clock, Carrier: e.sim}, httpapi.Config{}))
+		Retention: e.retention, Emulator: clock, Carrier: e.sim,
+		Inbound: in, CarrierInbound: e.sim}, httpapi.Config{}))
 	t.Cleanup(e.srv.Close)
 
 	e.clientSecret = "test-secret"

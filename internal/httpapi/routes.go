@@ -44,6 +44,12 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /switchboard/v1/retention/run", s.admin(s.handleRetentionRun))
 	m.HandleFunc("GET /switchboard/v1/health", s.handleHealth)
 
+	// Inbound traffic (inbound.go).
+	m.HandleFunc("POST /switchboard/v1/inbound/sms", s.admin(s.handleInboundSMS))
+	m.HandleFunc("POST /switchboard/v1/inbound/mms", s.admin(s.handleInboundMMS))
+	m.HandleFunc("POST /switchboard/v1/inbound/fax", s.admin(s.handleInboundFax))
+	m.HandleFunc("POST /switchboard/v1/inbound/voicemail", s.admin(s.handleInboundVoiceMail))
+
 	// Anything else under /restapi is RingCentral's "invalid URI" (CMN-120),
 	// in its error shape rather than net/http's plain text.
 	m.HandleFunc("/restapi/", func(w http.ResponseWriter, r *http.Request) {

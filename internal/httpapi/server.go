@@ -56,6 +56,13 @@ type Deps struct {
 	Outbox interface{ Wake() }
 	// Carrier controls the carrier simulator's rules; nil with a real carrier.
 	Carrier CarrierControl
+	// Inbound stores inbound messages (the /switchboard/v1/inbound API);
+	// nil: those endpoints answer 404.
+	Inbound switchboard.InboundReceiver
+	// CarrierInbound, when set (the carrier simulator), is the network
+	// side of the carrier: inbound SMS, MMS and fax go through it to the
+	// carrier's listener, as a real carrier's would.
+	CarrierInbound switchboard.InboundReceiver
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -68,6 +75,8 @@ type Server struct {
 	emulator  ClockAdvancer
 	outbox    interface{ Wake() }
 	carrier   CarrierControl
+	inbound   switchboard.InboundReceiver
+	carrierIn switchboard.InboundReceiver
 	config    Config
 	mux       *http.ServeMux
 }
@@ -86,7 +95,7 @@ func New(d Deps, config Config) *Server {
 	config.Limits.defaults()
 	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
-		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, config: config, mux: http.NewServeMux()}
+		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, config: config, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

@@ -67,6 +67,8 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"Departments", testDepartments},
 		{"WatchChanges", testWatchChanges},
 		{"ChangeOrder", testChangeOrder},
+		{"Transcriptions", testTranscriptions},
+		{"ClaimTranscriptionsConcurrently", testClaimTranscriptionsConcurrently},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/carrier"
+	"github.com/switchboardhq/switchboard/internal/config"
+	"github.com/switchboardhq/switchboard/internal/inbound"
+	"github.com/switchboardhq/switchboard/internal/smtpin"
+	"github.com/switchboardhq/switchboard/internal/sqlstore"
+	"github.com/switchboardhq/switchboard/internal/transcribe"
+)
+
+// inboundParts are the running pieces of inbound messaging.
+type inboundParts struct {
+	receiver *inbound.Service
+	smtp     *smtpin.Server
+}
+
+// startInbound wires inbound messaging: the receiver every way in shares,
+// the carrier's inbound direction, the transcription worker when a
+// transcriber is configured and the SMTP listener when one is. Everything
+// it starts stops when ctx ends (the SMTP listener with stop).
+func startInbound(ctx context.Context, cfg config.Inbound, store *sqlstore.DB, c carrier.Carrier, logger *slog.Logger) (*inboundParts, error) {
+	var t transcribe.Transcriber
+	switch {
+	case cfg.TranscribeCommand != "":
+		cmd, err := transcribe.NewCommand(cfg.TranscribeCommand)
+		if err != nil {
+			return nil, err
+		}
+		t = cmd
+	case cfg.TranscribeURL != "":
+		t = &transcribe.HTTP{URL: cfg.TranscribeURL}
+	}
+	icfg := inbound.Config{MaxAudioBytes: cfg.MaxAudioBytes}
+	if t != nil {
+		host, _ := os.Hostname()
+		w := transcribe.NewWorker(store, t, transcribe.Config{Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8]),
+			Timeout: cfg.TranscribeTimeout}, logger)
+		icfg.Transcribe, icfg.Wake = true, w.Wake
+		go func() { _ = w.Run(ctx) }()
+	}
+	p := &inboundParts{receiver: inbound.New(store, logger, icfg)}
+	go func() { _ = c.Listen(ctx, p.receiver) }()
+
+	if cfg.SMTPListen != "" {
+		l, err := net.Listen("tcp", cfg.SMTPListen)
+		if err != nil {
+			return nil, fmt.Errorf("SMTP listener on %s: %w (choose another with --smtp-listen)", cfg.SMTPListen, err)
+		}
+		p.smtp = smtpin.New(store, p.receiver, smtpin.Config{Domain: cfg.SMTPDomain, MaxBytes: cfg.SMTPMaxBytes}, logger)
+		go func() {
+			if err := p.smtp.Serve(l); err != nil {
+				logger.Error("SMTP listener stopped", "err", err)
+			}
+		}()
+		logger.Info("SMTP listener for voicemail and fax by email", "addr", l.Addr().String(), "domain", cfg.SMTPDomain)
+	}
+	logger.Info("inbound messages", "transcriber", t != nil, "smtp", cfg.SMTPListen != "", "max_audio_bytes", cfg.MaxAudioBytes)
+	return p, nil
+}
+
+// stop ends the SMTP listener, letting open sessions finish briefly.
+func (p *inboundParts) stop() {
+	if p.smtp == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.smtp.Shutdown(ctx); err != nil {
+		_ = p.smtp.Close()
+	}
+}
+
+var _ switchboard.InboundReceiver = (*inbound.Service)(nil)

@@ -1,0 +1,147 @@
+package httpapi
+
+import (
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+
+	"github.com/switchboardhq/switchboard"
+)
+
+// The inbound admin API: simulated (or, from a phone system, real) traffic
+// from outside. Each endpoint hands one message to the InboundReceiver —
+// the same one carriers and the SMTP listener use — and answers the stored
+// message as the message store shows it (GetMessageInfoResponse).
+//
+//	POST /switchboard/v1/inbound/sms        JSON {"from", "to", "text"}
+//	POST /switchboard/v1/inbound/mms        multipart: from, to, text (optional), one or more files
+//	POST /switchboard/v1/inbound/fax        multipart: from (optional), to, one or more documents
+//	POST /switchboard/v1/inbound/voicemail  multipart: from (optional), to, file "audio"
+//
+// to is an E.164 number of an extension; for fax and voicemail it may be an
+// extension number instead, with an optional accountId field when several
+// accounts have that extension number. Errors are RingCentral's shape: 404
+// CMN-102 naming "to" for a recipient this server does not have, 400 for
+// bad fields or unusable files, 415 for file types that are not allowed,
+// 413 for files or bodies over their limits.
+
+// maxInboundParts bounds the parts of one inbound multipart request.
+const maxInboundParts = 64
+
+type inboundSMSRequest struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	Text string `json:"text"`
+}
+
+func (s *Server) handleInboundSMS(w http.ResponseWriter, r *http.Request) {
+	var req inboundSMSRequest
+	sent, err := s.decodeJSON(w, r, s.config.MaxBodyBytes, &req)
+	if err == nil && !sent {
+		err = switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, `Request body is required: {"from", "to", "text"}`)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.receive(w, r, switchboard.InboundMessage{Type: switchboard.TypeSMS, From: req.From, To: req.To, Text: req.Text})
+}
+
+func (s *Server) handleInboundMMS(w http.ResponseWriter, r *http.Request) {
+	s.handleInboundMultipart(w, r, switchboard.TypeSMS)
+}
+
+func (s *Server) handleInboundFax(w http.ResponseWriter, r *http.Request) {
+	s.handleInboundMultipart(w, r, switchboard.TypeFax)
+}
+
+func (s *Server) handleInboundVoiceMail(w http.ResponseWriter, r *http.Request) {
+	s.handleInboundMultipart(w, r, switchboard.TypeVoiceMail)
+}
+
+func (s *Server) handleInboundMultipart(w http.ResponseWriter, r *http.Request, typ switchboard.MessageType) {
+	in, err := s.decodeInbound(w, r, typ)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.receive(w, r, in)
+}
+
+func (s *Server) receive(w http.ResponseWriter, r *http.Request, in switchboard.InboundMessage) {
+	if s.inbound == nil {
+		s.writeError(w, r, switchboard.Errorf(http.StatusNotFound, switchboard.CodeNotFound, "Inbound messages are not enabled on this server"))
+		return
+	}
+	recv := s.inbound
+	if s.carrierIn != nil && in.Type != switchboard.TypeVoiceMail {
+		recv = s.carrierIn
+	}
+	m, err := recv.Receive(r.Context(), in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toMessageJSON(s.baseURL(r), m))
+}
+
+// decodeInbound reads a multipart/form-data inbound request: the fields
+// from, to, accountId and text, and files (parts with a file name; for a
+// voicemail, the part named audio).
+func (s *Server) decodeInbound(w http.ResponseWriter, r *http.Request, typ switchboard.MessageType) (switchboard.InboundMessage, error) {
+	in := switchboard.InboundMessage{Type: typ}
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if !strings.HasPrefix(mt, "multipart/") || params["boundary"] == "" {
+		return in, switchboard.Errorf(http.StatusUnsupportedMediaType, switchboard.CodeUnsupportedMedia,
+			"Send multipart/form-data with the fields from and to and the file(s)")
+	}
+	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, s.config.Limits.MaxRequestBytes), params["boundary"])
+	for i := 0; ; i++ {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return in, bodyError(err, "Malformed multipart body")
+		}
+		if i >= maxInboundParts {
+			return in, switchboard.InvalidParam("attachments", "", "At most %d parts per request", maxInboundParts)
+		}
+		data, err := io.ReadAll(p)
+		if err != nil {
+			return in, bodyError(err, "Malformed multipart body")
+		}
+		name, file := p.FormName(), p.FileName()
+		if file == "" && name != "audio" {
+			v := strings.TrimSpace(string(data))
+			switch name {
+			case "from":
+				in.From = v
+			case "to":
+				in.To = v
+			case "text":
+				in.Text = string(data)
+			case "accountId":
+				if in.AccountID, err = parseID("accountId", v); err != nil {
+					return in, err
+				}
+			default:
+				return in, switchboard.InvalidParam(name, "", "Unknown field %q: send from, to, accountId, text and files", name)
+			}
+			continue
+		}
+		if typ == switchboard.TypeVoiceMail && name != "audio" {
+			return in, switchboard.InvalidParam(name, file, "A voicemail takes one file, in the field named audio")
+		}
+		in.Files = append(in.Files, switchboard.InboundFile{FileName: file, ContentType: p.Header.Get("Content-Type"), Data: data})
+	}
+	if typ == switchboard.TypeSMS && len(in.Files) == 0 {
+		return in, switchboard.InvalidParam("attachments", "", "An MMS needs at least one file; send text alone to /switchboard/v1/inbound/sms")
+	}
+	if typ == switchboard.TypeVoiceMail && len(in.Files) == 0 {
+		return in, switchboard.InvalidParam("audio", "", "Parameter [audio] is required: the recording, WAV or MP3")
+	}
+	return in, nil
+}
