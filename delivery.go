@@ -97,6 +97,12 @@ type DeliveryStore interface {
 	// waiting for their receipt, so a restarted worker can resubmit them
 	// (carriers answer resubmits idempotently).
 	SubmittedDeliveries(ctx context.Context, limit int) ([]*Delivery, error)
+	// ClaimUnreceipted returns up to limit Submitted deliveries whose
+	// submit (or last resubmit) was before cutoff and marks them resubmitted
+	// now, so that of several workers exactly one resubmits each. It is how
+	// a receipt lost with a carrier's memory (a node that died with the
+	// simulator's pending receipts, a gateway that forgot) is asked for again.
+	ClaimUnreceipted(ctx context.Context, cutoff time.Time, limit int) ([]*Delivery, error)
 }
 
 // ErrLeaseLost is returned when a worker completes a delivery it no longer

@@ -83,7 +83,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	host, _ := os.Hostname()
-	sender := delivery.NewWorker(store, sim, clock, delivery.Config{Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8])}, logger)
+	sender := delivery.NewWorker(store, sim, clock, delivery.Config{
+		Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8]), ReceiptTimeout: cfg.ReceiptTimeout}, logger)
 
 	in, err := startInbound(ctx, cfg.Inbound, store, sim, logger)
 	if err != nil {

@@ -38,7 +38,8 @@ type Config struct {
 	ChangeLogPeriod   time.Duration // change-log rows (sync positions) kept this long
 	RetentionInterval time.Duration // how often the retention worker runs
 
-	CarrierRules string // file of carrier simulator rules (JSON); empty: accept and deliver everything
+	CarrierRules   string        // file of carrier simulator rules (JSON); empty: accept and deliver everything
+	ReceiptTimeout time.Duration // an accepted delivery without a receipt this long is submitted again
 
 	MaxRecipients int   // recipients of one message
 	MaxMMSBytes   int   // MMS attachments together
@@ -68,6 +69,7 @@ func Default() Config {
 		MailboxCap:        switchboard.DefaultMailboxCap,
 		ChangeLogPeriod:   switchboard.DefaultChangeLogPeriod,
 		RetentionInterval: time.Minute,
+		ReceiptTimeout:    10 * time.Minute,
 
 		MaxRecipients: 50,
 		MaxMMSBytes:   1_500_000,
@@ -148,6 +150,9 @@ var vars = []envVar{
 	{"SWITCHBOARD_CARRIER_RULES", "carrier-rules", "JSON file of carrier simulator rules (failures, delays, outages); see internal/carrier",
 		func(c *Config, v string) error { c.CarrierRules = v; return nil },
 		func(c *Config) string { return c.CarrierRules }},
+	{"SWITCHBOARD_RECEIPT_TIMEOUT", "receipt-timeout", "how long a message accepted by the carrier may wait for its delivery receipt before it is submitted again (carriers answer resubmits idempotently)",
+		func(c *Config, v string) (err error) { c.ReceiptTimeout, err = time.ParseDuration(v); return err },
+		func(c *Config) string { return c.ReceiptTimeout.String() }},
 	{"SWITCHBOARD_MAX_RECIPIENTS", "max-recipients", "most recipients of one SMS, MMS, pager message or fax",
 		func(c *Config, v string) (err error) { c.MaxRecipients, err = strconv.Atoi(v); return err },
 		func(c *Config) string { return strconv.Itoa(c.MaxRecipients) }},
@@ -256,6 +261,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxMMSBytes < 1 || c.MaxSendBytes < 1024 || c.MaxSendBytes > 1<<30 {
 		errs = append(errs, fmt.Errorf("max-mms-bytes %d and max-send-bytes %d: want positive sizes, max-send-bytes 1024 to 1073741824", c.MaxMMSBytes, c.MaxSendBytes))
+	}
+	if c.ReceiptTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("receipt-timeout %s: want at least 1s", c.ReceiptTimeout))
 	}
 	if c.RetentionInterval < time.Second {
 		errs = append(errs, fmt.Errorf("retention-interval %s: want at least 1s", c.RetentionInterval))

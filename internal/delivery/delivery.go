@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
@@ -41,6 +42,11 @@ type Config struct {
 	BaseBackoff time.Duration // first retry delay; doubles per attempt
 	MaxBackoff  time.Duration
 	Poll        time.Duration // how often to look for work when idle
+	// ReceiptTimeout is how long an accepted delivery may wait for its
+	// receipt before it is submitted again (carriers answer a resubmit
+	// idempotently), so a receipt lost with a carrier's memory, such as a
+	// node's simulator killed with the node, is asked for again by any node.
+	ReceiptTimeout time.Duration
 }
 
 func (c *Config) defaults() {
@@ -65,6 +71,9 @@ func (c *Config) defaults() {
 	if c.Poll <= 0 {
 		c.Poll = 50 * time.Millisecond
 	}
+	if c.ReceiptTimeout <= 0 {
+		c.ReceiptTimeout = 10 * time.Minute
+	}
 }
 
 // Worker delivers.
@@ -75,6 +84,9 @@ type Worker struct {
 	config  Config
 	logger  *slog.Logger
 	wake    chan struct{}
+	// nextSweep is when RunOnce next looks for overdue receipts (Unix ms,
+	// by the injected clock).
+	nextSweep atomic.Int64
 }
 
 // NewWorker returns a worker.
@@ -142,7 +154,21 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		}()
 	}
 	wg.Wait()
-	return len(ds), w.applyReceipts(ctx)
+	if err := w.applyReceipts(ctx); err != nil {
+		return len(ds), err
+	}
+	return len(ds), w.sweepOverdue(ctx)
+}
+
+// sweepOverdue resubmits the deliveries whose receipt is overdue, at most
+// every quarter of ReceiptTimeout.
+func (w *Worker) sweepOverdue(ctx context.Context) error {
+	now := w.clock.Now()
+	next := w.nextSweep.Load()
+	if now.UnixMilli() < next || !w.nextSweep.CompareAndSwap(next, now.Add(w.config.ReceiptTimeout/4).UnixMilli()) {
+		return nil
+	}
+	return w.resubmit(ctx, now.Add(-w.config.ReceiptTimeout))
 }
 
 func (w *Worker) process(ctx context.Context, d *switchboard.Delivery) error {
@@ -306,24 +332,36 @@ func (w *Worker) applyReceipts(ctx context.Context) error {
 }
 
 // Resubmit submits again every delivery a carrier accepted whose receipt
-// has not come, so receipts lost with a carrier's memory are scheduled
-// again. Carriers answer a resubmit with their first answer.
+// has not come, as a worker does when it starts: receipts pending in the
+// carrier simulator's memory died with the process. Carriers answer a
+// resubmit with their first answer.
 func (w *Worker) Resubmit(ctx context.Context) error {
-	ds, err := w.store.SubmittedDeliveries(ctx, 100_000)
-	if err != nil {
-		return err
-	}
-	for _, d := range ds {
-		m, err := w.store.Message(ctx, d.AccountID, d.ExtensionID, d.MessageID)
-		if errors.Is(err, switchboard.ErrNotFound) {
-			continue
-		}
+	return w.resubmit(ctx, w.clock.Now())
+}
+
+// resubmit submits again the deliveries accepted before cutoff and still
+// waiting for their receipt. Each is claimed first, so of several workers
+// (nodes) exactly one resubmits it in a period.
+func (w *Worker) resubmit(ctx context.Context, cutoff time.Time) error {
+	for {
+		ds, err := w.store.ClaimUnreceipted(ctx, cutoff, w.config.Batch)
 		if err != nil {
-			return err
+			return fmt.Errorf("claim deliveries with overdue receipts: %w", err)
 		}
-		if _, err := w.carrier.Submit(ctx, submission(d, m)); err != nil && !errors.Is(err, carrier.ErrTemporary) {
-			return err
+		for _, d := range ds {
+			m, err := w.store.Message(ctx, d.AccountID, d.ExtensionID, d.MessageID)
+			if errors.Is(err, switchboard.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := w.carrier.Submit(ctx, submission(d, m)); err != nil && !errors.Is(err, carrier.ErrTemporary) {
+				return fmt.Errorf("resubmit delivery %d: %w", d.ID, err)
+			}
+		}
+		if len(ds) < w.config.Batch {
+			return nil
 		}
 	}
-	return nil
 }

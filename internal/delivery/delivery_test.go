@@ -105,7 +105,7 @@ func newEnv(t *testing.T, answers ...answer) *env {
 	acc := must[*switchboard.Account](t)(store.CreateAccount(ctx, switchboard.AccountCreate{Name: "Acme", MainNumber: "+16505550100"}))
 	e.sender = e.extension(t, acc, "101", senderNumber)
 	e.receiver = e.extension(t, acc, "102", recipientNumber)
-	e.worker = NewWorker(store, e.carrier, clock, Config{Owner: "test", BaseBackoff: time.Second, MaxBackoff: time.Minute, MaxAttempts: 3},
+	e.worker = NewWorker(store, e.carrier, clock, Config{Owner: "test", BaseBackoff: time.Second, MaxBackoff: time.Minute, MaxAttempts: 3, ReceiptTimeout: time.Minute},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return e
 }
@@ -298,11 +298,52 @@ func TestResubmit(t *testing.T) {
 	e.run(t)
 	e.send(t, recipientNumber, true) // internal: never resubmitted
 	e.run(t)
+	e.clock.Advance(time.Second) // the restart comes after the submit
 	if err := e.worker.Resubmit(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	calls := e.carrier.calls
 	if len(calls) != 2 || calls[1].MessageID != waiting.ID || calls[1].Recipient != outsideNumber || calls[1].Text != "hello" {
 		t.Fatalf("submissions %+v", calls)
+	}
+}
+
+// A receipt that does not come within ReceiptTimeout (its carrier forgot it,
+// or the node whose simulator held it died) is asked for again by a resubmit
+// from whichever worker claims it first, once per period.
+func TestOverdueReceipts(t *testing.T) {
+	e := newEnv(t, answer{res: carrier.Result{Accepted: true, CarrierID: "c-1"}})
+	other := NewWorker(e.store, e.carrier, e.clock, Config{Owner: "other node", ReceiptTimeout: time.Minute},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m := e.send(t, outsideNumber, false)
+	e.run(t)
+	if e.carrier.submissions() != 1 {
+		t.Fatalf("%d submissions", e.carrier.submissions())
+	}
+	for _, step := range []struct {
+		advance time.Duration
+		want    int // submissions so far
+	}{
+		{30 * time.Second, 1}, // not overdue yet
+		{31 * time.Second, 2}, // overdue: resubmitted once, by one of the two workers
+		{10 * time.Second, 2}, // claimed for this period
+		{60 * time.Second, 3}, // still no receipt: once more
+	} {
+		e.clock.Advance(step.advance)
+		e.run(t)
+		if _, err := other.RunOnce(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.carrier.submissions(); got != step.want {
+			t.Fatalf("after %v more: %d submissions, want %d", step.advance, got, step.want)
+		}
+	}
+	// Its receipt arrives: no more resubmits.
+	e.carrier.receipts = []carrier.Receipt{{MessageID: m.ID, Recipient: outsideNumber, CarrierID: "c-1", Delivered: true, At: e.clock.Now()}}
+	e.run(t)
+	e.clock.Advance(5 * time.Minute)
+	e.run(t)
+	if got := e.carrier.submissions(); got != 3 || e.sent(t, m).MessageStatus != switchboard.StatusDelivered {
+		t.Fatalf("after the receipt: %d submissions, status %s", got, e.sent(t, m).MessageStatus)
 	}
 }

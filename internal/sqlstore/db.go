@@ -240,6 +240,7 @@ func (db *DB) writeOnce(ctx context.Context, fn func(*tx) error) error {
 		_ = t.Rollback()
 		return err
 	}
+	logged := len(w.changes) > 0
 	if err := db.flushChanges(ctx, w); err != nil {
 		_ = t.Rollback()
 		return err
@@ -247,7 +248,11 @@ func (db *DB) writeOnce(ctx context.Context, fn func(*tx) error) error {
 	if err := t.Commit(); err != nil {
 		return err
 	}
-	db.changes.signal()
+	if logged {
+		// Only writes that logged changes wake the change-log readers: the
+		// workers' idle polls write too, and would wake them all constantly.
+		db.changes.signal()
+	}
 	return nil
 }
 

@@ -343,6 +343,34 @@ func (db *DB) SubmittedDeliveries(ctx context.Context, limit int) ([]*switchboar
 	return out, db.wrap(err, "list submitted deliveries")
 }
 
+// ClaimUnreceipted implements switchboard.DeliveryStore. A Submitted
+// delivery's updated_at is when it was (re)submitted: the claim moves it to
+// now, so a concurrent claim on another node no longer matches it.
+func (db *DB) ClaimUnreceipted(ctx context.Context, cutoff time.Time, limit int) ([]*switchboard.Delivery, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("sqlstore: claim unreceipted deliveries: limit %d must be positive", limit)
+	}
+	var out []*switchboard.Delivery
+	err := db.write(ctx, func(tx *tx) error {
+		ids, err := queryAll(ctx, tx, scanID, `SELECT id FROM deliveries
+			WHERE state = 'Submitted' AND updated_at < $1
+			ORDER BY updated_at, id LIMIT $2 `+db.dialect.claimLock, toMillis(cutoff), limit)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		a := args{toMillis(tx.now), toMillis(cutoff)}
+		out, err = queryAll(ctx, tx, scanDelivery, `UPDATE deliveries SET updated_at = $1
+			WHERE id IN (`+inList(&a, ids)+`) AND state = 'Submitted' AND updated_at < $2
+			RETURNING `+deliveryColumns, a...)
+		return err
+	})
+	if err != nil {
+		return nil, db.wrap(err, "claim unreceipted deliveries")
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
 // ---- the sender's message
 
 type deliveryOutcome struct {

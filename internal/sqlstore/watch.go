@@ -33,9 +33,8 @@ func (b *changeBroadcast) watch() (<-chan struct{}, func()) {
 	}
 }
 
-// signal wakes every watcher. It is called after each committed write; a
-// write that logged no change costs its watchers one spurious read of the
-// log, which is cheaper than tracking which writes logged changes.
+// signal wakes every watcher. It is called after each committed write that
+// logged changes, and on PostgreSQL when another node's did (pglisten.go).
 func (b *changeBroadcast) signal() {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -485,3 +485,87 @@ func testGroupedWrites(t *testing.T, e *env) {
 	}
 	wantEqual(t, len(e.claimAll(t, "a")), n-n/10, "deliveries of the successful writes")
 }
+
+// testClaimUnreceipted: Submitted deliveries whose receipt is overdue are
+// handed out for a resubmit once per period, to one claimer only, and
+// never once their receipt has come.
+func testClaimUnreceipted(t *testing.T, e *env) {
+	ids := func(ds []*switchboard.Delivery) []string {
+		var out []string
+		for _, d := range ds {
+			out = append(out, d.Recipient)
+		}
+		return out
+	}
+	m := e.send(t, e.outbound(switchboard.TypeSMS, p1, p2))
+	e.send(t, e.outbound(switchboard.TypeSMS, p3)) // stays Pending: never claimed here
+	ds := e.claimAll(t, "w")
+	noErr(t, e.store.RecordSubmit(e.ctx, "w", ds[p1].ID, true, "c1", ""))
+	noErr(t, e.store.RecordSubmit(e.ctx, "w", ds[p2].ID, true, "c2", ""))
+	submittedAt := e.clock.Now()
+
+	_, err := e.store.ClaimUnreceipted(e.ctx, submittedAt, 0)
+	if err == nil {
+		t.Fatal("ClaimUnreceipted with limit 0: no error")
+	}
+	wantEqual(t, len(must(e.store.ClaimUnreceipted(e.ctx, submittedAt, 10))(t)), 0, "claimed at the submit instant")
+
+	e.clock.Advance(time.Minute)
+	got := must(e.store.ClaimUnreceipted(e.ctx, submittedAt.Add(time.Second), 1))(t)
+	wantEqual(t, ids(got), []string{p1}, "first claim, limit 1")
+	if got[0].State != switchboard.DeliverySubmitted || got[0].CarrierID != "c1" || got[0].MessageID != m.ID {
+		t.Fatalf("claimed %+v", got[0])
+	}
+	got = must(e.store.ClaimUnreceipted(e.ctx, submittedAt.Add(time.Second), 10))(t)
+	wantEqual(t, ids(got), []string{p2}, "second claim: the one left")
+	wantEqual(t, len(must(e.store.ClaimUnreceipted(e.ctx, submittedAt.Add(time.Second), 10))(t)), 0, "claimed again in the same period")
+
+	// A period later both are due again, unless their receipt came.
+	noErr(t, e.store.ApplyReceipt(e.ctx, m.ID, p2, true, "", e.clock.Now()))
+	e.clock.Advance(time.Minute)
+	got = must(e.store.ClaimUnreceipted(e.ctx, e.clock.Now().Add(-30*time.Second), 10))(t)
+	wantEqual(t, ids(got), []string{p1}, "claim a period later")
+
+	// Concurrent claimers: each overdue delivery goes to exactly one.
+	for range 12 {
+		e.send(t, e.outbound(switchboard.TypeSMS, p1))
+	}
+	pending := must(e.store.ClaimDeliveries(e.ctx, "w", time.Minute, 100))(t)
+	wantEqual(t, len(pending), 13, "pending deliveries (12 new and p3)")
+	for _, d := range pending {
+		noErr(t, e.store.RecordSubmit(e.ctx, "w", d.ID, true, "c", ""))
+	}
+	e.clock.Advance(time.Minute)
+	cutoff := e.clock.Now()
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				ds, err := e.store.ClaimUnreceipted(e.ctx, cutoff, 2)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(ds) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, d := range ds {
+					seen[d.ID]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	wantEqual(t, len(seen), 14, "overdue deliveries claimed (12 new, p3 and p1)")
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("delivery %d claimed %d times", id, n)
+		}
+	}
+}
