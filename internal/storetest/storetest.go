@@ -66,6 +66,12 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"Reschedule", testReschedule},
 		{"Departments", testDepartments},
 		{"WatchChanges", testWatchChanges},
+		{"SubscriptionCRUD", testSubscriptionCRUD},
+		{"SubscriptionLimit", testSubscriptionLimit},
+		{"SubscriptionChanges", testSubscriptionChanges},
+		{"SubscriptionClaim", testSubscriptionClaim},
+		{"SubscriptionSession", testSubscriptionSession},
+		{"SubscriptionClaimConcurrently", testSubscriptionClaimConcurrently},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
