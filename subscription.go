@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// TokenWebSocket is the kind of a ws_access_token (POST /restapi/oauth/wstoken).
+const TokenWebSocket = "ws"
+
 // TransportType is how a subscription's notifications travel.
 type TransportType string
 

@@ -43,6 +43,10 @@ type Config struct {
 	MaxRecipients int   // recipients of one message
 	MaxMMSBytes   int   // MMS attachments together
 	MaxSendBytes  int64 // one send request (JSON and files)
+
+	// Push notifications (internal/push).
+	WebHookAllowPrivate bool          // WebHooks may target loopback/private/reserved addresses (development)
+	WebHookSuspendAfter time.Duration // a WebHook failing this long is Blacklisted
 }
 
 // Default returns the defaults.
@@ -65,6 +69,9 @@ func Default() Config {
 		MaxRecipients: 50,
 		MaxMMSBytes:   1_500_000,
 		MaxSendBytes:  60 << 20,
+
+		WebHookAllowPrivate: true,
+		WebHookSuspendAfter: 24 * time.Hour,
 	}
 }
 
@@ -133,6 +140,12 @@ var vars = []envVar{
 	{"SWITCHBOARD_MAX_SEND_BYTES", "max-send-bytes", "largest send request (JSON and files; a fax's documents)",
 		func(c *Config, v string) (err error) { c.MaxSendBytes, err = strconv.ParseInt(v, 10, 64); return err },
 		func(c *Config) string { return strconv.FormatInt(c.MaxSendBytes, 10) }},
+	{"SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private", "let WebHook subscriptions call loopback, private and reserved addresses; set false in production (checked on the resolved IP when connecting)",
+		func(c *Config, v string) (err error) { c.WebHookAllowPrivate, err = strconv.ParseBool(v); return err },
+		func(c *Config) string { return strconv.FormatBool(c.WebHookAllowPrivate) }},
+	{"SWITCHBOARD_WEBHOOK_SUSPEND_AFTER", "webhook-suspend-after", "a WebHook whose deliveries keep failing this long is Blacklisted (retries back off from 2s to 10m meanwhile)",
+		func(c *Config, v string) (err error) { c.WebHookSuspendAfter, err = time.ParseDuration(v); return err },
+		func(c *Config) string { return c.WebHookSuspendAfter.String() }},
 }
 
 // Load builds the configuration: defaults, then the environment (getenv,
@@ -206,6 +219,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxMMSBytes < 1 || c.MaxSendBytes < 1024 || c.MaxSendBytes > 1<<30 {
 		errs = append(errs, fmt.Errorf("max-mms-bytes %d and max-send-bytes %d: want positive sizes, max-send-bytes 1024 to 1073741824", c.MaxMMSBytes, c.MaxSendBytes))
+	}
+	if c.WebHookSuspendAfter < time.Minute {
+		errs = append(errs, fmt.Errorf("webhook-suspend-after %s: want at least 1m", c.WebHookSuspendAfter))
 	}
 	if c.RetentionInterval < time.Second {
 		errs = append(errs, fmt.Errorf("retention-interval %s: want at least 1s", c.RetentionInterval))

@@ -56,6 +56,9 @@ type Deps struct {
 	Outbox interface{ Wake() }
 	// Carrier controls the carrier simulator's rules; nil with a real carrier.
 	Carrier CarrierControl
+	// Push delivers notifications (subscriptions); nil: the subscription
+	// API answers 503.
+	Push Notifier
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -68,6 +71,7 @@ type Server struct {
 	emulator  ClockAdvancer
 	outbox    interface{ Wake() }
 	carrier   CarrierControl
+	push      Notifier
 	config    Config
 	mux       *http.ServeMux
 }
@@ -86,7 +90,7 @@ func New(d Deps, config Config) *Server {
 	config.Limits.defaults()
 	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
-		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, config: config, mux: http.NewServeMux()}
+		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, push: d.Push, config: config, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

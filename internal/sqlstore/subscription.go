@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -222,8 +224,25 @@ func (db *DB) ClaimSubscriptions(ctx context.Context, owner string, lease time.D
 	if owner == "" || lease <= 0 || limit <= 0 {
 		return nil, fmt.Errorf("sqlstore: claim subscriptions: owner %q, lease %v and limit %d must be set", owner, lease, limit)
 	}
+	// A read probes first: every write wakes the change watchers, the
+	// dispatcher among them, so claiming nothing must not write.
+	due := false
+	err := db.read(ctx, func(tx *tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM subscriptions s
+			WHERE s.transport = 'WebHook' AND s.status = 'Active' AND s.next_attempt_at <= $1
+			AND s.lease_until <= $1 AND s.expires_at > $1 AND `+pendingSQL+` LIMIT 1`, toMillis(tx.now)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		due = err == nil
+		return err
+	})
+	if err != nil || !due {
+		return nil, db.wrap(err, "probe due subscriptions")
+	}
 	var out []*switchboard.Subscription
-	err := db.write(ctx, func(tx *tx) error {
+	err = db.write(ctx, func(tx *tx) error {
 		now := toMillis(tx.now)
 		ids, err := queryAll(ctx, tx, func(s scanner) (string, error) {
 			var id string
