@@ -27,6 +27,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/carrier"
 	"github.com/switchboardhq/switchboard/internal/delivery"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/push"
 	"github.com/switchboardhq/switchboard/internal/retention"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
 )
@@ -45,6 +46,7 @@ type testEnv struct {
 	retention              *retention.Worker
 	sim                    *carrier.Simulator
 	sender                 *delivery.Worker
+	push                   *push.Dispatcher
 	clientID, clientSecret string
 	adminToken             string
 	acc1, acc2             *switchboard.Account
@@ -72,8 +74,11 @@ func newTestEnv(t testing.TB) *testEnv {
 	// deliver(), so every state in between can be checked.
 	e.sim = carrier.NewSimulator(clock, 1)
 	e.sender = delivery.NewWorker(store, e.sim, clock, delivery.Config{Owner: "test"}, logger)
+	// The dispatcher is not started either: tests run it with push.RunOnce.
+	e.push = push.New(store, clock, logger, push.Config{Owner: "test", AllowPrivateTargets: true, SuspendAfter: time.Hour,
+		RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(e.srv.URL, m) }})
 	e.srv = httptest.NewServer(httpapi.New(httpapi.Deps{Store: store, Auth: e.auth, Clock: clock, Logger: logger,
-		Retention: e.retention, Emulator: clock, Carrier: e.sim}, httpapi.Config{}))
+		Retention: e.retention, Emulator: clock, Carrier: e.sim, Push: e.push}, httpapi.Config{}))
 	t.Cleanup(e.srv.Close)
 
 	e.clientSecret = "test-secret"
