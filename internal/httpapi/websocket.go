@@ -165,15 +165,21 @@ func (w *wsConn) handleFrame(ctx context.Context, r *http.Request, data []byte) 
 		if len(frame) > 1 {
 			body = frame[1]
 		}
-		status, out := w.clientRequest(ctx, r, meta, body)
+		var created []*switchboard.Subscription
+		status, out := w.clientRequest(ctx, r, meta, body, &created)
 		_ = w.write(ctx, wsMeta{Type: "ClientRequest", MessageID: meta.MessageID, Status: status,
 			Headers: map[string]any{"Content-Type": "application/json", "RCRequestId": requestID(r.Context())}}, out)
+		// Notifications start after the reply: the SDK drops any whose
+		// subscriptionId it has not yet been told.
+		for _, sub := range created {
+			w.attach(sub)
+		}
 	}
 }
 
 // clientRequest serves a REST call made over the socket: the subscription
 // API, which is how WebSocket subscriptions are created.
-func (w *wsConn) clientRequest(ctx context.Context, r *http.Request, meta wsMeta, body []byte) (int, any) {
+func (w *wsConn) clientRequest(ctx context.Context, r *http.Request, meta wsMeta, body []byte, created *[]*switchboard.Subscription) (int, any) {
 	path := meta.Path
 	if i := strings.IndexAny(path, "?#"); i >= 0 {
 		path = path[:i]
@@ -188,7 +194,8 @@ func (w *wsConn) clientRequest(ctx context.Context, r *http.Request, meta wsMeta
 		err    error
 	)
 	if path == prefix || strings.HasPrefix(path, prefix+"/") {
-		session := &wsSession{id: w.session, attach: w.attach, drop: w.drop}
+		session := &wsSession{id: w.session, drop: w.drop,
+			attach: func(sub *switchboard.Subscription) { *created = append(*created, sub) }}
 		status, out, err = w.s.subscriptionCall(ctx, w.p, w.base, strings.ToUpper(meta.Method), strings.TrimPrefix(path, prefix), body, session)
 	} else {
 		err = switchboard.Errorf(http.StatusNotFound, "CMN-120", "Invalid URI: only the subscription API is served over the WebSocket (%s %s)", meta.Method, path)
