@@ -253,7 +253,7 @@ func (s *Server) createSubscription(ctx context.Context, p *switchboard.Principa
 	if sub.EventFilters, err = s.checkFilters(ctx, p, req.EventFilters); err != nil {
 		return nil, err
 	}
-	if sub.Expires, err = s.lifetime(sub.Transport, req.ExpiresIn); err != nil {
+	if _, err = s.lifetime(sub.Transport, req.ExpiresIn); err != nil {
 		return nil, err
 	}
 	if sub.Transport == switchboard.TransportWebHook {
@@ -262,7 +262,11 @@ func (s *Server) createSubscription(ctx context.Context, p *switchboard.Principa
 			return nil, err
 		}
 	}
+	// Both times after the handshake, so expiresIn is exact.
 	sub.Created = s.clock.Now()
+	if sub.Expires, err = s.lifetime(sub.Transport, req.ExpiresIn); err != nil {
+		return nil, err
+	}
 	if err := s.store.CreateSubscription(ctx, sub); err != nil {
 		return nil, err
 	}
