@@ -231,19 +231,27 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 		}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
+		round := 0
 		for _, sub := range subs {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				n := d.deliverWebHook(ctx, sub)
 				mu.Lock()
-				sent += n
+				round += n
 				mu.Unlock()
 			}()
 		}
 		wg.Wait()
+		sent += round
 		if ctx.Err() != nil {
 			return sent, ctx.Err()
+		}
+		if round == 0 {
+			// Nothing went out (failures back off; a store error or a
+			// batch no filter matched): the next wake-up or the
+			// backstop carries on, rather than claiming again at once.
+			return sent, err
 		}
 	}
 }
