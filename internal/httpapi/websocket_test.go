@@ -121,7 +121,13 @@ func TestWebSocketSubscription(t *testing.T) {
 	if meta["type"] != "ConnectionDetails" || details["recoveryState"] != "Successful" || meta["wsc"].(map[string]any)["token"] != session {
 		t.Fatalf("recovery %v %v", meta, details)
 	}
-	e.dispatch()
+	// The recovered subscriptions are attached right after ConnectionDetails
+	// is written, which the client may read first.
+	for deadline := time.Now().Add(5 * time.Second); e.dispatch() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing delivered to the recovered session")
+		}
+	}
 	if meta, note := back.read(); meta["type"] != "ServerNotification" || note["body"].(map[string]any)["subject"] != "while away" {
 		t.Fatalf("after recovery %v %v", meta, note)
 	}
