@@ -411,3 +411,44 @@ func TestSubscriptionLimit(t *testing.T) {
 		t.Fatalf("31st: %s", r.body)
 	}
 }
+
+// TestFaxAndVoicemailEvents: the inbound fax and voicemail filters carry
+// the new message; a message-store filter narrowed by type counts only
+// its type (RingCentral spells VoiceMail "Voicemail" in changes[]).
+func TestFaxAndVoicemailEvents(t *testing.T) {
+	e := newTestEnv(t)
+	alice := e.token(e.alice)
+	hook := newHookReceiver(t)
+	e.expect(e.request("POST", "/restapi/v1.0/subscription", alice, webhookBody(hook.srv.URL,
+		"/restapi/v1.0/account/~/extension/~/fax?direction=Inbound", "/restapi/v1.0/account/~/extension/~/voicemail",
+		"/restapi/v1.0/account/~/extension/~/message-store?type=Voicemail")), 200)
+	to := []map[string]string{{"phoneNumber": "+16505550101"}}
+	recs := e.importMessages(e.alice,
+		msg{"type": "Fax", "direction": "Inbound", "from": map[string]string{"phoneNumber": "+15550000003"}, "to": to, "faxPageCount": 2},
+		msg{"type": "VoiceMail", "direction": "Inbound", "from": map[string]string{"phoneNumber": "+15550000001"}, "to": to},
+		msg{"type": "Fax", "direction": "Outbound", "from": map[string]string{"phoneNumber": "+16505550101"}, "to": []map[string]string{{"phoneNumber": "+15550000003"}}},
+		sms("Inbound", "+15550000001", "+16505550101", "not for these filters", e.clock.Now()))
+	if n := e.dispatch(); n != 3 {
+		t.Fatalf("%d events, want 3 (fax, voicemail, its message event)", n)
+	}
+	calls, _, _ := hook.snapshot()
+	got := map[string]map[string]any{}
+	for _, c := range calls {
+		got[c.env["event"].(string)] = c.env["body"].(map[string]any)
+	}
+	base := mailboxPath(e.alice)[:len(mailboxPath(e.alice))-len("/message-store")]
+	if b := got[base+"/fax?direction=Inbound"]; b == nil || b["id"] != recs[0]["id"] || b["type"] != "Fax" || b["faxPageCount"] != 2.0 {
+		t.Fatalf("fax event %v", got)
+	}
+	if b := got[base+"/voicemail"]; b == nil || b["id"] != recs[1]["id"] || b["type"] != "VoiceMail" {
+		t.Fatalf("voicemail event %v", got)
+	}
+	b := got[base+"/message-store?type=VoiceMail"]
+	if b == nil {
+		t.Fatalf("message event missing: %v", got)
+	}
+	ch := b["changes"].([]any)
+	if len(ch) != 1 || ch[0].(map[string]any)["type"] != "Voicemail" || ch[0].(map[string]any)["newCount"] != 1.0 {
+		t.Fatalf("voicemail message event %v", b)
+	}
+}
