@@ -1,5 +1,6 @@
 // Package e2e holds the end-to-end tests: the official RingCentral SDKs
-// (@ringcentral/sdk and @rc-ex/core, pinned in package-lock.json) drive a real
+// (@ringcentral/sdk, @rc-ex/core and @ringcentral/subscriptions, pinned in
+// package-lock.json) drive a real
 // switchboard binary started with `serve --demo` on a free loopback port.
 //
 // The tests are node:test files (*.test.mjs, sharing harness.mjs). The Go test
