@@ -358,6 +358,10 @@ type SubscriptionStore interface {
 	// SessionSubscriptions returns the live WebSocket subscriptions of a
 	// WebSocket session of the extension (session recovery).
 	SessionSubscriptions(ctx context.Context, accountID, extensionID int64, sessionID string) ([]*Subscription, error)
+	// MoveSubscriptionSession hands one of the owner's WebSocket
+	// subscriptions to another session (a client reusing a cached
+	// subscription on a new connection).
+	MoveSubscriptionSession(ctx context.Context, accountID, extensionID, appID int64, id, sessionID string) error
 	// RenewSession moves the expiry of a WebSocket session's subscriptions
 	// to expires (the socket is alive).
 	RenewSession(ctx context.Context, sessionID string, expires time.Time) error

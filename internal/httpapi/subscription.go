@@ -304,7 +304,13 @@ func (s *Server) updateSubscription(ctx context.Context, p *switchboard.Principa
 	}
 	s.push.Update(sub)
 	if ws != nil && cur.SessionID != ws.id {
-		ws.attach(sub) // a cached subscription taken over by a new session
+		// A cached subscription taken over by a new connection: it is
+		// this session's now, for renewal and recovery.
+		if err := s.store.MoveSubscriptionSession(ctx, p.AccountID, p.ExtensionID, p.AppID, id, ws.id); err != nil {
+			return nil, notFoundAs(err, "subscriptionId", id)
+		}
+		sub.SessionID = ws.id
+		ws.attach(sub)
 	}
 	return sub, nil
 }

@@ -160,3 +160,43 @@ func TestWebSocketSubscription(t *testing.T) {
 		t.Fatalf("bad token: %v %v", meta, body)
 	}
 }
+
+// TestWebSocketCachedSubscription: a client that reuses a cached
+// subscription on a new connection (rc-ex's subscribe with cache sends
+// PUT) gets its events there.
+func TestWebSocketCachedSubscription(t *testing.T) {
+	e := newTestEnv(t)
+	alice := e.token(e.alice)
+	filters := []string{"/restapi/v1.0/account/~/extension/~/message-store/instant?type=SMS"}
+	first := e.dialWS(alice, "")
+	first.read()
+	first.send(map[string]any{"type": "ClientRequest", "messageId": "c1", "method": "POST", "path": "/restapi/v1.0/subscription/"},
+		map[string]any{"deliveryMode": map[string]any{"transportType": "WebSocket"}, "eventFilters": filters})
+	_, sub := first.read()
+	id := sub["id"].(string)
+
+	second := e.dialWS(alice, "")
+	meta, _ := second.read()
+	session := meta["wsc"].(map[string]any)["token"].(string)
+	second.send(map[string]any{"type": "ClientRequest", "messageId": "c2", "method": "PUT", "path": "/restapi/v1.0/subscription/" + id},
+		map[string]any{"deliveryMode": map[string]any{"transportType": "WebSocket"}, "eventFilters": filters})
+	if meta, body := second.read(); meta["status"] != 200.0 || body["id"] != id {
+		t.Fatalf("PUT over a new connection: %v %v", meta, body)
+	}
+	first.c.Close(websocket.StatusNormalClosure, "")
+	e.inboundSMS(e.alice, "on the new connection")
+	for deadline := time.Now().Add(5 * time.Second); e.dispatch() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing delivered to the new connection")
+		}
+	}
+	if meta, note := second.read(); meta["type"] != "ServerNotification" || note["subscriptionId"] != id {
+		t.Fatalf("notification %v %v", meta, note)
+	}
+	// The subscription belongs to the new session now: it recovers it.
+	second.c.Close(websocket.StatusNormalClosure, "")
+	third := e.dialWS(alice, session)
+	if _, details := third.read(); details["recoveryState"] != "Successful" {
+		t.Fatalf("recovery of the new session: %v", details)
+	}
+}

@@ -200,6 +200,20 @@ func (db *DB) SessionSubscriptions(ctx context.Context, accountID, extensionID i
 	return out, db.wrap(err, "subscriptions of a session")
 }
 
+// MoveSubscriptionSession implements switchboard.SubscriptionStore.
+func (db *DB) MoveSubscriptionSession(ctx context.Context, accountID, extensionID, appID int64, id, sessionID string) error {
+	err := db.write(ctx, func(tx *tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET session_id = $1
+			WHERE id = $2 AND account_id = $3 AND extension_id = $4 AND app_id = $5 AND transport = 'WebSocket'`,
+			sessionID, id, accountID, extensionID, appID)
+		if err != nil {
+			return err
+		}
+		return rowsAffected(res)
+	})
+	return db.wrap(err, "move subscription %s to another session", id)
+}
+
 // RenewSession implements switchboard.SubscriptionStore.
 func (db *DB) RenewSession(ctx context.Context, sessionID string, expires time.Time) error {
 	if sessionID == "" {
