@@ -77,8 +77,9 @@ type wsConn struct {
 	base    string
 	session string
 
-	mu       sync.Mutex // orders sequence numbers with writes
+	writeMu  sync.Mutex // orders sequence numbers with writes
 	sequence int64
+	mu       sync.Mutex // guards detach; never held across network I/O
 	detach   map[string]func()
 }
 
@@ -228,6 +229,7 @@ func (w *wsConn) drop(id string) {
 }
 
 func (w *wsConn) close() {
+	w.c.CloseNow() // first: a write blocked on the dead socket returns at once
 	w.mu.Lock()
 	ds := w.detach
 	w.detach = map[string]func(){}
@@ -235,7 +237,6 @@ func (w *wsConn) close() {
 	for _, d := range ds {
 		d()
 	}
-	w.c.CloseNow()
 }
 
 // Notify implements push.Sink: a ServerNotification carrying the envelope.
@@ -247,8 +248,8 @@ func (w *wsConn) Notify(ctx context.Context, envelope []byte) error {
 // write sends [meta, body] (body omitted when nil), with the session's
 // wsc and the next sequence number, as RingCentral's gateway does.
 func (w *wsConn) write(ctx context.Context, meta wsMeta, body any) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
 	if w.session != "" {
 		w.sequence++
 		meta.WSC = &wscJSON{Token: w.session, Sequence: w.sequence}

@@ -342,15 +342,30 @@ func (d *Dispatcher) runSockets(ctx context.Context) (int, error) {
 		subs = append(subs, ss)
 	}
 	d.mu.Unlock()
-	sent := 0
-	var errs []error
+	// Sessions are served side by side, so one slow client (its writes
+	// wait up to the write timeout) does not hold up the others.
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		sent int
+		errs []error
+	)
+	sem := make(chan struct{}, d.config.Workers)
 	for _, ss := range subs {
-		n, err := d.deliverSocket(ctx, ss)
-		sent += n
-		if err != nil {
-			errs = append(errs, err)
-		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			n, err := d.deliverSocket(ctx, ss)
+			mu.Lock()
+			sent += n
+			if err != nil {
+				errs = append(errs, err)
+			}
+			mu.Unlock()
+		}()
 	}
+	wg.Wait()
 	return sent, errors.Join(errs...)
 }
 
