@@ -209,7 +209,13 @@ func (w *wsConn) clientRequest(ctx context.Context, r *http.Request, meta wsMeta
 }
 
 func (w *wsConn) attach(sub *switchboard.Subscription) {
-	d := w.s.push.Attach(sub, w)
+	// Re-read: the subscription may have moved to another connection
+	// since (a cached subscription reused), and the cursor may have moved.
+	cur, err := w.s.store.SubscriptionByID(context.Background(), sub.ID)
+	if err != nil || cur.SessionID != w.session {
+		return
+	}
+	d := w.s.push.Attach(cur, w)
 	w.mu.Lock()
 	if old := w.detach[sub.ID]; old != nil {
 		old()

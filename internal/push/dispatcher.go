@@ -94,7 +94,10 @@ type Dispatcher struct {
 	render func(*switchboard.Message) any
 
 	mu      sync.Mutex
-	sockets map[string]*socketSub // subscription id -> the session holding it here
+	// sockets are the sessions holding each subscription here. Usually one;
+	// while a client moves a subscription to a new connection both may
+	// hold it for a moment, and both are served (at least once, never lost).
+	sockets map[string]map[*socketSub]bool
 	wake    chan struct{}
 }
 
@@ -115,7 +118,7 @@ func New(store switchboard.Store, clock switchboard.Clock, logger *slog.Logger, 
 	}
 	return &Dispatcher{store: store, clock: clock, logger: logger, config: config,
 		client: newClient(config.AllowPrivateTargets, config.WebHookTimeout), render: render,
-		sockets: map[string]*socketSub{}, wake: make(chan struct{}, 1)}
+		sockets: map[string]map[*socketSub]bool{}, wake: make(chan struct{}, 1)}
 }
 
 // Wake makes the dispatcher look for work now.
@@ -133,12 +136,16 @@ func (d *Dispatcher) Attach(sub *switchboard.Subscription, sink Sink) (detach fu
 	filters := parseFilters(sub.EventFilters)
 	ss := &socketSub{sub: sub, filters: filters, sink: sink, cursor: sub.Cursor}
 	d.mu.Lock()
-	d.sockets[sub.ID] = ss
+	if d.sockets[sub.ID] == nil {
+		d.sockets[sub.ID] = map[*socketSub]bool{}
+	}
+	d.sockets[sub.ID][ss] = true
 	d.mu.Unlock()
 	d.Wake()
 	return func() {
 		d.mu.Lock()
-		if d.sockets[sub.ID] == ss {
+		delete(d.sockets[sub.ID], ss)
+		if len(d.sockets[sub.ID]) == 0 {
 			delete(d.sockets, sub.ID)
 		}
 		d.mu.Unlock()
@@ -148,9 +155,12 @@ func (d *Dispatcher) Attach(sub *switchboard.Subscription, sink Sink) (detach fu
 // Update replaces the filters of an attached subscription.
 func (d *Dispatcher) Update(sub *switchboard.Subscription) {
 	d.mu.Lock()
-	ss := d.sockets[sub.ID]
+	var held []*socketSub
+	for ss := range d.sockets[sub.ID] {
+		held = append(held, ss)
+	}
 	d.mu.Unlock()
-	if ss != nil {
+	for _, ss := range held {
 		ss.mu.Lock()
 		ss.sub, ss.filters = sub, parseFilters(sub.EventFilters)
 		ss.mu.Unlock()
@@ -201,8 +211,10 @@ func (d *Dispatcher) maintain(ctx context.Context) {
 	now := d.clock.Now()
 	d.mu.Lock()
 	sessions := map[string]bool{}
-	for _, ss := range d.sockets {
-		sessions[ss.sub.SessionID] = true
+	for _, held := range d.sockets {
+		for ss := range held {
+			sessions[ss.sub.SessionID] = true
+		}
 	}
 	d.mu.Unlock()
 	for s := range sessions {
@@ -338,8 +350,10 @@ func (d *Dispatcher) fail(ctx context.Context, sub *switchboard.Subscription, fa
 func (d *Dispatcher) runSockets(ctx context.Context) (int, error) {
 	d.mu.Lock()
 	subs := make([]*socketSub, 0, len(d.sockets))
-	for _, ss := range d.sockets {
-		subs = append(subs, ss)
+	for _, held := range d.sockets {
+		for ss := range held {
+			subs = append(subs, ss)
+		}
 	}
 	d.mu.Unlock()
 	// Sessions are served side by side, so one slow client (its writes
