@@ -93,7 +93,7 @@ type Dispatcher struct {
 	client *http.Client
 	render func(*switchboard.Message) any
 
-	mu      sync.Mutex
+	mu sync.Mutex
 	// sockets are the sessions holding each subscription here. Usually one;
 	// while a client moves a subscription to a new connection both may
 	// hold it for a moment, and both are served (at least once, never lost).
