@@ -97,6 +97,7 @@ type Store interface {
 	DeliveryStore
 	DepartmentStore
 	ChangeWatcher
+	SubscriptionStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -1,6 +1,7 @@
 // Package e2e holds the end-to-end tests: the official RingCentral SDKs
-// (@ringcentral/sdk and @rc-ex/core, pinned in package-lock.json) drive a real
-// switchboard binary started with `serve --demo` on a free loopback port.
+// (@ringcentral/sdk, @rc-ex/core and @ringcentral/subscriptions, pinned in
+// package-lock.json) drive a real switchboard binary started with
+// `serve --demo` on a free loopback port.
 //
 // The tests are node:test files (*.test.mjs, sharing harness.mjs). The Go test
 // in this package builds the binary and runs `node --test e2e/` with

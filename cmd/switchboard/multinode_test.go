@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -58,6 +60,39 @@ func TestMultiNode(t *testing.T) {
 	// Sync positions before the load, on node 0 (valid on every node).
 	syncA := fsyncToken(t, client, nodes[0].demo.Server, tokA)
 	syncB := fsyncToken(t, client, nodes[0].demo.Server, tokB)
+
+	// A WebHook subscription, made on node 0 before the load, to bob's
+	// instant SMS events: each inbound copy must reach it at least once,
+	// whichever node stored the copy and whichever node dispatches.
+	var (
+		hookMu   sync.Mutex
+		notified = map[string]int{} // message id -> events received
+	)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := r.Header.Get("Validation-Token"); v != "" {
+			w.Header().Set("Validation-Token", v)
+			return
+		}
+		var ev struct {
+			Body struct {
+				ID json.Number `json:"id"`
+			} `json:"body"`
+		}
+		if b, _ := io.ReadAll(r.Body); json.Unmarshal(b, &ev) != nil || ev.Body.ID == "" {
+			t.Errorf("notification without a message: %s", b)
+			return
+		}
+		hookMu.Lock()
+		notified[ev.Body.ID.String()]++
+		hookMu.Unlock()
+	}))
+	defer hook.Close()
+	subBody, _ := json.Marshal(map[string]any{
+		"eventFilters": []string{"/restapi/v1.0/account/~/extension/~/message-store/instant?type=SMS"},
+		"deliveryMode": map[string]any{"transportType": "WebHook", "address": hook.URL}})
+	if status, b := pushPost(t, nodes[0].demo.Server+"/restapi/v1.0/subscription", tokB, subBody); status != 200 {
+		t.Fatalf("subscribe on node 0: %d %s", status, b)
+	}
 
 	// ---- load through all three nodes; node 1 is killed in the middle
 	prefix := "multi-" + strings.ToLower(rand.Text()[:8]) + "-"
@@ -154,13 +189,14 @@ func TestMultiNode(t *testing.T) {
 	t.Logf("load: %d acknowledged (%d internal), %d at the kill of node 1, %d requests to node 1 in flight at the kill",
 		len(acks), internalAcks, atKill, lost.Load())
 
-	// The killed node's claims stay leased to it for 30 s, and the receipts
-	// of what it had submitted to its (in-process) carrier simulator died
-	// with it: move the surviving nodes' emulator clocks past the lease and
-	// past --receipt-timeout rather than wait. The survivors then take the
-	// leased deliveries over and resubmit the overdue ones; node 1 stays down.
+	// The killed node's delivery claims stay leased to it for 30 s (its
+	// WebHook dispatch lease for 1 min), and the receipts of what it had
+	// submitted to its (in-process) carrier simulator died with it: move
+	// the surviving nodes' emulator clocks past the leases and past
+	// --receipt-timeout rather than wait. The survivors then take the
+	// leased work over and resubmit the overdue; node 1 stays down.
 	for _, i := range []int{0, 2} {
-		crashAdvance(t, client, nodes[i].demo, 31)
+		crashAdvance(t, client, nodes[i].demo, 61)
 	}
 
 	outURL := func(n int) string {
@@ -250,14 +286,39 @@ func TestMultiNode(t *testing.T) {
 		}
 	}
 
-	// ---- notifications: to be added with subscriptions (push branch).
-	// NOTIFICATION CHECK GOES HERE: a subscription made on node 0 before
-	// the load must have received one event per message of `out` and `in`
-	// (including those sent through nodes 1 and 2), in change-log order,
-	// with none lost across the kill of node 1.
+	// ---- notifications: every inbound copy reached the subscriber
+	missing := func() (n int, repeats int) {
+		hookMu.Lock()
+		defer hookMu.Unlock()
+		for _, m := range in {
+			switch c := notified[m.ID.String()]; {
+			case c == 0:
+				n++
+			case c > 1:
+				repeats += c - 1
+			}
+		}
+		return n, repeats
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for n, _ := missing(); n > 0; n, _ = missing() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d inbound copies never notified\nnode 0 log:\n%s", n, len(in), nodes[0].log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	hookMu.Lock()
+	for id := range notified {
+		if !slices.ContainsFunc(in, func(m crashMessage) bool { return m.ID.String() == id }) {
+			// Only this test's sends reach bob during it.
+			t.Errorf("event for message %s, which is not an inbound copy of this test", id)
+		}
+	}
+	hookMu.Unlock()
+	_, repeats := missing()
 
-	t.Logf("checked: %d acknowledged final, %d inbound copies for %d internal sends, ISync consistent on nodes 0 and 2",
-		len(acks), len(in), internalAcks)
+	t.Logf("checked: %d acknowledged final, %d inbound copies for %d internal sends, ISync consistent on nodes 0 and 2, "+
+		"every copy notified (%d repeated after the kill)", len(acks), len(in), internalAcks, repeats)
 }
 
 // nodeStart runs `serve --demo` over the shared database on a free port:

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/delivery"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/push"
 	"github.com/switchboardhq/switchboard/internal/retention"
 )
 
@@ -93,9 +94,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer in.stop()
 
+	notifier := push.New(store, clock, logger, push.Config{
+		Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8]), AllowPrivateTargets: cfg.WebHookAllowPrivate,
+		SuspendAfter: cfg.WebHookSuspendAfter, RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(serverURL, m) }})
+
 	worker := retention.NewWorker(store, clock, retention.Config{Defaults: cfg.Retention(), ChangeLogPeriod: cfg.ChangeLogPeriod}, logger)
 	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator,
-		Outbox: sender, Carrier: sim, Inbound: in.receiver, CarrierInbound: sim},
+		Outbox: sender, Carrier: sim, Inbound: in.receiver, CarrierInbound: sim, Push: notifier},
 		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
 			Limits: httpapi.SendLimits{MaxRequestBytes: cfg.MaxSendBytes, MaxRecipients: cfg.MaxRecipients, MaxMMSBytes: cfg.MaxMMSBytes}})
 	srv := &http.Server{
@@ -109,10 +114,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		go worker.Run(ctx, cfg.RetentionInterval)
 		go sender.Run(ctx)
 	}
+	// Every role runs the notification dispatcher: WebSocket sessions are
+	// served by the node holding the socket (API nodes), WebHooks by
+	// whichever node claims the subscription.
+	go notifier.Run(ctx)
 
 	logger.Info("switchboard listening", "url", serverURL, "data", cfg.DataDir, "database", store.Dialect(), "role", cfg.Role,
 		"version", version, "emulator", emulator != nil,
-		"delete_period", cfg.DeletePeriod, "purge_period", cfg.PurgePeriod, "mailbox_cap", cfg.MailboxCap)
+		"delete_period", cfg.DeletePeriod, "purge_period", cfg.PurgePeriod, "mailbox_cap", cfg.MailboxCap,
+		"webhook_allow_private", cfg.WebHookAllowPrivate)
 	if demo != nil {
 		printDemo(stdout, demo, filepath.Join(cfg.DataDir, demoFile))
 	}

@@ -51,6 +51,9 @@ type Config struct {
 	DBMaxConns         int           // PostgreSQL pool size
 	DBStatementTimeout time.Duration // PostgreSQL statement_timeout
 	Inbound            Inbound       // voicemail, transcription, SMTP (inbound.go)
+	// Push notifications (internal/push).
+	WebHookAllowPrivate bool          // WebHooks may target loopback/private/reserved addresses (development)
+	WebHookSuspendAfter time.Duration // a WebHook failing this long is Blacklisted
 }
 
 // Default returns the defaults.
@@ -75,10 +78,12 @@ func Default() Config {
 		MaxMMSBytes:   1_500_000,
 		MaxSendBytes:  60 << 20,
 
-		Role:               RoleAll,
-		DBMaxConns:         16,
-		DBStatementTimeout: 30 * time.Second,
-		Inbound:            defaultInbound(),
+		Role:                RoleAll,
+		DBMaxConns:          16,
+		DBStatementTimeout:  30 * time.Second,
+		Inbound:             defaultInbound(),
+		WebHookAllowPrivate: true,
+		WebHookSuspendAfter: 24 * time.Hour,
 	}
 }
 
@@ -176,6 +181,12 @@ var vars = []envVar{
 	{"SWITCHBOARD_DB_STATEMENT_TIMEOUT", "db-statement-timeout", "PostgreSQL statement timeout",
 		func(c *Config, v string) (err error) { c.DBStatementTimeout, err = time.ParseDuration(v); return err },
 		func(c *Config) string { return c.DBStatementTimeout.String() }},
+	{"SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private", "let WebHook subscriptions call loopback, private and reserved addresses; set false in production (checked on the resolved IP when connecting)",
+		func(c *Config, v string) (err error) { c.WebHookAllowPrivate, err = strconv.ParseBool(v); return err },
+		func(c *Config) string { return strconv.FormatBool(c.WebHookAllowPrivate) }},
+	{"SWITCHBOARD_WEBHOOK_SUSPEND_AFTER", "webhook-suspend-after", "a WebHook whose deliveries keep failing this long is Blacklisted (retries back off from 2s to 10m meanwhile)",
+		func(c *Config, v string) (err error) { c.WebHookSuspendAfter, err = time.ParseDuration(v); return err },
+		func(c *Config) string { return c.WebHookSuspendAfter.String() }},
 }
 
 // redact hides a password in a database URL.
@@ -264,6 +275,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ReceiptTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("receipt-timeout %s: want at least 1s", c.ReceiptTimeout))
+	}
+	if c.WebHookSuspendAfter < time.Minute {
+		errs = append(errs, fmt.Errorf("webhook-suspend-after %s: want at least 1m", c.WebHookSuspendAfter))
 	}
 	if c.RetentionInterval < time.Second {
 		errs = append(errs, fmt.Errorf("retention-interval %s: want at least 1s", c.RetentionInterval))

@@ -28,6 +28,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/delivery"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/inbound"
+	"github.com/switchboardhq/switchboard/internal/push"
 	"github.com/switchboardhq/switchboard/internal/retention"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
 )
@@ -46,6 +47,7 @@ type testEnv struct {
 	retention              *retention.Worker
 	sim                    *carrier.Simulator
 	sender                 *delivery.Worker
+	push                   *push.Dispatcher
 	clientID, clientSecret string
 	adminToken             string
 	acc1, acc2             *switchboard.Account
@@ -79,9 +81,12 @@ func newTestEnv(t testing.TB) *testEnv {
 	listenCtx, stopListening := context.WithCancel(ctx)
 	go func() { _ = e.sim.Listen(listenCtx, in) }()
 	t.Cleanup(stopListening)
+	// The dispatcher is not started either: tests run it with push.RunOnce.
+	e.push = push.New(store, clock, logger, push.Config{Owner: "test", AllowPrivateTargets: true, SuspendAfter: time.Hour,
+		RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(e.srv.URL, m) }})
 	e.srv = httptest.NewServer(httpapi.New(httpapi.Deps{Store: store, Auth: e.auth, Clock: clock, Logger: logger,
 		Retention: e.retention, Emulator: clock, Carrier: e.sim,
-		Inbound: in, CarrierInbound: e.sim}, httpapi.Config{}))
+		Inbound: in, CarrierInbound: e.sim, Push: e.push}, httpapi.Config{}))
 	t.Cleanup(e.srv.Close)
 
 	e.clientSecret = "test-secret"

@@ -35,6 +35,12 @@ func (s *Server) routes() {
 	m.HandleFunc("POST "+ext+"/fax", s.authed(switchboard.ScopeFaxes, s.handleFax))
 	m.HandleFunc("GET /restapi/v1.0/dictionary/fax-cover-page", s.authed("", s.handleFaxCoverPages))
 
+	// Push notifications (subscription.go, websocket.go).
+	m.HandleFunc("POST /restapi/oauth/wstoken", s.authed(switchboard.ScopeWebSocketSubscription, s.handleWSToken))
+	m.HandleFunc("GET "+wsPath, s.handleWebSocket)
+	m.HandleFunc("/restapi/v1.0/subscription", s.authed("", s.handleSubscription))
+	m.HandleFunc("/restapi/v1.0/subscription/", s.authed("", s.handleSubscription))
+
 	m.HandleFunc("POST /switchboard/v1/messages", s.admin(s.handleImportMessages))
 	m.HandleFunc("GET /switchboard/v1/accounts/{accountId}/retention", s.admin(s.handleGetRetention))
 	m.HandleFunc("PUT /switchboard/v1/accounts/{accountId}/retention", s.admin(s.handlePutRetention))

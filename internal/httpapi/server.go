@@ -63,6 +63,9 @@ type Deps struct {
 	// side of the carrier: inbound SMS, MMS and fax go through it to the
 	// carrier's listener, as a real carrier's would.
 	CarrierInbound switchboard.InboundReceiver
+	// Push delivers notifications (subscriptions); nil: the subscription
+	// API answers 503.
+	Push Notifier
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -77,6 +80,7 @@ type Server struct {
 	carrier   CarrierControl
 	inbound   switchboard.InboundReceiver
 	carrierIn switchboard.InboundReceiver
+	push      Notifier
 	config    Config
 	mux       *http.ServeMux
 }
@@ -95,7 +99,7 @@ func New(d Deps, config Config) *Server {
 	config.Limits.defaults()
 	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
-		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, config: config, mux: http.NewServeMux()}
+		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, config: config, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

@@ -40,8 +40,8 @@ func checkTokens(tokens []*switchboard.Token) error {
 		switch {
 		case t.Hash == "":
 			return switchboard.InvalidParam("hash", "", "A token needs a hash")
-		case t.Kind != switchboard.TokenAccess && t.Kind != switchboard.TokenRefresh:
-			return switchboard.InvalidParam("kind", t.Kind, "Token kind must be access or refresh")
+		case t.Kind != switchboard.TokenAccess && t.Kind != switchboard.TokenRefresh && t.Kind != switchboard.TokenWebSocket:
+			return switchboard.InvalidParam("kind", t.Kind, "Token kind must be access, refresh or ws")
 		case t.Expires.IsZero():
 			return switchboard.InvalidParam("expires", "", "A token needs an expiry")
 		}

@@ -70,6 +70,12 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"ChangeOrder", testChangeOrder},
 		{"Transcriptions", testTranscriptions},
 		{"ClaimTranscriptionsConcurrently", testClaimTranscriptionsConcurrently},
+		{"SubscriptionCRUD", testSubscriptionCRUD},
+		{"SubscriptionLimit", testSubscriptionLimit},
+		{"SubscriptionChanges", testSubscriptionChanges},
+		{"SubscriptionClaim", testSubscriptionClaim},
+		{"SubscriptionSession", testSubscriptionSession},
+		{"SubscriptionClaimConcurrently", testSubscriptionClaimConcurrently},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

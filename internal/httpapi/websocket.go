@@ -1,0 +1,281 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/push"
+)
+
+// WebSocket gateway, as RingCentral's (and its SDKs @ringcentral/subscriptions
+// and @rc-ex/ws) speak it: every frame is a JSON array [meta, body?].
+
+const (
+	wsPath = "/ws"
+	// wsRecoveryTimeout is announced in ConnectionDetails: how long a
+	// dropped session's subscriptions wait for a recovering client. They
+	// live WebSocketSubscriptionTTL, which is longer.
+	wsRecoveryTimeout = 180
+	wsMaxFrame        = 1 << 20
+	wsWriteTimeout    = 10 * time.Second
+)
+
+type wsTokenJSON struct {
+	URI           string `json:"uri"`
+	WSAccessToken string `json:"ws_access_token"`
+	ExpiresIn     int    `json:"expires_in"`
+}
+
+// handleWSToken is POST /restapi/oauth/wstoken. The body and its
+// Content-Type vary by SDK and are ignored.
+func (s *Server) handleWSToken(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+	if _, err := readBody(w, r, s.config.MaxBodyBytes); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	token, ttl, err := s.auth.IssueWebSocketToken(r.Context(), p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	base := s.baseURL(r)
+	uri := "ws" + strings.TrimPrefix(base, "http") + wsPath // http→ws, https→wss
+	writeJSON(w, http.StatusOK, wsTokenJSON{URI: uri, WSAccessToken: token, ExpiresIn: int(ttl / time.Second)})
+}
+
+type wsMeta struct {
+	Type      string          `json:"type"`
+	MessageID string          `json:"messageId"`
+	Method    string          `json:"method,omitempty"`
+	Path      string          `json:"path,omitempty"`
+	Status    int             `json:"status,omitempty"`
+	Headers   map[string]any  `json:"headers,omitempty"`
+	WSC       *wscJSON        `json:"wsc,omitempty"`
+	Query     json.RawMessage `json:"query,omitempty"`
+}
+
+type wscJSON struct {
+	Token    string `json:"token"`
+	Sequence int64  `json:"sequence"`
+}
+
+// wsConn is one client socket and the session it carries.
+type wsConn struct {
+	s       *Server
+	c       *websocket.Conn
+	p       *switchboard.Principal
+	base    string
+	session string
+
+	writeMu  sync.Mutex // orders sequence numbers with writes
+	sequence int64
+	mu       sync.Mutex // guards detach; never held across network I/O
+	detach   map[string]func()
+}
+
+// handleWebSocket is the gateway: GET /ws?access_token=…[&wsc=…].
+func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
+	if s.push == nil {
+		s.writeError(w, r, switchboard.Errorf(http.StatusServiceUnavailable, switchboard.CodeUnavailable, "Push notifications are not enabled on this server"))
+		return
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		// Authentication is the token in the URL, never a cookie, so a
+		// foreign origin gains nothing.
+		InsecureSkipVerify: true,
+	})
+	if err != nil {
+		return
+	}
+	c.SetReadLimit(wsMaxFrame)
+	conn := &wsConn{s: s, c: c, base: s.baseURL(r), detach: map[string]func(){}}
+	defer conn.close()
+	ctx := r.Context()
+
+	p, err := s.auth.AuthenticateWebSocket(ctx, r.URL.Query().Get("access_token"))
+	if err != nil {
+		status, body := s.errorResponse(r, err)
+		_ = conn.write(ctx, wsMeta{Type: "Error", MessageID: newMessageID(), Status: status}, body)
+		c.Close(websocket.StatusPolicyViolation, "invalid token")
+		return
+	}
+	conn.p = p
+
+	details := map[string]any{
+		"creationTime": rcTime(s.clock.Now()), "maxConnectionsPerSession": 1, "recoveryBufferSize": 100,
+		"recoveryTimeout": wsRecoveryTimeout, "idleTimeout": 1800, "absoluteTimeout": 86400, "maxActiveRequests": 10,
+	}
+	var recovered []*switchboard.Subscription
+	if wsc := r.URL.Query().Get("wsc"); wsc != "" {
+		recovered, err = s.store.SessionSubscriptions(ctx, p.AccountID, p.ExtensionID, wsc)
+		if err != nil {
+			s.logger.WarnContext(ctx, "websocket recovery", "err", err)
+		}
+		if len(recovered) > 0 {
+			conn.session, details["recoveryState"] = wsc, "Successful"
+		} else {
+			details["recoveryState"] = "Failed"
+		}
+	}
+	if conn.session == "" {
+		conn.session = rand.Text()
+	}
+	if err := conn.write(ctx, wsMeta{Type: "ConnectionDetails", MessageID: newMessageID(), Status: http.StatusOK}, details); err != nil {
+		return
+	}
+	// Recovered subscriptions resume from their persisted cursors: what
+	// happened while the client was away is delivered now.
+	for _, sub := range recovered {
+		conn.attach(sub)
+	}
+
+	for {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		conn.handleFrame(ctx, r, data)
+	}
+}
+
+func newMessageID() string { return push.NewUUID() }
+
+func (w *wsConn) handleFrame(ctx context.Context, r *http.Request, data []byte) {
+	var frame []json.RawMessage
+	var meta wsMeta
+	if json.Unmarshal(data, &frame) != nil || len(frame) == 0 || json.Unmarshal(frame[0], &meta) != nil {
+		_ = w.write(ctx, wsMeta{Type: "Error", MessageID: newMessageID(), Status: http.StatusBadRequest},
+			errorBody{ErrorCode: "WSG-400", Message: "A frame must be a JSON array [meta, body]", Errors: []errorItem{{ErrorCode: "WSG-400", Message: "A frame must be a JSON array [meta, body]"}}})
+		return
+	}
+	switch meta.Type {
+	case "Heartbeat":
+		_ = w.write(ctx, wsMeta{Type: "Heartbeat", MessageID: meta.MessageID, Status: http.StatusOK}, nil)
+	case "ClientRequest":
+		var body []byte
+		if len(frame) > 1 {
+			body = frame[1]
+		}
+		var created []*switchboard.Subscription
+		status, out := w.clientRequest(ctx, r, meta, body, &created)
+		_ = w.write(ctx, wsMeta{Type: "ClientRequest", MessageID: meta.MessageID, Status: status,
+			Headers: map[string]any{"Content-Type": "application/json", "RCRequestId": requestID(r.Context())}}, out)
+		// Notifications start after the reply: the SDK drops any whose
+		// subscriptionId it has not yet been told.
+		for _, sub := range created {
+			w.attach(sub)
+		}
+	}
+}
+
+// clientRequest serves a REST call made over the socket: the subscription
+// API, which is how WebSocket subscriptions are created.
+func (w *wsConn) clientRequest(ctx context.Context, r *http.Request, meta wsMeta, body []byte, created *[]*switchboard.Subscription) (int, any) {
+	path := meta.Path
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	if u := strings.Index(path, "/restapi/"); u > 0 { // an absolute URL
+		path = path[u:]
+	}
+	const prefix = "/restapi/v1.0/subscription"
+	var (
+		status int
+		out    any
+		err    error
+	)
+	if path == prefix || strings.HasPrefix(path, prefix+"/") {
+		session := &wsSession{id: w.session, drop: w.drop,
+			attach: func(sub *switchboard.Subscription) { *created = append(*created, sub) }}
+		status, out, err = w.s.subscriptionCall(ctx, w.p, w.base, strings.ToUpper(meta.Method), strings.TrimPrefix(path, prefix), body, session)
+	} else {
+		err = switchboard.Errorf(http.StatusNotFound, "CMN-120", "Invalid URI: only the subscription API is served over the WebSocket (%s %s)", meta.Method, path)
+	}
+	if err != nil {
+		st, eb := w.s.errorResponse(r, err)
+		return st, eb
+	}
+	return status, out
+}
+
+func (w *wsConn) attach(sub *switchboard.Subscription) {
+	// Re-read: the subscription may have moved to another connection
+	// since (a cached subscription reused), and the cursor may have moved.
+	cur, err := w.s.store.SubscriptionByID(context.Background(), sub.ID)
+	if err != nil || cur.SessionID != w.session {
+		return
+	}
+	d := w.s.push.Attach(cur, w)
+	w.mu.Lock()
+	if old := w.detach[sub.ID]; old != nil {
+		old()
+	}
+	w.detach[sub.ID] = d
+	w.mu.Unlock()
+}
+
+func (w *wsConn) drop(id string) {
+	w.mu.Lock()
+	d := w.detach[id]
+	delete(w.detach, id)
+	w.mu.Unlock()
+	if d != nil {
+		d()
+	}
+}
+
+func (w *wsConn) close() {
+	w.c.CloseNow() // first: a write blocked on the dead socket returns at once
+	w.mu.Lock()
+	ds := w.detach
+	w.detach = map[string]func(){}
+	w.mu.Unlock()
+	for _, d := range ds {
+		d()
+	}
+}
+
+// Notify implements push.Sink: a ServerNotification carrying the envelope.
+func (w *wsConn) Notify(ctx context.Context, envelope []byte) error {
+	return w.write(ctx, wsMeta{Type: "ServerNotification", MessageID: newMessageID(), Status: http.StatusOK,
+		Headers: map[string]any{"RCRequestId": newMessageID()}}, json.RawMessage(envelope))
+}
+
+// write sends [meta, body] (body omitted when nil), with the session's
+// wsc and the next sequence number, as RingCentral's gateway does.
+func (w *wsConn) write(ctx context.Context, meta wsMeta, body any) error {
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
+	if w.session != "" {
+		w.sequence++
+		meta.WSC = &wscJSON{Token: w.session, Sequence: w.sequence}
+	}
+	frame := []any{meta}
+	if body != nil {
+		frame = append(frame, body)
+	}
+	data, err := json.Marshal(frame)
+	if err != nil {
+		return err
+	}
+	// The SDK treats any frame containing ",--Boundary" as a binary
+	// envelope; JSON never has it outside strings, and inside one the
+	// escaped hyphen reads the same.
+	data = bytes.ReplaceAll(data, []byte(",--Boundary"), []byte(`,\u002d-Boundary`))
+	ctx, cancel := context.WithTimeout(ctx, wsWriteTimeout)
+	defer cancel()
+	if err := w.c.Write(ctx, websocket.MessageText, data); err != nil {
+		return errors.Join(errors.New("websocket write"), err)
+	}
+	return nil
+}

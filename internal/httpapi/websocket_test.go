@@ -1,0 +1,202 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+type wsClient struct {
+	t *testing.T
+	c *websocket.Conn
+}
+
+func (e *testEnv) dialWS(token, wsc string) *wsClient {
+	e.t.Helper()
+	tok := e.expect(e.request("POST", "/restapi/oauth/wstoken", token, nil), 200).object(e.t)
+	if tok["expires_in"] != 600.0 || tok["ws_access_token"] == "" {
+		e.t.Fatalf("wstoken %v", tok)
+	}
+	u := tok["uri"].(string) + "?access_token=" + tok["ws_access_token"].(string)
+	if wsc != "" {
+		u += "&wsc=" + wsc
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, u, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { c.CloseNow() })
+	return &wsClient{t: e.t.(*testing.T), c: c}
+}
+
+func (w *wsClient) send(frame ...any) {
+	w.t.Helper()
+	b, _ := json.Marshal(frame)
+	if err := w.c.Write(context.Background(), websocket.MessageText, b); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *wsClient) read() (meta, body map[string]any) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, data, err := w.c.Read(ctx)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var frame []map[string]any
+	if err := json.Unmarshal(data, &frame); err != nil || len(frame) == 0 {
+		w.t.Fatalf("frame %s: %v", data, err)
+	}
+	if len(frame) > 1 {
+		body = frame[1]
+	}
+	return frame[0], body
+}
+
+func TestWebSocketSubscription(t *testing.T) {
+	e := newTestEnv(t)
+	alice := e.token(e.alice)
+	ws := e.dialWS(alice, "")
+	meta, details := ws.read()
+	wsc := meta["wsc"].(map[string]any)
+	if meta["type"] != "ConnectionDetails" || meta["status"] != 200.0 || wsc["sequence"] != 1.0 || details["recoveryTimeout"] == nil {
+		t.Fatalf("first frame %v %v", meta, details)
+	}
+	if _, ok := details["recoveryState"]; ok {
+		t.Fatal("recoveryState on a fresh connection")
+	}
+	session := wsc["token"].(string)
+
+	ws.send(map[string]any{"type": "ClientRequest", "messageId": "req-1", "method": "POST", "path": "/restapi/v1.0/subscription"},
+		map[string]any{"deliveryMode": map[string]any{"transportType": "WebSocket"},
+			"eventFilters": []string{"/restapi/v1.0/account/~/extension/~/message-store/instant?type=SMS"}})
+	meta, sub := ws.read()
+	if meta["type"] != "ClientRequest" || meta["messageId"] != "req-1" || meta["status"] != 200.0 ||
+		sub["deliveryMode"].(map[string]any)["transportType"] != "WebSocket" || sub["status"] != "Active" {
+		t.Fatalf("subscribe reply %v %v", meta, sub)
+	}
+	id := sub["id"].(string)
+
+	ws.send(map[string]any{"type": "Heartbeat", "messageId": "hb-1"})
+	if meta, _ := ws.read(); meta["type"] != "Heartbeat" || meta["messageId"] != "hb-1" {
+		t.Fatalf("heartbeat reply %v", meta)
+	}
+
+	e.inboundSMS(e.alice, "over the socket")
+	if n := e.dispatch(); n != 1 {
+		t.Fatalf("dispatched %d", n)
+	}
+	meta, note := ws.read()
+	if meta["type"] != "ServerNotification" || note["subscriptionId"] != id || note["body"].(map[string]any)["subject"] != "over the socket" ||
+		meta["wsc"].(map[string]any)["sequence"].(float64) <= wsc["sequence"].(float64) {
+		t.Fatalf("notification %v %v", meta, note)
+	}
+
+	// The subscription shows in the HTTP list; over HTTP it cannot be changed.
+	if l := e.expect(e.request("GET", "/restapi/v1.0/subscription", alice, nil), 200).object(t); len(l["records"].([]any)) != 1 {
+		t.Fatalf("list %v", l)
+	}
+	r := e.expect(e.request("PUT", "/restapi/v1.0/subscription/"+id, alice, map[string]any{"eventFilters": []string{"/restapi/v1.0/account/~/extension/~/message-store"}}), 400)
+	errorOf(t, r)
+
+	// The client drops; what arrives meanwhile is delivered after it
+	// recovers the session with its wsc token.
+	if err := ws.c.Close(websocket.StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the server notices the close
+	e.inboundSMS(e.alice, "while away")
+	if n := e.dispatch(); n != 0 {
+		t.Fatalf("delivered %d events to a closed socket", n)
+	}
+	back := e.dialWS(alice, session)
+	meta, details = back.read()
+	if meta["type"] != "ConnectionDetails" || details["recoveryState"] != "Successful" || meta["wsc"].(map[string]any)["token"] != session {
+		t.Fatalf("recovery %v %v", meta, details)
+	}
+	// The recovered subscriptions are attached right after ConnectionDetails
+	// is written, which the client may read first.
+	for deadline := time.Now().Add(5 * time.Second); e.dispatch() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing delivered to the recovered session")
+		}
+	}
+	if meta, note := back.read(); meta["type"] != "ServerNotification" || note["body"].(map[string]any)["subject"] != "while away" {
+		t.Fatalf("after recovery %v %v", meta, note)
+	}
+
+	// DELETE over the socket; unknown paths answer an error.
+	back.send(map[string]any{"type": "ClientRequest", "messageId": "req-2", "method": "DELETE", "path": "/restapi/v1.0/subscription/" + id})
+	if meta, _ := back.read(); meta["status"] != 204.0 || meta["messageId"] != "req-2" {
+		t.Fatalf("delete reply %v", meta)
+	}
+	back.send(map[string]any{"type": "ClientRequest", "messageId": "req-3", "method": "GET", "path": "/restapi/v1.0/account/~"})
+	if meta, body := back.read(); meta["status"] != 404.0 || body["errorCode"] == nil {
+		t.Fatalf("other path reply %v %v", meta, body)
+	}
+
+	// Another extension cannot recover alice's session.
+	bobWS := e.dialWS(e.token(e.bob), session)
+	if _, details := bobWS.read(); details["recoveryState"] != "Failed" {
+		t.Fatalf("bob recovered alice's session: %v", details)
+	}
+	// A bad token gets an Error frame.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+e.srv.URL[len("http"):]+"/ws?access_token=nope", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	bad := &wsClient{t: t, c: c}
+	if meta, body := bad.read(); meta["type"] != "Error" || meta["status"] != 401.0 || body["errorCode"] != "OAU-129" {
+		t.Fatalf("bad token: %v %v", meta, body)
+	}
+}
+
+// TestWebSocketCachedSubscription: a client that reuses a cached
+// subscription on a new connection (rc-ex's subscribe with cache sends
+// PUT) gets its events there.
+func TestWebSocketCachedSubscription(t *testing.T) {
+	e := newTestEnv(t)
+	alice := e.token(e.alice)
+	filters := []string{"/restapi/v1.0/account/~/extension/~/message-store/instant?type=SMS"}
+	first := e.dialWS(alice, "")
+	first.read()
+	first.send(map[string]any{"type": "ClientRequest", "messageId": "c1", "method": "POST", "path": "/restapi/v1.0/subscription/"},
+		map[string]any{"deliveryMode": map[string]any{"transportType": "WebSocket"}, "eventFilters": filters})
+	_, sub := first.read()
+	id := sub["id"].(string)
+
+	second := e.dialWS(alice, "")
+	meta, _ := second.read()
+	session := meta["wsc"].(map[string]any)["token"].(string)
+	second.send(map[string]any{"type": "ClientRequest", "messageId": "c2", "method": "PUT", "path": "/restapi/v1.0/subscription/" + id},
+		map[string]any{"deliveryMode": map[string]any{"transportType": "WebSocket"}, "eventFilters": filters})
+	if meta, body := second.read(); meta["status"] != 200.0 || body["id"] != id {
+		t.Fatalf("PUT over a new connection: %v %v", meta, body)
+	}
+	first.c.Close(websocket.StatusNormalClosure, "")
+	e.inboundSMS(e.alice, "on the new connection")
+	for deadline := time.Now().Add(5 * time.Second); e.dispatch() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing delivered to the new connection")
+		}
+	}
+	if meta, note := second.read(); meta["type"] != "ServerNotification" || note["subscriptionId"] != id {
+		t.Fatalf("notification %v %v", meta, note)
+	}
+	// The subscription belongs to the new session now: it recovers it.
+	second.c.Close(websocket.StatusNormalClosure, "")
+	third := e.dialWS(alice, session)
+	if _, details := third.read(); details["recoveryState"] != "Successful" {
+		t.Fatalf("recovery of the new session: %v", details)
+	}
+}
