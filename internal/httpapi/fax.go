@@ -14,12 +14,9 @@ import (
 )
 
 // Fax limits (RingCentral's, ringcentral-api-reference §3.4): documents of
-// 50 MB together and 200 pages (cover page included), enforced by the fax
-// package; the request size and recipients are Config.Limits, as for SMS.
-const (
-	maxFaxDocuments  = 50 // documents per fax; with the rendered copy well below MaxAttachments
-	renderedFileName = "fax.pdf"
-)
+// 50 MB together, 50 documents and 200 pages (cover page included), enforced
+// by the fax package; the request size and recipients are Config.Limits, as for SMS.
+const renderedFileName = "fax.pdf"
 
 // faxTo is FaxRequestTo.
 type faxTo struct {
@@ -120,7 +117,7 @@ func (s *Server) handleFax(w http.ResponseWriter, r *http.Request, p *switchboar
 	// A JSON body is a resend; multipart is a new fax whose envelope is a
 	// JSON part or, as in RingCentral's raw examples, form fields.
 	var req faxRequest
-	files, multi, err := s.decodeSend(w, r, &req, sendForm{maxFiles: maxFaxDocuments, field: func(name, v string) (bool, error) {
+	files, multi, err := s.decodeSend(w, r, &req, sendForm{maxFiles: fax.MaxDocuments, field: func(name, v string) (bool, error) {
 		if !isFaxField(name) {
 			return false, nil
 		}
@@ -141,7 +138,7 @@ func (s *Server) handleFax(w http.ResponseWriter, r *http.Request, p *switchboar
 	job, err := s.validateFax(&req)
 	var sources []*switchboard.Attachment
 	if err == nil {
-		sources, err = checkFaxDocuments(docs)
+		sources, err = sourceDocuments(docs)
 	}
 	var from string
 	if err == nil {
@@ -158,7 +155,7 @@ func (s *Server) handleFax(w http.ResponseWriter, r *http.Request, p *switchboar
 	}
 	res, err := fax.Render(r.Context(), docs, opts)
 	if err != nil {
-		s.writeError(w, r, renderError(err))
+		s.writeError(w, r, fax.APIError(err))
 		return
 	}
 	atts := append(sources, &switchboard.Attachment{Type: switchboard.AttachmentRenderedDocument,
@@ -353,65 +350,18 @@ func validCoverIndex(i int) bool {
 	return false
 }
 
-// checkFaxDocuments checks the uploaded documents by content and returns
-// them as SourceDocument attachments, typed as what they are (the declared
-// type is often application/octet-stream, and serving back a declared type
-// the content does not have could turn a text file into HTML).
-func checkFaxDocuments(docs []fax.Document) ([]*switchboard.Attachment, error) {
-	if len(docs) == 0 {
-		return nil, switchboard.InvalidParam("attachment", "", "Parameter [attachment] is required: a fax needs at least one document")
+// sourceDocuments checks the uploaded documents (fax.Check) and returns
+// them as SourceDocument attachments, typed as what their content is.
+func sourceDocuments(docs []fax.Document) ([]*switchboard.Attachment, error) {
+	types, err := fax.Check(docs)
+	if err != nil {
+		return nil, err
 	}
-	var total int64
-	out := make([]*switchboard.Attachment, 0, len(docs))
-	for _, d := range docs {
-		if len(d.Data) == 0 {
-			return nil, &switchboard.Error{Status: http.StatusBadRequest, Code: "MSG-347", Message: fmt.Sprintf("Attachment %q is empty", d.FileName),
-				Params: []switchboard.ParamError{{Code: "MSG-347", Name: "attachment", Value: d.FileName, Message: "empty attachment"}}}
-		}
-		ct, err := fax.Sniff(d)
-		var unsupported *fax.UnsupportedError
-		if errors.As(err, &unsupported) {
-			return nil, &switchboard.Error{Status: http.StatusUnsupportedMediaType, Code: "MSG-348",
-				Message: fmt.Sprintf("Attachment %q has an unsupported media type: %v", d.FileName, err),
-				Params:  []switchboard.ParamError{{Code: "MSG-348", Name: "attachment", Value: d.FileName, Message: "unsupported media type"}}}
-		}
-		if err != nil {
-			return nil, err
-		}
-		total += int64(len(d.Data))
-		if total > fax.MaxTotalBytes {
-			return nil, sizeLimitError(fmt.Sprintf("Fax documents are over %d bytes together", fax.MaxTotalBytes))
-		}
-		out = append(out, &switchboard.Attachment{Type: switchboard.AttachmentSourceDocument, ContentType: ct, FileName: d.FileName, Content: d.Data})
+	out := make([]*switchboard.Attachment, len(docs))
+	for i, d := range docs {
+		out[i] = &switchboard.Attachment{Type: switchboard.AttachmentSourceDocument, ContentType: types[i], FileName: d.FileName, Content: d.Data}
 	}
 	return out, nil
-}
-
-func sizeLimitError(msg string) error {
-	return &switchboard.Error{Status: http.StatusBadRequest, Code: "MSG-338", Message: msg,
-		Params: []switchboard.ParamError{{Code: "MSG-338", Name: "attachment", Message: "message size limit exceeded"}}}
-}
-
-// renderError maps fax.Render's errors to API errors.
-func renderError(err error) error {
-	var re *fax.RenderError
-	var unsupported *fax.UnsupportedError
-	switch {
-	case errors.As(err, &re):
-		return &switchboard.Error{Status: http.StatusBadRequest, Code: switchboard.CodeInvalidParameter,
-			Message: fmt.Sprintf("Document %q could not be rendered (RenderingFailed): %v", re.FileName, re.Err),
-			Params:  []switchboard.ParamError{{Code: switchboard.CodeInvalidParameter, Name: "attachment", Value: re.FileName, Message: "document could not be rendered"}}}
-	case errors.Is(err, fax.ErrTooManyPages):
-		return sizeLimitError(fmt.Sprintf("The fax has too many pages (TooManyPages): at most %d, cover page included", fax.MaxPages))
-	case errors.Is(err, fax.ErrTooLarge):
-		return sizeLimitError(fmt.Sprintf("Fax documents are over %d bytes together", fax.MaxTotalBytes))
-	case errors.As(err, &unsupported):
-		return &switchboard.Error{Status: http.StatusUnsupportedMediaType, Code: "MSG-348", Message: err.Error(),
-			Params: []switchboard.ParamError{{Code: "MSG-348", Name: "attachment", Value: unsupported.FileName, Message: "unsupported media type"}}}
-	case errors.Is(err, fax.ErrInvalidCover):
-		return switchboard.InvalidParam("coverIndex", "", "%v", err)
-	}
-	return err
 }
 
 // faxFromNumber is the number a fax goes out from: the extension's first

@@ -64,7 +64,6 @@ const (
 	DefaultMaxAudioBytes = 20 << 20
 	DefaultMaxMMSBytes   = 1_500_000
 	DefaultMaxMMSFiles   = 10
-	maxFaxDocuments      = 50
 )
 
 // Service stores inbound messages. It is safe for concurrent use.
@@ -306,46 +305,16 @@ func detectType(f switchboard.InboundFile) string {
 }
 
 func (s *Service) fax(ctx context.Context, in *switchboard.InboundMessage, c *switchboard.MessageCreate) error {
-	if len(in.Files) == 0 {
-		return switchboard.InvalidParam("attachment", "", "A fax needs at least one document")
+	docs := make([]fax.Document, len(in.Files))
+	for i, f := range in.Files {
+		docs[i] = fax.Document{FileName: f.FileName, ContentType: f.ContentType, Data: f.Data}
 	}
-	if len(in.Files) > maxFaxDocuments {
-		return switchboard.InvalidParam("attachment", "", "At most %d documents per fax", maxFaxDocuments)
-	}
-	docs := make([]fax.Document, 0, len(in.Files))
-	var total int64
-	for _, f := range in.Files {
-		if len(f.Data) == 0 {
-			return emptyFile("attachment", f.FileName)
-		}
-		d := fax.Document{FileName: f.FileName, ContentType: f.ContentType, Data: f.Data}
-		if _, err := fax.Sniff(d); err != nil {
-			var u *fax.UnsupportedError
-			if errors.As(err, &u) {
-				return unsupported("attachment", f.FileName, fmt.Sprintf("Document %q has an unsupported type: %v", f.FileName, err))
-			}
-			return err
-		}
-		total += int64(len(f.Data))
-		if total > fax.MaxTotalBytes {
-			return sizeLimit(fmt.Sprintf("Fax documents are over %d bytes together", fax.MaxTotalBytes))
-		}
-		docs = append(docs, d)
+	if _, err := fax.Check(docs); err != nil {
+		return err
 	}
 	res, err := fax.Render(ctx, docs, fax.Options{Resolution: fax.High})
 	if err != nil {
-		var re *fax.RenderError
-		switch {
-		case errors.As(err, &re):
-			return &switchboard.Error{Status: http.StatusBadRequest, Code: switchboard.CodeInvalidParameter,
-				Message: fmt.Sprintf("Document %q could not be rendered: %v", re.FileName, re.Err),
-				Params:  []switchboard.ParamError{{Code: switchboard.CodeInvalidParameter, Name: "attachment", Value: re.FileName, Message: "document could not be rendered"}}}
-		case errors.Is(err, fax.ErrTooManyPages):
-			return sizeLimit(fmt.Sprintf("The fax has too many pages: at most %d", fax.MaxPages))
-		case errors.Is(err, fax.ErrTooLarge):
-			return sizeLimit(fmt.Sprintf("Fax documents are over %d bytes together", fax.MaxTotalBytes))
-		}
-		return err
+		return fax.APIError(err)
 	}
 	c.FaxPageCount = res.Pages
 	c.FaxResolution = fax.High.String()
@@ -397,11 +366,6 @@ func emptyFile(param, name string) error {
 func unsupported(param, name, msg string) error {
 	return &switchboard.Error{Status: http.StatusUnsupportedMediaType, Code: "MSG-348", Message: msg,
 		Params: []switchboard.ParamError{{Code: "MSG-348", Name: param, Value: name, Message: "unsupported media type"}}}
-}
-
-func sizeLimit(msg string) error {
-	return &switchboard.Error{Status: http.StatusBadRequest, Code: "MSG-338", Message: msg,
-		Params: []switchboard.ParamError{{Code: "MSG-338", Name: "attachment", Message: "message size limit exceeded"}}}
 }
 
 func isDigits(s string) bool {
