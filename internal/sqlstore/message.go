@@ -644,19 +644,23 @@ func (db *DB) Attachment(ctx context.Context, accountID, extensionID, messageID,
 	return att, db.wrap(err, "get attachment %d of message %d of mailbox %d/%d", attachmentID, messageID, accountID, extensionID)
 }
 
+// scanChange reads the columns seq, account_id, extension_id, message_id,
+// kind, type, direction, at of a change-log row.
+func scanChange(s scanner) (*switchboard.Change, error) {
+	var c switchboard.Change
+	var at int64
+	err := s.Scan(&c.Seq, &c.AccountID, &c.ExtensionID, &c.MessageID, &c.Kind, &c.Type, &c.Direction, &at)
+	c.At = fromMillis(at)
+	return &c, err
+}
+
 // Changes returns up to limit entries of a mailbox's change log after seq,
 // oldest first (limit 0: all).
 func (db *DB) Changes(ctx context.Context, accountID, extensionID, afterSeq int64, limit int) ([]*switchboard.Change, error) {
 	var cs []*switchboard.Change
 	err := db.read(ctx, func(tx *tx) error {
 		var err error
-		cs, err = queryAll(ctx, tx, func(s scanner) (*switchboard.Change, error) {
-			var c switchboard.Change
-			var at int64
-			err := s.Scan(&c.Seq, &c.AccountID, &c.ExtensionID, &c.MessageID, &c.Kind, &c.Type, &c.Direction, &at)
-			c.At = fromMillis(at)
-			return &c, err
-		}, `SELECT seq, account_id, extension_id, message_id, kind, type, direction, at FROM changes
+		cs, err = queryAll(ctx, tx, scanChange, `SELECT seq, account_id, extension_id, message_id, kind, type, direction, at FROM changes
 			WHERE extension_id = $1 AND account_id = $2 AND seq > $3
 			ORDER BY seq LIMIT $4`, extensionID, accountID, afterSeq, limitArg(limit))
 		return err

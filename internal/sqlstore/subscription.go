@@ -286,13 +286,7 @@ func (db *DB) SubscriptionChanges(ctx context.Context, id string, afterSeq int64
 	var cs []*switchboard.Change
 	err := db.read(ctx, func(tx *tx) error {
 		var err error
-		cs, err = queryAll(ctx, tx, func(s scanner) (*switchboard.Change, error) {
-			var c switchboard.Change
-			var at int64
-			err := s.Scan(&c.Seq, &c.AccountID, &c.ExtensionID, &c.MessageID, &c.Kind, &c.Type, &c.Direction, &at)
-			c.At = fromMillis(at)
-			return &c, err
-		}, `SELECT c.seq, c.account_id, c.extension_id, c.message_id, c.kind, c.type, c.direction, c.at
+		cs, err = queryAll(ctx, tx, scanChange, `SELECT c.seq, c.account_id, c.extension_id, c.message_id, c.kind, c.type, c.direction, c.at
 			FROM subscription_mailboxes m
 			JOIN changes c ON c.extension_id = m.extension_id AND c.account_id = m.account_id AND c.seq > $2
 			WHERE m.subscription_id = $1
