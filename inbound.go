@@ -23,6 +23,10 @@ type InboundMessage struct {
 	// Received is when the carrier or phone system got the message; zero:
 	// now. Used as the message's creation time.
 	Received time.Time
+	// SourceID is the sender's id of the message (a carrier's message id,
+	// an email's Message-ID), optional: the same message handed over again
+	// with the same SourceID is not stored twice (MessageCreate.SourceID).
+	SourceID string
 }
 
 // InboundFile is one file of an inbound message.
@@ -33,7 +37,8 @@ type InboundFile struct {
 }
 
 // InboundReceiver stores inbound messages: carriers, the admin API and the
-// SMTP listener hand each one to it. It returns the stored message, or a
+// SMTP listener hand each one to it. It returns the stored message (the one
+// stored before, for a SourceID already received), or a
 // *Error saying why the message was refused (an unknown number is 404
 // CMN-102 naming "to"); a refused message stores nothing.
 type InboundReceiver interface {

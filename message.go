@@ -204,6 +204,12 @@ type MessageCreate struct {
 	Created     time.Time
 	Attachments []*Attachment
 	TypeDetails
+	// SourceID is the sender's own id of an inbound message (a carrier's
+	// message id, an email's Message-ID), so that a message handed over
+	// again (a carrier redelivering after a lost acknowledgement, a mail
+	// server retrying) is stored once: a mailbox holds at most one message
+	// per SourceID. Empty: no such guard.
+	SourceID string
 }
 
 // Limits on stored messages that do not depend on configuration.
@@ -212,6 +218,7 @@ const (
 	MaxRecipients        = 100
 	MaxAttachments       = 100
 	MaxFileNameLength    = 255
+	MaxSourceIDLength    = 255
 	MaxContentTypeLength = 255
 )
 
@@ -253,6 +260,9 @@ func (c *MessageCreate) Validate() error {
 	case "Normal", "High":
 	default:
 		return InvalidParam("priority", c.Priority, "Priority must be Normal or High")
+	}
+	if len(c.SourceID) > MaxSourceIDLength {
+		return InvalidParam("sourceId", c.SourceID, "Source id is longer than %d characters", MaxSourceIDLength)
 	}
 	if len(c.Subject) > MaxSubjectLength {
 		return InvalidParam("subject", "", "Subject is longer than %d bytes", MaxSubjectLength)

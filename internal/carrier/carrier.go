@@ -74,8 +74,9 @@ type Receipt struct {
 // good when r answers a *switchboard.Error with a 4xx status (an unknown
 // number, an unusable file), which r has logged and not stored; any other
 // error leaves it unacknowledged, for the gateway to deliver again. r
-// stores each message in one transaction, so a redelivery after a crash
-// between storing and acknowledging is the only way to get a duplicate.
+// stores each message in one transaction; a carrier sets the message's
+// SourceID to its own message id, so that a redelivery after a crash
+// between storing and acknowledging is recognised and not stored twice.
 type Carrier interface {
 	Submit(ctx context.Context, s Submission) (Result, error)
 	Receipts(ctx context.Context, now time.Time) ([]Receipt, error)

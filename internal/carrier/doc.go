@@ -21,9 +21,10 @@
 //     switchboard.InboundReceiver it is given, and acknowledges it upstream
 //     after Receive returns: accepted when stored, rejected for good on a
 //     4xx *switchboard.Error (unknown number, unusable file: logged and not
-//     stored), left for redelivery on any other error. An SMPP carrier
-//     does this from its deliver_sm handler, an HTTP gateway from its
-//     callback handler.
+//     stored), left for redelivery on any other error. It sets each
+//     message's SourceID to the gateway's message id, which makes a
+//     redelivery idempotent. An SMPP carrier does this from its deliver_sm
+//     handler, an HTTP gateway from its callback handler.
 //
 // Receipts are pulled, not pushed, so a durable worker owns the pace: it
 // polls, writes each receipt's status change in a transaction and only then

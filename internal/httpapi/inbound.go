@@ -20,6 +20,10 @@ import (
 //	POST /switchboard/v1/inbound/fax        multipart: from (optional), to, one or more documents
 //	POST /switchboard/v1/inbound/voicemail  multipart: from (optional), to, file "audio"
 //
+// Each also takes an optional sourceId, the sender's id of the message: the
+// same message sent again with the same sourceId is stored once, and the
+// answer is the message stored the first time.
+//
 // to is an E.164 number of an extension; for fax and voicemail it may be an
 // extension number instead, with an optional accountId field when several
 // accounts have that extension number. Errors are RingCentral's shape: 404
@@ -31,9 +35,10 @@ import (
 const maxInboundParts = 64
 
 type inboundSMSRequest struct {
-	From string `json:"from"`
-	To   string `json:"to"`
-	Text string `json:"text"`
+	From     string `json:"from"`
+	To       string `json:"to"`
+	Text     string `json:"text"`
+	SourceID string `json:"sourceId"`
 }
 
 func (s *Server) handleInboundSMS(w http.ResponseWriter, r *http.Request) {
@@ -46,7 +51,7 @@ func (s *Server) handleInboundSMS(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.receive(w, r, switchboard.InboundMessage{Type: switchboard.TypeSMS, From: req.From, To: req.To, Text: req.Text})
+	s.receive(w, r, switchboard.InboundMessage{Type: switchboard.TypeSMS, From: req.From, To: req.To, Text: req.Text, SourceID: req.SourceID})
 }
 
 func (s *Server) handleInboundMMS(w http.ResponseWriter, r *http.Request) {
@@ -123,12 +128,14 @@ func (s *Server) decodeInbound(w http.ResponseWriter, r *http.Request, typ switc
 				in.To = v
 			case "text":
 				in.Text = string(data)
+			case "sourceId":
+				in.SourceID = v
 			case "accountId":
 				if in.AccountID, err = parseID("accountId", v); err != nil {
 					return in, err
 				}
 			default:
-				return in, switchboard.InvalidParam(name, "", "Unknown field %q: send from, to, accountId, text and files", name)
+				return in, switchboard.InvalidParam(name, "", "Unknown field %q: send from, to, accountId, text, sourceId and files", name)
 			}
 			continue
 		}

@@ -114,6 +114,21 @@ func TestInboundSMS(t *testing.T) {
 	}
 	// Another user cannot read bob's inbound message (tenancy unchanged).
 	e.expect(e.request("GET", mailboxPath(e.bob)+"/"+strconv.FormatInt(int64(m["id"].(float64)), 10), e.token(e.carol), nil), 404)
+
+	// A carrier redelivering with the same sourceId stores nothing new and
+	// is answered with the message stored the first time.
+	send := func(text string) map[string]any {
+		return e.expect(e.request("POST", "/switchboard/v1/inbound/sms", e.adminToken,
+			map[string]string{"from": peer, "to": "+16505550102", "text": text, "sourceId": "carrier-42"}), 200).object(t)
+	}
+	first, again := send("once"), send("once")
+	if first["id"] != again["id"] {
+		t.Fatalf("a redelivery was stored again: %v and %v", first["id"], again["id"])
+	}
+	ids, _ := e.listIDs(mailboxPath(e.bob)+"?direction=Inbound", tok)
+	if len(ids) != 2 {
+		t.Fatalf("bob's inbox holds %d messages, want 2 (the first SMS and the redelivered one once)", len(ids))
+	}
 }
 
 func TestInboundRefusals(t *testing.T) {

@@ -122,7 +122,7 @@ func (s *Service) Receive(ctx context.Context, in switchboard.InboundMessage) (*
 	}
 	c := switchboard.MessageCreate{AccountID: ext.AccountID, ExtensionID: ext.ID, Type: in.Type,
 		Direction: switchboard.Inbound, MessageStatus: switchboard.StatusReceived, ReadStatus: switchboard.Unread,
-		From: from, To: []switchboard.Party{to}, Created: in.Received}
+		From: from, To: []switchboard.Party{to}, Created: in.Received, SourceID: strings.TrimSpace(in.SourceID)}
 	if err := build(ctx, &in, &c); err != nil {
 		return nil, err
 	}

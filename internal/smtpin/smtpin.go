@@ -297,7 +297,9 @@ func parse(msg *mail.Message) (switchboard.InboundMessage, error) {
 	if err := walk(msg.Header, msg.Body, 0, &files); err != nil {
 		return switchboard.InboundMessage{}, err
 	}
-	in := switchboard.InboundMessage{From: caller(msg.Header)}
+	// The Message-ID makes a retried email (a 4xx answered for one of its
+	// recipients, a lost reply) land once in each mailbox.
+	in := switchboard.InboundMessage{From: caller(msg.Header), SourceID: messageID(msg.Header)}
 	for _, f := range files {
 		if _, err := audio.Measure(f.data); err == nil || strings.HasPrefix(f.contentType, "audio/") {
 			in.Type = switchboard.TypeVoiceMail
@@ -445,4 +447,14 @@ func (n newlineStripper) Read(p []byte) (int, error) {
 			return j, err
 		}
 	}
+}
+
+// messageID is the email's Message-ID without its angle brackets, or "" when
+// it has none or one too long to be an id.
+func messageID(h mail.Header) string {
+	id := strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
+	if len(id) > switchboard.MaxSourceIDLength {
+		return ""
+	}
+	return id
 }

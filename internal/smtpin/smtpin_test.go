@@ -239,3 +239,26 @@ func asProto(err error, pe **textproto.Error) bool {
 	}
 	return false
 }
+
+// A mail server that retries an email (a lost reply, a 4xx for another
+// recipient) sends the same Message-ID again: each mailbox keeps one copy.
+func TestRetriedEmailStoredOnce(t *testing.T) {
+	e := newEnv(t)
+	msg := email("Voicemail", map[string]string{"Message-ID": "<vm-0001@pbx.example>"}, attachment{"vm.wav", "audio/wav", wav(3000)})
+	for range 3 {
+		if err := e.send([]string{"16505550101@" + domain}, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ms := e.messages(e.ann); len(ms) != 1 {
+		t.Fatalf("%d voicemails after three deliveries of one email, want 1", len(ms))
+	}
+	// Another email (another Message-ID) is another voicemail.
+	other := email("Voicemail", map[string]string{"Message-ID": "<vm-0002@pbx.example>"}, attachment{"vm.wav", "audio/wav", wav(3000)})
+	if err := e.send([]string{"16505550101@" + domain}, other); err != nil {
+		t.Fatal(err)
+	}
+	if ms := e.messages(e.ann); len(ms) != 2 {
+		t.Fatalf("%d voicemails after a second email, want 2", len(ms))
+	}
+}

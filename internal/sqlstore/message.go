@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -64,16 +65,47 @@ func (db *DB) CreateMessage(ctx context.Context, c switchboard.MessageCreate) (*
 		return nil, err
 	}
 	var m *switchboard.Message
-	err := db.write(ctx, func(tx *tx) error {
+	err := db.writeSourced(ctx, c.SourceID, func(tx *tx) error {
 		ins, err := newMessageInserter(ctx, tx)
 		if err != nil {
 			return err
 		}
 		defer ins.close()
-		m, err = ins.insert(ctx, &c)
+		m, _, err = ins.insertOnce(ctx, &c)
 		return err
 	})
 	return m, db.wrap(err, "create message in mailbox %d/%d", c.AccountID, c.ExtensionID)
+}
+
+// writeSourced is write for a transaction that stores a message with a
+// source id. Two nodes storing the same one at once both find it absent;
+// the unique index fails the later commit, and its second run finds the
+// message the first stored.
+func (db *DB) writeSourced(ctx context.Context, sourceID string, fn func(*tx) error) error {
+	err := db.write(ctx, fn)
+	if sourceID != "" && errors.Is(db.formatError(err), switchboard.ErrConflict) {
+		err = db.write(ctx, fn)
+	}
+	return err
+}
+
+// insertOnce inserts c unless its mailbox already holds the message of
+// c.SourceID: then that message is returned, with stored false.
+func (ins *messageInserter) insertOnce(ctx context.Context, c *switchboard.MessageCreate) (m *switchboard.Message, stored bool, err error) {
+	if c.SourceID != "" {
+		var id int64
+		err := ins.tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE extension_id = $1 AND account_id = $2 AND source_id = $3`,
+			c.ExtensionID, c.AccountID, c.SourceID).Scan(&id)
+		switch {
+		case err == nil:
+			m, err := getMessage(ctx, ins.tx, c.AccountID, c.ExtensionID, id)
+			return m, false, err
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, false, err
+		}
+	}
+	m, err = ins.insert(ctx, c)
+	return m, err == nil, err
 }
 
 // CreateMessages stores several messages in one transaction: all or none.
@@ -86,15 +118,22 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 			return nil, fmt.Errorf("sqlstore: create messages: message %d: %w", i, err)
 		}
 	}
-	out := make([]*switchboard.Message, 0, len(cs))
-	err := db.write(ctx, func(tx *tx) error {
+	var sourced string // any source id: the whole batch is retried on a conflict
+	for _, c := range cs {
+		if c.SourceID != "" {
+			sourced = c.SourceID
+		}
+	}
+	var out []*switchboard.Message
+	err := db.writeSourced(ctx, sourced, func(tx *tx) error {
+		out = make([]*switchboard.Message, 0, len(cs))
 		ins, err := newMessageInserter(ctx, tx)
 		if err != nil {
 			return err
 		}
 		defer ins.close()
 		for i := range cs {
-			m, err := ins.insert(ctx, &cs[i])
+			m, _, err := ins.insertOnce(ctx, &cs[i])
 			if err != nil {
 				return fmt.Errorf("message %d: %w", i, err)
 			}
@@ -126,9 +165,9 @@ func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {
 			message_status, read_status, priority, subject, from_party, to_parties, conversation_id,
 			created_at, modified_at, deleted_at, purged_at, delivery_error_code, segment_count,
 			sms_delivery_time, sms_sending_attempts, fax_page_count, fax_resolution, cover_index,
-			cover_page_text, vm_transcription, pg_to_department)
+			cover_page_text, vm_transcription, pg_to_department, source_id)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-			$19, $20, $21, $22, $23, $24, $25, $26)
+			$19, $20, $21, $22, $23, $24, $25, $26, $27)
 			RETURNING id`},
 		{&ins.party, `INSERT INTO message_parties (message_id, extension_id, phone_number) VALUES ($1, $2, $3)`},
 		{&ins.att, `INSERT INTO attachments (message_id, type, content_type, file_name, size, vm_duration, height, width, content)
@@ -204,7 +243,7 @@ func (ins *messageInserter) insert(ctx context.Context, c *switchboard.MessageCr
 		m.MessageStatus, m.ReadStatus, m.Priority, m.Subject, string(from), string(to), m.ConversationID,
 		toMillis(m.Created), toMillis(now), deletedAt, purgedAt, m.DeliveryErrorCode, m.SegmentCount,
 		toMillis(m.SMSDeliveryTime), m.SMSSendingAttempts, m.FaxPageCount, m.FaxResolution, m.CoverIndex,
-		m.CoverPageText, m.VMTranscriptionStatus, flag(m.PgToDepartment),
+		m.CoverPageText, m.VMTranscriptionStatus, flag(m.PgToDepartment), c.SourceID,
 	).Scan(&m.ID); err != nil {
 		return nil, err
 	}

@@ -39,17 +39,18 @@ func (db *DB) CreateVoiceMail(ctx context.Context, c switchboard.MessageCreate, 
 		return nil, err
 	}
 	var m *switchboard.Message
-	err := db.write(ctx, func(tx *tx) error {
+	err := db.writeSourced(ctx, c.SourceID, func(tx *tx) error {
 		ins, err := newMessageInserter(ctx, tx)
 		if err != nil {
 			return err
 		}
 		defer ins.close()
-		if m, err = ins.insert(ctx, &c); err != nil {
+		var stored bool
+		if m, stored, err = ins.insertOnce(ctx, &c); err != nil {
 			return err
 		}
-		if !transcribe {
-			return nil
+		if !transcribe || !stored {
+			return nil // a voicemail received again has its job already
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO transcriptions (message_id, account_id, extension_id, attachment_id, created_at)
 			VALUES ($1, $2, $3, $4, $5)`, m.ID, m.AccountID, m.ExtensionID, m.Attachments[audioIdx].ID, toMillis(tx.now))

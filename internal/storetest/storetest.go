@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"ChangeOrder", testChangeOrder},
 		{"Transcriptions", testTranscriptions},
 		{"ClaimTranscriptionsConcurrently", testClaimTranscriptionsConcurrently},
+		{"SourceID", testSourceID},
 		{"SubscriptionCRUD", testSubscriptionCRUD},
 		{"SubscriptionLimit", testSubscriptionLimit},
 		{"SubscriptionChanges", testSubscriptionChanges},
