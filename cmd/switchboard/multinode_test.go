@@ -4,9 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -60,31 +58,11 @@ func TestMultiNode(t *testing.T) {
 		hookMu   sync.Mutex
 		notified = map[string]int{} // message id -> events received
 	)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if v := r.Header.Get("Validation-Token"); v != "" {
-			w.Header().Set("Validation-Token", v)
-			return
-		}
-		var ev struct {
-			Body struct {
-				ID json.Number `json:"id"`
-			} `json:"body"`
-		}
-		if b, _ := io.ReadAll(r.Body); json.Unmarshal(b, &ev) != nil || ev.Body.ID == "" {
-			t.Errorf("notification without a message: %s", b)
-			return
-		}
+	subscribeWebHook(t, nodes[0].demo.Server, tokB, func(id json.Number) {
 		hookMu.Lock()
-		notified[ev.Body.ID.String()]++
+		notified[id.String()]++
 		hookMu.Unlock()
-	}))
-	defer hook.Close()
-	subBody, _ := json.Marshal(map[string]any{
-		"eventFilters": []string{"/restapi/v1.0/account/~/extension/~/message-store/instant?type=SMS"},
-		"deliveryMode": map[string]any{"transportType": "WebHook", "address": hook.URL}})
-	if status, b := post(t, nodes[0].demo.Server+"/restapi/v1.0/subscription", tokB, subBody); status != 200 {
-		t.Fatalf("subscribe on node 0: %d %s", status, b)
-	}
+	})
 
 	// ---- load through all three nodes; node 1 is killed in the middle
 	prefix := "multi-" + strings.ToLower(rand.Text()[:8]) + "-"

@@ -3,9 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -21,44 +19,25 @@ func TestPushRestartDuringBurst(t *testing.T) {
 	bin := buildBinary(t, processTestContext(t, 60*time.Second))
 	dir := t.TempDir()
 
-	// The receiver is slow on purpose (8 ms per event), so the burst is
-	// still being delivered when the server dies.
 	var (
 		mu       sync.Mutex
 		received []int64
 	)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if v := r.Header.Get("Validation-Token"); v != "" {
-			w.Header().Set("Validation-Token", v)
-			return
-		}
-		var env struct {
-			Body struct {
-				ID int64 `json:"id"`
-			} `json:"body"`
-		}
-		b, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(b, &env); err != nil || env.Body.ID == 0 {
-			t.Errorf("notification %s: %v", b, err)
-		}
-		time.Sleep(8 * time.Millisecond)
-		mu.Lock()
-		received = append(received, env.Body.ID)
-		mu.Unlock()
-	}))
-	defer hook.Close()
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(received) }
 
 	srv := startProcess(t, bin, dir)
 	demo := srv.demo
 	alice := demo.Extensions[0]
 	tok := login(t, demo, alice.JWT)
-	body, _ := json.Marshal(map[string]any{
-		"eventFilters": []string{"/restapi/v1.0/account/~/extension/~/message-store/instant?type=SMS"},
-		"deliveryMode": map[string]any{"transportType": "WebHook", "address": hook.URL}})
-	if status, b := post(t, demo.Server+"/restapi/v1.0/subscription", tok, body); status != 200 {
-		t.Fatalf("subscribe: %d %s", status, b)
-	}
+	// The receiver is slow on purpose (8 ms per event), so the burst is
+	// still being delivered when the server dies.
+	subscribeWebHook(t, demo.Server, tok, func(id json.Number) {
+		time.Sleep(8 * time.Millisecond)
+		n, _ := id.Int64()
+		mu.Lock()
+		received = append(received, n)
+		mu.Unlock()
+	})
 
 	// The burst: 400 inbound SMS to alice in imports of 20.
 	const total = 400

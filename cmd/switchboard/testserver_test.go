@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -254,5 +255,36 @@ func advanceClock(t *testing.T, client *http.Client, d demoInfo, seconds int) {
 	t.Helper()
 	if status, b := call(t, client, "POST", d.Server+"/switchboard/v1/clock/advance", d.AdminToken, fmt.Appendf(nil, `{"seconds": %d}`, seconds)); status != 200 {
 		t.Fatalf("clock advance: %d %s", status, b)
+	}
+}
+
+// subscribeWebHook subscribes the token's extension to its instant SMS
+// events by WebHook, delivered to a receiver in the test that answers
+// RingCentral's validation handshake and hands each event's message id to
+// onMessage (from the receiver's goroutines, in the order of delivery).
+func subscribeWebHook(t *testing.T, server, token string, onMessage func(id json.Number)) {
+	t.Helper()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := r.Header.Get("Validation-Token"); v != "" {
+			w.Header().Set("Validation-Token", v)
+			return
+		}
+		var ev struct {
+			Body struct {
+				ID json.Number `json:"id"`
+			} `json:"body"`
+		}
+		if b, _ := io.ReadAll(r.Body); json.Unmarshal(b, &ev) != nil || ev.Body.ID == "" {
+			t.Errorf("notification without a message: %s", b)
+			return
+		}
+		onMessage(ev.Body.ID)
+	}))
+	t.Cleanup(hook.Close)
+	body, _ := json.Marshal(map[string]any{
+		"eventFilters": []string{"/restapi/v1.0/account/~/extension/~/message-store/instant?type=SMS"},
+		"deliveryMode": map[string]any{"transportType": "WebHook", "address": hook.URL}})
+	if status, b := post(t, server+"/restapi/v1.0/subscription", token, body); status != 200 {
+		t.Fatalf("subscribe: %d %s", status, b)
 	}
 }
