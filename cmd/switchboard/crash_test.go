@@ -5,14 +5,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -27,15 +22,11 @@ import (
 // status, every internal message has exactly one inbound copy, and no copy
 // exists of a message that was never stored.
 func TestCrashDuringSends(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the server binary; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Second)
-	defer cancel()
-	bin := crashBuild(t, ctx)
+	ctx := processTestContext(t, 50*time.Second)
+	bin := buildBinary(t, ctx)
 	dir := t.TempDir()
 
-	srv := crashStart(t, bin, dir)
+	srv := startProcess(t, bin, dir)
 	demo := srv.demo
 	alice, bob := demo.Extensions[0], demo.Extensions[1]
 	if alice.ExtensionNumber != "101" || bob.ExtensionNumber != "102" {
@@ -47,13 +38,9 @@ func TestCrashDuringSends(t *testing.T) {
 	// ---- load, then SIGKILL while requests are in flight
 	run := strings.ToLower(rand.Text()[:8])
 	prefix := "crash-" + run + "-"
-	type ack struct {
-		id, text string
-		internal bool
-	}
 	var (
 		mu       sync.Mutex
-		acks     []ack
+		acks     []loadAck
 		sent     atomic.Int64 // requests started
 		failed   atomic.Int64 // transport errors (in flight at the kill)
 		refused  atomic.Int64 // non-200 answers before the kill
@@ -69,47 +56,32 @@ func TestCrashDuringSends(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; !stopping.Load() && ctx.Err() == nil; i++ {
-				internal := (g+i)%3 != 0 // two in three to 102, one in three to the carrier
-				to := bob.PhoneNumber
-				if !internal {
-					to = fmt.Sprintf("+1555%03d%04d", 100+g, i%10000)
-				}
+				to, internal := loadRecipient(g, i, bob.PhoneNumber)
 				text := fmt.Sprintf("%sg%d-n%d", prefix, g, i)
-				body, _ := json.Marshal(map[string]any{"from": map[string]string{"phoneNumber": alice.PhoneNumber},
-					"to": []map[string]string{{"phoneNumber": to}}, "text": text})
-				req, _ := http.NewRequestWithContext(ctx, "POST", sendURL, bytes.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+tokA)
-				req.Header.Set("Content-Type", "application/json")
 				sent.Add(1)
-				resp, err := client.Do(req)
+				a, err := loadSend(ctx, client, sendURL, tokA, alice.PhoneNumber, to, text)
 				if err != nil {
 					failed.Add(1)
 					return // the server is gone: this request's outcome is unknown
 				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				var m struct {
-					ID      json.Number `json:"id"`
-					Subject string      `json:"subject"`
-				}
-				if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &m) != nil || m.ID == "" {
+				if a.ID == "" {
 					if !stopping.Load() {
 						refused.Add(1)
 						select {
-						case firstErr <- fmt.Sprintf("%d %s", resp.StatusCode, b):
+						case firstErr <- a.refusal:
 						default:
 						}
 					}
 					continue
 				}
-				if m.Subject != text {
+				if a.Subject != text {
 					select {
-					case firstErr <- fmt.Sprintf("answer's subject %q, sent %q", m.Subject, text):
+					case firstErr <- fmt.Sprintf("answer's subject %q, sent %q", a.Subject, text):
 					default:
 					}
 				}
 				mu.Lock()
-				acks = append(acks, ack{m.ID.String(), text, internal})
+				acks = append(acks, loadAck{a.ID.String(), text, internal})
 				mu.Unlock()
 			}
 		}()
@@ -125,10 +97,7 @@ func TestCrashDuringSends(t *testing.T) {
 		}
 	}
 	stopping.Store(true)
-	if err := srv.cmd.Process.Kill(); err != nil {
-		t.Fatalf("kill: %v", err)
-	}
-	_ = srv.cmd.Wait()
+	srv.kill(t)
 	wg.Wait()
 	loadTime := time.Since(loadStart)
 	select {
@@ -142,17 +111,12 @@ func TestCrashDuringSends(t *testing.T) {
 	if len(acks) == 0 {
 		t.Fatalf("no send was acknowledged in %v\nserver log:\n%s", loadTime, srv.log.String())
 	}
-	internalAcks := 0
-	for _, a := range acks {
-		if a.internal {
-			internalAcks++
-		}
-	}
+	internalAcks := countInternal(acks)
 	t.Logf("before the kill: %d requests in %v, %d acknowledged (%d internal, %d external), %d in flight at the kill (outcome unknown)",
 		sent.Load(), loadTime.Round(time.Millisecond), len(acks), internalAcks, len(acks)-internalAcks, failed.Load())
 
 	// ---- restart on the same data directory
-	srv2 := crashStart(t, bin, dir)
+	srv2 := startProcess(t, bin, dir)
 	defer srv2.stop(t)
 	demo2 := srv2.demo
 	tokA = login(t, demo2, alice.JWT)
@@ -188,44 +152,20 @@ func TestCrashDuringSends(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if leftLeased > 0 {
-		crashAdvance(t, client, demo2, 31)
+		advanceClock(t, client, demo2, 31)
 	}
 
 	// Wait until every stored outbound message (acknowledged or not) is
 	// final: not Queued, and external ones past Sent (their receipt, lost
 	// with the killed simulator, comes after the worker's resubmit).
-	var out []crashMessage
-	deadline := time.Now().Add(30 * time.Second)
 	waitStart := time.Now()
-	for {
-		out = crashList(t, client, outURL, tokA, prefix)
-		pending := 0
-		for _, m := range out {
-			if m.MessageStatus == "Queued" || m.MessageStatus == "Sent" {
-				pending++
-			}
-		}
-		if pending == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d outbound messages are still Queued or Sent %v after the restart: %v\nserver log:\n%s",
-				pending, len(out), time.Since(waitStart).Round(time.Millisecond), crashStatuses(out), srv2.log.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	out := waitFinal(t, client, outURL, tokA, prefix, 30*time.Second, srv2.log)
 	t.Logf("after the restart: %d outbound messages stored, %d Queued at the restart, %d left Queued under the killed worker's lease (clock moved 31 s); all final %v later: %v",
 		len(out), queuedAtRestart, leftLeased, time.Since(waitStart).Round(time.Millisecond), crashStatuses(out))
 
 	// ---- the promises
 	final := map[string]bool{"Delivered": true, "Sent": true, "SendingFailed": true, "DeliveryFailed": true}
-	outByText := map[string]crashMessage{}
-	for _, m := range out {
-		if prev, dup := outByText[m.Subject]; dup {
-			t.Errorf("one send stored twice on the sender side: %q as messages %s and %s", m.Subject, prev.ID, m.ID)
-		}
-		outByText[m.Subject] = m
-	}
+	outByText := outboundByText(t, out)
 	// Every acknowledged message exists on the sender side, with its text and a final status.
 	for _, a := range acks {
 		status, m := crashGet(t, client, demo2.Server+"/restapi/v1.0/account/~/extension/~/message-store/"+a.id, tokA)
@@ -243,20 +183,73 @@ func TestCrashDuringSends(t *testing.T) {
 	// Exactly one inbound copy per stored internal message, none for
 	// external ones, and none of a message that was never stored.
 	in := crashList(t, client, inURL, tokB, prefix)
+	internalStored := checkInboundCopies(t, out, in, outByText, bob.PhoneNumber)
+	unacked := len(out) - len(acks)
+	t.Logf("checked: %d acknowledged all stored and final; %d stored without an answer (in flight at the kill); %d internal stored, %d inbound copies in 102's mailbox",
+		len(acks), unacked, internalStored, len(in))
+}
+
+// processTestContext starts each test that builds and runs the server
+// binary: skipped with -short, bounded by timeout.
+func processTestContext(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the server binary; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// loadAck is one send a crash load's server acknowledged.
+type loadAck struct {
+	id, text string
+	internal bool
+}
+
+func countInternal(acks []loadAck) int {
+	n := 0
+	for _, a := range acks {
+		if a.internal {
+			n++
+		}
+	}
+	return n
+}
+
+// outboundByText indexes the run's stored outbound messages by their
+// (unique) text, failing on a send stored twice on the sender side.
+func outboundByText(t *testing.T, out []crashMessage) map[string]crashMessage {
+	t.Helper()
+	byText := map[string]crashMessage{}
+	for _, m := range out {
+		if prev, dup := byText[m.Subject]; dup {
+			t.Errorf("one send stored twice on the sender side: %q as messages %s and %s", m.Subject, prev.ID, m.ID)
+		}
+		byText[m.Subject] = m
+	}
+	return byText
+}
+
+// checkInboundCopies checks the delivery promise after a crash: exactly
+// one inbound copy per stored internal message, none for external ones,
+// and none of a message that was never stored. It returns how many of the
+// stored messages are internal.
+func checkInboundCopies(t *testing.T, out, in []crashMessage, outByText map[string]crashMessage, internalNumber string) int {
+	t.Helper()
 	copies := map[string]int{}
 	for _, m := range in {
 		copies[m.Subject]++
 	}
-	internalStored, unacked := 0, len(out)-len(acks)
+	internal := 0
 	for _, m := range out {
-		internal := len(m.To) == 1 && m.To[0].PhoneNumber == bob.PhoneNumber
 		want := 0
-		if internal {
-			internalStored++
+		if len(m.To) == 1 && m.To[0].PhoneNumber == internalNumber {
+			internal++
 			want = 1
 		}
 		if copies[m.Subject] != want {
-			t.Errorf("message %s (%q, to %v, %s): %d inbound copies in 102's mailbox, want %d",
+			t.Errorf("message %s (%q, to %v, %s): %d inbound copies, want %d",
 				m.ID, m.Subject, m.To, m.MessageStatus, copies[m.Subject], want)
 		}
 	}
@@ -265,105 +258,7 @@ func TestCrashDuringSends(t *testing.T) {
 			t.Errorf("%d inbound copies of %q, which the sender's mailbox does not hold", n, text)
 		}
 	}
-	t.Logf("checked: %d acknowledged all stored and final; %d stored without an answer (in flight at the kill); %d internal stored, %d inbound copies in 102's mailbox",
-		len(acks), unacked, internalStored, len(in))
-}
-
-// crashServer is one run of the server binary.
-type crashServer struct {
-	cmd  *exec.Cmd
-	log  *crashLog
-	demo demoInfo
-}
-
-func (s *crashServer) stop(t *testing.T) {
-	t.Helper()
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("server exit: %v\n%s", err, s.log.String())
-		}
-	case <-time.After(15 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-		t.Errorf("server did not stop on interrupt\n%s", s.log.String())
-	}
-}
-
-type crashLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *crashLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *crashLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
-// crashBuild builds the server binary, with the race detector when the
-// test has it.
-func crashBuild(t *testing.T, ctx context.Context) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "switchboard")
-	args := []string{"build", "-o", bin}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "-race" && s.Value == "true" {
-				args = append(args, "-race")
-			}
-		}
-	}
-	build := exec.CommandContext(ctx, "go", append(args, ".")...)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go %v: %v\n%s", args, err, out)
-	}
-	return bin
-}
-
-// crashStart runs `serve --demo` on a free loopback port and waits until it
-// listens; demo.json is written before that.
-func crashStart(t *testing.T, bin, dir string) *crashServer {
-	t.Helper()
-	s := &crashServer{log: &crashLog{}}
-	s.cmd = exec.Command(bin, "serve", "--demo", "--listen", "127.0.0.1:0", "--data", dir)
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.cmd.Process.Kill() })
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(s.log.String(), "listening") {
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not start\n%s", s.log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, demoFile))
-	if err != nil || json.Unmarshal(b, &s.demo) != nil || len(s.demo.Extensions) < 2 {
-		t.Fatalf("demo.json: %v %s", err, b)
-	}
-	return s
-}
-
-func crashAdvance(t *testing.T, client *http.Client, d demoInfo, seconds int) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", d.Server+"/switchboard/v1/clock/advance", strings.NewReader(fmt.Sprintf(`{"seconds": %d}`, seconds)))
-	req.Header.Set("Authorization", "Bearer "+d.AdminToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("clock advance: %d %s", resp.StatusCode, b)
-	}
+	return internal
 }
 
 type crashMessage struct {
@@ -378,20 +273,13 @@ type crashMessage struct {
 func crashGet(t *testing.T, client *http.Client, u, token string) (int, crashMessage) {
 	t.Helper()
 	var m crashMessage
-	req, _ := http.NewRequest("GET", u, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode == http.StatusOK {
+	status, b := call(t, client, "GET", u, token, nil)
+	if status == http.StatusOK {
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatalf("GET %s: %v\n%s", u, err, b)
 		}
 	}
-	return resp.StatusCode, m
+	return status, m
 }
 
 // crashList lists a whole mailbox (every page of 1000), keeping the
@@ -399,23 +287,16 @@ func crashGet(t *testing.T, client *http.Client, u, token string) (int, crashMes
 func crashList(t *testing.T, client *http.Client, u, token, prefix string) []crashMessage {
 	t.Helper()
 	var out []crashMessage
-	for page := 1; ; page++ {
-		req, _ := http.NewRequest("GET", fmt.Sprintf("%s&dateFrom=2000-01-01T00:00:00Z&perPage=1000&page=%d", u, page), nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+	for page := 1; page <= 1000; page++ {
 		var body struct {
 			Records    []crashMessage `json:"records"`
 			Navigation struct {
 				NextPage *struct{} `json:"nextPage"`
 			} `json:"navigation"`
 		}
-		if resp.StatusCode != 200 {
-			t.Fatalf("list %s: %d %s", u, resp.StatusCode, b)
+		status, b := call(t, client, "GET", fmt.Sprintf("%s&dateFrom=2000-01-01T00:00:00Z&perPage=1000&page=%d", u, page), token, nil)
+		if status != 200 {
+			t.Fatalf("list %s: %d %s", u, status, b)
 		}
 		if err := json.Unmarshal(b, &body); err != nil {
 			t.Fatalf("list %s: %v", u, err)
@@ -428,10 +309,72 @@ func crashList(t *testing.T, client *http.Client, u, token, prefix string) []cra
 		if body.Navigation.NextPage == nil || len(body.Records) == 0 {
 			return out
 		}
-		if page > 1000 {
-			t.Fatal(errors.New("list does not end"))
-		}
 	}
+	t.Fatal("list does not end")
+	return nil
+}
+
+// waitFinal lists the run's outbound messages until none is Queued or
+// Sent: external ones wait past Sent for their receipt, which the killed
+// node's simulator took with it and a survivor's resubmit brings.
+func waitFinal(t *testing.T, client *http.Client, outURL, token, prefix string, timeout time.Duration, log *syncBuffer) []crashMessage {
+	t.Helper()
+	start := time.Now()
+	for {
+		out := crashList(t, client, outURL, token, prefix)
+		pending := 0
+		for _, m := range out {
+			if m.MessageStatus == "Queued" || m.MessageStatus == "Sent" {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return out
+		}
+		if time.Since(start) > timeout {
+			t.Fatalf("%d of %d outbound messages are still Queued or Sent %v after the restart or kill: %v\nserver log:\n%s",
+				pending, len(out), time.Since(start).Round(time.Millisecond), crashStatuses(out), log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// loadRecipient is the mix of the crash loads: two sends in three to the
+// internal number (stored twice: sender and inbound copy), one in three to
+// the carrier.
+func loadRecipient(g, i int, internalNumber string) (to string, internal bool) {
+	if (g+i)%3 != 0 {
+		return internalNumber, true
+	}
+	return fmt.Sprintf("+1555%03d%04d", 100+g, i%10000), false
+}
+
+// loadAnswer is the server's answer to one send of a load: the stored
+// message (ID set), or why it was refused.
+type loadAnswer struct {
+	ID      json.Number `json:"id"`
+	Subject string      `json:"subject"`
+	refusal string
+}
+
+// loadSend sends one SMS from a load goroutine, so it reports instead of
+// failing the test: an error is a transport error (the server may be gone
+// mid-request), a refusal an answer without a stored message.
+func loadSend(ctx context.Context, client *http.Client, sendURL, token, from, to, text string) (loadAnswer, error) {
+	var a loadAnswer
+	req, _ := http.NewRequestWithContext(ctx, "POST", sendURL, bytes.NewReader(smsBody(from, to, text)))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return a, err
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &a) != nil || a.ID == "" {
+		return loadAnswer{refusal: fmt.Sprintf("%d %s", resp.StatusCode, b)}, nil
+	}
+	return a, nil
 }
 
 // crashStatuses counts messages by status, for the log.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/smtp"
@@ -35,29 +34,9 @@ func TestServeInbound(t *testing.T) {
 		t.Fatal(err)
 	}
 	smtpAddr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	done := make(chan error, 1)
 	data := filepath.Join(dir, "data")
-	go func() {
-		done <- run(ctx, []string{"serve", "--demo", "--listen", "127.0.0.1:0", "--data", data,
-			"--smtp-listen", smtpAddr, "--smtp-domain", "vm.test", "--transcribe-command", stt}, out, out)
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	var demo demoInfo
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if b, err := os.ReadFile(filepath.Join(data, demoFile)); err == nil && json.Unmarshal(b, &demo) == nil && strings.Contains(out.String(), "listening") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not start\n%s", out.String())
-		}
-	}
+	demo, out, stop := runServer(t, data, "--smtp-listen", smtpAddr, "--smtp-domain", "vm.test", "--transcribe-command", stt)
+	defer stop()
 	e101 := demo.Extensions[0]
 
 	// 2 s of 8 kHz 8-bit mu-law.

@@ -5,103 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-// runServer runs `switchboard serve --demo` in-process on a free loopback
-// port and returns demo.json once it is written; stop ends the server.
-func runServer(t *testing.T, dataDir string) (demo demoInfo, out *syncBuffer, stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out = &syncBuffer{}
-	done := make(chan error, 1)
-	before, _ := os.Stat(filepath.Join(dataDir, demoFile))
-	go func() {
-		done <- run(ctx, []string{"serve", "--demo", "--listen", "127.0.0.1:0", "--data", dataDir}, out, out)
-	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case err := <-done:
-			cancel()
-			t.Fatalf("server exited: %v\n%s", err, out.String())
-		default:
-		}
-		if st, err := os.Stat(filepath.Join(dataDir, demoFile)); err == nil && (before == nil || st.ModTime() != before.ModTime()) && strings.Contains(out.String(), "listening") {
-			b, err := os.ReadFile(filepath.Join(dataDir, demoFile))
-			if err == nil && json.Unmarshal(b, &demo) == nil {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("demo.json did not appear\n%s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return demo, out, func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}
-}
-
-func login(t *testing.T, d demoInfo, jwt string) string {
-	t.Helper()
-	req, _ := http.NewRequest("POST", d.Server+"/restapi/oauth/token", strings.NewReader(url.Values{
-		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jwt}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(d.ClientID, d.ClientSecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || json.Unmarshal(b, &tok) != nil || tok.AccessToken == "" {
-		t.Fatalf("login: %d %s", resp.StatusCode, b)
-	}
-	return tok.AccessToken
-}
-
-func get(t *testing.T, u, token string) (int, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", u, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&m)
-	return resp.StatusCode, m
-}
 
 func TestServeDemo(t *testing.T) {
 	dir := t.TempDir()

@@ -1,18 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -32,20 +25,17 @@ import (
 // from tokens taken before the load) on each surviving node agrees with the
 // message lists, message by message and status by status.
 func TestMultiNode(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the server binary; skipped with -short")
-	}
+	ctx := processTestContext(t, 90*time.Second)
 	dbURL := pgtest.NewDatabase(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	bin := crashBuild(t, ctx)
+	bin := buildBinary(t, ctx)
 
 	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
-	nodes := make([]*crashServer, 3)
-	nodes[0] = nodeStart(t, bin, dirs[0], dbURL)
-	for i := 1; i < 3; i++ {
-		copyDemo(t, dirs[0], dirs[i])
-		nodes[i] = nodeStart(t, bin, dirs[i], dbURL)
+	nodes := make([]*serverProcess, 3)
+	for i := range nodes {
+		if i > 0 { // the first node creates the demo, the others reuse it
+			copyDemo(t, dirs[0], dirs[i])
+		}
+		nodes[i] = startProcess(t, bin, dirs[i], "--database", dbURL, "--db-max-conns", "8", "--receipt-timeout", "20s")
 	}
 	for _, n := range nodes {
 		defer n.stopIfRunning(t)
@@ -68,41 +58,17 @@ func TestMultiNode(t *testing.T) {
 		hookMu   sync.Mutex
 		notified = map[string]int{} // message id -> events received
 	)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if v := r.Header.Get("Validation-Token"); v != "" {
-			w.Header().Set("Validation-Token", v)
-			return
-		}
-		var ev struct {
-			Body struct {
-				ID json.Number `json:"id"`
-			} `json:"body"`
-		}
-		if b, _ := io.ReadAll(r.Body); json.Unmarshal(b, &ev) != nil || ev.Body.ID == "" {
-			t.Errorf("notification without a message: %s", b)
-			return
-		}
+	subscribeWebHook(t, nodes[0].demo.Server, tokB, func(id json.Number) {
 		hookMu.Lock()
-		notified[ev.Body.ID.String()]++
+		notified[id.String()]++
 		hookMu.Unlock()
-	}))
-	defer hook.Close()
-	subBody, _ := json.Marshal(map[string]any{
-		"eventFilters": []string{"/restapi/v1.0/account/~/extension/~/message-store/instant?type=SMS"},
-		"deliveryMode": map[string]any{"transportType": "WebHook", "address": hook.URL}})
-	if status, b := pushPost(t, nodes[0].demo.Server+"/restapi/v1.0/subscription", tokB, subBody); status != 200 {
-		t.Fatalf("subscribe on node 0: %d %s", status, b)
-	}
+	})
 
 	// ---- load through all three nodes; node 1 is killed in the middle
 	prefix := "multi-" + strings.ToLower(rand.Text()[:8]) + "-"
-	type ack struct {
-		id, text string
-		internal bool
-	}
 	var (
 		mu       sync.Mutex
-		acks     []ack
+		acks     []loadAck
 		refused  atomic.Int64
 		lost     atomic.Int64
 		stopping atomic.Bool
@@ -117,18 +83,9 @@ func TestMultiNode(t *testing.T) {
 			defer wg.Done()
 			sendURL := nodes[node].demo.Server + "/restapi/v1.0/account/~/extension/~/sms"
 			for i := 0; !stopping.Load() && ctx.Err() == nil; i++ {
-				internal := (g+i)%3 != 0
-				to := bob.PhoneNumber
-				if !internal {
-					to = fmt.Sprintf("+1555%03d%04d", 100+g, i%10000)
-				}
+				to, internal := loadRecipient(g, i, bob.PhoneNumber)
 				text := fmt.Sprintf("%sg%d-n%d", prefix, g, i)
-				body, _ := json.Marshal(map[string]any{"from": map[string]string{"phoneNumber": alice.PhoneNumber},
-					"to": []map[string]string{{"phoneNumber": to}}, "text": text})
-				req, _ := http.NewRequestWithContext(ctx, "POST", sendURL, bytes.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+tokA)
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
+				a, err := loadSend(ctx, client, sendURL, tokA, alice.PhoneNumber, to, text)
 				if err != nil {
 					if node == 1 && killed.Load() {
 						lost.Add(1)
@@ -140,21 +97,16 @@ func TestMultiNode(t *testing.T) {
 					}
 					return
 				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				var m struct {
-					ID json.Number `json:"id"`
-				}
-				if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &m) != nil || m.ID == "" {
+				if a.ID == "" {
 					refused.Add(1)
 					select {
-					case firstErr <- fmt.Sprintf("node %d: %d %s", node, resp.StatusCode, b):
+					case firstErr <- fmt.Sprintf("node %d: %s", node, a.refusal):
 					default:
 					}
 					continue
 				}
 				mu.Lock()
-				acks = append(acks, ack{m.ID.String(), text, internal})
+				acks = append(acks, loadAck{a.ID.String(), text, internal})
 				mu.Unlock()
 			}
 		}()
@@ -167,10 +119,7 @@ func TestMultiNode(t *testing.T) {
 	}
 	waitFor(150, 10*time.Second)
 	killed.Store(true)
-	if err := nodes[1].cmd.Process.Kill(); err != nil {
-		t.Fatalf("kill node 1: %v", err)
-	}
-	_ = nodes[1].cmd.Wait()
+	nodes[1].kill(t)
 	atKill := count()
 	waitFor(atKill+150, 10*time.Second) // the survivors carry on
 	stopping.Store(true)
@@ -180,12 +129,7 @@ func TestMultiNode(t *testing.T) {
 		t.Fatalf("a send was refused or failed on a live node: %s\nnode 0 log:\n%s", e, nodes[0].log.String())
 	default:
 	}
-	internalAcks := 0
-	for _, a := range acks {
-		if a.internal {
-			internalAcks++
-		}
-	}
+	internalAcks := countInternal(acks)
 	t.Logf("load: %d acknowledged (%d internal), %d at the kill of node 1, %d requests to node 1 in flight at the kill",
 		len(acks), internalAcks, atKill, lost.Load())
 
@@ -196,41 +140,18 @@ func TestMultiNode(t *testing.T) {
 	// --receipt-timeout rather than wait. The survivors then take the
 	// leased work over and resubmit the overdue; node 1 stays down.
 	for _, i := range []int{0, 2} {
-		crashAdvance(t, client, nodes[i].demo, 61)
+		advanceClock(t, client, nodes[i].demo, 61)
 	}
 
 	outURL := func(n int) string {
 		return nodes[n].demo.Server + "/restapi/v1.0/account/~/extension/~/message-store?messageType=SMS&direction=Outbound"
 	}
-	var out []crashMessage
-	deadline := time.Now().Add(45 * time.Second)
-	for {
-		out = crashList(t, client, outURL(0), tokA, prefix)
-		pending := 0
-		for _, m := range out {
-			if m.MessageStatus == "Queued" || m.MessageStatus == "Sent" {
-				pending++
-			}
-		}
-		if pending == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d outbound messages still Queued or Sent: %v\nnode 0 log:\n%s", pending, len(out), crashStatuses(out), nodes[0].log.String())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	out := waitFinal(t, client, outURL(0), tokA, prefix, 45*time.Second, nodes[0].log)
 	t.Logf("all %d stored outbound messages final: %v", len(out), crashStatuses(out))
 
 	// ---- every acknowledged message is stored once, final
 	final := map[string]bool{"Delivered": true, "SendingFailed": true, "DeliveryFailed": true}
-	outByText := map[string]crashMessage{}
-	for _, m := range out {
-		if prev, dup := outByText[m.Subject]; dup {
-			t.Errorf("one send stored twice: %q as %s and %s", m.Subject, prev.ID, m.ID)
-		}
-		outByText[m.Subject] = m
-	}
+	outByText := outboundByText(t, out)
 	for _, a := range acks {
 		m, ok := outByText[a.text]
 		if !ok || m.ID.String() != a.id {
@@ -243,24 +164,7 @@ func TestMultiNode(t *testing.T) {
 	}
 	// ---- exactly one inbound copy per internal message, through node 2
 	in := crashList(t, client, nodes[2].demo.Server+"/restapi/v1.0/account/~/extension/~/message-store?messageType=SMS&direction=Inbound", tokB, prefix)
-	copies := map[string]int{}
-	for _, m := range in {
-		copies[m.Subject]++
-	}
-	for _, m := range out {
-		want := 0
-		if len(m.To) == 1 && m.To[0].PhoneNumber == bob.PhoneNumber {
-			want = 1
-		}
-		if copies[m.Subject] != want {
-			t.Errorf("message %s (%q): %d inbound copies, want %d", m.ID, m.Subject, copies[m.Subject], want)
-		}
-	}
-	for text := range copies {
-		if _, ok := outByText[text]; !ok {
-			t.Errorf("an inbound copy of %q, which the sender's mailbox does not hold", text)
-		}
-	}
+	checkInboundCopies(t, out, in, outByText, bob.PhoneNumber)
 
 	// ---- message-sync on each surviving node agrees with the lists
 	for _, n := range []int{0, 2} {
@@ -300,7 +204,7 @@ func TestMultiNode(t *testing.T) {
 		}
 		return n, repeats
 	}
-	deadline = time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for n, _ := missing(); n > 0; n, _ = missing() {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d of %d inbound copies never notified\nnode 0 log:\n%s", n, len(in), nodes[0].log.String())
@@ -321,50 +225,6 @@ func TestMultiNode(t *testing.T) {
 		"every copy notified (%d repeated after the kill)", len(acks), len(in), internalAcks, repeats)
 }
 
-// nodeStart runs `serve --demo` over the shared database on a free port:
-// the first node creates the demo, the others find demo.json (copied into
-// their data directory) and reuse it.
-func nodeStart(t *testing.T, bin, dir, dbURL string) *crashServer {
-	t.Helper()
-	s := &crashServer{log: &crashLog{}}
-	s.cmd = exec.Command(bin, "serve", "--demo", "--listen", "127.0.0.1:0", "--data", dir, "--database", dbURL,
-		"--db-max-conns", "8", "--receipt-timeout", "20s")
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.cmd.Process.Kill() })
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(s.log.String(), "listening") {
-		if time.Now().After(deadline) {
-			t.Fatalf("node did not start\n%s", s.log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, demoFile))
-	if err != nil || json.Unmarshal(b, &s.demo) != nil || len(s.demo.Extensions) < 2 {
-		t.Fatalf("demo.json: %v %s", err, b)
-	}
-	return s
-}
-
-func (s *crashServer) stopIfRunning(t *testing.T) {
-	if s.cmd.ProcessState == nil {
-		s.stop(t)
-	}
-}
-
-func copyDemo(t *testing.T, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(from, demoFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(to, demoFile), b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 type syncPage struct {
 	Records  []crashMessage `json:"records"`
 	SyncInfo struct {
@@ -375,17 +235,10 @@ type syncPage struct {
 
 func syncGet(t *testing.T, client *http.Client, u, token string) syncPage {
 	t.Helper()
-	req, _ := http.NewRequest("GET", u, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	status, b := call(t, client, "GET", u, token, nil)
 	var p syncPage
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &p) != nil || p.SyncInfo.SyncToken == "" {
-		t.Fatalf("GET %s: %d %s", u, resp.StatusCode, b)
+	if status != http.StatusOK || json.Unmarshal(b, &p) != nil || p.SyncInfo.SyncToken == "" {
+		t.Fatalf("GET %s: %d %s", u, status, b)
 	}
 	return p
 }

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,44 +13,6 @@ import (
 
 	"github.com/switchboardhq/switchboard/internal/pgtest"
 )
-
-// runServerArgs is runServer with more serve flags (a database URL, a
-// role).
-func runServerArgs(t *testing.T, dataDir string, extra ...string) (demo demoInfo, out *syncBuffer, stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out = &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append([]string{"serve", "--demo", "--listen", "127.0.0.1:0", "--data", dataDir}, extra...), out, out)
-	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case err := <-done:
-			cancel()
-			t.Fatalf("server exited: %v\n%s", err, out.String())
-		default:
-		}
-		if strings.Contains(out.String(), "listening") {
-			b, err := os.ReadFile(filepath.Join(dataDir, demoFile))
-			if err == nil && json.Unmarshal(b, &demo) == nil {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("server did not start\n%s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return demo, out, func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}
-}
 
 // tcpProxy forwards a loopback port to a target; stopping it closes the
 // listener and every connection, as a network outage or a database
@@ -135,7 +94,7 @@ func TestPostgresOutage(t *testing.T) {
 	}
 	proxy := newProxy(t, u.Host)
 	u.Host = proxy.addr
-	demo, out, stop := runServerArgs(t, t.TempDir(), "--database", u.String(), "--db-max-conns", "4")
+	demo, out, stop := runServer(t, t.TempDir(), "--database", u.String(), "--db-max-conns", "4")
 	defer stop()
 	tok := login(t, demo, demo.Extensions[0].JWT)
 	list := demo.Server + "/restapi/v1.0/account/~/extension/~/message-store"
@@ -204,7 +163,7 @@ func TestPostgresUnreachableAtStart(t *testing.T) {
 func TestPostgresRoles(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t)
 	apiDir, workerDir := t.TempDir(), t.TempDir()
-	demo, _, stopAPI := runServerArgs(t, apiDir, "--database", dbURL, "--role", "api")
+	demo, _, stopAPI := runServer(t, apiDir, "--database", dbURL, "--role", "api")
 	defer stopAPI()
 	alice, bob := demo.Extensions[0], demo.Extensions[1]
 	tok := login(t, demo, alice.JWT)
@@ -217,14 +176,8 @@ func TestPostgresRoles(t *testing.T) {
 
 	// The worker node: same database, its own data directory (demo.json
 	// copied so --demo finds the existing demo instead of making another).
-	b, err := os.ReadFile(filepath.Join(apiDir, demoFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(workerDir, demoFile), b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	wdemo, _, stopWorker := runServerArgs(t, workerDir, "--database", dbURL, "--role", "worker")
+	copyDemo(t, apiDir, workerDir)
+	wdemo, _, stopWorker := runServer(t, workerDir, "--database", dbURL, "--role", "worker")
 	defer stopWorker()
 	if status, _ := get(t, wdemo.Server+"/switchboard/v1/health", ""); status != http.StatusOK {
 		t.Fatalf("worker node health: %d", status)
@@ -248,22 +201,12 @@ func TestPostgresRoles(t *testing.T) {
 // sendSMS sends one SMS and returns its id.
 func sendSMS(t *testing.T, server, token, from, to, text string) string {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"from": map[string]string{"phoneNumber": from},
-		"to": []map[string]string{{"phoneNumber": to}}, "text": text})
-	req, _ := http.NewRequest("POST", server+"/restapi/v1.0/account/~/extension/~/sms", strings.NewReader(string(body)))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	status, b := post(t, server+"/restapi/v1.0/account/~/extension/~/sms", token, smsBody(from, to, text))
 	var m struct {
 		ID json.Number `json:"id"`
 	}
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &m) != nil || m.ID == "" {
-		t.Fatalf("send: %d %s", resp.StatusCode, b)
+	if status != http.StatusOK || json.Unmarshal(b, &m) != nil || m.ID == "" {
+		t.Fatalf("send: %d %s", status, b)
 	}
 	return m.ID.String()
 }
@@ -303,7 +246,7 @@ func TestMigrateData(t *testing.T) {
 		t.Fatalf("extension list --database: %v\n%s", err, cli.String())
 	}
 
-	demo2, _, stop2 := runServerArgs(t, dir, "--database", dbURL)
+	demo2, _, stop2 := runServer(t, dir, "--database", dbURL)
 	defer stop2()
 	tok = login(t, demo2, alice.JWT) // the JWT signed before the move still logs in
 	status, m := get(t, demo2.Server+"/restapi/v1.0/account/~/extension/~/message-store/"+id, tok)

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -20,52 +16,28 @@ import (
 // delivery resumes at or before the first event not yet acknowledged, never
 // after it).
 func TestPushRestartDuringBurst(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the server binary; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	bin := crashBuild(t, ctx)
+	bin := buildBinary(t, processTestContext(t, 60*time.Second))
 	dir := t.TempDir()
 
-	// The receiver is slow on purpose (8 ms per event), so the burst is
-	// still being delivered when the server dies.
 	var (
 		mu       sync.Mutex
 		received []int64
 	)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if v := r.Header.Get("Validation-Token"); v != "" {
-			w.Header().Set("Validation-Token", v)
-			return
-		}
-		var env struct {
-			Body struct {
-				ID int64 `json:"id"`
-			} `json:"body"`
-		}
-		b, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(b, &env); err != nil || env.Body.ID == 0 {
-			t.Errorf("notification %s: %v", b, err)
-		}
-		time.Sleep(8 * time.Millisecond)
-		mu.Lock()
-		received = append(received, env.Body.ID)
-		mu.Unlock()
-	}))
-	defer hook.Close()
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(received) }
 
-	srv := crashStart(t, bin, dir)
+	srv := startProcess(t, bin, dir)
 	demo := srv.demo
 	alice := demo.Extensions[0]
 	tok := login(t, demo, alice.JWT)
-	body, _ := json.Marshal(map[string]any{
-		"eventFilters": []string{"/restapi/v1.0/account/~/extension/~/message-store/instant?type=SMS"},
-		"deliveryMode": map[string]any{"transportType": "WebHook", "address": hook.URL}})
-	if status, b := pushPost(t, demo.Server+"/restapi/v1.0/subscription", tok, body); status != 200 {
-		t.Fatalf("subscribe: %d %s", status, b)
-	}
+	// The receiver is slow on purpose (8 ms per event), so the burst is
+	// still being delivered when the server dies.
+	subscribeWebHook(t, demo.Server, tok, func(id json.Number) {
+		time.Sleep(8 * time.Millisecond)
+		n, _ := id.Int64()
+		mu.Lock()
+		received = append(received, n)
+		mu.Unlock()
+	})
 
 	// The burst: 400 inbound SMS to alice in imports of 20.
 	const total = 400
@@ -78,7 +50,7 @@ func TestPushRestartDuringBurst(t *testing.T) {
 				"to": []map[string]string{{"phoneNumber": alice.PhoneNumber}}, "subject": fmt.Sprint("burst ", j)})
 		}
 		b, _ := json.Marshal(map[string]any{"messages": msgs})
-		status, out := pushPost(t, demo.Server+"/switchboard/v1/messages", demo.AdminToken, b)
+		status, out := post(t, demo.Server+"/switchboard/v1/messages", demo.AdminToken, b)
 		if status != 200 {
 			t.Fatalf("import: %d %s", status, out)
 		}
@@ -99,20 +71,17 @@ func TestPushRestartDuringBurst(t *testing.T) {
 			t.Fatalf("only %d events arrived before the kill\n%s", count(), srv.log.String())
 		}
 	}
-	if err := srv.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = srv.cmd.Wait()
+	srv.kill(t)
 	atKill := count()
 	if atKill >= total {
 		t.Fatalf("the whole burst was delivered before the kill (%d): the test proves nothing", atKill)
 	}
 
-	srv2 := crashStart(t, bin, dir)
+	srv2 := startProcess(t, bin, dir)
 	defer srv2.stop(t)
 	// The killed node's dispatch lease (1 min) blocks the new node until it
 	// runs out; move the emulator's clock past it instead of waiting.
-	crashAdvance(t, http.DefaultClient, srv2.demo, 61)
+	advanceClock(t, http.DefaultClient, srv2.demo, 61)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		mu.Lock()
 		got := map[int64]bool{}
@@ -152,18 +121,4 @@ func TestPushRestartDuringBurst(t *testing.T) {
 		highest = pos
 	}
 	t.Logf("%d events before the kill, %d deliveries in all (%d repeated after the restart)", atKill, len(received), len(received)-total)
-}
-
-func pushPost(t *testing.T, u, token string, body []byte) (int, []byte) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", u, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
 }

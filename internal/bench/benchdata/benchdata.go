@@ -5,16 +5,14 @@ package benchdata
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/bench/benchkit"
 )
 
 // Base is the clock of the seeded data: messages spread over the year
@@ -112,19 +110,7 @@ func Seed(ctx context.Context, store switchboard.Store, authService *auth.Servic
 	return t, nil
 }
 
+// Login logs in to the measured mailbox on the server at serverURL.
 func Login(serverURL string, t Target) (string, error) {
-	req, _ := http.NewRequest("POST", serverURL+"/restapi/oauth/token", strings.NewReader(url.Values{
-		"grant_type": {auth.GrantJWTBearer}, "assertion": {t.JWT}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(t.ClientID, t.Secret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var tok auth.TokenResponse
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != 200 {
-		return "", fmt.Errorf("login: status %d: %v", resp.StatusCode, err)
-	}
-	return tok.AccessToken, nil
+	return benchkit.Login(http.DefaultClient, serverURL, t.ClientID, t.Secret, t.JWT)
 }

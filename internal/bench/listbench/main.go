@@ -25,12 +25,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
-	"slices"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/bench/benchdata"
+	"github.com/switchboardhq/switchboard/internal/bench/benchkit"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
 
@@ -205,23 +205,19 @@ func postgresDatabase(serverURL, name string) (dbURL string, created bool, err e
 			return "", false, err
 		}
 	}
-	u, err := url.Parse(serverURL)
-	if err != nil {
-		return "", false, err
-	}
-	u.Path = "/" + name
-	return u.String(), !exists, nil
+	dbURL, err = benchkit.DatabaseURL(serverURL, name)
+	return dbURL, !exists, err
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }
+func ms(d time.Duration) string { return benchkit.Millis(d, 3) }
 
 func stats(s []time.Duration) (p50, p99, mean time.Duration) {
-	slices.Sort(s)
 	var sum time.Duration
 	for _, d := range s {
 		sum += d
 	}
-	return s[len(s)/2], s[len(s)*99/100], sum / time.Duration(len(s))
+	p50, p99 = benchkit.P50P99(s)
+	return p50, p99, sum / time.Duration(len(s))
 }
 
 // rawQuery is the list query the store runs, without the store around it.

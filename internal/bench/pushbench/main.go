@@ -15,7 +15,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -26,12 +25,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/switchboardhq/switchboard/internal/bench/benchkit"
 
 	"github.com/coder/websocket"
 )
@@ -44,16 +44,6 @@ func main() {
 	if err := run(*rate, *duration, strings.ToUpper(*syncMode)); err != nil {
 		log.Fatal(err)
 	}
-}
-
-type demoInfo struct {
-	Server       string `json:"server"`
-	ClientID     string `json:"clientId"`
-	ClientSecret string `json:"clientSecret"`
-	Extensions   []struct {
-		PhoneNumber string `json:"phoneNumber"`
-		JWT         string `json:"jwt"`
-	} `json:"extensions"`
 }
 
 // arrivals records when each message's event arrived, by message subject.
@@ -92,35 +82,20 @@ func run(rate int, duration time.Duration, mode string) error {
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "switchboard")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/switchboard").CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	var logBuf lockedBuffer
-	cmd := exec.Command(bin, "serve", "--demo", "--listen", "127.0.0.1:0", "--data", filepath.Join(tmp, "data"), "--sqlite-sync", mode)
-	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
-	if err := cmd.Start(); err != nil {
+	if err := benchkit.Build(bin); err != nil {
 		return err
 	}
-	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
-	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(logBuf.String(), "listening"); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("server did not start:\n%s", logBuf.String())
-		}
-	}
-	var demo demoInfo
-	b, err := os.ReadFile(filepath.Join(tmp, "data", "demo.json"))
-	if err == nil {
-		err = json.Unmarshal(b, &demo)
-	}
+	srv, demo, err := benchkit.Start(bin, filepath.Join(tmp, "data"), "--sqlite-sync", mode)
 	if err != nil {
 		return err
 	}
+	defer srv.Stop()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	tok101, err := login(client, demo, demo.Extensions[0].JWT)
+	tok101, err := demo.Login(client, demo.Extensions[0].JWT)
 	if err != nil {
 		return err
 	}
-	tok102, err := login(client, demo, demo.Extensions[1].JWT)
+	tok102, err := demo.Login(client, demo.Extensions[1].JWT)
 	if err != nil {
 		return err
 	}
@@ -148,7 +123,7 @@ func run(rate int, duration time.Duration, mode string) error {
 	defer hookSrv.Close()
 	sub, _ := json.Marshal(map[string]any{"eventFilters": []string{filter},
 		"deliveryMode": map[string]any{"transportType": "WebHook", "address": "http://" + ln.Addr().String() + "/hook"}})
-	if status, body, err := post(client, demo.Server+"/restapi/v1.0/subscription", tok102, sub); err != nil || status != 200 {
+	if status, body, err := benchkit.PostJSON(client, demo.Server+"/restapi/v1.0/subscription", tok102, sub); err != nil || status != 200 {
 		return fmt.Errorf("webhook subscription: %d %s %v", status, body, err)
 	}
 
@@ -194,13 +169,12 @@ func run(rate int, duration time.Duration, mode string) error {
 	for i := range n {
 		time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
 		subjects[i] = fmt.Sprintf("push-bench %d", i)
-		body, _ := json.Marshal(map[string]any{"from": map[string]string{"phoneNumber": demo.Extensions[0].PhoneNumber},
-			"to": []map[string]string{{"phoneNumber": demo.Extensions[1].PhoneNumber}}, "text": subjects[i]})
+		body := benchkit.SMSBody(demo.Extensions[0].PhoneNumber, demo.Extensions[1].PhoneNumber, subjects[i])
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sent[i] = time.Now()
-			status, b, err := post(client, demo.Server+"/restapi/v1.0/account/~/extension/~/sms", tok101, body)
+			status, b, err := benchkit.PostJSON(client, demo.Server+"/restapi/v1.0/account/~/extension/~/sms", tok101, body)
 			acked[i] = time.Since(sent[i])
 			if err != nil || status != 200 {
 				errMu.Lock()
@@ -239,6 +213,9 @@ func run(rate int, duration time.Duration, mode string) error {
 	return nil
 }
 
+// pct is the nearest-rank percentile (p=100 is the maximum), unlike
+// benchkit.P50P99's index n*p/100: the figures in docs/performance.md were
+// made with it.
 func pct(d []time.Duration, p int) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
@@ -246,45 +223,12 @@ func pct(d []time.Duration, p int) time.Duration {
 	return s[max(0, min(i, len(s)-1))]
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
-
-func login(client *http.Client, d demoInfo, jwt string) (string, error) {
-	req, _ := http.NewRequest("POST", d.Server+"/restapi/oauth/token", strings.NewReader(url.Values{
-		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jwt}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(d.ClientID, d.ClientSecret)
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || json.Unmarshal(b, &tok) != nil {
-		return "", fmt.Errorf("login: %d %s", resp.StatusCode, b)
-	}
-	return tok.AccessToken, nil
-}
-
-func post(client *http.Client, u, token string, body []byte) (int, []byte, error) {
-	req, _ := http.NewRequest("POST", u, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
-}
+func ms(d time.Duration) string { return benchkit.Millis(d, 1) }
 
 // dialWS opens the notification WebSocket as @rc-ex/ws does and creates
 // the subscription over it.
 func dialWS(client *http.Client, server, token, filter string) (*websocket.Conn, error) {
-	status, b, err := post(client, server+"/restapi/oauth/wstoken", token, nil)
+	status, b, err := benchkit.PostJSON(client, server+"/restapi/oauth/wstoken", token, nil)
 	if err != nil || status != 200 {
 		return nil, fmt.Errorf("wstoken: %d %s %v", status, b, err)
 	}
@@ -318,15 +262,3 @@ func dialWS(client *http.Client, server, token, filter string) (*websocket.Conn,
 	}
 	return c, nil
 }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }

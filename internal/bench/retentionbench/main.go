@@ -21,12 +21,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/bench/benchdata"
+	"github.com/switchboardhq/switchboard/internal/bench/benchkit"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/retention"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
@@ -154,8 +154,8 @@ func run(total, mailbox, samples int, dataDir string) error {
 		if out.err != nil {
 			return out.err
 		}
-		b50, b99 := pct(before)
-		d50, d99 := pct(during)
+		b50, b99 := benchkit.P50P99(before)
+		d50, d99 := benchkit.P50P99(during)
 		fmt.Printf("| %s | %d purged, %d removed | %s | %s | %s | %s | %s | %d |\n", phase.name, out.res.Purged, out.res.Removed,
 			out.dur.Round(time.Millisecond), ms(b50), ms(b99), ms(d50), ms(d99), len(during))
 	}
@@ -182,15 +182,7 @@ func listOnce(serverURL, token string) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
-func pct(s []time.Duration) (p50, p99 time.Duration) {
-	if len(s) == 0 {
-		return 0, 0
-	}
-	slices.Sort(s)
-	return s[len(s)/2], s[len(s)*99/100]
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+func ms(d time.Duration) string { return benchkit.Millis(d, 2) }
 
 func copyFile(from, to string) error {
 	in, err := os.Open(from)

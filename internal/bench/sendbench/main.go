@@ -27,14 +27,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/switchboardhq/switchboard/internal/bench/benchkit"
 
 	_ "modernc.org/sqlite"
 )
@@ -49,46 +49,7 @@ func main() {
 	nodeCounts := flag.String("nodes", "1,3", "with -postgres: comma-separated numbers of server processes over the one database, one case each")
 	listFor := flag.Duration("list", 5*time.Second, "with -postgres: how long the clients then list 102's mailbox, per case")
 	flag.Parse()
-	if *postgres != "" {
-		var nodes []int
-		for _, f := range strings.Split(*nodeCounts, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n <= 0 {
-				log.Fatalf("-nodes: %q is not a positive number", f)
-			}
-			nodes = append(nodes, n)
-		}
-		var levels []int
-		for _, f := range strings.Split(*clients, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n <= 0 {
-				log.Fatalf("-clients: %q is not a positive number", f)
-			}
-			levels = append(levels, n)
-		}
-		tmp, err := os.MkdirTemp("", "switchboard-sendbench-")
-		if err != nil {
-			log.Fatal(err)
-		}
-		defer os.RemoveAll(tmp)
-		if err := runPostgres(tmp, *postgres, levels, nodes, *duration, *baseline, *listFor); err != nil {
-			os.RemoveAll(tmp)
-			log.Fatal(err)
-		}
-		return
-	}
-	var levels []int
-	for _, f := range strings.Split(*clients, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n <= 0 {
-			log.Fatalf("-clients: %q is not a positive number", f)
-		}
-		levels = append(levels, n)
-	}
-	mode := strings.ToUpper(*syncMode)
-	if mode != "FULL" && mode != "NORMAL" {
-		log.Fatalf("-sync: want FULL or NORMAL, not %q", *syncMode)
-	}
+	levels := positiveCounts("-clients", *clients)
 	tmp, err := os.MkdirTemp("", "switchboard-sendbench-")
 	if err != nil {
 		log.Fatal(err)
@@ -98,35 +59,57 @@ func main() {
 	} else {
 		defer os.RemoveAll(tmp)
 	}
-	if err := run(tmp, levels, *duration, *baseline, mode); err != nil {
+	if *postgres != "" {
+		err = runPostgres(tmp, *postgres, levels, positiveCounts("-nodes", *nodeCounts), *duration, *baseline, *listFor)
+	} else {
+		mode := strings.ToUpper(*syncMode)
+		if mode != "FULL" && mode != "NORMAL" {
+			log.Fatalf("-sync: want FULL or NORMAL, not %q", *syncMode)
+		}
+		err = run(tmp, levels, *duration, *baseline, mode)
+	}
+	if err != nil {
 		if !*keep {
-			os.RemoveAll(tmp)
+			os.RemoveAll(tmp) // log.Fatal skips the deferred removal
 		}
 		log.Fatal(err)
 	}
+}
+
+// positiveCounts parses a comma-separated list of positive numbers (one
+// case each), exiting with the flag's name when one is not.
+func positiveCounts(flagName, list string) []int {
+	var counts []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			log.Fatalf("%s: %q is not a positive number", flagName, f)
+		}
+		counts = append(counts, n)
+	}
+	return counts
 }
 
 type row struct{ cells []string }
 
 func run(tmp string, levels []int, duration, baseline time.Duration, mode string) error {
 	bin := filepath.Join(tmp, "switchboard")
-	build := exec.Command("go", "build", "-o", bin, "github.com/switchboardhq/switchboard/cmd/switchboard")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
+	if err := benchkit.Build(bin); err != nil {
+		return err
 	}
 	fmt.Printf("sync=%s, %v of sends per case, %v per baseline, cases %v, GOMAXPROCS of the server: default\n\n", mode, duration, baseline, levels)
 
 	var rows []row
 	for i, c := range levels {
-		raw1, err := rawInserts(filepath.Join(tmp, fmt.Sprintf("raw-%d-1.db", i)), mode, 1, 1, baseline)
+		raw1, err := rawSQLiteInserts(filepath.Join(tmp, fmt.Sprintf("raw-%d-1.db", i)), mode, 1, 1, baseline)
 		if err != nil {
 			return err
 		}
-		raw16, err := rawInserts(filepath.Join(tmp, fmt.Sprintf("raw-%d-16.db", i)), mode, 16, 1, baseline)
+		raw16, err := rawSQLiteInserts(filepath.Join(tmp, fmt.Sprintf("raw-%d-16.db", i)), mode, 16, 1, baseline)
 		if err != nil {
 			return err
 		}
-		rawBatch, err := rawInserts(filepath.Join(tmp, fmt.Sprintf("raw-%d-b.db", i)), mode, 1, 64, baseline)
+		rawBatch, err := rawSQLiteInserts(filepath.Join(tmp, fmt.Sprintf("raw-%d-b.db", i)), mode, 1, 64, baseline)
 		if err != nil {
 			return err
 		}
@@ -158,12 +141,12 @@ func ratio(a, b float64) string {
 	}
 	return fmt.Sprintf("%.2f", a/b)
 }
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+func ms(d time.Duration) string { return benchkit.Millis(d, 1) }
 
-// rawInserts runs single-statement INSERT transactions (rowsPerTx rows
-// each) on a scratch table for d from `goroutines` goroutines sharing one
-// connection, and returns rows per second.
-func rawInserts(path, mode string, goroutines, rowsPerTx int, d time.Duration) (float64, error) {
+// rawSQLiteInserts is the raw baseline on a scratch SQLite file in WAL
+// mode at the server's synchronous setting, its goroutines sharing one
+// connection as the server's writer does.
+func rawSQLiteInserts(path, mode string, goroutines, rowsPerTx int, d time.Duration) (float64, error) {
 	q := url.Values{"_pragma": {"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(" + mode + ")"}, "_txlock": {"immediate"}}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
@@ -172,7 +155,15 @@ func rawInserts(path, mode string, goroutines, rowsPerTx int, d time.Duration) (
 	defer db.Close()
 	defer os.Remove(path)
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(`CREATE TABLE scratch (id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, body TEXT NOT NULL)`); err != nil {
+	return rawInserts(db, `CREATE TABLE scratch (id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, body TEXT NOT NULL)`, goroutines, rowsPerTx, d)
+}
+
+// rawInserts creates the scratch table (createTable, in the database's
+// dialect), runs INSERT transactions of rowsPerTx rows each on it for d
+// from `goroutines` goroutines over db's connection pool, and returns rows
+// per second.
+func rawInserts(db *sql.DB, createTable string, goroutines, rowsPerTx int, d time.Duration) (float64, error) {
+	if _, err := db.Exec(createTable); err != nil {
 		return 0, err
 	}
 	body := strings.Repeat("x", 160)
@@ -214,17 +205,6 @@ func rawInserts(path, mode string, goroutines, rowsPerTx int, d time.Duration) (
 	return float64(n.Load()) / time.Since(start).Seconds(), nil
 }
 
-type demoInfo struct {
-	Server       string `json:"server"`
-	ClientID     string `json:"clientId"`
-	ClientSecret string `json:"clientSecret"`
-	Extensions   []struct {
-		ExtensionNumber string `json:"extensionNumber"`
-		PhoneNumber     string `json:"phoneNumber"`
-		JWT             string `json:"jwt"`
-	} `json:"extensions"`
-}
-
 type result struct {
 	accepted     int
 	errors       int
@@ -238,136 +218,28 @@ type result struct {
 	drainRate    float64       // backlog ÷ drain: the worker alone
 }
 
-// server is one run of the binary.
-type server struct {
-	cmd *exec.Cmd
-	out *bytes.Buffer
-	mu  *sync.Mutex
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (s *server) log() string { s.mu.Lock(); defer s.mu.Unlock(); return s.out.String() }
-
-func startServer(bin, dir, mode string, extra ...string) (*server, demoInfo, error) {
-	var demo demoInfo
-	s := &server{out: &bytes.Buffer{}, mu: &sync.Mutex{}}
-	s.cmd = exec.Command(bin, append([]string{"serve", "--demo", "--listen", "127.0.0.1:0", "--data", dir, "--sqlite-sync", mode}, extra...)...)
-	s.cmd.Stdout = lockedWriter{s.mu, s.out}
-	s.cmd.Stderr = s.cmd.Stdout
-	if err := s.cmd.Start(); err != nil {
-		return nil, demo, err
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(s.log(), "listening") {
-		if time.Now().After(deadline) {
-			_ = s.cmd.Process.Kill()
-			return nil, demo, fmt.Errorf("server did not start:\n%s", s.log())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "demo.json"))
-	if err == nil {
-		err = json.Unmarshal(b, &demo)
-	}
-	if err == nil && len(demo.Extensions) < 2 {
-		err = fmt.Errorf("demo.json has %d extensions", len(demo.Extensions))
-	}
-	if err != nil {
-		_ = s.cmd.Process.Kill()
-		return nil, demo, err
-	}
-	return s, demo, nil
-}
-
-func (s *server) stop() error {
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	return s.cmd.Wait()
-}
-
-// cpuSeconds is the process's user+system CPU time from /proc (Linux; 0
-// elsewhere).
-func cpuSeconds(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseFloat(f[11], 64)
-	k, _ := strconv.ParseFloat(f[12], 64)
-	return (u + k) / 100 // USER_HZ
-}
-
-func login(client *http.Client, d demoInfo, jwt string) (string, error) {
-	req, _ := http.NewRequest("POST", d.Server+"/restapi/oauth/token", strings.NewReader(url.Values{
-		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jwt}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(d.ClientID, d.ClientSecret)
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || json.Unmarshal(b, &tok) != nil {
-		return "", fmt.Errorf("login: %d %s", resp.StatusCode, b)
-	}
-	return tok.AccessToken, nil
-}
-
-func getJSON(client *http.Client, u, token string, v any) error {
-	req, _ := http.NewRequest("GET", u, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("GET %s: %d %s", u, resp.StatusCode, b)
-	}
-	return json.Unmarshal(b, v)
-}
-
 func sendCase(bin, dir, mode string, clients int, duration time.Duration) (result, error) {
-	srv, demo, err := startServer(bin, dir, mode)
+	srv, demo, err := benchkit.Start(bin, dir, "--sqlite-sync", mode)
 	if err != nil {
 		return result{}, err
 	}
-	defer srv.stop()
-	return sendLoad([]*server{srv}, []demoInfo{demo}, clients, duration)
+	defer srv.Stop()
+	return sendLoad([]*benchkit.Server{srv}, []benchkit.Demo{demo}, clients, duration)
 }
 
 // sendLoad runs the clients against the servers (round robin: client g
 // sends through server g mod len) and waits until every accepted message
 // is delivered.
-func sendLoad(srvs []*server, demos []demoInfo, clients int, duration time.Duration) (result, error) {
+func sendLoad(srvs []*benchkit.Server, demos []benchkit.Demo, clients int, duration time.Duration) (result, error) {
 	var r result
 	srv, demo := srvs[0], demos[0]
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: clients + 4, MaxConnsPerHost: clients + 4}}
 	alice, bob := demo.Extensions[0], demo.Extensions[1]
-	tokA, err := login(client, demo, alice.JWT)
+	tokA, err := demo.Login(client, alice.JWT)
 	if err != nil {
 		return r, err
 	}
-	tokB, err := login(client, demo, bob.JWT)
+	tokB, err := demo.Login(client, bob.JWT)
 	if err != nil {
 		return r, err
 	}
@@ -384,11 +256,11 @@ func sendLoad(srvs []*server, demos []demoInfo, clients int, duration time.Durat
 	serverCPU := func() float64 {
 		var sum float64
 		for _, s := range srvs {
-			sum += cpuSeconds(s.cmd.Process.Pid)
+			sum += s.CPUSeconds()
 		}
 		return sum
 	}
-	cpu0, self0 := serverCPU(), cpuSeconds(os.Getpid())
+	cpu0, self0 := serverCPU(), benchkit.CPUSeconds(os.Getpid())
 	start := time.Now()
 	end := start.Add(duration)
 	for g := range clients {
@@ -399,8 +271,7 @@ func sendLoad(srvs []*server, demos []demoInfo, clients int, duration time.Durat
 			var lat []time.Duration
 			var top int64
 			for i := 0; time.Now().Before(end); i++ {
-				body, _ := json.Marshal(map[string]any{"from": map[string]string{"phoneNumber": alice.PhoneNumber},
-					"to": []map[string]string{{"phoneNumber": bob.PhoneNumber}}, "text": fmt.Sprintf("%sg%d-n%d", prefix, g, i)})
+				body := benchkit.SMSBody(alice.PhoneNumber, bob.PhoneNumber, fmt.Sprintf("%sg%d-n%d", prefix, g, i))
 				req, _ := http.NewRequest("POST", sendURL, bytes.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+tokA)
 				req.Header.Set("Content-Type", "application/json")
@@ -435,11 +306,11 @@ func sendLoad(srvs []*server, demos []demoInfo, clients int, duration time.Durat
 	wg.Wait()
 	loadEnd := time.Now()
 	load := loadEnd.Sub(start)
-	cpu1, self1 := serverCPU(), cpuSeconds(os.Getpid())
+	cpu1, self1 := serverCPU(), benchkit.CPUSeconds(os.Getpid())
 	if e, ok := firstErr.Load().(string); ok {
 		var logs []string
 		for _, s := range srvs {
-			for _, l := range strings.Split(s.log(), "\n") {
+			for _, l := range strings.Split(s.Log(), "\n") {
 				if strings.Contains(l, "level=ERROR") && len(logs) < 5 {
 					logs = append(logs, l)
 				}
@@ -456,8 +327,7 @@ func sendLoad(srvs []*server, demos []demoInfo, clients int, duration time.Durat
 		return r, err
 	}
 	r.backlog = r.accepted - delivered
-	slices.Sort(latencies)
-	r.p50, r.p99 = latencies[len(latencies)/2], latencies[len(latencies)*99/100]
+	r.p50, r.p99 = benchkit.P50P99(latencies)
 
 	// The worker claims deliveries oldest first: once the newest accepted
 	// message is Delivered, count 102's inbound copies to confirm all are.
@@ -467,7 +337,7 @@ func sendLoad(srvs []*server, demos []demoInfo, clients int, duration time.Durat
 		var m struct {
 			MessageStatus string `json:"messageStatus"`
 		}
-		if err := getJSON(client, lastURL, tokA, &m); err != nil {
+		if err := benchkit.GetJSON(client, lastURL, tokA, &m); err != nil {
 			return r, err
 		}
 		if m.MessageStatus == "Delivered" {
@@ -485,7 +355,7 @@ func sendLoad(srvs []*server, demos []demoInfo, clients int, duration time.Durat
 			return r, fmt.Errorf("message %d is %s", maxID, m.MessageStatus)
 		}
 		if time.Now().After(deadline) {
-			return r, fmt.Errorf("not all delivered after %v:\n%s", time.Since(loadEnd), srv.log())
+			return r, fmt.Errorf("not all delivered after %v:\n%s", time.Since(loadEnd), srv.Log())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -510,7 +380,7 @@ func countInbound(client *http.Client, server, token, prefix string) (int, error
 			} `json:"navigation"`
 		}
 		u := fmt.Sprintf("%s/restapi/v1.0/account/~/extension/~/message-store?messageType=SMS&direction=Inbound&dateFrom=2000-01-01T00:00:00Z&perPage=1000&page=%d", server, page)
-		if err := getJSON(client, u, token, &body); err != nil {
+		if err := benchkit.GetJSON(client, u, token, &body); err != nil {
 			return 0, err
 		}
 		for _, m := range body.Records {

@@ -7,15 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/switchboardhq/switchboard/internal/bench/benchkit"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver for the raw baseline
 )
@@ -28,7 +26,7 @@ import (
 // every node.
 func runPostgres(tmp, serverURL string, levels, nodeCounts []int, duration, baseline, listFor time.Duration) error {
 	bin := filepath.Join(tmp, "switchboard")
-	if err := buildBinary(bin); err != nil {
+	if err := benchkit.Build(bin); err != nil {
 		return err
 	}
 	fmt.Printf("PostgreSQL, %v of sends and %v of lists per case, %v per baseline, clients %v, nodes %v\n\n", duration, listFor, baseline, levels, nodeCounts)
@@ -61,20 +59,12 @@ func runPostgres(tmp, serverURL string, levels, nodeCounts []int, duration, base
 	return nil
 }
 
-func buildBinary(bin string) error {
-	build := exec.Command("go", "build", "-o", bin, "github.com/switchboardhq/switchboard/cmd/switchboard")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return nil
-}
-
 func pgCase(bin, tmp, dbURL string, clients, nodes int, duration, listFor time.Duration, raw16 float64) error {
-	var srvs []*server
-	var demos []demoInfo
+	var srvs []*benchkit.Server
+	var demos []benchkit.Demo
 	defer func() {
 		for _, s := range srvs {
-			_ = s.stop()
+			_ = s.Stop()
 		}
 	}()
 	conns := fmt.Sprint(max(4, 32/nodes))
@@ -92,7 +82,7 @@ func pgCase(bin, tmp, dbURL string, clients, nodes int, duration, listFor time.D
 				return err
 			}
 		}
-		s, d, err := startServer(bin, dir, "FULL", "--database", dbURL, "--db-max-conns", conns)
+		s, d, err := benchkit.Start(bin, dir, "--sqlite-sync", "FULL", "--database", dbURL, "--db-max-conns", conns)
 		if err != nil {
 			return err
 		}
@@ -118,9 +108,9 @@ func srvDir(tmp string, clients, nodes, i int) string {
 
 // listLoad has the clients list page 1 (perPage 100) of 102's mailbox
 // through the nodes, round robin, for d.
-func listLoad(demos []demoInfo, clients int, d time.Duration) (perSec float64, p50, p99 time.Duration, err error) {
+func listLoad(demos []benchkit.Demo, clients int, d time.Duration) (perSec float64, p50, p99 time.Duration, err error) {
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: clients + 4}}
-	tok, err := login(client, demos[0], demos[0].Extensions[1].JWT)
+	tok, err := demos[0].Login(client, demos[0].Extensions[1].JWT)
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -167,8 +157,9 @@ func listLoad(demos []demoInfo, clients int, d time.Duration) (perSec float64, p
 	if len(lat) == 0 {
 		return 0, 0, 0, fmt.Errorf("no list completed")
 	}
-	slices.Sort(lat)
-	return float64(len(lat)) / time.Since(start).Seconds(), lat[len(lat)/2], lat[len(lat)*99/100], nil
+	perSec = float64(len(lat)) / time.Since(start).Seconds()
+	p50, p99 = benchkit.P50P99(lat)
+	return perSec, p50, p99, nil
 }
 
 // createDatabase makes a database with a random name on the server and
@@ -185,22 +176,21 @@ func createDatabase(serverURL string) (string, func() error, error) {
 		admin.Close()
 		return "", nil, fmt.Errorf("create database: %w", err)
 	}
-	u, err := url.Parse(serverURL)
+	dbURL, err := benchkit.DatabaseURL(serverURL, name)
 	if err != nil {
 		admin.Close()
 		return "", nil, err
 	}
-	u.Path = "/" + name
-	return u.String(), func() error {
+	return dbURL, func() error {
 		defer admin.Close()
 		_, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
 		return err
 	}, nil
 }
 
-// rawPGInserts runs single-row INSERT transactions (BEGIN, INSERT, COMMIT)
-// on a scratch table for d from `goroutines` goroutines, one connection
-// each, and returns rows per second.
+// rawPGInserts is the raw baseline on PostgreSQL: single-row INSERT
+// transactions (BEGIN, INSERT, COMMIT) from `goroutines` goroutines, one
+// connection each.
 func rawPGInserts(dbURL string, goroutines int, d time.Duration) (float64, error) {
 	db, err := sql.Open("pgx", dbURL)
 	if err != nil {
@@ -209,40 +199,6 @@ func rawPGInserts(dbURL string, goroutines int, d time.Duration) (float64, error
 	defer db.Close()
 	db.SetMaxOpenConns(goroutines)
 	db.SetMaxIdleConns(goroutines)
-	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS scratch (id BIGSERIAL PRIMARY KEY, created_at BIGINT NOT NULL, body TEXT NOT NULL)`); err != nil {
-		return 0, err
-	}
-	defer db.Exec(`DROP TABLE scratch`)
-	body := strings.Repeat("x", 160)
-	var n atomic.Int64
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	start := time.Now()
-	end := start.Add(d)
-	for range goroutines {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(end) {
-				tx, err := db.Begin()
-				if err == nil {
-					if _, err = tx.Exec(`INSERT INTO scratch (created_at, body) VALUES ($1, $2)`, time.Now().UnixMilli(), body); err == nil {
-						err = tx.Commit()
-					} else {
-						_ = tx.Rollback()
-					}
-				}
-				if err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-				n.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	if err, ok := firstErr.Load().(error); ok {
-		return 0, err
-	}
-	return float64(n.Load()) / time.Since(start).Seconds(), nil
+	defer db.Exec(`DROP TABLE IF EXISTS scratch`)
+	return rawInserts(db, `CREATE TABLE IF NOT EXISTS scratch (id BIGSERIAL PRIMARY KEY, created_at BIGINT NOT NULL, body TEXT NOT NULL)`, goroutines, 1, d)
 }
