@@ -48,17 +48,9 @@ func TestLoad(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			c, err := Load(fs, tt.args, func(k string) string { return tt.env[k] })
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want containing %q", err, tt.wantErr)
-				}
+			c, ok := loadCase(t, tt.args, tt.env, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatalf("Load: %v", err)
 			}
 			if !tt.check(c) {
 				t.Fatalf("unexpected config %+v", c)
@@ -86,4 +78,24 @@ func TestDatabasePasswordHidden(t *testing.T) {
 	if strings.Contains(b.String(), "hunter2") || !strings.Contains(b.String(), "postgres://u:xxxxx@db/sb") {
 		t.Fatalf("printed configuration:\n%s", b.String())
 	}
+}
+
+// loadCase loads the configuration from args and env as serve does. With
+// wantErr set it checks that loading fails with an error containing it and
+// reports false; otherwise it fails the test on any error.
+func loadCase(t *testing.T, args []string, env map[string]string, wantErr string) (Config, bool) {
+	t.Helper()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c, err := Load(fs, args, func(k string) string { return env[k] })
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v, want containing %q", err, wantErr)
+		}
+		return c, false
+	}
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return c, true
 }

@@ -1,9 +1,6 @@
 package config
 
 import (
-	"flag"
-	"io"
-	"strings"
 	"testing"
 	"time"
 )
@@ -34,17 +31,9 @@ func TestLoadInbound(t *testing.T) {
 		{name: "tiny audio limit", args: []string{"--max-audio-bytes", "10"}, wantErr: "max-audio-bytes"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			c, err := Load(fs, tt.args, func(k string) string { return tt.env[k] })
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want containing %q", err, tt.wantErr)
-				}
+			c, ok := loadCase(t, tt.args, tt.env, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatalf("Load: %v", err)
 			}
 			if !tt.check(c.Inbound) {
 				t.Fatalf("unexpected config %+v", c.Inbound)
