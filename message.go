@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -270,6 +271,10 @@ func (c *MessageCreate) Validate() error {
 	if len(c.To) > MaxRecipients {
 		return InvalidParam("to", "", "A message has at most %d recipients", MaxRecipients)
 	}
+	// c is usually a copy of the caller's value that shares its slices:
+	// normalise into fresh ones, never through the caller's (which another
+	// goroutine may be validating at the same time).
+	c.To = slices.Clone(c.To)
 	if err := normalizeParty(&c.From, "from"); err != nil {
 		return err
 	}
@@ -281,7 +286,10 @@ func (c *MessageCreate) Validate() error {
 	if len(c.Attachments) > MaxAttachments {
 		return InvalidParam("attachments", "", "A message has at most %d attachments", MaxAttachments)
 	}
-	for _, a := range c.Attachments {
+	atts := make([]*Attachment, len(c.Attachments))
+	for i, shared := range c.Attachments {
+		a := *shared // the content bytes stay shared; they are never written
+		atts[i] = &a
 		if !oneOf(a.Type, AttachmentTypes) {
 			return InvalidParam("attachments.type", string(a.Type), "Attachment type must be one of %s", join(AttachmentTypes))
 		}
@@ -292,6 +300,9 @@ func (c *MessageCreate) Validate() error {
 			return InvalidParam("attachments.fileName", a.FileName, "File name is longer than %d characters", MaxFileNameLength)
 		}
 		a.Size = int64(len(a.Content))
+	}
+	if len(atts) > 0 {
+		c.Attachments = atts
 	}
 	if c.ConversationID == 0 && (c.Type == TypeSMS || c.Type == TypePager) {
 		m := Message{From: c.From, To: c.To}
