@@ -60,6 +60,12 @@ type testEnv struct {
 
 func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
+	return newTestEnvConfig(t, httpapi.Config{})
+}
+
+// newTestEnvConfig is newTestEnv with a server configuration of its own.
+func newTestEnvConfig(t testing.TB, config httpapi.Config) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	clock := switchboard.NewManualClock(func() time.Time { return baseTime })
 	store, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "test.db"), clock, sqlstore.SQLiteOptions{Synchronous: "NORMAL"})
@@ -86,7 +92,7 @@ func newTestEnv(t testing.TB) *testEnv {
 		RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(e.srv.URL, m) }})
 	e.srv = httptest.NewServer(httpapi.New(httpapi.Deps{Store: store, Auth: e.auth, Clock: clock, Logger: logger,
 		Retention: e.retention, Emulator: clock, Carrier: e.sim,
-		Inbound: in, CarrierInbound: e.sim, Push: e.push}, httpapi.Config{}))
+		Inbound: in, CarrierInbound: e.sim, Push: e.push}, config))
 	t.Cleanup(e.srv.Close)
 
 	e.clientSecret = "test-secret"

@@ -29,6 +29,12 @@ type Config struct {
 	Retention switchboard.RetentionPolicy
 	// Limits bound send requests.
 	Limits SendLimits
+	// WebSocketIdleTimeout closes a socket that sent nothing (not even a
+	// heartbeat) for this long; WebSocketAbsoluteTimeout closes any socket
+	// this old. Both are announced in ConnectionDetails, and the SDKs
+	// reconnect and recover their session. Zero: RingCentral's 30 min and
+	// 24 h.
+	WebSocketIdleTimeout, WebSocketAbsoluteTimeout time.Duration
 }
 
 // RetentionRunner runs the retention worker once.
@@ -97,6 +103,12 @@ func New(d Deps, config Config) *Server {
 		config.Retention = switchboard.DefaultRetention()
 	}
 	config.Limits.defaults()
+	if config.WebSocketIdleTimeout <= 0 {
+		config.WebSocketIdleTimeout = 30 * time.Minute
+	}
+	if config.WebSocketAbsoluteTimeout <= 0 {
+		config.WebSocketAbsoluteTimeout = 24 * time.Hour
+	}
 	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
 		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, config: config, mux: http.NewServeMux()}

@@ -113,7 +113,9 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 
 	details := map[string]any{
 		"creationTime": rcTime(s.clock.Now()), "maxConnectionsPerSession": 1, "recoveryBufferSize": 100,
-		"recoveryTimeout": wsRecoveryTimeout, "idleTimeout": 1800, "absoluteTimeout": 86400, "maxActiveRequests": 10,
+		"recoveryTimeout": wsRecoveryTimeout, "maxActiveRequests": 10,
+		"idleTimeout":     int(s.config.WebSocketIdleTimeout.Seconds()),
+		"absoluteTimeout": int(s.config.WebSocketAbsoluteTimeout.Seconds()),
 	}
 	var recovered []*switchboard.Subscription
 	if wsc := r.URL.Query().Get("wsc"); wsc != "" {
@@ -139,9 +141,24 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		conn.attach(sub)
 	}
 
+	// The announced timeouts hold: a socket silent for the idle timeout, or
+	// older than the absolute one, is closed (wall time: they bound
+	// connections, not messages). The client reconnects and recovers its
+	// session with wsc, its subscriptions delivering from their cursors.
+	closeAt := time.Now().Add(s.config.WebSocketAbsoluteTimeout)
 	for {
-		_, data, err := c.Read(ctx)
+		deadline := time.Now().Add(s.config.WebSocketIdleTimeout)
+		if closeAt.Before(deadline) {
+			deadline = closeAt
+		}
+		readCtx, cancel := context.WithDeadline(ctx, deadline)
+		_, data, err := c.Read(readCtx)
+		timedOut := readCtx.Err() == context.DeadlineExceeded
+		cancel()
 		if err != nil {
+			if timedOut {
+				c.Close(websocket.StatusGoingAway, "idle or absolute timeout")
+			}
 			return
 		}
 		conn.handleFrame(ctx, r, data)

@@ -3,10 +3,13 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/switchboardhq/switchboard/internal/httpapi"
 )
 
 type wsClient struct {
@@ -198,5 +201,47 @@ func TestWebSocketCachedSubscription(t *testing.T) {
 	third := e.dialWS(alice, session)
 	if _, details := third.read(); details["recoveryState"] != "Successful" {
 		t.Fatalf("recovery of the new session: %v", details)
+	}
+}
+
+// The timeouts announced in ConnectionDetails hold: heartbeats keep a
+// socket open past the idle timeout, silence closes it, and no socket
+// outlives the absolute timeout.
+func TestWebSocketTimeouts(t *testing.T) {
+	e := newTestEnvConfig(t, httpapi.Config{WebSocketIdleTimeout: time.Second, WebSocketAbsoluteTimeout: 3 * time.Second})
+	alice := e.token(e.alice)
+	closedWithin := func(ws *wsClient, max time.Duration) bool {
+		ctx, cancel := context.WithTimeout(context.Background(), max)
+		defer cancel()
+		for {
+			if _, _, err := ws.c.Read(ctx); err != nil {
+				return ctx.Err() == nil // closed by the server, not by our wait
+			}
+		}
+	}
+
+	ws := e.dialWS(alice, "")
+	_, details := ws.read()
+	if details["idleTimeout"] != 1.0 || details["absoluteTimeout"] != 3.0 {
+		t.Fatalf("announced idle %v, absolute %v (seconds)", details["idleTimeout"], details["absoluteTimeout"])
+	}
+	// Heartbeats every 200 ms carry it past two idle timeouts...
+	start := time.Now()
+	for i := 0; time.Since(start) < 2*time.Second; i++ {
+		ws.send(map[string]any{"type": "Heartbeat", "messageId": fmt.Sprint("hb-", i)})
+		if meta, _ := ws.read(); meta["type"] != "Heartbeat" {
+			t.Fatalf("heartbeat answer %v", meta)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// ...but not past the absolute timeout.
+	if !closedWithin(ws, 3*time.Second) {
+		t.Fatal("a socket with heartbeats outlived the absolute timeout")
+	}
+
+	silent := e.dialWS(alice, "")
+	silent.read() // ConnectionDetails
+	if !closedWithin(silent, 2500*time.Millisecond) {
+		t.Fatal("a silent socket outlived the idle timeout")
 	}
 }
