@@ -93,10 +93,6 @@ type DeliveryStore interface {
 	// answer to the submit is not recorded yet) is ErrDeliveryPending: keep
 	// it and apply it later.
 	ApplyReceipt(ctx context.Context, messageID int64, recipient string, delivered bool, errorCode string, at time.Time) error
-	// SubmittedDeliveries lists deliveries accepted by a carrier and still
-	// waiting for their receipt, so a restarted worker can resubmit them
-	// (carriers answer resubmits idempotently).
-	SubmittedDeliveries(ctx context.Context, limit int) ([]*Delivery, error)
 	// ClaimUnreceipted returns up to limit Submitted deliveries whose
 	// submit (or last resubmit) was before cutoff and marks them resubmitted
 	// now, so that of several workers exactly one resubmits each. It is how

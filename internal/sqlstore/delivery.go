@@ -330,19 +330,6 @@ func (db *DB) ApplyReceipt(ctx context.Context, messageID int64, recipient strin
 	return db.wrap(err, "apply receipt for message %d to %s", messageID, recipient)
 }
 
-// SubmittedDeliveries lists deliveries waiting for their receipt, oldest
-// first (limit 0: all).
-func (db *DB) SubmittedDeliveries(ctx context.Context, limit int) ([]*switchboard.Delivery, error) {
-	var out []*switchboard.Delivery
-	err := db.read(ctx, func(tx *tx) error {
-		var err error
-		out, err = queryAll(ctx, tx, scanDelivery, `SELECT `+deliveryColumns+` FROM deliveries
-			WHERE state = 'Submitted' ORDER BY id LIMIT $1`, limitArg(limit))
-		return err
-	})
-	return out, db.wrap(err, "list submitted deliveries")
-}
-
 // ClaimUnreceipted implements switchboard.DeliveryStore. A Submitted
 // delivery's updated_at is when it was (re)submitted: the claim moves it to
 // now, so a concurrent claim on another node no longer matches it.

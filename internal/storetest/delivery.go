@@ -216,7 +216,9 @@ func testDeliveryStatus(t *testing.T, e *env) {
 		got := e.sent(t, m)
 		wantStatus(t, got, switchboard.StatusSent, switchboard.StatusSent)
 		wantEqual(t, got.SMSSendingAttempts, 1, "attempts after submit")
-		sub := must(e.store.SubmittedDeliveries(e.ctx, 0))(t)
+		// Every Submitted delivery is due for a resubmit with a cutoff in
+		// the future: the claim lists exactly those.
+		sub := must(e.store.ClaimUnreceipted(e.ctx, e.clock.Now().Add(time.Hour), 100))(t)
 		if len(sub) != 1 || sub[0].CarrierID != "car-1" || sub[0].State != switchboard.DeliverySubmitted {
 			t.Fatalf("submitted deliveries: %+v", sub)
 		}
@@ -230,7 +232,7 @@ func testDeliveryStatus(t *testing.T, e *env) {
 		wantTime(t, got.SMSDeliveryTime, at, "smsDeliveryTime")
 		wantTime(t, got.LastModified, e.clock.Now(), "lastModified")
 		wantLogged(t, e.changesSince(t, box, seq), switchboard.ChangeUpdated, e.clock.Now(), []int64{m.ID}) // the receipt
-		wantEqual(t, len(must(e.store.SubmittedDeliveries(e.ctx, 0))(t)), 0, "submitted after the receipt")
+		wantEqual(t, len(must(e.store.ClaimUnreceipted(e.ctx, e.clock.Now().Add(time.Hour), 100))(t)), 0, "submitted after the receipt")
 
 		// Receipts come at least once: a repeat, or one for an unknown
 		// recipient or message, changes nothing.
