@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -450,5 +451,46 @@ func TestFaxAndVoicemailEvents(t *testing.T) {
 	ch := b["changes"].([]any)
 	if len(ch) != 1 || ch[0].(map[string]any)["type"] != "Voicemail" || ch[0].(map[string]any)["newCount"] != 1.0 {
 		t.Fatalf("voicemail message event %v", b)
+	}
+}
+
+// A receiver slower than the dispatch lease allows (here: each call moves
+// the clock a second, 70 calls against a 1 minute lease) gets every event
+// once, in order: the dispatcher keeps what arrived and hands the rest to
+// the next round instead of resending the batch it could not finish.
+func TestWebHookSlowReceiver(t *testing.T) {
+	e := newTestEnv(t)
+	var mu sync.Mutex
+	var got []float64
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := r.Header.Get("Validation-Token"); v != "" {
+			w.Header().Set("Validation-Token", v)
+			return
+		}
+		var env struct {
+			Body struct {
+				ID float64 `json:"id"`
+			} `json:"body"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&env)
+		e.clock.Advance(time.Second)
+		mu.Lock()
+		got = append(got, env.Body.ID)
+		mu.Unlock()
+	}))
+	defer slow.Close()
+	e.expect(e.request("POST", "/restapi/v1.0/subscription", e.token(e.alice), webhookBody(slow.URL,
+		"/restapi/v1.0/account/~/extension/~/message-store/instant?type=SMS")), 200)
+	var want []float64
+	for i := range 70 {
+		want = append(want, float64(e.inboundSMS(e.alice, fmt.Sprint("slow ", i))))
+	}
+	for range 5 {
+		e.dispatch()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(got, want) {
+		t.Fatalf("%d deliveries for 70 events; want each once, in order (got %v)", len(got), got[:min(len(got), 100)])
 	}
 }

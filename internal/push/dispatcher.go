@@ -274,11 +274,12 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 // the lease is used (the rest goes in the next round).
 func (d *Dispatcher) deliverWebHook(ctx context.Context, sub *switchboard.Subscription) int {
 	owner := d.config.Owner
-	deadline := time.Now().Add(d.config.Lease / 2)
+	// The lease runs on the injected clock, so its deadline does too.
+	deadline := d.clock.Now().Add(d.config.Lease / 2)
 	filters := parseFilters(sub.EventFilters)
 	cursor, sent, failingSince := sub.Cursor, 0, sub.FailingSince
 	log := d.logger.With("subscription", sub.ID)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
+	for d.clock.Now().Before(deadline) && ctx.Err() == nil {
 		changes, err := d.store.SubscriptionChanges(ctx, sub.ID, cursor, d.config.Batch)
 		if err != nil {
 			log.Warn("read changes", "err", err)
@@ -292,33 +293,44 @@ func (d *Dispatcher) deliverWebHook(ctx context.Context, sub *switchboard.Subscr
 			log.Warn("build events", "err", err)
 			break
 		}
-		for i, ev := range events {
-			body, err := d.encode(sub, ev)
-			if err == nil {
+		// Post in order; stop at a failure, or once half the lease is used
+		// (a slow receiver must not outlive the lease with a batch in hand:
+		// the cursor could not move and the batch would be sent again).
+		n := 0
+		for _, ev := range events {
+			if n > 0 && !d.clock.Now().Before(deadline) {
+				break
+			}
+			var body []byte
+			if body, err = d.encode(sub, ev); err == nil {
 				err = d.post(ctx, sub, body)
 			}
 			if err != nil {
-				if i > 0 && ev.firstSeq-1 > cursor {
-					// Events before this one arrived: keep them delivered.
-					if aerr := d.store.AdvanceSubscription(ctx, sub.ID, owner, ev.firstSeq-1); aerr != nil {
-						log.Warn("advance cursor", "err", aerr)
-						return sent
-					}
-					failingSince = time.Time{}
-				}
-				d.fail(ctx, sub, failingSince, err)
+				break
+			}
+			n++
+		}
+		sent += n
+		upTo := changes[len(changes)-1].Seq
+		if n < len(events) {
+			upTo = events[n].firstSeq - 1 // keep what arrived
+		}
+		if upTo > cursor {
+			if aerr := d.store.AdvanceSubscription(ctx, sub.ID, owner, upTo); aerr != nil {
+				// The lease was lost: another node carries on from the
+				// persisted cursor, repeating at most this batch.
+				log.Warn("advance cursor", "err", aerr)
 				return sent
 			}
-			sent++
+			cursor, failingSince = upTo, time.Time{}
 		}
-		end := changes[len(changes)-1].Seq
-		if err := d.store.AdvanceSubscription(ctx, sub.ID, owner, end); err != nil {
-			// The lease was lost (too slow): another node carries on
-			// from the persisted cursor, repeating at most this batch.
-			log.Warn("advance cursor", "err", err)
+		if err != nil {
+			d.fail(ctx, sub, failingSince, err)
 			return sent
 		}
-		cursor, failingSince = end, time.Time{}
+		if n < len(events) {
+			break // the deadline: the rest goes in the next round
+		}
 	}
 	if err := d.store.ReleaseSubscription(context.WithoutCancel(ctx), sub.ID, owner); err != nil {
 		log.Warn("release subscription", "err", err)
