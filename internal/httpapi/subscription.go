@@ -302,14 +302,19 @@ func (s *Server) updateSubscription(ctx context.Context, p *switchboard.Principa
 	if err != nil {
 		return nil, notFoundAs(err, "subscriptionId", id)
 	}
-	s.push.Update(sub)
-	if ws != nil && cur.SessionID != ws.id {
-		// A cached subscription taken over by a new connection: it is
-		// this session's now, for renewal and recovery.
+	// A cached WebSocket subscription taken over by a new connection is
+	// this session's now, for renewal and recovery. (A WebHook renewed
+	// over a socket has no session and stays as it is.) The session is
+	// set before sub is handed on: the dispatcher keeps the pointer.
+	takeover := ws != nil && cur.Transport == switchboard.TransportWebSocket && cur.SessionID != ws.id
+	if takeover {
 		if err := s.store.MoveSubscriptionSession(ctx, p.AccountID, p.ExtensionID, p.AppID, id, ws.id); err != nil {
 			return nil, notFoundAs(err, "subscriptionId", id)
 		}
 		sub.SessionID = ws.id
+	}
+	s.push.Update(sub)
+	if takeover {
 		ws.attach(sub)
 	}
 	return sub, nil

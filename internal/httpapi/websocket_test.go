@@ -245,3 +245,21 @@ func TestWebSocketTimeouts(t *testing.T) {
 		t.Fatal("a silent socket outlived the idle timeout")
 	}
 }
+
+// A WebHook subscription renewed over a socket is renewed, and stays a
+// WebHook with no session: only WebSocket subscriptions move to a socket.
+func TestWebSocketRenewsWebHookSubscription(t *testing.T) {
+	e := newTestEnv(t)
+	alice := e.token(e.alice)
+	hook := newHookReceiver(t)
+	sub := e.expect(e.request("POST", "/restapi/v1.0/subscription", alice, webhookBody(hook.srv.URL,
+		"/restapi/v1.0/account/~/extension/~/message-store")), 200).object(t)
+	ws := e.dialWS(alice, "")
+	ws.read() // ConnectionDetails
+	ws.send(map[string]any{"type": "ClientRequest", "messageId": "put-1", "method": "PUT", "path": "/restapi/v1.0/subscription/" + sub["id"].(string)},
+		map[string]any{})
+	meta, body := ws.read()
+	if meta["status"] != 200.0 || body["id"] != sub["id"] || body["deliveryMode"].(map[string]any)["transportType"] != "WebHook" {
+		t.Fatalf("renewal over the socket: %v %v", meta, body)
+	}
+}

@@ -107,6 +107,9 @@ type socketSub struct {
 	filters []switchboard.EventFilter
 	sink    Sink
 	cursor  int64
+	// session is the WebSocket session the socket carries, fixed at
+	// Attach, so maintain reads it without the delivery lock.
+	session string
 }
 
 // New returns a dispatcher; Run starts it.
@@ -134,7 +137,7 @@ func (d *Dispatcher) Wake() {
 // missed). The returned function detaches it.
 func (d *Dispatcher) Attach(sub *switchboard.Subscription, sink Sink) (detach func()) {
 	filters := parseFilters(sub.EventFilters)
-	ss := &socketSub{sub: sub, filters: filters, sink: sink, cursor: sub.Cursor}
+	ss := &socketSub{sub: sub, filters: filters, sink: sink, cursor: sub.Cursor, session: sub.SessionID}
 	d.mu.Lock()
 	if d.sockets[sub.ID] == nil {
 		d.sockets[sub.ID] = map[*socketSub]bool{}
@@ -213,7 +216,7 @@ func (d *Dispatcher) maintain(ctx context.Context) {
 	sessions := map[string]bool{}
 	for _, held := range d.sockets {
 		for ss := range held {
-			sessions[ss.sub.SessionID] = true
+			sessions[ss.session] = true
 		}
 	}
 	d.mu.Unlock()
