@@ -86,7 +86,7 @@ func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) 
 		}
 	}
 	var m *switchboard.Message
-	err := db.writeGrouped(func(tx *tx) error {
+	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
 		ins, err := newMessageInserter(ctx, tx)
 		if err != nil {
 			return err
@@ -208,7 +208,7 @@ func (db *DB) DeliverInternal(ctx context.Context, owner string, deliveryID int6
 			return fmt.Errorf("sqlstore: deliver %d: copy %d: %w", deliveryID, i, err)
 		}
 	}
-	err := db.writeGrouped(func(tx *tx) error {
+	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
 		d, err := leased(ctx, tx, owner, deliveryID)
 		if err != nil {
 			return err
@@ -243,7 +243,7 @@ func (db *DB) wrapDelivery(err error, format string, args ...any) error {
 
 // RecordSubmit records a carrier's answer to a submit of a leased delivery.
 func (db *DB) RecordSubmit(ctx context.Context, owner string, deliveryID int64, accepted bool, carrierID, errorCode string) error {
-	err := db.writeGrouped(func(tx *tx) error {
+	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
 		d, err := leased(ctx, tx, owner, deliveryID)
 		if err != nil {
 			return err
@@ -264,7 +264,7 @@ func (db *DB) RecordSubmit(ctx context.Context, owner string, deliveryID int64, 
 // Reschedule counts a temporarily failed attempt and makes the delivery due
 // again at `at`, or fails it with errorCode once it has had maxAttempts.
 func (db *DB) Reschedule(ctx context.Context, owner string, deliveryID int64, at time.Time, maxAttempts int, errorCode string) error {
-	err := db.writeGrouped(func(tx *tx) error {
+	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
 		d, err := leased(ctx, tx, owner, deliveryID)
 		if err != nil {
 			return err
@@ -288,7 +288,7 @@ func (db *DB) Reschedule(ctx context.Context, owner string, deliveryID int64, at
 // ApplyReceipt records a carrier's delivery report for a Submitted
 // delivery. Reports for unknown or already final deliveries are ignored.
 func (db *DB) ApplyReceipt(ctx context.Context, messageID int64, recipient string, delivered bool, errorCode string, at time.Time) error {
-	err := db.writeGrouped(func(tx *tx) error {
+	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
 		keys := []string{recipient}
 		if n, err := switchboard.NormalizeE164(recipient); err == nil && n != recipient {
 			keys = append(keys, n)

@@ -35,9 +35,20 @@ type writeGroup struct {
 }
 
 // writeGrouped runs fn in a transaction shared with other concurrent
-// grouped writes. fn must do all its work through the tx it is given.
-func (db *DB) writeGrouped(fn func(*tx) error) error {
-	w := &groupWrite{fn: fn, done: make(chan error, 1), lead: make(chan struct{})}
+// grouped writes. fn must do all its work through the tx and the context
+// it is given. That context is ctx without its cancellation: a statement
+// cancelled mid-way aborts the whole shared transaction (SQLite rolls it
+// back, pgx drops the connection), so one caller going away would fail
+// every other write of its batch.
+func (db *DB) writeGrouped(ctx context.Context, fn func(context.Context, *tx) error) error {
+	shared := context.WithoutCancel(ctx)
+	run := func(t *tx) error {
+		if err := ctx.Err(); err != nil {
+			return err // gone before its turn: nothing of it is written
+		}
+		return fn(shared, t)
+	}
+	w := &groupWrite{fn: run, done: make(chan error, 1), lead: make(chan struct{})}
 	g := &db.group
 	if n := uint32(len(db.extraGroups)); n > 0 {
 		// Spread writes over the groups: on PostgreSQL a group's

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -469,7 +470,15 @@ func testGroupedWrites(t *testing.T, e *env) {
 			if i%10 == 0 {
 				c.Message.ExtensionID = 1 << 40 // no such mailbox: this write fails alone
 			}
-			m, err := e.store.CreateOutbound(e.ctx, c)
+			ctx := e.ctx
+			if i%10 == 5 {
+				// Its caller is gone: it stores nothing, and the writes
+				// sharing its transaction are not affected.
+				cancelled, cancel := context.WithCancel(e.ctx)
+				cancel()
+				ctx = cancelled
+			}
+			m, err := e.store.CreateOutbound(ctx, c)
 			errs[i] = err
 			if err == nil {
 				ids[i] = m.ID
@@ -478,14 +487,18 @@ func testGroupedWrites(t *testing.T, e *env) {
 	}
 	wg.Wait()
 	for i := range n {
-		if i%10 == 0 {
+		switch i % 10 {
+		case 0:
 			wantIs(t, errs[i], switchboard.ErrNotFound, fmt.Sprintf("write %d to a missing mailbox", i))
+			continue
+		case 5:
+			wantIs(t, errs[i], context.Canceled, fmt.Sprintf("write %d of a cancelled caller", i))
 			continue
 		}
 		noErr(t, errs[i])
 		wantEqual(t, e.sent(t, &switchboard.Message{ID: ids[i]}).Subject, "hello", fmt.Sprintf("message %d", i))
 	}
-	wantEqual(t, len(e.claimAll(t, "a")), n-n/10, "deliveries of the successful writes")
+	wantEqual(t, len(e.claimAll(t, "a")), n-2*n/10, "deliveries of the successful writes")
 }
 
 // testClaimUnreceipted: Submitted deliveries whose receipt is overdue are
