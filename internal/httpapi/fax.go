@@ -142,7 +142,7 @@ func (s *Server) handleFax(w http.ResponseWriter, r *http.Request, p *switchboar
 	}
 	var from string
 	if err == nil {
-		from, err = s.faxFromNumber(r, ext)
+		from, err = s.faxFromNumber(r, ext, "")
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -209,6 +209,12 @@ func (s *Server) resendFax(w http.ResponseWriter, r *http.Request, ext *switchbo
 		}
 	}
 	job, err := s.validateFax(&nreq)
+	var from string
+	if err == nil {
+		// From the original's number while the caller still holds it,
+		// else from its current one: never from a number it has lost.
+		from, err = s.faxFromNumber(r, ext, orig.From.PhoneNumber)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -227,7 +233,7 @@ func (s *Server) resendFax(w http.ResponseWriter, r *http.Request, ext *switchbo
 	c := switchboard.OutboundCreate{SendAt: job.sendAt, Message: switchboard.MessageCreate{
 		AccountID: ext.AccountID, ExtensionID: ext.ID, Type: switchboard.TypeFax, Direction: switchboard.Outbound,
 		MessageStatus: switchboard.StatusQueued, ReadStatus: switchboard.Read,
-		From: switchboard.Party{PhoneNumber: orig.From.PhoneNumber, Name: orig.From.Name}, To: job.to, Attachments: atts,
+		From: switchboard.Party{PhoneNumber: from, Name: orig.From.Name}, To: job.to, Attachments: atts,
 		TypeDetails: switchboard.TypeDetails{FaxPageCount: orig.FaxPageCount, FaxResolution: job.resolution.String(),
 			CoverIndex: job.coverIndex, CoverPageText: job.coverText},
 	}}
@@ -364,17 +370,27 @@ func sourceDocuments(docs []fax.Document) ([]*switchboard.Attachment, error) {
 	return out, nil
 }
 
-// faxFromNumber is the number a fax goes out from: the extension's first
-// enabled number.
-func (s *Server) faxFromNumber(r *http.Request, ext *switchboard.Extension) (string, error) {
+// faxFromNumber is the number a fax goes out from: prefer, when it is an
+// enabled number of the extension, else the extension's first enabled one.
+func (s *Server) faxFromNumber(r *http.Request, ext *switchboard.Extension, prefer string) (string, error) {
 	nums, err := s.store.PhoneNumbers(r.Context(), ext.AccountID, ext.ID)
 	if err != nil {
 		return "", err
 	}
+	first := ""
 	for _, pn := range nums {
-		if pn.Status != switchboard.StatusDisabled {
-			return pn.PhoneNumber, nil
+		if pn.Status == switchboard.StatusDisabled {
+			continue
 		}
+		if pn.PhoneNumber == prefer {
+			return prefer, nil
+		}
+		if first == "" {
+			first = pn.PhoneNumber
+		}
+	}
+	if first != "" {
+		return first, nil
 	}
 	return "", switchboard.Errorf(http.StatusBadRequest, "MSG-245", "Cannot find a phone number of extension %s to send the fax from", ext.ExtensionNumber)
 }
