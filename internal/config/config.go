@@ -267,8 +267,8 @@ func (c *Config) Validate() error {
 	if c.ChangeLogPeriod < time.Hour {
 		errs = append(errs, fmt.Errorf("change-log-period %s: want at least 1h", c.ChangeLogPeriod))
 	}
-	if c.MaxRecipients < 1 || c.MaxRecipients > 1000 {
-		errs = append(errs, fmt.Errorf("max-recipients %d: want 1 to 1000", c.MaxRecipients))
+	if c.MaxRecipients < 1 || c.MaxRecipients > switchboard.MaxRecipients {
+		errs = append(errs, fmt.Errorf("max-recipients %d: want 1 to %d (the most a stored message holds)", c.MaxRecipients, switchboard.MaxRecipients))
 	}
 	if c.MaxMMSBytes < 1 || c.MaxSendBytes < 1024 || c.MaxSendBytes > 1<<30 {
 		errs = append(errs, fmt.Errorf("max-mms-bytes %d and max-send-bytes %d: want positive sizes, max-send-bytes 1024 to 1073741824", c.MaxMMSBytes, c.MaxSendBytes))

@@ -43,6 +43,7 @@ func TestLoad(t *testing.T) {
 		{name: "sqlite url", args: []string{"--database", "sqlite:///var/lib/sb.db"}, check: func(c Config) bool { return !IsPostgres(c.Database) }},
 		{name: "bad database", args: []string{"--database", "mysql://u:secret@db/sb"}, wantErr: "want sqlite://PATH or postgres://"},
 		{name: "empty sqlite url", args: []string{"--database", "sqlite://"}, wantErr: "want sqlite://PATH"},
+		{name: "more recipients than a message holds", args: []string{"--max-recipients", "101"}, wantErr: "max-recipients"},
 		{name: "bad role", env: map[string]string{"SWITCHBOARD_ROLE": "leader"}, wantErr: "want all, api or worker"},
 		{name: "statement timeout too short", args: []string{"--db-statement-timeout", "1ms"}, wantErr: "db-statement-timeout"},
 	}

@@ -357,7 +357,9 @@ func (w *Worker) resubmit(ctx context.Context, cutoff time.Time) error {
 				return err
 			}
 			if _, err := w.carrier.Submit(ctx, submission(d, m)); err != nil && !errors.Is(err, carrier.ErrTemporary) {
-				return fmt.Errorf("resubmit delivery %d: %w", d.ID, err)
+				// The rest of the batch is claimed already: stopping here
+				// would leave it for another whole timeout.
+				w.logger.Error("delivery: resubmit failed", "delivery", d.ID, "message", d.MessageID, "err", err)
 			}
 		}
 		if len(ds) < w.config.Batch {

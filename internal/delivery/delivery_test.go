@@ -347,3 +347,20 @@ func TestOverdueReceipts(t *testing.T) {
 		t.Fatalf("after the receipt: %d submissions, status %s", got, e.sent(t, m).MessageStatus)
 	}
 }
+
+// A resubmit the carrier refuses outright is logged, and the rest of the
+// claimed batch is still resubmitted rather than left for another timeout.
+func TestResubmitGoesOnAfterARefusal(t *testing.T) {
+	accepted := answer{res: carrier.Result{Accepted: true, CarrierID: "c"}}
+	e := newEnv(t, accepted, accepted, answer{err: carrier.ErrInvalid}, accepted)
+	e.send(t, outsideNumber, false)
+	e.send(t, "+14155550198", false)
+	e.run(t)
+	e.clock.Advance(time.Second)
+	if err := e.worker.Resubmit(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.carrier.submissions(); got != 4 {
+		t.Fatalf("%d submissions, want 2 submits and 2 resubmits", got)
+	}
+}

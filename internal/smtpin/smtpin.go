@@ -191,8 +191,11 @@ func (s *Server) resolve(ctx context.Context, addr string) (target, error) {
 			return target{}, s.temporary(err)
 		}
 		ext, err := s.dir.Extension(ctx, pn.AccountID, pn.ExtensionID)
-		if err != nil || ext.Status == switchboard.StatusDisabled {
+		if errors.Is(err, switchboard.ErrNotFound) || (err == nil && ext.Status == switchboard.StatusDisabled) {
 			return target{}, errNoMailbox(addr)
+		}
+		if err != nil {
+			return target{}, s.temporary(err) // an outage is 4xx: the sender retries
 		}
 		return target{addr: addr, to: n, accountID: pn.AccountID}, nil
 	case strings.HasSuffix(host, "."+s.domain):
