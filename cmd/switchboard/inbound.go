@@ -9,7 +9,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/carrier"
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/inbound"
@@ -26,9 +25,12 @@ type inboundParts struct {
 
 // startInbound wires inbound messaging: the receiver every way in shares,
 // the carrier's inbound direction, the transcription worker when a
-// transcriber is configured and the SMTP listener when one is. Everything
-// it starts stops when ctx ends (the SMTP listener with stop).
-func startInbound(ctx context.Context, cfg config.Inbound, store *sqlstore.DB, c carrier.Carrier, logger *slog.Logger) (*inboundParts, error) {
+// transcriber is configured (not on API-only nodes, which run no workers)
+// and the SMTP listener when one is (not on worker-only nodes, which take
+// no traffic). Everything it starts stops when ctx ends (the SMTP listener
+// with stop).
+func startInbound(ctx context.Context, serve config.Config, store *sqlstore.DB, c carrier.Carrier, logger *slog.Logger) (*inboundParts, error) {
+	cfg := serve.Inbound
 	var t transcribe.Transcriber
 	switch {
 	case cfg.TranscribeCommand != "":
@@ -40,18 +42,21 @@ func startInbound(ctx context.Context, cfg config.Inbound, store *sqlstore.DB, c
 	case cfg.TranscribeURL != "":
 		t = &transcribe.HTTP{URL: cfg.TranscribeURL}
 	}
-	icfg := inbound.Config{MaxAudioBytes: cfg.MaxAudioBytes}
+	// MMS from outside is held to the same media limit as MMS sent out.
+	icfg := inbound.Config{MaxAudioBytes: cfg.MaxAudioBytes, MaxMMSBytes: int64(serve.MaxMMSBytes)}
 	if t != nil {
 		host, _ := os.Hostname()
 		w := transcribe.NewWorker(store, t, transcribe.Config{Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8]),
 			Timeout: cfg.TranscribeTimeout}, logger)
 		icfg.Transcribe, icfg.Wake = true, w.Wake
-		go func() { _ = w.Run(ctx) }()
+		if serve.Role != config.RoleAPI {
+			go func() { _ = w.Run(ctx) }()
+		}
 	}
 	p := &inboundParts{receiver: inbound.New(store, logger, icfg)}
 	go func() { _ = c.Listen(ctx, p.receiver) }()
 
-	if cfg.SMTPListen != "" {
+	if cfg.SMTPListen != "" && serve.Role != config.RoleWorker {
 		l, err := net.Listen("tcp", cfg.SMTPListen)
 		if err != nil {
 			return nil, fmt.Errorf("SMTP listener on %s: %w (choose another with --smtp-listen)", cfg.SMTPListen, err)
@@ -79,5 +84,3 @@ func (p *inboundParts) stop() {
 		_ = p.smtp.Close()
 	}
 }
-
-var _ switchboard.InboundReceiver = (*inbound.Service)(nil)

@@ -87,7 +87,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sender := delivery.NewWorker(store, sim, clock, delivery.Config{
 		Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8]), ReceiptTimeout: cfg.ReceiptTimeout}, logger)
 
-	in, err := startInbound(ctx, cfg.Inbound, store, sim, logger)
+	in, err := startInbound(ctx, cfg, store, sim, logger)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("inbound: %w", err)

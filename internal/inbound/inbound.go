@@ -89,10 +89,6 @@ func New(store Store, logger *slog.Logger, config Config) *Service {
 	return &Service{store: store, logger: logger, config: config}
 }
 
-// MaxAudioBytes is the configured bound of one recording, for callers that
-// bound their reads by it.
-func (s *Service) MaxAudioBytes() int64 { return s.config.MaxAudioBytes }
-
 // Receive checks and stores one inbound message and returns it as stored.
 func (s *Service) Receive(ctx context.Context, in switchboard.InboundMessage) (*switchboard.Message, error) {
 	var from switchboard.Party

@@ -88,8 +88,10 @@ func (w *Worker) Run(ctx context.Context) error {
 // RunOnce claims one batch of jobs and runs them; it reports how many it
 // finished.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
-	// The lease outlives the run (timeout) and the write that records it.
-	jobs, err := w.store.ClaimTranscriptions(ctx, w.config.Owner, w.config.Timeout+time.Minute, w.config.Batch)
+	// The jobs run one after another, so the lease outlives all their runs
+	// (a timeout each) and the write that records the last.
+	lease := time.Duration(w.config.Batch)*w.config.Timeout + time.Minute
+	jobs, err := w.store.ClaimTranscriptions(ctx, w.config.Owner, lease, w.config.Batch)
 	if err != nil {
 		return 0, err
 	}
