@@ -321,10 +321,7 @@ func mmsAttachments(files []upload, mms bool, limits SendLimits) ([]*switchboard
 	if !mms {
 		return nil, nil
 	}
-	if len(files) > limits.MaxMMSFiles {
-		return nil, switchboard.InvalidParam("attachments", "", "At most %d attachments per MMS", limits.MaxMMSFiles)
-	}
-	total := 0
+	total := 0 // (their number is bounded by decodeSend)
 	var out []*switchboard.Attachment
 	for _, f := range files {
 		if len(f.data) == 0 {

@@ -51,8 +51,7 @@ func normalizeRecipient(typ switchboard.MessageType, r string) (string, error) {
 // CreateOutbound stores the sender's message (Queued) and one Pending
 // delivery per recipient, due now, in one transaction.
 func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) (*switchboard.Message, error) {
-	mc := c.Message
-	mc.To = slices.Clone(mc.To)
+	mc := c.Message // Validate (below) normalises into its own copies
 	if mc.Direction != switchboard.Outbound {
 		return nil, switchboard.InvalidParam("direction", string(mc.Direction), "An outbound message must have direction Outbound")
 	}

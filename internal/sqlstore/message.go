@@ -282,12 +282,6 @@ func (ins *messageInserter) insert(ctx context.Context, c *switchboard.MessageCr
 const addAliveSQL = `INSERT INTO mailbox_stats (extension_id, account_id, alive) VALUES ($1, $2, $3)
 	ON CONFLICT (extension_id) DO UPDATE SET alive = mailbox_stats.alive + excluded.alive`
 
-// addAlive changes the Alive count of a mailbox by delta (0: nothing).
-func addAlive(ctx context.Context, tx *tx, accountID, extensionID int64, delta int) error {
-	tx.addAlive(accountID, extensionID, delta)
-	return nil
-}
-
 // aliveDelta is how a move from cur to next changes the Alive count.
 func aliveDelta(cur, next switchboard.Availability) int {
 	switch {
@@ -546,9 +540,7 @@ func transition(ctx context.Context, tx *tx, cur, next msgState) error {
 			return err
 		}
 	}
-	if err := addAlive(ctx, tx, cur.accountID, cur.extID, aliveDelta(cur.availability, next.availability)); err != nil {
-		return err
-	}
+	tx.addAlive(cur.accountID, cur.extID, aliveDelta(cur.availability, next.availability))
 	tx.logChange(switchboard.ChangeUpdated, changeRow{cur.accountID, cur.extID, cur.id, cur.typ, cur.direction})
 	return nil
 }
@@ -635,9 +627,7 @@ func (db *DB) DeleteMessages(ctx context.Context, f switchboard.MessageDeleteFil
 		if err := eraseContent(ctx, tx, purged); err != nil {
 			return err
 		}
-		if err := addAlive(ctx, tx, f.AccountID, f.ExtensionID, -wasAlive); err != nil {
-			return err
-		}
+		tx.addAlive(f.AccountID, f.ExtensionID, -wasAlive)
 		return logUpdated(ctx, tx, ids)
 	})
 	return n, db.wrap(err, "delete messages of mailbox %d/%d", f.AccountID, f.ExtensionID)

@@ -254,9 +254,7 @@ func capMailbox(ctx context.Context, tx *tx, accountID, extensionID int64, cap i
 	}); err != nil {
 		return 0, false, err
 	}
-	if err := addAlive(ctx, tx, accountID, extensionID, -len(done)); err != nil {
-		return 0, false, err
-	}
+	tx.addAlive(accountID, extensionID, -len(done))
 	if err := logUpdated(ctx, tx, done); err != nil {
 		return 0, false, err
 	}
