@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"io"
 	"mime"
-	"mime/multipart"
 	"net/http"
 	"strings"
 
@@ -31,8 +29,8 @@ import (
 // bad fields or unusable files, 415 for file types that are not allowed,
 // 413 for files or bodies over their limits.
 
-// maxInboundParts bounds the parts of one inbound multipart request.
-const maxInboundParts = 64
+// maxInboundFiles bounds the files of one inbound request.
+const maxInboundFiles = 64
 
 type inboundSMSRequest struct {
 	From     string `json:"from"`
@@ -92,9 +90,9 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, in switchboard.
 	writeJSON(w, http.StatusOK, toMessageJSON(s.baseURL(r), m))
 }
 
-// decodeInbound reads a multipart/form-data inbound request: the fields
-// from, to, accountId and text, and files (parts with a file name; for a
-// voicemail, the part named audio).
+// decodeInbound reads a multipart/form-data inbound request with the
+// send API's reader (decodeSend): the fields from, to, accountId, text and
+// sourceId, and files (for a voicemail, the one in the field named audio).
 func (s *Server) decodeInbound(w http.ResponseWriter, r *http.Request, typ switchboard.MessageType) (switchboard.InboundMessage, error) {
 	in := switchboard.InboundMessage{Type: typ}
 	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -102,47 +100,35 @@ func (s *Server) decodeInbound(w http.ResponseWriter, r *http.Request, typ switc
 		return in, switchboard.Errorf(http.StatusUnsupportedMediaType, switchboard.CodeUnsupportedMedia,
 			"Send multipart/form-data with the fields from and to and the file(s)")
 	}
-	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, s.config.Limits.MaxRequestBytes), params["boundary"])
-	for i := 0; ; i++ {
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			break
+	var envelope struct{} // the message is described by form fields
+	files, _, err := s.decodeSend(w, r, &envelope, sendForm{maxFiles: maxInboundFiles, field: func(name, v string) (bool, error) {
+		var err error
+		switch name {
+		case "from":
+			in.From = strings.TrimSpace(v)
+		case "to":
+			in.To = strings.TrimSpace(v)
+		case "text":
+			in.Text = v
+		case "sourceId":
+			in.SourceID = strings.TrimSpace(v)
+		case "accountId":
+			in.AccountID, err = parseID("accountId", strings.TrimSpace(v))
+		case "audio":
+			return false, nil // the recording, even when sent without a file name
+		default:
+			err = switchboard.InvalidParam(name, "", "Unknown field %q: send from, to, accountId, text, sourceId and files", name)
 		}
-		if err != nil {
-			return in, bodyError(err, "Malformed multipart body")
+		return true, err
+	}})
+	if err != nil {
+		return in, err
+	}
+	for _, f := range files {
+		if typ == switchboard.TypeVoiceMail && f.field != "audio" {
+			return in, switchboard.InvalidParam(f.field, f.fileName, "A voicemail takes one file, in the field named audio")
 		}
-		if i >= maxInboundParts {
-			return in, switchboard.InvalidParam("attachments", "", "At most %d parts per request", maxInboundParts)
-		}
-		data, err := io.ReadAll(p)
-		if err != nil {
-			return in, bodyError(err, "Malformed multipart body")
-		}
-		name, file := p.FormName(), p.FileName()
-		if file == "" && name != "audio" {
-			v := strings.TrimSpace(string(data))
-			switch name {
-			case "from":
-				in.From = v
-			case "to":
-				in.To = v
-			case "text":
-				in.Text = string(data)
-			case "sourceId":
-				in.SourceID = v
-			case "accountId":
-				if in.AccountID, err = parseID("accountId", v); err != nil {
-					return in, err
-				}
-			default:
-				return in, switchboard.InvalidParam(name, "", "Unknown field %q: send from, to, accountId, text, sourceId and files", name)
-			}
-			continue
-		}
-		if typ == switchboard.TypeVoiceMail && name != "audio" {
-			return in, switchboard.InvalidParam(name, file, "A voicemail takes one file, in the field named audio")
-		}
-		in.Files = append(in.Files, switchboard.InboundFile{FileName: file, ContentType: p.Header.Get("Content-Type"), Data: data})
+		in.Files = append(in.Files, switchboard.InboundFile{FileName: f.fileName, ContentType: f.contentType, Data: f.data})
 	}
 	if typ == switchboard.TypeSMS && len(in.Files) == 0 {
 		return in, switchboard.InvalidParam("attachments", "", "An MMS needs at least one file; send text alone to /switchboard/v1/inbound/sms")

@@ -57,8 +57,8 @@ var mmsTypes = map[string]bool{
 
 // upload is one file part of a multipart send request.
 type upload struct {
-	fileName, contentType string
-	data                  []byte
+	field, fileName, contentType string
+	data                         []byte
 }
 
 // sendForm says what a send request may carry besides its JSON envelope.
@@ -135,7 +135,7 @@ func (s *Server) decodeSend(w http.ResponseWriter, r *http.Request, v any, form 
 		if ct == "" {
 			ct, _, _ = mime.ParseMediaType(http.DetectContentType(data))
 		}
-		files = append(files, upload{fileName: file, contentType: ct, data: data})
+		files = append(files, upload{field: name, fileName: file, contentType: ct, data: data})
 	}
 	if !gotJSON && !gotField {
 		return nil, true, switchboard.Errorf(http.StatusBadRequest, "MSG-349", "Multipart request has no JSON part (Content-Type: application/json) describing the message")
