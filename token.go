@@ -34,10 +34,11 @@ type TokenStore interface {
 	CreateTokens(ctx context.Context, tokens ...*Token) error
 	// Token returns an unexpired, unrevoked token by hash, as of now.
 	Token(ctx context.Context, hash string, now time.Time) (*Token, error)
-	// AccessPrincipal resolves a live access token whose extension and
+	// AccessPrincipal resolves a live token of kind (TokenAccess for the
+	// API, TokenWebSocket for the socket gateway) whose extension and
 	// account are both enabled into the principal it acts as, in one read:
 	// every API request pays for it. Anything else is ErrNotFound.
-	AccessPrincipal(ctx context.Context, hash string, now time.Time) (*Principal, error)
+	AccessPrincipal(ctx context.Context, hash, kind string, now time.Time) (*Principal, error)
 	// RotateRefreshToken consumes the refresh token oldHash and stores the
 	// new tokens in one transaction. If oldHash was already used, revoked or
 	// has expired it returns ErrNotFound and stores nothing: a refresh token

@@ -310,7 +310,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*switchboard.
 	if token == "" {
 		return nil, switchboard.Errorf(http.StatusUnauthorized, switchboard.CodeLoginRequired, "Authorization header is not specified")
 	}
-	p, err := s.store.AccessPrincipal(ctx, HashSecret(token), s.clock.Now())
+	p, err := s.store.AccessPrincipal(ctx, HashSecret(token), switchboard.TokenAccess, s.clock.Now())
 	if errors.Is(err, switchboard.ErrNotFound) {
 		return nil, switchboard.Errorf(http.StatusUnauthorized, switchboard.CodeAccessTokenInvalid, "Invalid token")
 	}

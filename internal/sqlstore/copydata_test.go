@@ -211,7 +211,7 @@ func readEverything(t *testing.T, ctx context.Context, s *DB, clock *switchboard
 				put(fmt.Sprint("sync ", x.ID), d, err)
 			}
 		}
-		p, err := s.AccessPrincipal(ctx, fmt.Sprint("tok-", ai), clock.Now())
+		p, err := s.AccessPrincipal(ctx, fmt.Sprint("tok-", ai), switchboard.TokenAccess, clock.Now())
 		put(fmt.Sprint("principal ", a.ID), p, err)
 	}
 	pos, err := s.SyncPosition(ctx)

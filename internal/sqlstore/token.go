@@ -81,7 +81,7 @@ func (db *DB) Token(ctx context.Context, hash string, now time.Time) (*switchboa
 
 // AccessPrincipal joins the token with its extension and account so that a
 // request is authenticated in one query.
-func (db *DB) AccessPrincipal(ctx context.Context, hash string, now time.Time) (*switchboard.Principal, error) {
+func (db *DB) AccessPrincipal(ctx context.Context, hash, kind string, now time.Time) (*switchboard.Principal, error) {
 	var p switchboard.Principal
 	err := db.read(ctx, func(tx *tx) error {
 		var scopes string
@@ -90,7 +90,7 @@ func (db *DB) AccessPrincipal(ctx context.Context, hash string, now time.Time) (
 			JOIN extensions e ON e.id = t.extension_id AND e.account_id = t.account_id
 			JOIN accounts a ON a.id = t.account_id
 			WHERE t.hash = $1 AND t.kind = $2 AND t.expires_at > $3 AND e.status = $4 AND a.status = $4`,
-			hash, switchboard.TokenAccess, toMillis(now), switchboard.StatusEnabled).
+			hash, kind, toMillis(now), switchboard.StatusEnabled).
 			Scan(&p.AccountID, &p.ExtensionID, &p.AppID, &p.SessionID, &scopes, &p.Admin)
 		p.Scopes = strings.Fields(scopes)
 		return err

@@ -177,7 +177,7 @@ func testAccessPrincipal(t *testing.T, e *env) {
 	s := e.store
 	a, r := e.tokenPair("p", "sp", Base)
 	noErr(t, s.CreateTokens(e.ctx, a, r))
-	p := must(s.AccessPrincipal(e.ctx, a.Hash, Base))(t)
+	p := must(s.AccessPrincipal(e.ctx, a.Hash, switchboard.TokenAccess, Base))(t)
 	want := &switchboard.Principal{AccountID: e.acc1.ID, ExtensionID: e.ext1.ID, AppID: 7, SessionID: "sp",
 		Scopes: []string{"ReadMessages", "SMS"}, Admin: e.ext1.Admin}
 	wantEqual(t, p, want, "principal")
@@ -191,15 +191,18 @@ func testAccessPrincipal(t *testing.T, e *env) {
 		{"unknown", "nope", Base},
 		{"expired", a.Hash, a.Expires},
 	} {
-		_, err := s.AccessPrincipal(e.ctx, tc.hash, tc.now)
+		_, err := s.AccessPrincipal(e.ctx, tc.hash, switchboard.TokenAccess, tc.now)
 		wantIs(t, err, switchboard.ErrNotFound, tc.name)
 	}
+	// A token answers only for its own kind.
+	_, err := s.AccessPrincipal(e.ctx, a.Hash, switchboard.TokenWebSocket, Base)
+	wantIs(t, err, switchboard.ErrNotFound, "access token asked for as a WebSocket token")
 	noErr(t, s.SetExtensionStatus(e.ctx, e.acc1.ID, e.ext1.ID, switchboard.StatusDisabled))
-	_, err := s.AccessPrincipal(e.ctx, a.Hash, Base)
+	_, err = s.AccessPrincipal(e.ctx, a.Hash, switchboard.TokenAccess, Base)
 	wantIs(t, err, switchboard.ErrNotFound, "disabled extension")
 	noErr(t, s.SetExtensionStatus(e.ctx, e.acc1.ID, e.ext1.ID, switchboard.StatusEnabled))
-	must(s.AccessPrincipal(e.ctx, a.Hash, Base))(t)
+	must(s.AccessPrincipal(e.ctx, a.Hash, switchboard.TokenAccess, Base))(t)
 	noErr(t, s.SetAccountStatus(e.ctx, e.acc1.ID, switchboard.StatusDisabled))
-	_, err = s.AccessPrincipal(e.ctx, a.Hash, Base)
+	_, err = s.AccessPrincipal(e.ctx, a.Hash, switchboard.TokenAccess, Base)
 	wantIs(t, err, switchboard.ErrNotFound, "disabled account")
 }
