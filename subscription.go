@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // TokenWebSocket is the kind of a ws_access_token (POST /restapi/oauth/wstoken).
@@ -191,8 +192,8 @@ const maxFilterLength = 512
 // The /restapi/v1.0 prefix may be left out, as RingCentral allows.
 func ParseEventFilter(s string, p *Principal) (EventFilter, error) {
 	bad := func(format string, args ...any) (EventFilter, error) {
-		e := Errorf(http.StatusBadRequest, CodeInvalidEventFilter, "Event filter %q is not supported: "+format, append([]any{truncate(s, 100)}, args...)...)
-		e.Params = []ParamError{{Code: CodeInvalidEventFilter, Message: e.Message, Name: "eventFilters", Value: truncate(s, 100)}}
+		e := Errorf(http.StatusBadRequest, CodeInvalidEventFilter, "Event filter %q is not supported: "+format, append([]any{Truncate(s, 100)}, args...)...)
+		e.Params = []ParamError{{Code: CodeInvalidEventFilter, Message: e.Message, Name: "eventFilters", Value: Truncate(s, 100)}}
 		return EventFilter{}, e
 	}
 	if len(s) > maxFilterLength {
@@ -298,9 +299,14 @@ func resolveID(s string, p *Principal, account bool) (int64, error) {
 	return id, nil
 }
 
-func truncate(s string, n int) string {
+// Truncate shortens s to at most n bytes without cutting a UTF-8
+// character in two (PostgreSQL refuses invalid UTF-8 in a text column).
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }
@@ -323,8 +329,8 @@ func ResolveEventFilters(filters []string, p *Principal) ([]EventFilter, error) 
 			return nil, err
 		}
 		if !p.CanAccessMailbox(f.AccountID, f.ExtensionID) {
-			e := Errorf(http.StatusForbidden, CodeSubscriptionDenied, "Permission denied for event filter %q: the caller may not read that mailbox", truncate(s, 100))
-			e.Params = []ParamError{{Code: CodeSubscriptionDenied, Message: e.Message, Name: "eventFilters", Value: truncate(s, 100)}}
+			e := Errorf(http.StatusForbidden, CodeSubscriptionDenied, "Permission denied for event filter %q: the caller may not read that mailbox", Truncate(s, 100))
+			e.Params = []ParamError{{Code: CodeSubscriptionDenied, Message: e.Message, Name: "eventFilters", Value: Truncate(s, 100)}}
 			return nil, e
 		}
 		if !seen[f.Path] {

@@ -2,6 +2,7 @@ package switchboard
 
 import (
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParseEventFilter(t *testing.T) {
@@ -100,6 +101,25 @@ func TestEventFilterMatches(t *testing.T) {
 	} {
 		if got := tc.f.Matches(tc.c); got != tc.want {
 			t.Errorf("%s matches %+v: %v, want %v", tc.f.Path, tc.c, got, tc.want)
+		}
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"abcdef", 3, "abc"},
+		{"añb", 2, "a"}, // ñ is two bytes: not cut in half
+		{"añb", 3, "añ"},
+		{"日本", 4, "日"},
+		{"日本", 0, ""},
+	} {
+		if got := Truncate(tc.s, tc.n); got != tc.want || !utf8.ValidString(got) {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
 		}
 	}
 }

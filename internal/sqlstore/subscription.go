@@ -324,7 +324,7 @@ func (db *DB) FailSubscription(ctx context.Context, id, owner string, next time.
 				failing_since = CASE WHEN failing_since = 0 THEN $5 ELSE failing_since END,
 				lease_owner = '', lease_until = 0
 			WHERE id = $6 AND lease_owner = $7 AND lease_until > $5`,
-			toMillis(next), truncateText(reason, 500), status, blacklistedAt, now, id, owner)
+			toMillis(next), switchboard.Truncate(reason, 500), status, blacklistedAt, now, id, owner)
 		if err != nil {
 			return err
 		}
@@ -358,11 +358,4 @@ func (db *DB) DeleteExpiredSubscriptions(ctx context.Context, now time.Time) (in
 		return err
 	})
 	return int(n), db.wrap(err, "delete expired subscriptions")
-}
-
-func truncateText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
