@@ -243,17 +243,14 @@ func (s *Server) resendFax(w http.ResponseWriter, r *http.Request, ext *switchbo
 // queueFax adds the deliveries (internal when a mailbox of this server owns
 // the number, as for SMS) and stores the fax.
 func (s *Server) queueFax(w http.ResponseWriter, r *http.Request, c switchboard.OutboundCreate) {
-	for _, to := range c.Message.To {
-		internal := false
-		pn, err := s.store.PhoneNumberByNumber(r.Context(), to.PhoneNumber)
-		switch {
-		case err == nil:
-			internal = pn.ExtensionID != 0 && pn.Status != switchboard.StatusDisabled
-		case !errors.Is(err, switchboard.ErrNotFound):
-			s.writeError(w, r, err)
-			return
-		}
-		c.Recipients = append(c.Recipients, switchboard.DeliveryTarget{Recipient: to.PhoneNumber, Internal: internal})
+	numbers := make([]string, len(c.Message.To))
+	for i, to := range c.Message.To {
+		numbers[i] = to.PhoneNumber
+	}
+	var err error
+	if c.Recipients, err = s.phoneTargets(r.Context(), numbers); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	s.createOutbound(w, r, c)
 }

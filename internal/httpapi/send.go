@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -225,16 +226,26 @@ func (s *Server) sendText(w http.ResponseWriter, r *http.Request, p *switchboard
 	}
 	for _, n := range to {
 		c.Message.To = append(c.Message.To, switchboard.Party{PhoneNumber: n, MessageStatus: switchboard.StatusQueued})
-		internal := false
-		if pn, err := s.store.PhoneNumberByNumber(r.Context(), n); err == nil && pn.ExtensionID != 0 && pn.Status != switchboard.StatusDisabled {
-			internal = true
-		} else if err != nil && !errors.Is(err, switchboard.ErrNotFound) {
-			s.writeError(w, r, err)
-			return
-		}
-		c.Recipients = append(c.Recipients, switchboard.DeliveryTarget{Recipient: n, Internal: internal})
+	}
+	if c.Recipients, err = s.phoneTargets(r.Context(), to); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	s.createOutbound(w, r, c)
+}
+
+// phoneTargets makes a delivery of each number: internal when an enabled
+// extension of this server owns it, else to the carrier.
+func (s *Server) phoneTargets(ctx context.Context, numbers []string) ([]switchboard.DeliveryTarget, error) {
+	out := make([]switchboard.DeliveryTarget, len(numbers))
+	for i, n := range numbers {
+		pn, err := s.store.PhoneNumberByNumber(ctx, n)
+		if err != nil && !errors.Is(err, switchboard.ErrNotFound) {
+			return nil, err
+		}
+		out[i] = switchboard.DeliveryTarget{Recipient: n, Internal: err == nil && pn.ExtensionID != 0 && pn.Status != switchboard.StatusDisabled}
+	}
+	return out, nil
 }
 
 // createOutbound stores the message and its deliveries (durably, before
