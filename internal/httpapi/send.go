@@ -385,9 +385,9 @@ func (s *Server) handlePager(w http.ResponseWriter, r *http.Request, p *switchbo
 	if err == nil && req.From != nil && req.From.ExtensionNumber != "" && req.From.ExtensionNumber != ext.ExtensionNumber {
 		err = switchboard.InvalidParam("from.extensionNumber", req.From.ExtensionNumber, "The sender is the logged-in extension %s", ext.ExtensionNumber)
 	}
-	var numbers []string
+	var recipients []*switchboard.Extension
 	if err == nil {
-		numbers, err = s.pagerRecipients(r, ext, req)
+		recipients, err = s.pagerRecipients(r, ext, req)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -400,12 +400,8 @@ func (s *Server) handlePager(w http.ResponseWriter, r *http.Request, p *switchbo
 		Attachments: []*switchboard.Attachment{{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: []byte(req.Text)}},
 	}}
 	key := []string{"x" + ext.ExtensionNumber}
-	for _, n := range numbers {
-		to, err := s.store.ExtensionByNumber(r.Context(), ext.AccountID, n)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+	for _, to := range recipients {
+		n := to.ExtensionNumber
 		c.Message.To = append(c.Message.To, switchboard.Party{ExtensionNumber: n, ExtensionID: strconv.FormatInt(to.ID, 10), Name: to.Name, MessageStatus: switchboard.StatusQueued})
 		c.Message.PgToDepartment = c.Message.PgToDepartment || to.Type == switchboard.ExtensionTypeDepartment
 		c.Recipients = append(c.Recipients, switchboard.DeliveryTarget{Recipient: n, Internal: true})
@@ -417,7 +413,7 @@ func (s *Server) handlePager(w http.ResponseWriter, r *http.Request, p *switchbo
 	s.createOutbound(w, r, c)
 }
 
-func (s *Server) pagerRecipients(r *http.Request, ext *switchboard.Extension, req pagerRequest) ([]string, error) {
+func (s *Server) pagerRecipients(r *http.Request, ext *switchboard.Extension, req pagerRequest) ([]*switchboard.Extension, error) {
 	var numbers []string
 	if req.ReplyOn != 0 {
 		orig, err := s.store.Message(r.Context(), ext.AccountID, ext.ID, req.ReplyOn)
@@ -440,7 +436,7 @@ func (s *Server) pagerRecipients(r *http.Request, ext *switchboard.Extension, re
 		return nil, switchboard.InvalidParam("to", "", "At most %d recipients per message", s.config.Limits.MaxRecipients)
 	}
 	seen := map[string]bool{}
-	var out []string
+	var out []*switchboard.Extension
 	for _, n := range numbers {
 		if seen[n] {
 			continue
@@ -457,7 +453,7 @@ func (s *Server) pagerRecipients(r *http.Request, ext *switchboard.Extension, re
 			return nil, &switchboard.Error{Status: http.StatusBadRequest, Code: "MSG-324", Message: fmt.Sprintf("Extension %s is disabled", n),
 				Params: []switchboard.ParamError{{Code: "MSG-324", Name: "to.extensionNumber", Value: n, Message: "recipient disabled"}}}
 		}
-		out = append(out, n)
+		out = append(out, to)
 	}
 	return out, nil
 }
