@@ -108,15 +108,23 @@ func (s *Subscription) ExpiresIn(now time.Time) int64 {
 // Expired reports whether the subscription has run out as of now.
 func (s *Subscription) Expired(now time.Time) bool { return !now.Before(s.Expires) }
 
+// Filters parses the stored event filters (resolved at creation, so
+// parsing needs no principal); one that no longer parses is skipped.
+func (s *Subscription) Filters() []EventFilter {
+	var out []EventFilter
+	for _, f := range s.EventFilters {
+		if ef, err := ParseEventFilter(f, nil); err == nil {
+			out = append(out, ef)
+		}
+	}
+	return out
+}
+
 // Mailboxes returns the distinct mailboxes the filters watch.
 func (s *Subscription) Mailboxes() []Mailbox {
 	var out []Mailbox
 	seen := map[Mailbox]bool{}
-	for _, f := range s.EventFilters {
-		ef, err := ParseEventFilter(f, nil)
-		if err != nil {
-			continue
-		}
+	for _, ef := range s.Filters() {
 		m := Mailbox{AccountID: ef.AccountID, ExtensionID: ef.ExtensionID}
 		if !seen[m] {
 			seen[m] = true

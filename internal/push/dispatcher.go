@@ -136,7 +136,7 @@ func (d *Dispatcher) Wake() {
 // subscription's persisted cursor on (a recovered session gets what it
 // missed). The returned function detaches it.
 func (d *Dispatcher) Attach(sub *switchboard.Subscription, sink Sink) (detach func()) {
-	filters := parseFilters(sub.EventFilters)
+	filters := sub.Filters()
 	ss := &socketSub{sub: sub, filters: filters, sink: sink, cursor: sub.Cursor, session: sub.SessionID}
 	d.mu.Lock()
 	if d.sockets[sub.ID] == nil {
@@ -165,19 +165,9 @@ func (d *Dispatcher) Update(sub *switchboard.Subscription) {
 	d.mu.Unlock()
 	for _, ss := range held {
 		ss.mu.Lock()
-		ss.sub, ss.filters = sub, parseFilters(sub.EventFilters)
+		ss.sub, ss.filters = sub, sub.Filters()
 		ss.mu.Unlock()
 	}
-}
-
-func parseFilters(fs []string) []switchboard.EventFilter {
-	var out []switchboard.EventFilter
-	for _, s := range fs {
-		if f, err := switchboard.ParseEventFilter(s, nil); err == nil {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // Run delivers until ctx ends: after every commit that may have grown the
@@ -279,7 +269,7 @@ func (d *Dispatcher) deliverWebHook(ctx context.Context, sub *switchboard.Subscr
 	owner := d.config.Owner
 	// The lease runs on the injected clock, so its deadline does too.
 	deadline := d.clock.Now().Add(d.config.Lease / 2)
-	filters := parseFilters(sub.EventFilters)
+	filters := sub.Filters()
 	cursor, sent, failingSince := sub.Cursor, 0, sub.FailingSince
 	log := d.logger.With("subscription", sub.ID)
 	for d.clock.Now().Before(deadline) && ctx.Err() == nil {
