@@ -195,21 +195,19 @@ func (s *Server) checkFilters(ctx context.Context, p *switchboard.Principal, raw
 	return out, nil
 }
 
-// lifetime is the expiry of a subscription created or renewed now.
-func (s *Server) lifetime(transport switchboard.TransportType, expiresIn *int64) (time.Time, error) {
-	now := s.clock.Now()
+// lifetime is how long a subscription created or renewed now lives.
+func lifetime(transport switchboard.TransportType, expiresIn *int64) (time.Duration, error) {
 	if transport == switchboard.TransportWebSocket {
-		return now.Add(switchboard.WebSocketSubscriptionTTL), nil // expiresIn is ignored, as RingCentral does
+		return switchboard.WebSocketSubscriptionTTL, nil // expiresIn is ignored, as RingCentral does
 	}
-	ttl := switchboard.DefaultSubscriptionTTL
-	if expiresIn != nil {
-		if *expiresIn < 1 || *expiresIn > int64(switchboard.MaxWebHookTTL/time.Second) {
-			return time.Time{}, switchboard.InvalidParam("expiresIn", strconv.FormatInt(*expiresIn, 10),
-				"Parameter [expiresIn] must be between 1 and %d", int64(switchboard.MaxWebHookTTL/time.Second))
-		}
-		ttl = time.Duration(*expiresIn) * time.Second
+	if expiresIn == nil {
+		return switchboard.DefaultSubscriptionTTL, nil
 	}
-	return now.Add(ttl), nil
+	if *expiresIn < 1 || *expiresIn > int64(switchboard.MaxWebHookTTL/time.Second) {
+		return 0, switchboard.InvalidParam("expiresIn", strconv.FormatInt(*expiresIn, 10),
+			"Parameter [expiresIn] must be between 1 and %d", int64(switchboard.MaxWebHookTTL/time.Second))
+	}
+	return time.Duration(*expiresIn) * time.Second, nil
 }
 
 func (s *Server) createSubscription(ctx context.Context, p *switchboard.Principal, body []byte, ws *wsSession) (*switchboard.Subscription, error) {
@@ -253,7 +251,8 @@ func (s *Server) createSubscription(ctx context.Context, p *switchboard.Principa
 	if sub.EventFilters, err = s.checkFilters(ctx, p, req.EventFilters); err != nil {
 		return nil, err
 	}
-	if _, err = s.lifetime(sub.Transport, req.ExpiresIn); err != nil {
+	ttl, err := lifetime(sub.Transport, req.ExpiresIn)
+	if err != nil {
 		return nil, err
 	}
 	if sub.Transport == switchboard.TransportWebHook {
@@ -264,9 +263,7 @@ func (s *Server) createSubscription(ctx context.Context, p *switchboard.Principa
 	}
 	// Both times after the handshake, so expiresIn is exact.
 	sub.Created = s.clock.Now()
-	if sub.Expires, err = s.lifetime(sub.Transport, req.ExpiresIn); err != nil {
-		return nil, err
-	}
+	sub.Expires = sub.Created.Add(ttl)
 	if err := s.store.CreateSubscription(ctx, sub); err != nil {
 		return nil, err
 	}
@@ -294,10 +291,11 @@ func (s *Server) updateSubscription(ctx context.Context, p *switchboard.Principa
 			return nil, err
 		}
 	}
-	expires, err := s.lifetime(cur.Transport, req.ExpiresIn)
+	ttl, err := lifetime(cur.Transport, req.ExpiresIn)
 	if err != nil {
 		return nil, err
 	}
+	expires := s.clock.Now().Add(ttl)
 	sub, err := s.store.UpdateSubscription(ctx, p.AccountID, p.ExtensionID, p.AppID, id, filters, expires)
 	if err != nil {
 		return nil, notFoundAs(err, "subscriptionId", id)
