@@ -318,20 +318,28 @@ func horizon(ctx context.Context, tx *tx) (int64, error) {
 	return h, err
 }
 
+// logHead is the newest change-log position: the last seq written, or the
+// pruning horizon when the log has been trimmed empty.
+func logHead(ctx context.Context, tx *tx) (int64, error) {
+	h, err := horizon(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	var pos int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM changes`).Scan(&pos); err != nil {
+		return 0, err
+	}
+	return max(pos, h), nil
+}
+
 // SyncPosition returns the newest change-log position. After the whole log
 // has been pruned that is the horizon, which stays a valid position.
 func (db *DB) SyncPosition(ctx context.Context) (int64, error) {
 	var pos int64
 	err := db.read(ctx, func(tx *tx) error {
-		h, err := horizon(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM changes`).Scan(&pos); err != nil {
-			return err
-		}
-		pos = max(pos, h)
-		return nil
+		var err error
+		pos, err = logHead(ctx, tx)
+		return err
 	})
 	return pos, db.wrap(err, "get sync position")
 }

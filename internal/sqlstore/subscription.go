@@ -73,9 +73,11 @@ func (db *DB) CreateSubscription(ctx context.Context, s *switchboard.Subscriptio
 		}
 		// The cursor starts at the head of the log: a new subscription is
 		// told about what happens from now on.
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM changes`).Scan(&s.Cursor); err != nil {
+		head, err := logHead(ctx, tx)
+		if err != nil {
 			return err
 		}
+		s.Cursor = head
 		if _, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (id, account_id, extension_id, app_id, session_id,
 			event_filters, transport, address, verification_token, status, created_at, expires_at, change_cursor)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
