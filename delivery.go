@@ -99,6 +99,12 @@ type DeliveryStore interface {
 	// a receipt lost with a carrier's memory (a node that died with the
 	// simulator's pending receipts, a gateway that forgot) is asked for again.
 	ClaimUnreceipted(ctx context.Context, cutoff time.Time, limit int) ([]*Delivery, error)
+	// DeliveryByCarrierID returns the message and recipient of the
+	// external delivery a carrier accepted under carrierID (the newest, if
+	// a carrier reused an id), or ErrNotFound. It is how a receipt that
+	// outlived the carrier's memory (an SMSC resending it after a restart)
+	// finds its delivery.
+	DeliveryByCarrierID(ctx context.Context, carrierID string) (messageID int64, recipient string, err error)
 }
 
 // ErrLeaseLost is returned when a worker completes a delivery it no longer

@@ -48,7 +48,16 @@ const (
 // never split across segments (an escaped GSM character or a surrogate pair
 // moves whole to the next one). Empty text is one segment.
 func SMSSegments(text string) int {
-	gsm := true
+	parts, _ := SMSParts(text)
+	return len(parts)
+}
+
+// SMSParts splits text into the segments SMSSegments counts, and reports
+// whether it fits the GSM 03.38 alphabet (sent as GSM-7) or needs UCS-2. A
+// carrier sends each part as one concatenated SMS, so the parts sent always
+// match the segmentCount reported. Empty text is one empty part.
+func SMSParts(text string) (parts []string, gsm bool) {
+	gsm = true
 	for _, r := range text {
 		if !gsm7Basic[r] && !gsm7Extension[r] {
 			gsm = false
@@ -71,16 +80,16 @@ func SMSSegments(text string) int {
 		total += size(r)
 	}
 	if total <= single {
-		return 1
+		return []string{text}, gsm
 	}
-	segments, used := 1, 0
-	for _, r := range text {
+	start, used := 0, 0
+	for i, r := range text {
 		n := size(r)
 		if used+n > part {
-			segments++
-			used = 0
+			parts = append(parts, text[start:i])
+			start, used = i, 0
 		}
 		used += n
 	}
-	return segments
+	return append(parts, text[start:]), gsm
 }

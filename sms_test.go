@@ -1,6 +1,7 @@
 package switchboard
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -42,6 +43,34 @@ func TestUTF16Len(t *testing.T) {
 	for s, want := range map[string]int{"": 0, "abc": 3, "ж": 1, "😀": 2, "a😀b": 4} {
 		if got := UTF16Len(s); got != want {
 			t.Errorf("UTF16Len(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+func TestSMSParts(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		gsm  bool
+		lens []int // runes per part
+	}{
+		{"empty", "", true, []int{0}},
+		{"161 GSM", strings.Repeat("a", 161), true, []int{153, 8}},
+		{"escape moves whole", strings.Repeat("a", 152) + "€" + strings.Repeat("b", 10), true, []int{152, 11}},
+		{"71 UCS-2", strings.Repeat("ж", 71), false, []int{67, 4}},
+		{"surrogate pair moves whole", strings.Repeat("ж", 66) + "😀" + "жжж", false, []int{66, 4}},
+	}
+	for _, tt := range tests {
+		parts, gsm := SMSParts(tt.text)
+		var lens []int
+		for _, p := range parts {
+			lens = append(lens, len([]rune(p)))
+		}
+		if gsm != tt.gsm || strings.Join(parts, "") != tt.text || fmt.Sprint(lens) != fmt.Sprint(tt.lens) {
+			t.Errorf("%s: SMSParts = %v parts of %v runes, gsm %v; want %v, gsm %v", tt.name, len(parts), lens, gsm, tt.lens, tt.gsm)
+		}
+		if len(parts) != SMSSegments(tt.text) {
+			t.Errorf("%s: %d parts but SMSSegments = %d", tt.name, len(parts), SMSSegments(tt.text))
 		}
 	}
 }

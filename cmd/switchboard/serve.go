@@ -17,6 +17,7 @@ import (
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/carrier"
+	"github.com/switchboardhq/switchboard/internal/carrier/smpp"
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/delivery"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
@@ -72,22 +73,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	sim := carrier.NewSimulator(clock, time.Now().UnixNano())
-	if cfg.CarrierRules != "" {
-		rules, err := carrier.LoadRules(cfg.CarrierRules)
-		if err == nil {
-			err = sim.SetRules(rules)
-		}
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("carrier rules: %w (fix the file or leave --carrier-rules empty)", err)
-		}
+	out, err := newCarrier(ctx, cfg, clock, logger)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	host, _ := os.Hostname()
-	sender := delivery.NewWorker(store, sim, clock, delivery.Config{
-		Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8]), ReceiptTimeout: cfg.ReceiptTimeout}, logger)
+	sender := delivery.NewWorker(store, out.carrier, clock, delivery.Config{
+		Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8]), ReceiptTimeout: cfg.ReceiptTimeout,
+		NoResubmit: out.noResubmit}, logger)
 
-	in, err := startInbound(ctx, cfg, store, sim, logger)
+	in, err := startInbound(ctx, cfg, store, out.carrier, logger)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("inbound: %w", err)
@@ -100,7 +96,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	worker := retention.NewWorker(store, clock, retention.Config{Defaults: cfg.Retention(), ChangeLogPeriod: cfg.ChangeLogPeriod}, logger)
 	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator,
-		Outbox: sender, Carrier: sim, Inbound: in.receiver, CarrierInbound: sim, Push: notifier},
+		Outbox: sender, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status},
 		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
 			Limits: httpapi.SendLimits{MaxRequestBytes: cfg.MaxSendBytes, MaxRecipients: cfg.MaxRecipients, MaxMMSBytes: cfg.MaxMMSBytes}})
 	srv := &http.Server{
@@ -122,7 +118,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger.Info("switchboard listening", "url", serverURL, "data", cfg.DataDir, "database", store.Dialect(), "role", cfg.Role,
 		"version", version, "emulator", emulator != nil,
 		"delete_period", cfg.DeletePeriod, "purge_period", cfg.PurgePeriod, "mailbox_cap", cfg.MailboxCap,
-		"webhook_allow_private", cfg.WebHookAllowPrivate)
+		"webhook_allow_private", cfg.WebHookAllowPrivate, "carrier", config.RedactCarrier(cfg.Carrier))
 	if demo != nil {
 		printDemo(stdout, demo, filepath.Join(cfg.DataDir, demoFile))
 	}
@@ -137,6 +133,50 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// carrierParts is the carrier messages to outside numbers go through, and
+// what the API and the worker need to know of it.
+type carrierParts struct {
+	carrier    carrier.Carrier
+	control    httpapi.CarrierControl      // the simulator's rules; nil for a real carrier
+	network    switchboard.InboundReceiver // the simulator's inbound side; nil for a real carrier
+	status     func() any                  // a real carrier's connection state, for health
+	noResubmit bool                        // the gateway keeps receipts across restarts; resubmits would resend
+}
+
+// newCarrier builds the carrier --carrier names: the simulator (with
+// --carrier-rules), or an SMPP connection to an SMSC, which it keeps bound
+// until ctx ends.
+func newCarrier(ctx context.Context, cfg config.Config, clock switchboard.Clock, logger *slog.Logger) (carrierParts, error) {
+	smppConfig, err := config.ParseCarrier(cfg.Carrier)
+	if err != nil {
+		return carrierParts{}, err
+	}
+	if smppConfig != nil {
+		// The SMPP carrier's counters are kept for the health check; the
+		// metrics package can count them too by passing a smpp.Metrics.
+		c := smpp.New(*smppConfig, clock, logger, nil)
+		if cfg.Role == config.RoleAPI {
+			// No delivery worker here to submit or to record receipts: an
+			// API node does not bind, or the SMSC could hand it receipts
+			// nobody acknowledges.
+			return carrierParts{carrier: c, noResubmit: true}, nil
+		}
+		go c.Run(ctx)
+		return carrierParts{carrier: c, status: func() any { return c.Status() }, noResubmit: true}, nil
+	}
+	sim := carrier.NewSimulator(clock, time.Now().UnixNano())
+	if cfg.CarrierRules != "" {
+		rules, err := carrier.LoadRules(cfg.CarrierRules)
+		if err == nil {
+			err = sim.SetRules(rules)
+		}
+		if err != nil {
+			return carrierParts{}, fmt.Errorf("carrier rules: %w (fix the file or leave --carrier-rules empty)", err)
+		}
+	}
+	return carrierParts{carrier: sim, control: sim, network: sim}, nil
 }
 
 // roleHandler is the HTTP surface of a node's role: a worker-only node

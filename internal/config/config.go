@@ -38,6 +38,7 @@ type Config struct {
 	ChangeLogPeriod   time.Duration // change-log rows (sync positions) kept this long
 	RetentionInterval time.Duration // how often the retention worker runs
 
+	Carrier        string        // "simulator" or smpp://SYSTEM_ID:PASSWORD@HOST:PORT?options (carrier.go)
 	CarrierRules   string        // file of carrier simulator rules (JSON); empty: accept and deliver everything
 	ReceiptTimeout time.Duration // an accepted delivery without a receipt this long is submitted again
 
@@ -73,6 +74,7 @@ func Default() Config {
 		ChangeLogPeriod:   switchboard.DefaultChangeLogPeriod,
 		RetentionInterval: time.Minute,
 		ReceiptTimeout:    10 * time.Minute,
+		Carrier:           CarrierSimulator,
 
 		MaxRecipients: 50,
 		MaxMMSBytes:   1_500_000,
@@ -152,6 +154,9 @@ var vars = []envVar{
 	{"SWITCHBOARD_RETENTION_INTERVAL", "retention-interval", "how often the retention worker runs",
 		func(c *Config, v string) (err error) { c.RetentionInterval, err = time.ParseDuration(v); return err },
 		func(c *Config) string { return c.RetentionInterval.String() }},
+	{"SWITCHBOARD_CARRIER", "carrier", "where SMS to outside numbers go: simulator, or an SMSC as smpp://SYSTEM_ID:PASSWORD@HOST:PORT?bind=transceiver&tls=false&window=10&rate=0 (see README)",
+		func(c *Config, v string) error { c.Carrier = v; return nil },
+		func(c *Config) string { return RedactCarrier(c.Carrier) }},
 	{"SWITCHBOARD_CARRIER_RULES", "carrier-rules", "JSON file of carrier simulator rules (failures, delays, outages); see internal/carrier",
 		func(c *Config, v string) error { c.CarrierRules = v; return nil },
 		func(c *Config) string { return c.CarrierRules }},
@@ -293,6 +298,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DBStatementTimeout < 100*time.Millisecond {
 		errs = append(errs, fmt.Errorf("db-statement-timeout %s: want at least 100ms", c.DBStatementTimeout))
+	}
+	if _, err := ParseCarrier(c.Carrier); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, c.Inbound.validate()...)
 	return errors.Join(errs...)

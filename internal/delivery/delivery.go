@@ -47,6 +47,10 @@ type Config struct {
 	// idempotently), so a receipt lost with a carrier's memory, such as a
 	// node's simulator killed with the node, is asked for again by any node.
 	ReceiptTimeout time.Duration
+	// NoResubmit turns that off, for a carrier whose gateway keeps its
+	// receipts across our restarts (an SMSC sends them again) and where a
+	// resubmit would send the message a second time (SMPP).
+	NoResubmit bool
 }
 
 func (c *Config) defaults() {
@@ -108,8 +112,10 @@ func (w *Worker) Wake() {
 // accepted without a receipt yet (the simulator keeps no state across a
 // restart; real carriers answer resubmits idempotently).
 func (w *Worker) Run(ctx context.Context) {
-	if err := w.Resubmit(ctx); err != nil && ctx.Err() == nil {
-		w.logger.Error("delivery: resubmit accepted messages", "err", err)
+	if !w.config.NoResubmit {
+		if err := w.Resubmit(ctx); err != nil && ctx.Err() == nil {
+			w.logger.Error("delivery: resubmit accepted messages", "err", err)
+		}
 	}
 	t := time.NewTicker(w.config.Poll)
 	defer t.Stop()
@@ -163,6 +169,9 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 // sweepOverdue resubmits the deliveries whose receipt is overdue, at most
 // every quarter of ReceiptTimeout.
 func (w *Worker) sweepOverdue(ctx context.Context) error {
+	if w.config.NoResubmit {
+		return nil
+	}
 	now := w.clock.Now()
 	next := w.nextSweep.Load()
 	if now.UnixMilli() < next || !w.nextSweep.CompareAndSwap(next, now.Add(w.config.ReceiptTimeout/4).UnixMilli()) {
@@ -315,6 +324,22 @@ func (w *Worker) applyReceipts(ctx context.Context) error {
 		return fmt.Errorf("carrier receipts: %w", err)
 	}
 	for _, r := range rs {
+		if r.MessageID == 0 {
+			// The carrier no longer knows which submission this is (it
+			// restarted since): its id names the delivery.
+			id, recipient, err := w.store.DeliveryByCarrierID(ctx, r.CarrierID)
+			if errors.Is(err, switchboard.ErrNotFound) {
+				w.logger.Warn("delivery: receipt for a carrier id no delivery has, acknowledged and dropped", "carrier_id", r.CarrierID)
+				if err := w.carrier.Ack(ctx, r); err != nil {
+					return fmt.Errorf("ack receipt of carrier id %s: %w", r.CarrierID, err)
+				}
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("find the delivery of carrier id %s: %w", r.CarrierID, err)
+			}
+			r.MessageID, r.Recipient = id, recipient
+		}
 		err := w.store.ApplyReceipt(ctx, r.MessageID, r.Recipient, r.Delivered, r.ErrorCode, r.At)
 		if errors.Is(err, switchboard.ErrDeliveryPending) {
 			// Its submit is being retried (a lost lease); the carrier hands

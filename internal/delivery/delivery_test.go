@@ -63,7 +63,7 @@ func (c *fakeCarrier) Ack(_ context.Context, r carrier.Receipt) error {
 	defer c.mu.Unlock()
 	c.acked = append(c.acked, r)
 	for i, x := range c.receipts {
-		if x.MessageID == r.MessageID && x.Recipient == r.Recipient {
+		if (x.MessageID == r.MessageID && x.Recipient == r.Recipient) || (x.MessageID == 0 && x.CarrierID == r.CarrierID) {
 			c.receipts = append(c.receipts[:i], c.receipts[i+1:]...)
 			break
 		}
@@ -257,6 +257,47 @@ func TestReceipts(t *testing.T) {
 				t.Fatalf("smsDeliveryTime %v, want %v", got.SMSDeliveryTime, at)
 			}
 		})
+	}
+}
+
+// A receipt that names its delivery only by the carrier's id (the carrier
+// restarted since the submit) is applied to the delivery with that id; one
+// for an id no delivery has is acknowledged and dropped.
+func TestReceiptByCarrierID(t *testing.T) {
+	e := newEnv(t, answer{res: carrier.Result{Accepted: true, CarrierID: "smsc-9"}})
+	m := e.send(t, outsideNumber, false)
+	e.run(t)
+	e.carrier.receipts = []carrier.Receipt{
+		{CarrierID: "smsc-404", Delivered: true, At: base},
+		{CarrierID: "smsc-9", Delivered: false, ErrorCode: "SMS-CAR-411", At: base},
+	}
+	e.run(t)
+	got := e.sent(t, m)
+	if got.MessageStatus != switchboard.StatusDeliveryFailed || got.DeliveryErrorCode != "SMS-CAR-411" {
+		t.Fatalf("after the receipt: %s %q", got.MessageStatus, got.DeliveryErrorCode)
+	}
+	if len(e.carrier.acked) != 2 || len(e.carrier.receipts) != 0 {
+		t.Fatalf("acked %+v, left %+v", e.carrier.acked, e.carrier.receipts)
+	}
+}
+
+// With NoResubmit (SMPP) an accepted delivery is never submitted again,
+// however late its receipt.
+func TestNoResubmit(t *testing.T) {
+	e := newEnv(t, answer{res: carrier.Result{Accepted: true, CarrierID: "c-1"}})
+	e.worker = NewWorker(e.store, e.carrier, e.clock, Config{Owner: "test", ReceiptTimeout: time.Minute, NoResubmit: true},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m := e.send(t, outsideNumber, false)
+	e.run(t)
+	for range 3 {
+		e.clock.Advance(2 * time.Minute)
+		e.run(t)
+	}
+	if n := e.carrier.submissions(); n != 1 {
+		t.Fatalf("%d submissions, want 1", n)
+	}
+	if got := e.sent(t, m); got.MessageStatus != switchboard.StatusSent {
+		t.Fatalf("status %s", got.MessageStatus)
 	}
 }
 

@@ -63,11 +63,19 @@ func (s *Server) routes() {
 	})
 }
 
+// handleHealth answers 503 when the database does not answer. A carrier
+// that is not connected does not make the node unhealthy (sends wait in
+// the outbox until it is back), but its state is reported.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	body := map[string]any{"status": "ok"}
+	if s.carrierSt != nil {
+		body["carrier"] = s.carrierSt()
+	}
 	if err := s.store.Ping(r.Context()); err != nil {
 		s.logger.WarnContext(r.Context(), "health check: database does not answer", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "down"})
+		body["status"], body["database"] = "unavailable", "down"
+		writeJSON(w, http.StatusServiceUnavailable, body)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, body)
 }

@@ -72,6 +72,9 @@ type Deps struct {
 	// Push delivers notifications (subscriptions); nil: the subscription
 	// API answers 503.
 	Push Notifier
+	// CarrierStatus, when set (a real carrier), is reported by the health
+	// check: the carrier's connection state (an SMPP bind) and counts.
+	CarrierStatus func() any
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -87,6 +90,7 @@ type Server struct {
 	inbound   switchboard.InboundReceiver
 	carrierIn switchboard.InboundReceiver
 	push      Notifier
+	carrierSt func() any
 	config    Config
 	mux       *http.ServeMux
 }
@@ -111,7 +115,7 @@ func New(d Deps, config Config) *Server {
 	}
 	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
-		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, config: config, mux: http.NewServeMux()}
+		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, config: config, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

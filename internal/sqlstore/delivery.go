@@ -554,3 +554,18 @@ func (db *DB) DepartmentMembers(ctx context.Context, accountID, departmentID int
 	})
 	return xs, db.wrap(err, "list members of department %d of account %d", departmentID, accountID)
 }
+
+// DeliveryByCarrierID implements switchboard.DeliveryStore, on the partial
+// index deliveries_carrier_id.
+func (db *DB) DeliveryByCarrierID(ctx context.Context, carrierID string) (int64, string, error) {
+	if carrierID == "" {
+		return 0, "", switchboard.ErrNotFound
+	}
+	var messageID int64
+	var recipient string
+	err := db.read(ctx, func(tx *tx) error {
+		return tx.QueryRowContext(ctx, `SELECT message_id, recipient FROM deliveries
+			WHERE carrier_id = $1 AND carrier_id <> '' AND internal = 0 ORDER BY id DESC LIMIT 1`, carrierID).Scan(&messageID, &recipient)
+	})
+	return messageID, recipient, db.wrap(err, "find delivery by carrier id %q", carrierID)
+}

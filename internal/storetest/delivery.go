@@ -246,6 +246,22 @@ func testDeliveryStatus(t *testing.T, e *env) {
 		wantEqual(t, len(e.changes(t, box)), n, "changes after repeated receipts")
 	})
 
+	t.Run("delivery by carrier id", func(t *testing.T) {
+		m := e.send(t, e.outbound(switchboard.TypeSMS, p1, p2))
+		ds := e.claimAll(t, "w")
+		noErr(t, e.store.RecordSubmit(e.ctx, "w", ds[p1].ID, true, "smsc-77", ""))
+		noErr(t, e.store.RecordSubmit(e.ctx, "w", ds[p2].ID, true, "smsc-78", ""))
+		id, recipient, err := e.store.DeliveryByCarrierID(e.ctx, "smsc-78")
+		noErr(t, err)
+		if id != m.ID || recipient != p2 {
+			t.Fatalf("DeliveryByCarrierID(smsc-78) = %d, %s; want %d, %s", id, recipient, m.ID, p2)
+		}
+		for _, unknown := range []string{"smsc-7", ""} {
+			_, _, err := e.store.DeliveryByCarrierID(e.ctx, unknown)
+			wantIs(t, err, switchboard.ErrNotFound, "DeliveryByCarrierID("+unknown+")")
+		}
+	})
+
 	t.Run("SMS refused", func(t *testing.T) {
 		m := e.send(t, e.outbound(switchboard.TypeSMS, p1))
 		d := e.claimAll(t, "w")[p1]
