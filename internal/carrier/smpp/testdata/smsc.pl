@@ -17,7 +17,8 @@
 # receipts still owed. --reject-dest refuses submissions for good
 # (ESME_RINVDSTADR), --throttle answers the first N submit_sm with
 # ESME_RTHROTTLED, --exit-after ends the process right after the N-th
-# accepted submit_sm_resp (a crash between two messages).
+# accepted submit_sm_resp (a crash between two messages: submit_sm still in
+# flight are never read, so never accepted).
 #
 # Commands on stdin, one a line:
 #   mo FROM TO UMR HEXTEXT [PARTS]   a mobile-originated SMS (text as UTF-8 hex),
@@ -65,6 +66,7 @@ my %conn;      # fileno -> {smpp, mode, inflight => {seq => [kind, id]}}
 my %parts;     # concatenation ref -> [parts]
 my $accepted = 0;
 my $throttled = 0;
+my $stdin = '';
 
 sub receiver {
     for my $c (values %conn) {
@@ -150,6 +152,15 @@ sub submit {
     $accepted++;
     if ($o{'exit-after'} && $accepted >= $o{'exit-after'}) {
 	out(event => 'exiting');
+	# Stop like a crashed SMSC whose answers were already on the wire:
+	# FIN after them, and what the ESME sent meanwhile is dropped unread.
+	# (Closing with unread data would send a TCP reset, which can destroy
+	# answers still in the ESME's receive buffer.)
+	shutdown($smpp, 1);
+	local $SIG{ALRM} = sub { POSIX::_exit(0) };
+	alarm 5;
+	my $junk;
+	1 while sysread($smpp, $junk, 65536);
 	POSIX::_exit(0);
     }
     my @whole;
@@ -205,11 +216,13 @@ while (1) {
 	    next;
 	}
 	if ($fh == \*STDIN) {
-	    my $line = <STDIN>;
-	    if (!defined $line) { $sel->remove(\*STDIN); next }
-	    chomp $line;
-	    my ($cmd, @args) = split ' ', $line;
-	    mo(@args) if defined $cmd && $cmd eq 'mo';
+	    # sysread, not <STDIN>: a buffered read would hide lines from select.
+	    my $n = sysread(STDIN, $stdin, 65536, length $stdin);
+	    if (!$n) { $sel->remove(\*STDIN); next }
+	    while ($stdin =~ s/^([^\n]*)\n//) {
+		my ($cmd, @args) = split ' ', $1;
+		mo(@args) if defined $cmd && $cmd eq 'mo';
+	    }
 	    next;
 	}
 	my $c = $conn{fileno($fh)} or next;
