@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -302,4 +303,49 @@ func TestReconnect(t *testing.T) {
 	if s := c.Status(); s.Counts["connection_lost"] < 1 || s.Counts["submit_accepted"] != 1 {
 		t.Fatalf("counts %v", s.Counts)
 	}
+}
+
+// BenchmarkSubmit is the carrier alone: concurrent Submits (32 goroutines)
+// to the Net::SMPP SMSC, each waiting for its submit_sm_resp, with the
+// window closed (1) and open (10); and the simulator's Submit for scale.
+//
+//	go test ./internal/carrier/smpp -run '^$' -bench Submit -benchtime 3000x
+func BenchmarkSubmit(b *testing.B) {
+	for _, window := range []string{"1", "10"} {
+		b.Run("smpp window "+window, func(b *testing.B) {
+			smsc := smsctest.Start(b)
+			cfg, err := config.ParseCarrier(smsc.URL("window=" + window))
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := smpp.New(*cfg, switchboard.SystemClock{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go c.Run(ctx)
+			for c.Status().State != smpp.StateBound {
+				time.Sleep(10 * time.Millisecond)
+			}
+			benchSubmit(b, c)
+		})
+	}
+	b.Run("simulator", func(b *testing.B) {
+		benchSubmit(b, carrier.NewSimulator(switchboard.SystemClock{}, 1))
+	})
+}
+
+func benchSubmit(b *testing.B, c carrier.Carrier) {
+	var next atomic.Int64
+	b.SetParallelism(16) // 16 × GOMAXPROCS goroutines, as the delivery worker's parallel submits
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			id := next.Add(1)
+			res, err := c.Submit(context.Background(), sms(id, to, "benchmark message "+strconv.FormatInt(id, 10)))
+			if err != nil || !res.Accepted {
+				b.Errorf("Submit = %+v, %v", res, err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "submits/s")
 }

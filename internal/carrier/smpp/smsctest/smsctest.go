@@ -1,6 +1,6 @@
 // Package smsctest runs the test SMSC (testdata/smsc.pl of package smpp,
-// on Debian's Net::SMPP) for the tests of the SMPP carrier and of the
-// server that uses it.
+// on Debian's Net::SMPP) for the tests of the SMPP carrier, of the server
+// that uses it, and for the SMPP benchmark.
 package smsctest
 
 import (
@@ -36,9 +36,18 @@ func (e Event) Str(k string) string {
 	return ""
 }
 
+// T is what the SMSC needs of a test (testing.TB has it; a benchmark
+// command provides its own).
+type T interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	TempDir() string
+	Cleanup(func())
+}
+
 // SMSC is a running test SMSC.
 type SMSC struct {
-	t        testing.TB
+	t        T
 	Port     int
 	SystemID string
 	Password string
@@ -69,6 +78,12 @@ func Available(t testing.TB) {
 func Start(t testing.TB, args ...string) *SMSC {
 	t.Helper()
 	Available(t)
+	return Run(t, args...)
+}
+
+// Run is Start without the check for perl: a missing Net::SMPP fails t.
+func Run(t T, args ...string) *SMSC {
+	t.Helper()
 	s := &SMSC{t: t, SystemID: "switchboard", Password: "s3cret", log: filepath.Join(t.TempDir(), "smsc.log"), args: args}
 	s.start(0)
 	t.Cleanup(s.Kill)

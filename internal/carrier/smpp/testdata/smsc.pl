@@ -31,6 +31,7 @@ use Getopt::Long;
 use JSON::PP;
 use Encode qw(decode encode);
 use POSIX ();
+use Socket qw(IPPROTO_TCP TCP_NODELAY);
 
 my %o = (port => 0, throttle => 0, 'exit-after' => 0);
 GetOptions(\%o, 'system-id=s', 'password=s', 'log=s', 'port=i', 'fail-dest=s', 'reject-dest=s',
@@ -211,6 +212,9 @@ while (1) {
     for my $fh ($sel->can_read(0.2)) {
 	if ($fh == $listener) {
 	    my $s = $listener->accept or next;
+	    # Each PDU goes out at once: Nagle would hold a receipt written
+	    # right after a submit_sm_resp until the ESME's delayed ACK.
+	    setsockopt($s, IPPROTO_TCP, TCP_NODELAY, 1);
 	    $conn{fileno($s)} = {smpp => $s, inflight => {}};
 	    $sel->add($s);
 	    next;
