@@ -41,6 +41,9 @@ type Result struct {
 
 // Receipt is the delivery report of an accepted submission. It arrives later
 // and stays pending (Receipts returns it again) until it is acknowledged.
+// A carrier whose gateway resends receipts across restarts (SMPP) may no
+// longer know which submission one belongs to: MessageID is then 0 and
+// CarrierID, the id it accepted the submission under, names the delivery.
 type Receipt struct {
 	MessageID int64
 	Recipient string
