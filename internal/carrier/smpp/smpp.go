@@ -85,14 +85,15 @@ type Status struct {
 // Carrier is an SMPP carrier. Run keeps it bound; Submit, Receipts, Ack and
 // Listen implement carrier.Carrier.
 type Carrier struct {
-	cfg     config.SMPP
-	clock   switchboard.Clock
-	logger  *slog.Logger
-	metrics Metrics
-	dial    gosmpp.Dialer
-	window  chan struct{} // one slot per submit_sm awaiting its response
-	pace    pacer
-	mo      chan inbound
+	cfg       config.SMPP
+	clock     switchboard.Clock
+	logger    *slog.Logger
+	metrics   Metrics
+	dial      gosmpp.Dialer
+	tlsConfig *tls.Config   // with tls=true: the system's roots verify the SMSC
+	window    chan struct{} // one slot per submit_sm awaiting its response
+	pace      pacer
+	mo        chan inbound
 
 	mu      sync.Mutex
 	conn    *conn // nil while not bound
@@ -159,9 +160,9 @@ func New(cfg config.SMPP, clock switchboard.Clock, logger *slog.Logger, metrics 
 	c.dial = func(addr string) (net.Conn, error) { return dialer.Dial("tcp", addr) }
 	if cfg.TLS {
 		host, _, _ := net.SplitHostPort(cfg.Addr)
-		tlsConfig := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+		c.tlsConfig = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 		c.dial = func(addr string) (net.Conn, error) {
-			return tls.DialWithDialer(dialer, "tcp", addr, tlsConfig)
+			return tls.DialWithDialer(dialer, "tcp", addr, c.tlsConfig)
 		}
 	}
 	return c

@@ -2,9 +2,17 @@ package smpp_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
 	"log/slog"
+	"math/big"
+	"net"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -348,4 +356,88 @@ func benchSubmit(b *testing.B, c carrier.Carrier) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "submits/s")
+}
+
+// TestTLS: with tls=true the carrier speaks SMPP inside TLS (here a TLS
+// front for the test SMSC, with its own certificate), and refuses an SMSC
+// whose certificate it cannot verify.
+func TestTLS(t *testing.T) {
+	smsc := smsctest.Start(t)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test SMSC"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", smsc.Addr())
+			if err != nil {
+				in.Close()
+				return
+			}
+			go func() { _, _ = io.Copy(out, in); out.Close() }()
+			go func() { _, _ = io.Copy(in, out); in.Close() }()
+		}
+	}()
+	url := "smpp://" + smsc.SystemID + ":" + smsc.Password + "@" + ln.Addr().String() + "?tls=true&reconnect_min=5s&reconnect_max=5s"
+	for _, trusted := range []bool{true, false} {
+		cfg, err := config.ParseCarrier(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := smpp.New(*cfg, switchboard.SystemClock{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+		if trusted {
+			pool := x509.NewCertPool()
+			pool.AddCert(leaf)
+			smpp.SetRootCAs(c, pool)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); c.Run(ctx) }()
+		if !trusted {
+			st := waitState(t, c, smpp.StateDown)
+			if !strings.Contains(st.LastError, "certificate") {
+				t.Errorf("untrusted SMSC: last error %q", st.LastError)
+			}
+		} else {
+			waitState(t, c, smpp.StateBound)
+			if res, err := c.Submit(ctx, sms(1, to, "over TLS")); err != nil || !res.Accepted {
+				t.Errorf("Submit over TLS = %+v, %v", res, err)
+			} else if m := smsc.Wait("message", 1, 5*time.Second)[0]; m.Str("text") != "over TLS" {
+				t.Errorf("the SMSC got %v", m)
+			}
+		}
+		cancel()
+		<-done
+	}
+}
+
+// TestRate: rate=20 spaces submit_sm 50 ms apart.
+func TestRate(t *testing.T) {
+	smsc := smsctest.Start(t)
+	c := start(t, smsc, "rate=20")
+	waitState(t, c, smpp.StateBound)
+	began := time.Now()
+	for i := range 6 {
+		if _, err := c.Submit(context.Background(), sms(int64(i+1), to, "paced")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(began); d < 240*time.Millisecond {
+		t.Fatalf("6 submits at 20/s took %s, want at least 250 ms", d)
+	}
 }
