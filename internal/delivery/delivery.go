@@ -51,6 +51,10 @@ type Config struct {
 	// receipts across our restarts (an SMSC sends them again) and where a
 	// resubmit would send the message a second time (SMPP).
 	NoResubmit bool
+	// UnknownReceiptGrace is how long a receipt naming a carrier id that
+	// no delivery has yet is kept before it is dropped: the node that
+	// submitted it may not have recorded the carrier's answer yet.
+	UnknownReceiptGrace time.Duration
 }
 
 func (c *Config) defaults() {
@@ -77,6 +81,9 @@ func (c *Config) defaults() {
 	}
 	if c.ReceiptTimeout <= 0 {
 		c.ReceiptTimeout = 10 * time.Minute
+	}
+	if c.UnknownReceiptGrace <= 0 {
+		c.UnknownReceiptGrace = time.Minute
 	}
 }
 
@@ -328,6 +335,9 @@ func (w *Worker) applyReceipts(ctx context.Context) error {
 			// The carrier no longer knows which submission this is (it
 			// restarted since): its id names the delivery.
 			id, recipient, err := w.store.DeliveryByCarrierID(ctx, r.CarrierID)
+			if errors.Is(err, switchboard.ErrNotFound) && w.clock.Now().Sub(r.At) < w.config.UnknownReceiptGrace {
+				continue // the submitting node may not have recorded it yet: asked again next poll
+			}
 			if errors.Is(err, switchboard.ErrNotFound) {
 				w.logger.Warn("delivery: receipt for a carrier id no delivery has, acknowledged and dropped", "carrier_id", r.CarrierID)
 				if err := w.carrier.Ack(ctx, r); err != nil {
