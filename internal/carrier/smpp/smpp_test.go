@@ -441,3 +441,16 @@ func TestRate(t *testing.T) {
 		t.Fatalf("6 submits at 20/s took %s, want at least 250 ms", d)
 	}
 }
+
+// TestEnquireLink: an idle bind stays up. The carrier closes a connection
+// silent for three enquire_link intervals, so without its enquire_link
+// (and the SMSC's answers) this bind would drop within 600 ms.
+func TestEnquireLink(t *testing.T) {
+	smsc := smsctest.Start(t)
+	c := start(t, smsc, "enquire_link=200ms")
+	waitState(t, c, smpp.StateBound)
+	time.Sleep(1500 * time.Millisecond)
+	if s := c.Status(); s.State != smpp.StateBound || s.Counts["connection_lost"] != 0 || len(smsc.Events("bind")) != 1 {
+		t.Fatalf("after 1.5 s idle: %+v, binds %v", s, smsc.Events("bind"))
+	}
+}
