@@ -124,9 +124,9 @@ type submission struct {
 	ids       []string // the SMSC's id of each part; "" until accepted
 	busy      bool     // a Submit of it is running
 	result    *carrier.Result
-	delivered []bool // per part, from receipts
-	reported  bool   // its receipt is pending or acknowledged
-	settled   time.Time
+	delivered []bool    // per part, from receipts
+	reported  bool      // its receipt is pending or acknowledged
+	settled   time.Time // when answered; before that, when first tried
 }
 
 type partRef struct {
@@ -279,17 +279,12 @@ func (c *Carrier) Submit(ctx context.Context, s carrier.Submission) (carrier.Res
 	key := subKey{s.MessageID, s.Recipient}
 	c.mu.Lock()
 	sub := c.subs[key]
-	if sub == nil {
-		c.nextRef++
-		sub = &submission{key: key, ref: byte(c.nextRef)}
-		c.subs[key] = sub
-	}
-	if sub.result != nil {
+	if sub != nil && sub.result != nil {
 		r := *sub.result
 		c.mu.Unlock()
 		return r, nil
 	}
-	if sub.busy {
+	if sub != nil && sub.busy {
 		c.mu.Unlock()
 		return carrier.Result{}, &carrier.TemporaryError{Reason: "a submit of this message is in progress"}
 	}
@@ -298,6 +293,11 @@ func (c *Carrier) Submit(ctx context.Context, s carrier.Submission) (carrier.Res
 		c.mu.Unlock()
 		c.count("submit_temporary")
 		return carrier.Result{}, &carrier.TemporaryError{Reason: "not bound to the SMSC", RetryAfter: max(time.Until(retryAt), 0)}
+	}
+	if sub == nil {
+		c.nextRef++
+		sub = &submission{key: key, ref: byte(c.nextRef), settled: c.clock.Now()}
+		c.subs[key] = sub
 	}
 	sub.busy = true
 	c.mu.Unlock()
@@ -309,6 +309,9 @@ func (c *Carrier) Submit(ctx context.Context, s carrier.Submission) (carrier.Res
 
 	pdus, err := c.build(s, sub.ref)
 	if err != nil {
+		c.mu.Lock()
+		delete(c.subs, key)
+		c.mu.Unlock()
 		return carrier.Result{}, fmt.Errorf("%w: %v", carrier.ErrInvalid, err)
 	}
 	c.mu.Lock()
@@ -554,10 +557,14 @@ func (c *Carrier) sweep() {
 	}
 	c.swept = now
 	for _, sub := range c.subs {
-		if sub.result == nil || sub.reported {
+		if sub.busy || sub.reported {
 			continue
 		}
-		if (!sub.result.Accepted && now.Sub(sub.settled) > refusedKept) || now.Sub(sub.settled) > acceptedKept {
+		// settled is when the answer was decided or, before that, when the
+		// first try began: a message never answered (its delivery gave up)
+		// goes after acceptedKept too.
+		refused := sub.result != nil && !sub.result.Accepted
+		if (refused && now.Sub(sub.settled) > refusedKept) || now.Sub(sub.settled) > acceptedKept {
 			c.forgetLocked(sub)
 		}
 	}
