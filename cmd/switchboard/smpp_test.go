@@ -244,3 +244,25 @@ func TestServeSMPPKilled(t *testing.T) {
 	}
 	t.Logf("%d messages, %d sent twice across the kill", len(texts), dups)
 }
+
+// TestServeSMPPThrottledAndRefused: ESME_RTHROTTLED is retried with the
+// outbox backoff until the SMSC takes the message; a destination the SMSC
+// refuses for good is SendingFailed with the upstream error code.
+func TestServeSMPPThrottledAndRefused(t *testing.T) {
+	smsc := smsctest.Start(t, "--throttle", "2", "--reject-dest", "1415777")
+	d, _, stop := runServer(t, t.TempDir(), "--carrier", smsc.URL(""))
+	defer stop()
+	me := d.Extensions[0]
+	token := login(t, d, me.JWT)
+
+	ok := sendSMS(t, d.Server, token, me.PhoneNumber, outside, "Throttled, then sent")
+	smsc.Wait("throttled", 1, 5*time.Second)
+	refused := sendSMS(t, d.Server, token, me.PhoneNumber, "+14157770000", "Refused for good")
+	m := awaitStatus(t, d, token, ok, "Delivered")
+	if n := len(smsc.Events("throttled")); n != 2 || fmt.Sprint(m["smsSendingAttemptsCount"]) == "1" {
+		t.Fatalf("%d throttled submits, smsSendingAttemptsCount %v: want 2 and more than one attempt", n, m["smsSendingAttemptsCount"])
+	}
+	if r := awaitStatus(t, d, token, refused, "SendingFailed"); r["deliveryErrorCode"] != "SMS-UP-410" {
+		t.Fatalf("refused: deliveryErrorCode %v", r["deliveryErrorCode"])
+	}
+}
