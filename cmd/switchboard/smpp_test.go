@@ -91,13 +91,15 @@ func TestServeSMPP(t *testing.T) {
 		smsc.MO(sender, me.PhoneNumber, 7, "Hi there, Switchboard", 1) // redelivered
 		long := strings.Repeat("A long reply from a phone. ", 12)
 		smsc.MO(sender, me.PhoneNumber, 8, long, 3)
-		smsc.Wait("mo_acked", 5, 10*time.Second)
+		ucs2 := "Привет 👋 from a phone"
+		smsc.MO(sender, me.PhoneNumber, 9, ucs2, 1)
+		smsc.Wait("mo_acked", 6, 10*time.Second)
 		var got []map[string]any
-		for deadline := time.Now().Add(10 * time.Second); len(got) < 2 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(10 * time.Second); len(got) < 3 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			got = inboundSMS(t, d, token, sender)
 		}
-		if len(got) != 2 {
-			t.Fatalf("inbound SMS from %s: %v, want 2 (a redelivery is stored once)", sender, got)
+		if len(got) != 3 {
+			t.Fatalf("inbound SMS from %s: %v, want 3 (a redelivery is stored once)", sender, got)
 		}
 		texts := map[string]bool{}
 		for _, m := range got {
@@ -106,7 +108,7 @@ func TestServeSMPP(t *testing.T) {
 				t.Fatalf("inbound to %v", m["to"])
 			}
 		}
-		if !texts["Hi there, Switchboard"] || !texts[long] {
+		if !texts["Hi there, Switchboard"] || !texts[long] || !texts[ucs2] {
 			t.Fatalf("inbound texts %v", texts)
 		}
 		// Another extension does not see them.
