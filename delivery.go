@@ -86,6 +86,11 @@ type DeliveryStore interface {
 	// temporary failure, counting the attempt; past maxAttempts it fails it
 	// with errorCode instead. ErrLeaseLost as above.
 	Reschedule(ctx context.Context, owner string, deliveryID int64, at time.Time, maxAttempts int, errorCode string) error
+	// Postpone gives a delivery back, due at `at`, without counting an
+	// attempt: nothing reached the carrier (it is not connected), so the
+	// message waits for it however long that takes. Nothing visible
+	// changes. ErrLeaseLost as above.
+	Postpone(ctx context.Context, owner string, deliveryID int64, at time.Time) error
 	// ApplyReceipt records a carrier's delivery report for a Submitted
 	// delivery: Done (delivered at `at`) or Failed (errorCode). Reports for
 	// deliveries already final, or unknown, are ignored: receipts come at

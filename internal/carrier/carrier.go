@@ -101,6 +101,10 @@ var ErrInvalid = errors.New("carrier: invalid submission")
 type TemporaryError struct {
 	Reason     string
 	RetryAfter time.Duration // 0: no hint, use the caller's backoff
+	// NotSent means nothing reached the carrier (it is not connected):
+	// the try does not count against the delivery's attempts, so messages
+	// wait for the carrier to be back however long that takes.
+	NotSent bool
 }
 
 func (e *TemporaryError) Error() string {

@@ -44,6 +44,7 @@
 //	Receipt not Delivered    DeliveryFailed,                SendingFailed,
 //	                         deliveryErrorCode = ErrorCode  faxErrorCode = ErrorCode
 //	temporary error          stays Queued, retried          stays Queued, retried
+//	  ... NotSent (offline)  stays Queued, no try counted   stays Queued, no try counted
 //
 // # The simulator
 //

@@ -204,7 +204,12 @@ func (w *Worker) process(ctx context.Context, d *switchboard.Delivery) error {
 
 func (w *Worker) submit(ctx context.Context, d *switchboard.Delivery, m *switchboard.Message) error {
 	res, err := w.carrier.Submit(ctx, submission(d, m))
+	var te *carrier.TemporaryError
 	switch {
+	case errors.As(err, &te) && te.NotSent:
+		// Retried when the carrier expects to be back, at the earliest
+		// after BaseBackoff so a long outage costs few writes.
+		return w.store.Postpone(ctx, w.config.Owner, d.ID, w.clock.Now().Add(max(w.config.BaseBackoff, te.RetryAfter)))
 	case errors.Is(err, carrier.ErrTemporary):
 		at := w.clock.Now().Add(w.backoff(d.Attempts, carrier.RetryAfter(err)))
 		return w.store.Reschedule(ctx, w.config.Owner, d.ID, at, w.config.MaxAttempts, failCode(m.Type))

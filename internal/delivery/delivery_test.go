@@ -288,6 +288,29 @@ func TestReceiptByCarrierID(t *testing.T) {
 	}
 }
 
+// A carrier that is not connected (NotSent) costs no attempt: the message
+// stays Queued through more tries than MaxAttempts, and goes out when the
+// carrier is back.
+func TestNotSent(t *testing.T) {
+	down := answer{err: &carrier.TemporaryError{Reason: "not bound", RetryAfter: 3 * time.Second, NotSent: true}}
+	e := newEnv(t, down, down, down, down, down, answer{res: carrier.Result{Accepted: true, CarrierID: "c-1"}})
+	m := e.send(t, outsideNumber, false)
+	for i := range 5 {
+		e.run(t)
+		if got := e.sent(t, m); got.MessageStatus != switchboard.StatusQueued || got.SMSSendingAttempts != 0 {
+			t.Fatalf("try %d: %s after %d attempts", i, got.MessageStatus, got.SMSSendingAttempts)
+		}
+		if n := e.run(t); n != 0 {
+			t.Fatalf("try %d: claimed again before the carrier's hint", i)
+		}
+		e.clock.Advance(3 * time.Second)
+	}
+	e.run(t)
+	if got := e.sent(t, m); got.MessageStatus != switchboard.StatusSent || e.carrier.submissions() != 6 {
+		t.Fatalf("once connected: %s after %d submissions", got.MessageStatus, e.carrier.submissions())
+	}
+}
+
 // With NoResubmit (SMPP) an accepted delivery is never submitted again,
 // however late its receipt.
 func TestNoResubmit(t *testing.T) {

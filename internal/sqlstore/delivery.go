@@ -284,6 +284,20 @@ func (db *DB) Reschedule(ctx context.Context, owner string, deliveryID int64, at
 	return db.wrapDelivery(err, "reschedule delivery %d", deliveryID)
 }
 
+// Postpone implements switchboard.DeliveryStore.
+func (db *DB) Postpone(ctx context.Context, owner string, deliveryID int64, at time.Time) error {
+	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
+		d, err := leased(ctx, tx, owner, deliveryID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = $1, lease_owner = '', lease_until = 0, updated_at = $2
+			WHERE id = $3`, toMillis(at), toMillis(tx.now), d.ID)
+		return err
+	})
+	return db.wrapDelivery(err, "postpone delivery %d", deliveryID)
+}
+
 // ApplyReceipt records a carrier's delivery report for a Submitted
 // delivery. Reports for unknown or already final deliveries are ignored.
 func (db *DB) ApplyReceipt(ctx context.Context, messageID int64, recipient string, delivered bool, errorCode string, at time.Time) error {

@@ -415,6 +415,31 @@ func testReschedule(t *testing.T, e *env) {
 	}
 }
 
+// testPostpone: a postponed delivery comes due again later with no
+// attempt counted and nothing visible changed, however often.
+func testPostpone(t *testing.T, e *env) {
+	box := mb(e.ext1)
+	m := e.send(t, e.outbound(switchboard.TypeSMS, p1))
+	d := e.claimAll(t, "w")[p1]
+	n := len(e.changes(t, box))
+	for i := range 10 {
+		next := e.clock.Now().Add(time.Minute)
+		noErr(t, e.store.Postpone(e.ctx, "w", d.ID, next))
+		wantIs(t, e.store.Postpone(e.ctx, "w", d.ID, next), switchboard.ErrLeaseLost, "Postpone twice")
+		wantEqual(t, len(e.claimAll(t, "w")), 0, "claim before it is due")
+		e.clock.Advance(time.Minute)
+		d = e.claimAll(t, "w")[p1]
+		if d == nil || d.Attempts != 0 || !d.NextAttempt.Equal(next) {
+			t.Fatalf("postponement %d: %+v", i, d)
+		}
+	}
+	got := e.sent(t, m)
+	wantStatus(t, got, switchboard.StatusQueued, switchboard.StatusQueued)
+	wantEqual(t, got.SMSSendingAttempts, 0, "attempts")
+	wantEqual(t, len(e.changes(t, box)), n, "changes after postponements")
+	noErr(t, e.store.RecordSubmit(e.ctx, "w", d.ID, true, "late-1", ""))
+}
+
 func testDepartments(t *testing.T, e *env) {
 	dept := must(e.store.CreateExtension(e.ctx, switchboard.ExtensionCreate{AccountID: e.acc1.ID,
 		ExtensionNumber: "500", Name: "Sales", Type: switchboard.ExtensionTypeDepartment}))(t)

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"ClaimConcurrently", testClaimConcurrently},
 		{"DeliveryStatus", testDeliveryStatus},
 		{"Reschedule", testReschedule},
+		{"Postpone", testPostpone},
 		{"ClaimUnreceipted", testClaimUnreceipted},
 		{"Departments", testDepartments},
 		{"WatchChanges", testWatchChanges},

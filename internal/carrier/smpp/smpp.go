@@ -292,7 +292,7 @@ func (c *Carrier) Submit(ctx context.Context, s carrier.Submission) (carrier.Res
 	if cn == nil {
 		c.mu.Unlock()
 		c.count("submit_temporary")
-		return carrier.Result{}, &carrier.TemporaryError{Reason: "not bound to the SMSC", RetryAfter: max(time.Until(retryAt), 0)}
+		return carrier.Result{}, &carrier.TemporaryError{Reason: "not bound to the SMSC", RetryAfter: max(time.Until(retryAt), 0), NotSent: true}
 	}
 	if sub == nil {
 		c.nextRef++

@@ -300,8 +300,9 @@ func TestReconnect(t *testing.T) {
 	waitState(t, c, smpp.StateBound)
 	smsc.Kill()
 	waitState(t, c, smpp.StateConnecting)
-	if _, err := c.Submit(context.Background(), sms(5, to, "while down")); !errors.Is(err, carrier.ErrTemporary) {
-		t.Fatalf("Submit while the SMSC is down: %v", err)
+	var te *carrier.TemporaryError
+	if _, err := c.Submit(context.Background(), sms(5, to, "while down")); !errors.As(err, &te) || !te.NotSent {
+		t.Fatalf("Submit while the SMSC is down: %v, want a temporary error, nothing sent", err)
 	}
 	smsc.Restart()
 	waitState(t, c, smpp.StateBound)
