@@ -369,7 +369,8 @@ func (c *Carrier) build(s carrier.Submission, ref byte) ([]*pdu.SubmitSM, error)
 	if gsm {
 		enc = data.GSM7BIT
 	}
-	if c.cfg.Payload && len(parts) > 1 {
+	payload := c.cfg.Payload && len(parts) > 1
+	if payload {
 		parts = []string{s.Text}
 	}
 	out := make([]*pdu.SubmitSM, 0, len(parts))
@@ -388,7 +389,7 @@ func (c *Carrier) build(s carrier.Submission, ref byte) ([]*pdu.SubmitSM, error)
 		if err != nil {
 			return nil, fmt.Errorf("encode text: %v", err)
 		}
-		if len(parts) == 1 && len(encoded) > data.SM_MSG_LEN {
+		if payload {
 			// message_payload: the whole text in a TLV, short_message empty.
 			if err := p.Message.SetMessageDataWithEncoding(nil, enc); err != nil {
 				return nil, err

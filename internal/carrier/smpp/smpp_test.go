@@ -206,7 +206,7 @@ func TestPayload(t *testing.T) {
 	smsc := smsctest.Start(t)
 	c := start(t, smsc, "payload=true")
 	waitState(t, c, smpp.StateBound)
-	text := strings.Repeat("0123456789", 40)
+	text := strings.Repeat("0123456789", 20) // 2 segments, 200 octets: still fits short_message, but payload=true means the TLV
 	if res, err := c.Submit(context.Background(), sms(1, to, text)); err != nil || !res.Accepted {
 		t.Fatalf("Submit = %+v, %v", res, err)
 	}
