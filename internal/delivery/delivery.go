@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/backoff"
 	"github.com/switchboardhq/switchboard/internal/carrier"
+	"github.com/switchboardhq/switchboard/internal/metrics"
 )
 
 // Store is what the worker needs of the store.
@@ -47,6 +49,12 @@ type Config struct {
 	// idempotently), so a receipt lost with a carrier's memory, such as a
 	// node's simulator killed with the node, is asked for again by any node.
 	ReceiptTimeout time.Duration
+	// Metrics counts attempts, carrier errors and status transitions
+	// (nil: not exported).
+	Metrics *metrics.Metrics
+	// ErrorBackoff is the first wait after a failed run (the database
+	// down); it doubles up to MaxErrorBackoff.
+	ErrorBackoff, MaxErrorBackoff time.Duration
 }
 
 func (c *Config) defaults() {
@@ -74,6 +82,13 @@ func (c *Config) defaults() {
 	if c.ReceiptTimeout <= 0 {
 		c.ReceiptTimeout = 10 * time.Minute
 	}
+	if c.ErrorBackoff <= 0 {
+		c.ErrorBackoff = 250 * time.Millisecond
+	}
+	if c.MaxErrorBackoff <= 0 {
+		c.MaxErrorBackoff = 10 * time.Second
+	}
+	c.Metrics = metrics.OrNew(c.Metrics)
 }
 
 // Worker delivers.
@@ -108,16 +123,35 @@ func (w *Worker) Wake() {
 // accepted without a receipt yet (the simulator keeps no state across a
 // restart; real carriers answer resubmits idempotently).
 func (w *Worker) Run(ctx context.Context) {
-	if err := w.Resubmit(ctx); err != nil && ctx.Err() == nil {
-		w.logger.Error("delivery: resubmit accepted messages", "err", err)
+	fails := backoff.New("delivery worker", w.config.ErrorBackoff, w.config.MaxErrorBackoff, w.logger)
+	for {
+		err := w.Resubmit(ctx)
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		w.config.Metrics.WorkerErrors.WithLabelValues("delivery").Inc()
+		if !backoff.Sleep(ctx, fails.Fail(ctx, fmt.Errorf("resubmit accepted messages: %w", err))) {
+			return
+		}
 	}
+	fails.Succeed(ctx)
 	t := time.NewTicker(w.config.Poll)
 	defer t.Stop()
 	for {
 		n, err := w.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			w.logger.Error("delivery run failed", "err", err)
+		if ctx.Err() != nil {
+			return
 		}
+		if err != nil {
+			// The database or the carrier is out of reach: wait longer after
+			// each failure instead of failing every poll.
+			w.config.Metrics.WorkerErrors.WithLabelValues("delivery").Inc()
+			if !backoff.Sleep(ctx, fails.Fail(ctx, err)) {
+				return
+			}
+			continue
+		}
+		fails.Succeed(ctx)
 		if n > 0 {
 			continue // more may be due
 		}
@@ -140,6 +174,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	// Deliveries are processed concurrently so that their writes meet in
 	// the store's group commit: one fsync for many deliveries.
 	var wg sync.WaitGroup
+	var failed atomic.Int64
 	slots := make(chan struct{}, w.config.Parallel)
 	for _, d := range ds {
 		slots <- struct{}{}
@@ -149,11 +184,22 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 			if err := w.process(ctx, d); err != nil && !errors.Is(err, switchboard.ErrLeaseLost) {
 				// Left leased: it is retried when the lease expires. (A lost
 				// lease means another worker has it; nothing was stored.)
-				w.logger.Error("delivery failed, retrying after its lease", "delivery", d.ID, "message", d.MessageID, "err", err)
+				w.config.Metrics.DeliveryAttempts.WithLabelValues("error").Inc()
+				failed.Add(1)
+				level := slog.LevelError
+				if errors.Is(err, switchboard.ErrUnavailable) {
+					level = slog.LevelWarn // the run's own error says the database is down, once
+				}
+				w.logger.Log(ctx, level, "delivery failed, retrying after its lease", "delivery", d.ID, "message", d.MessageID, "err", err)
 			}
 		}()
 	}
 	wg.Wait()
+	if n := failed.Load(); n > 0 && n == int64(len(ds)) {
+		// Every delivery of the batch failed: most likely the database,
+		// which the loop then backs off from.
+		return len(ds), fmt.Errorf("all %d deliveries of the batch failed", n)
+	}
 	if err := w.applyReceipts(ctx); err != nil {
 		return len(ds), err
 	}
@@ -188,16 +234,37 @@ func (w *Worker) process(ctx context.Context, d *switchboard.Delivery) error {
 
 func (w *Worker) submit(ctx context.Context, d *switchboard.Delivery, m *switchboard.Message) error {
 	res, err := w.carrier.Submit(ctx, submission(d, m))
+	mt := w.config.Metrics
 	switch {
 	case errors.Is(err, carrier.ErrTemporary):
+		mt.CarrierErrors.WithLabelValues("temporary").Inc()
 		at := w.clock.Now().Add(w.backoff(d.Attempts, carrier.RetryAfter(err)))
-		return w.store.Reschedule(ctx, w.config.Owner, d.ID, at, w.config.MaxAttempts, failCode(m.Type))
+		if err := w.store.Reschedule(ctx, w.config.Owner, d.ID, at, w.config.MaxAttempts, failCode(m.Type)); err != nil {
+			return err
+		}
+		mt.DeliveryAttempts.WithLabelValues("temporary").Inc()
+		if d.Attempts+1 >= w.config.MaxAttempts {
+			mt.StatusTransitions.WithLabelValues("SendingFailed").Inc()
+		}
+		return nil
 	case errors.Is(err, carrier.ErrInvalid):
-		return w.store.RecordSubmit(ctx, w.config.Owner, d.ID, false, "", failCode(m.Type))
+		mt.CarrierErrors.WithLabelValues("invalid").Inc()
+		res = carrier.Result{ErrorCode: failCode(m.Type)}
 	case err != nil:
+		mt.CarrierErrors.WithLabelValues("other").Inc()
 		return err
 	}
-	return w.store.RecordSubmit(ctx, w.config.Owner, d.ID, res.Accepted, res.CarrierID, res.ErrorCode)
+	if err := w.store.RecordSubmit(ctx, w.config.Owner, d.ID, res.Accepted, res.CarrierID, res.ErrorCode); err != nil {
+		return err
+	}
+	if res.Accepted {
+		mt.DeliveryAttempts.WithLabelValues("accepted").Inc()
+		mt.StatusTransitions.WithLabelValues("Sent").Inc()
+	} else {
+		mt.DeliveryAttempts.WithLabelValues("rejected").Inc()
+		mt.StatusTransitions.WithLabelValues("SendingFailed").Inc()
+	}
+	return nil
 }
 
 // submission is what the carrier is given for one recipient of m: the
@@ -287,7 +354,12 @@ func (w *Worker) deliverInternal(ctx context.Context, d *switchboard.Delivery, m
 		}
 		copies = append(copies, c)
 	}
-	return w.store.DeliverInternal(ctx, w.config.Owner, d.ID, copies)
+	if err := w.store.DeliverInternal(ctx, w.config.Owner, d.ID, copies); err != nil {
+		return err
+	}
+	w.config.Metrics.DeliveryAttempts.WithLabelValues("internal").Inc()
+	w.config.Metrics.StatusTransitions.WithLabelValues("Delivered").Inc()
+	return nil
 }
 
 // failInternal fails an internal delivery whose recipient is gone (the
@@ -324,6 +396,11 @@ func (w *Worker) applyReceipts(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("apply receipt of message %d to %s: %w", r.MessageID, r.Recipient, err)
 		}
+		status := "Delivered"
+		if !r.Delivered {
+			status = "DeliveryFailed"
+		}
+		w.config.Metrics.StatusTransitions.WithLabelValues(status).Inc()
 		if err := w.carrier.Ack(ctx, r); err != nil {
 			return fmt.Errorf("ack receipt of message %d: %w", r.MessageID, err)
 		}

@@ -49,6 +49,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /switchboard/v1/clock/advance", s.admin(s.handleClockAdvance))
 	m.HandleFunc("POST /switchboard/v1/retention/run", s.admin(s.handleRetentionRun))
 	m.HandleFunc("GET /switchboard/v1/health", s.handleHealth)
+	m.Handle("GET /metrics", s.metrics.Handler())
 
 	// Inbound traffic (inbound.go).
 	m.HandleFunc("POST /switchboard/v1/inbound/sms", s.admin(s.handleInboundSMS))

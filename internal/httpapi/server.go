@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/metrics"
 )
 
 // Config tunes the API.
@@ -72,6 +74,9 @@ type Deps struct {
 	// Push delivers notifications (subscriptions); nil: the subscription
 	// API answers 503.
 	Push Notifier
+	// Metrics counts requests and serves GET /metrics; nil: a private set
+	// nobody scrapes.
+	Metrics *metrics.Metrics
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -87,8 +92,11 @@ type Server struct {
 	inbound   switchboard.InboundReceiver
 	carrierIn switchboard.InboundReceiver
 	push      Notifier
+	metrics   *metrics.Metrics
 	config    Config
 	mux       *http.ServeMux
+	closing   chan struct{} // closed by CloseSockets
+	closeOnce sync.Once
 }
 
 // New returns the API.
@@ -111,14 +119,22 @@ func New(d Deps, config Config) *Server {
 	}
 	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
-		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, config: config, mux: http.NewServeMux()}
+		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, metrics: metrics.OrNew(d.Metrics), config: config, mux: http.NewServeMux(),
+		closing: make(chan struct{})}
 	s.routes()
 	return s
 }
 
 // ServeHTTP runs the middleware chain and the route table.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.recoverPanics(s.withRequestID(s.cors(s.mux))).ServeHTTP(w, r)
+	s.observe(s.recoverPanics(s.cors(http.HandlerFunc(s.routed)))).ServeHTTP(w, r)
+}
+
+// CloseSockets closes every WebSocket this server holds with a reconnect
+// hint (close code 1012). Shutdown calls it: http.Server.Shutdown neither
+// closes nor waits for hijacked connections.
+func (s *Server) CloseSockets() {
+	s.closeOnce.Do(func() { close(s.closing) })
 }
 
 // baseURL is the public base for uris in responses.

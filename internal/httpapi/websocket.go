@@ -100,6 +100,20 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	c.SetReadLimit(wsMaxFrame)
 	conn := &wsConn{s: s, c: c, base: s.baseURL(r), detach: map[string]func(){}}
 	defer conn.close()
+	s.metrics.WebSocketSessions.Inc()
+	defer s.metrics.WebSocketSessions.Dec()
+	// On shutdown the socket is closed with 1012 (service restart): the
+	// SDKs reconnect, to another node or to this one once it is back, and
+	// recover the session with wsc.
+	ended := make(chan struct{})
+	defer close(ended)
+	go func() {
+		select {
+		case <-s.closing:
+			c.Close(websocket.StatusServiceRestart, "server shutting down; reconnect")
+		case <-ended:
+		}
+	}()
 	ctx := r.Context()
 
 	p, err := s.auth.AuthenticateWebSocket(ctx, r.URL.Query().Get("access_token"))
