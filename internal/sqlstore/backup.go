@@ -18,7 +18,7 @@ type BackupProgress func(copied, total int)
 
 // backupStepPages is how many pages one backup step copies: 4 MiB at the
 // default page size, so progress shows for big databases.
-const backupStepPages = 1024
+var backupStepPages int32 = 1024 // a variable for tests
 
 // BackupSQLite copies the SQLite database at src into a new file dst while
 // servers keep using src. The copy is one consistent snapshot: the backup
