@@ -35,6 +35,7 @@ COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 DATE    ?= $(shell git log -1 --format=%cI 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 RELEASE_TARGETS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+DIST            ?= dist
 
 # The PostgreSQL tests create (and drop) a database per test on this server.
 # Point them elsewhere with SWITCHBOARD_TEST_POSTGRES_URL=...; set it empty to
@@ -69,17 +70,17 @@ lint: staticcheck
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='$(LDFLAGS)' -o bin/switchboard ./cmd/switchboard
 
-# One static binary per target (no cgo: the SQLite driver and PDFium are pure
+# One static binary per target (into DIST, default ./dist) (no cgo: the SQLite driver and PDFium are pure
 # Go/WebAssembly), then SHA256SUMS in the format `sha256sum -c` checks.
 release:
-	rm -rf dist && mkdir -p dist
+	rm -rf $(DIST) && mkdir -p $(DIST)
 	for t in $(RELEASE_TARGETS); do \
 		os=$${t%/*}; arch=$${t#*/}; \
 		echo "building $$os/$$arch"; \
 		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags='$(LDFLAGS)' \
-			-o dist/switchboard-$(VERSION)-$$os-$$arch ./cmd/switchboard; \
+			-o $(DIST)/switchboard-$(VERSION)-$$os-$$arch ./cmd/switchboard; \
 	done
-	cd dist && sha256sum switchboard-* > SHA256SUMS
+	cd $(DIST) && sha256sum switchboard-* > SHA256SUMS
 
 run:
 	$(GO) run ./cmd/switchboard serve --demo

@@ -39,6 +39,7 @@ Usage:
                                        copy a running SQLite installation into one file (online, consistent)
   switchboard restore --from FILE --data NEWDIR
                                        make a new data directory from a backup
+  switchboard health [--url URL]       exit 0 when the server answers its health check (container health checks)
   switchboard version                  print the version, commit and build date
 
 Run 'switchboard <command> -h' for the flags of a command. Every command takes
@@ -82,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return backup(ctx, rest, stdout, stderr)
 	case "restore":
 		return restore(ctx, rest, stdout, stderr)
+	case "health":
+		return health(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, buildVersion())
 		return nil
