@@ -89,7 +89,7 @@ func ensureDemo(ctx context.Context, store switchboard.Store, authService *auth.
 		if info, err = recoverDemo(ctx, store, authService, accounts); err != nil {
 			return nil, fmt.Errorf("recover the demo's credentials: %w", err)
 		}
-		logger.Warn("demo accounts found without demo.json: issued new demo credentials", "file", path)
+		logger.Warn("demo accounts found without demo.json: issued new demo credentials (an app, an admin token, JWTs; passwords unchanged: switchboard extension set-password makes new ones)", "file", path)
 	default:
 		if info, err = createDemo(ctx, store, authService); err != nil {
 			return nil, err
@@ -123,7 +123,9 @@ func isDemoDirectory(accounts []*switchboard.Account) bool {
 }
 
 // recoverDemo issues new credentials for the demo's existing accounts: an
-// app, an admin token, and a password and JWT for each user.
+// app, an admin token and a JWT for each user. Nothing existing is
+// revoked or changed, so other nodes' demo.json stay valid; the users'
+// passwords, stored only hashed, are not in the new demo.json.
 func recoverDemo(ctx context.Context, store switchboard.Store, authService *auth.Service, accounts []*switchboard.Account) (*demoInfo, error) {
 	info, err := newDemoApp(ctx, store)
 	if err != nil {
@@ -146,15 +148,9 @@ func recoverDemo(ctx context.Context, store switchboard.Store, authService *auth
 			}
 			de := demoExtension{AccountID: strconv.FormatInt(acc.ID, 10), ID: strconv.FormatInt(ext.ID, 10), ExtensionNumber: e.number,
 				Name: e.name, Type: e.typ, PhoneNumber: e.phone}
+			// Passwords are left as they are (another node's demo.json may
+			// hold them); a JWT is issued beside the existing ones.
 			if e.typ == switchboard.ExtensionTypeUser {
-				de.Password, de.Username = rand.Text()[:16], e.phone
-				hash, err := auth.HashPassword(de.Password)
-				if err != nil {
-					return nil, err
-				}
-				if err := store.SetExtensionPassword(ctx, acc.ID, ext.ID, hash); err != nil {
-					return nil, err
-				}
 				if _, de.JWT, err = authService.IssueJWTCredential(ctx, acc.ID, ext.ID, "demo", 0); err != nil {
 					return nil, err
 				}

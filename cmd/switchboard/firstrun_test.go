@@ -150,6 +150,8 @@ func TestDemoOnPostgresNewDataDir(t *testing.T) {
 	if status, ext := get(t, demo2.Server+"/restapi/v1.0/account/~/extension/~", tok); status != 200 || ext["extensionNumber"] != "102" {
 		t.Fatalf("recovered login: %d %v", status, ext)
 	}
+	// Nothing of the first demo.json was revoked: its JWT still logs in.
+	login(t, demoInfo{Server: demo2.Server, ClientID: demo.ClientID, ClientSecret: demo.ClientSecret}, demo.Extensions[0].JWT)
 	if !strings.Contains(out.String(), "issued new demo credentials") {
 		t.Errorf("the recovery is not logged:\n%s", out.String())
 	}

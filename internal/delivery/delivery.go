@@ -174,7 +174,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	// Deliveries are processed concurrently so that their writes meet in
 	// the store's group commit: one fsync for many deliveries.
 	var wg sync.WaitGroup
-	var failed atomic.Int64
+	var unavailable atomic.Int64
 	slots := make(chan struct{}, w.config.Parallel)
 	for _, d := range ds {
 		slots <- struct{}{}
@@ -185,9 +185,9 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 				// Left leased: it is retried when the lease expires. (A lost
 				// lease means another worker has it; nothing was stored.)
 				w.config.Metrics.DeliveryAttempts.WithLabelValues("error").Inc()
-				failed.Add(1)
 				level := slog.LevelError
 				if errors.Is(err, switchboard.ErrUnavailable) {
+					unavailable.Add(1)
 					level = slog.LevelWarn // the run's own error says the database is down, once
 				}
 				w.logger.Log(ctx, level, "delivery failed, retrying after its lease", "delivery", d.ID, "message", d.MessageID, "err", err)
@@ -195,10 +195,10 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		}()
 	}
 	wg.Wait()
-	if n := failed.Load(); n > 0 && n == int64(len(ds)) {
-		// Every delivery of the batch failed: most likely the database,
-		// which the loop then backs off from.
-		return len(ds), fmt.Errorf("all %d deliveries of the batch failed", n)
+	if n := unavailable.Load(); n > 0 && n == int64(len(ds)) {
+		// The database went away with the batch in hand: the loop backs
+		// off, as it does when the claim itself fails.
+		return len(ds), fmt.Errorf("all %d deliveries of the batch: %w", n, switchboard.ErrUnavailable)
 	}
 	if err := w.applyReceipts(ctx); err != nil {
 		return len(ds), err

@@ -198,9 +198,11 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	d.maintain(ctx)
 	fails := backoff.New("push dispatcher", d.config.ErrorBackoff, d.config.MaxErrorBackoff, d.logger)
 	for {
-		if _, err := d.RunOnce(ctx); ctx.Err() != nil {
+		_, err := d.RunOnce(ctx)
+		switch {
+		case ctx.Err() != nil:
 			return
-		} else if err != nil {
+		case errors.Is(err, switchboard.ErrUnavailable):
 			// The database is out of reach: wait longer after each failed
 			// round rather than retrying on every commit signal.
 			d.config.Metrics.WorkerErrors.WithLabelValues("push").Inc()
@@ -208,8 +210,14 @@ func (d *Dispatcher) Run(ctx context.Context) {
 				return
 			}
 			continue
+		case err != nil:
+			// One subscription's trouble (removed meanwhile, say): the
+			// others were served; the next wake-up tries again.
+			d.config.Metrics.WorkerErrors.WithLabelValues("push").Inc()
+			d.logger.Warn("push dispatch", "err", err)
+		default:
+			fails.Succeed(ctx)
 		}
-		fails.Succeed(ctx)
 		backstop.Reset(d.config.Backstop)
 		select {
 		case <-ctx.Done():
