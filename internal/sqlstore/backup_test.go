@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestBackupSQLiteConsistentUnderWrites: a backup copied in many small
@@ -65,13 +66,20 @@ func TestBackupSQLiteConsistentUnderWrites(t *testing.T) {
 	}()
 	steps := 0
 	dst := filepath.Join(dir, "copy.db")
-	err := BackupSQLite(ctx, src, dst, func(copied, total int) { steps++ })
+	err := BackupSQLite(ctx, src, dst, func(copied, total int) {
+		// Let a write commit between this step and the next.
+		steps++
+		seen := during.Load()
+		for deadline := time.Now().Add(time.Second); during.Load() == seen && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+	})
 	stop.Store(true)
 	wg.Wait()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if steps < 10 || during.Load() == 0 {
+	if steps < 10 || during.Load() < int64(steps)/2 {
 		t.Fatalf("%d steps with %d writes meanwhile: the test did not exercise writes between steps", steps, during.Load())
 	}
 	cp, err := sql.Open("sqlite", sqliteDSN(dst, url.Values{"mode": {"ro"}}))
