@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/switchboardhq/switchboard/internal/pgtest"
 )
 
 // TestOutageAnswers503AndWorkersBackOff: while PostgreSQL is unreachable,
@@ -17,14 +15,7 @@ import (
 // instead of an ERROR line per poll; when the database is back, everything
 // recovers by itself.
 func TestOutageAnswers503AndWorkersBackOff(t *testing.T) {
-	dbURL := pgtest.NewDatabase(t)
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := newProxy(t, u.Host)
-	u.Host = proxy.addr
-	demo, out, stop := runServer(t, t.TempDir(), "--database", u.String(), "--db-max-conns", "4")
+	demo, out, stop, proxy := runServerBehindProxy(t)
 	defer stop()
 	alice := demo.Extensions[0]
 	tok := login(t, demo, alice.JWT)
