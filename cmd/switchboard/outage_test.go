@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // TestOutageAnswers503AndWorkersBackOff: while PostgreSQL is unreachable,
@@ -38,6 +41,19 @@ func TestOutageAnswers503AndWorkersBackOff(t *testing.T) {
 		{"admin inbound", "POST", demo.Server + "/switchboard/v1/inbound/sms", demo.AdminToken, "application/json",
 			fmt.Sprintf(`{"from":"+15005550006","to":%q,"text":"hi"}`, alice.PhoneNumber), false},
 		{"health", "GET", demo.Server + "/switchboard/v1/health", "", "", "", false},
+		{"admin import", "POST", demo.Server + "/switchboard/v1/messages", demo.AdminToken, "application/json", `{"messages":[]}`, false},
+		{"retention run", "POST", demo.Server + "/switchboard/v1/retention/run", demo.AdminToken, "", "", false},
+		{"mark read", "PUT", ext + "/message-store/123", tok, "application/json", `{"readStatus":"Read"}`, false},
+	}
+	// A WebSocket token taken before the outage: the gateway tells the
+	// client to come back later, not that its token is invalid.
+	status, b := post(t, demo.Server+"/restapi/oauth/wstoken", tok, nil)
+	var wt struct {
+		URI   string `json:"uri"`
+		Token string `json:"ws_access_token"`
+	}
+	if status != 200 || json.Unmarshal(b, &wt) != nil {
+		t.Fatalf("wstoken: %d %s", status, b)
 	}
 
 	proxy.stop()
@@ -61,6 +77,14 @@ func TestOutageAnswers503AndWorkersBackOff(t *testing.T) {
 		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 			t.Errorf("%s during the outage: %d, Retry-After %q; want 503 with Retry-After", r.name, resp.StatusCode, resp.Header.Get("Retry-After"))
 		}
+	}
+
+	ws, _, err := websocket.Dial(t.Context(), wt.URI+"?access_token="+wt.Token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, reason := (&wsClient{ws}).closed(t); code != int(websocket.StatusTryAgainLater) {
+		t.Errorf("WebSocket during the outage closed with %d %q, want 1013 (try again later)", code, reason)
 	}
 
 	// The workers poll every 50 ms (delivery) to 5 s: without backoff this

@@ -120,6 +120,12 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status, body := s.errorResponse(r, err)
 		_ = conn.write(ctx, wsMeta{Type: "Error", MessageID: newMessageID(), Status: status}, body)
+		if status == http.StatusServiceUnavailable {
+			// The database is down, not the token: 1013 tells the client
+			// to reconnect later rather than to log in again.
+			c.Close(websocket.StatusTryAgainLater, "service temporarily unavailable; reconnect later")
+			return
+		}
 		c.Close(websocket.StatusPolicyViolation, "invalid token")
 		return
 	}
