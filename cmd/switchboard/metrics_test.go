@@ -128,6 +128,16 @@ func TestMetricsAndAccessLog(t *testing.T) {
 	if _, ok := firstSeries(after, "switchboard_http_request_duration_seconds_bucket"); !ok {
 		t.Error("no latency histogram")
 	}
+	ws := dialWS(t, demo, bobTok)
+	if n := total(scrape(t, demo.Server), "switchboard_websocket_sessions"); n != 1 {
+		t.Errorf("websocket sessions with one open: %v", n)
+	}
+	ws.c.CloseNow()
+	for deadline := time.Now().Add(5 * time.Second); total(scrape(t, demo.Server), "switchboard_websocket_sessions") != 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the closed WebSocket is still counted")
+		}
+	}
 
 	// The access log: one line per request with its route and extension,
 	// never a token or the text. (The demo's banner on stdout shows its
