@@ -181,7 +181,8 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			if err := w.process(ctx, d); err != nil && !errors.Is(err, switchboard.ErrLeaseLost) {
+			// A shutdown leaves the delivery for the lease release.
+			if err := w.process(ctx, d); err != nil && !errors.Is(err, switchboard.ErrLeaseLost) && ctx.Err() == nil {
 				// Left leased: it is retried when the lease expires. (A lost
 				// lease means another worker has it; nothing was stored.)
 				w.config.Metrics.DeliveryAttempts.WithLabelValues("error").Inc()
