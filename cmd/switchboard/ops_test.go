@@ -265,8 +265,8 @@ func TestGracefulShutdown(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatalf("server did not exit\n%s", srv.log.String())
 	}
-	if srv.err != nil || !strings.Contains(srv.log.String(), "msg=stopped leases_released=") {
-		t.Fatalf("exit %v\n%s", srv.err, srv.log.String())
+	if srv.err != nil || !strings.Contains(srv.log.String(), "msg=stopped leases_released=") || strings.Contains(srv.log.String(), "level=ERROR") {
+		t.Fatalf("exit %v (want a clean one, without errors)\n%s", srv.err, srv.log.String())
 	}
 }
 
