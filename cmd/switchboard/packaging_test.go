@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 // The packaging recipes (Dockerfile, compose.yaml, the systemd unit, make
