@@ -105,6 +105,10 @@ func TestContainerRecipe(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", cmdline, err, out)
 	}
+	if out, err := exec.Command(bin, "version").Output(); err != nil ||
+		!strings.HasPrefix(string(out), "switchboard v0.0.0-test commit c0ffee built 2026-12-02T00:00:00Z") {
+		t.Fatalf("switchboard version: %v %q: the -ldflags of the build did not reach it", err, out)
+	}
 	f, err := elf.Open(bin)
 	if err != nil {
 		t.Fatal(err)
