@@ -233,10 +233,13 @@ describe('a transcription pending at a restart is resumed from the database', ()
     const p = (await newSdk(second)).platform();
     await p.login({ jwt: second.e102.jwt });
     let got = await (await p.get(`${STORE}/${res.json.id}`)).json();
-    assert.equal(got.vmTranscriptionStatus, 'InProgress', 'the job survived the restart');
+    // The graceful stop released the job's lease, so the new process may
+    // have taken it over already; either way the job survived the restart.
+    assert.ok(['InProgress', 'Completed'].includes(got.vmTranscriptionStatus), JSON.stringify(got));
 
-    // The dead process's lease runs out (timeout plus a minute); move the
-    // emulator's clock past it and the new worker takes the job over.
+    // Had the first process died instead, its lease would run out after
+    // the timeout plus a minute: moving the emulator's clock past it
+    // changes nothing for a released job.
     const adv = await http(second.server, '/switchboard/v1/clock/advance', {
       method: 'POST',
       token: second.demo.adminToken,

@@ -48,3 +48,14 @@ func openStore(ctx context.Context, dataDir, sync string, clock switchboard.Cloc
 	}
 	return sqlstore.OpenSQLite(ctx, filepath.Join(dataDir, databaseFile), clock, sqlstore.SQLiteOptions{Synchronous: sync})
 }
+
+// sqlitePath is the SQLite file the settings name, or "" for PostgreSQL.
+func sqlitePath(database, dataDir string) string {
+	if config.IsPostgres(database) {
+		return ""
+	}
+	if path, ok := strings.CutPrefix(database, "sqlite://"); ok {
+		return path
+	}
+	return filepath.Join(dataDir, databaseFile)
+}

@@ -79,9 +79,17 @@ func ensureDemo(ctx context.Context, store switchboard.Store, authService *auth.
 		}
 	case !errors.Is(err, os.ErrNotExist):
 		return nil, err
-	case len(accounts) > 0:
+	case len(accounts) > 0 && !isDemoDirectory(accounts):
 		logger.Warn("data directory has accounts but no demo.json; not creating a demo (use a new --data directory for one)", "data", dataDir)
 		return nil, nil
+	case len(accounts) > 0:
+		// The demo's accounts without its demo.json: an earlier start
+		// created them and could not write the file (or it was deleted).
+		// Its secrets are stored hashed, so new ones are issued.
+		if info, err = recoverDemo(ctx, store, authService, accounts); err != nil {
+			return nil, fmt.Errorf("recover the demo's credentials: %w", err)
+		}
+		logger.Warn("demo accounts found without demo.json: issued new demo credentials (an app, an admin token, JWTs; passwords unchanged: switchboard extension set-password makes new ones)", "file", path)
 	default:
 		if info, err = createDemo(ctx, store, authService); err != nil {
 			return nil, err
@@ -101,7 +109,60 @@ func ensureDemo(ctx context.Context, store switchboard.Store, authService *auth.
 	return info, os.Rename(tmp, path)
 }
 
-func createDemo(ctx context.Context, store switchboard.Store, authService *auth.Service) (*demoInfo, error) {
+// isDemoDirectory reports whether the accounts are exactly the demo's.
+func isDemoDirectory(accounts []*switchboard.Account) bool {
+	if len(accounts) != len(demoDirectory) {
+		return false
+	}
+	for i, a := range accounts {
+		if a.Name != demoDirectory[i].name || a.MainNumber != demoDirectory[i].mainNumber {
+			return false
+		}
+	}
+	return true
+}
+
+// recoverDemo issues new credentials for the demo's existing accounts: an
+// app, an admin token and a JWT for each user. Nothing existing is
+// revoked or changed, so other nodes' demo.json stay valid; the users'
+// passwords, stored only hashed, are not in the new demo.json.
+func recoverDemo(ctx context.Context, store switchboard.Store, authService *auth.Service, accounts []*switchboard.Account) (*demoInfo, error) {
+	info, err := newDemoApp(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	for i, acc := range accounts {
+		exts, err := store.Extensions(ctx, switchboard.ExtensionFilter{AccountID: acc.ID})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range demoDirectory[i].extensions {
+			var ext *switchboard.Extension
+			for _, x := range exts {
+				if x.ExtensionNumber == e.number {
+					ext = x
+				}
+			}
+			if ext == nil {
+				return nil, fmt.Errorf("account %d has no extension %s: start with a new --data directory and database", acc.ID, e.number)
+			}
+			de := demoExtension{AccountID: strconv.FormatInt(acc.ID, 10), ID: strconv.FormatInt(ext.ID, 10), ExtensionNumber: e.number,
+				Name: e.name, Type: e.typ, PhoneNumber: e.phone}
+			// Passwords are left as they are (another node's demo.json may
+			// hold them); a JWT is issued beside the existing ones.
+			if e.typ == switchboard.ExtensionTypeUser {
+				if _, de.JWT, err = authService.IssueJWTCredential(ctx, acc.ID, ext.ID, "demo", 0); err != nil {
+					return nil, err
+				}
+			}
+			info.Extensions = append(info.Extensions, de)
+		}
+	}
+	return info, nil
+}
+
+// newDemoApp creates the demo's app and admin token.
+func newDemoApp(ctx context.Context, store switchboard.Store) (*demoInfo, error) {
 	info := &demoInfo{}
 	secret := rand.Text()
 	app := &switchboard.App{ClientID: rand.Text(), SecretHash: auth.HashSecret(secret), Name: "Switchboard Demo",
@@ -115,6 +176,14 @@ func createDemo(ctx context.Context, store switchboard.Store, authService *auth.
 		return nil, err
 	}
 	info.AdminToken = adminText
+	return info, nil
+}
+
+func createDemo(ctx context.Context, store switchboard.Store, authService *auth.Service) (*demoInfo, error) {
+	info, err := newDemoApp(ctx, store)
+	if err != nil {
+		return nil, err
+	}
 
 	for _, a := range demoDirectory {
 		acc, err := store.CreateAccount(ctx, switchboard.AccountCreate{Name: a.name, MainNumber: a.mainNumber})

@@ -2,16 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"time"
 
 	"github.com/switchboardhq/switchboard/internal/carrier"
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/inbound"
+	"github.com/switchboardhq/switchboard/internal/metrics"
 	"github.com/switchboardhq/switchboard/internal/smtpin"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
 	"github.com/switchboardhq/switchboard/internal/transcribe"
@@ -29,7 +28,7 @@ type inboundParts struct {
 // and the SMTP listener when one is (not on worker-only nodes, which take
 // no traffic). Everything it starts stops when ctx ends (the SMTP listener
 // with stop).
-func startInbound(ctx context.Context, serve config.Config, store *sqlstore.DB, c carrier.Carrier, logger *slog.Logger) (*inboundParts, error) {
+func startInbound(ctx context.Context, serve config.Config, owner string, m *metrics.Metrics, store *sqlstore.DB, c carrier.Carrier, logger *slog.Logger) (*inboundParts, error) {
 	cfg := serve.Inbound
 	var t transcribe.Transcriber
 	switch {
@@ -45,9 +44,7 @@ func startInbound(ctx context.Context, serve config.Config, store *sqlstore.DB, 
 	// MMS from outside is held to the same media limit as MMS sent out.
 	icfg := inbound.Config{MaxAudioBytes: cfg.MaxAudioBytes, MaxMMSBytes: int64(serve.MaxMMSBytes)}
 	if t != nil {
-		host, _ := os.Hostname()
-		w := transcribe.NewWorker(store, t, transcribe.Config{Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8]),
-			Timeout: cfg.TranscribeTimeout}, logger)
+		w := transcribe.NewWorker(store, t, transcribe.Config{Owner: owner, Timeout: cfg.TranscribeTimeout, Metrics: m}, logger)
 		icfg.Transcribe, icfg.Wake = true, w.Wake
 		if serve.Role != config.RoleAPI {
 			go func() { _ = w.Run(ctx) }()

@@ -86,6 +86,11 @@ func TestServeInbound(t *testing.T) {
 		atts[0].(map[string]any)["vmDuration"] != float64(2) || atts[1].(map[string]any)["type"] != "AudioTranscription" {
 		t.Fatalf("voicemail %v", vm)
 	}
+	m := scrape(t, demo.Server)
+	if total(m, "switchboard_transcription_jobs_total", `result="Completed"`) != 1 ||
+		total(m, "switchboard_messages_created_total", `type="VoiceMail"`, `direction="Inbound"`) != 1 {
+		t.Errorf("transcription and voicemail metrics did not move")
+	}
 }
 
 // TestServeSMTPAddressTaken: a listener that cannot start stops serve with

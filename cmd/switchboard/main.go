@@ -22,9 +22,6 @@ import (
 	"github.com/switchboardhq/switchboard/internal/config"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 const usage = `Switchboard: a self-hosted unified messaging server with a RingCentral-compatible API.
 
 Usage:
@@ -38,7 +35,12 @@ Usage:
   switchboard admin-token <command>    credentials for the admin API: create, list, disable
   switchboard migrate-data --from sqlite://PATH --to postgres://URL
                                        copy a SQLite installation into an empty PostgreSQL database
-  switchboard version                  print the version
+  switchboard backup --data DIR --to FILE
+                                       copy a running SQLite installation into one file (online, consistent)
+  switchboard restore --from FILE --data NEWDIR
+                                       make a new data directory from a backup
+  switchboard health [--url URL]       exit 0 when the server answers its health check (container health checks)
+  switchboard version                  print the version, commit and build date
 
 Run 'switchboard <command> -h' for the flags of a command. Every command takes
 --data DIR (env SWITCHBOARD_DATA, default ./switchboard-data) and --database URL
@@ -77,8 +79,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return directoryCommand(ctx, cmd, rest, stdout, stderr)
 	case "migrate-data":
 		return migrateData(ctx, rest, stdout, stderr)
+	case "backup":
+		return backup(ctx, rest, stdout, stderr)
+	case "restore":
+		return restore(ctx, rest, stdout, stderr)
+	case "health":
+		return health(ctx, rest, stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "switchboard", version)
+		fmt.Fprintln(stdout, buildVersion())
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

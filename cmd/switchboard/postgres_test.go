@@ -83,18 +83,26 @@ func (p *tcpProxy) start(t *testing.T) {
 	p.serve(ln)
 }
 
-// TestPostgresOutage: with the database gone while the server runs, the
-// API answers 503 CMN-201 in RingCentral's shape (and the health check
-// 503); when it is back the server recovers by itself.
-func TestPostgresOutage(t *testing.T) {
-	dbURL := pgtest.NewDatabase(t)
-	u, err := url.Parse(dbURL)
+// runServerBehindProxy runs a demo server on a fresh PostgreSQL database
+// that it reaches through a loopback proxy, which the test stops to cut
+// the database off.
+func runServerBehindProxy(t *testing.T) (demoInfo, *syncBuffer, func(), *tcpProxy) {
+	t.Helper()
+	u, err := url.Parse(pgtest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	proxy := newProxy(t, u.Host)
 	u.Host = proxy.addr
 	demo, out, stop := runServer(t, t.TempDir(), "--database", u.String(), "--db-max-conns", "4")
+	return demo, out, stop, proxy
+}
+
+// TestPostgresOutage: with the database gone while the server runs, the
+// API answers 503 CMN-201 in RingCentral's shape (and the health check
+// 503); when it is back the server recovers by itself.
+func TestPostgresOutage(t *testing.T) {
+	demo, out, stop, proxy := runServerBehindProxy(t)
 	defer stop()
 	tok := login(t, demo, demo.Extensions[0].JWT)
 	list := demo.Server + "/restapi/v1.0/account/~/extension/~/message-store"

@@ -12,7 +12,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
@@ -20,9 +24,12 @@ import (
 	"github.com/switchboardhq/switchboard/internal/carrier/smpp"
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/delivery"
+	"github.com/switchboardhq/switchboard/internal/fax"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/metrics"
 	"github.com/switchboardhq/switchboard/internal/push"
 	"github.com/switchboardhq/switchboard/internal/retention"
+	"github.com/switchboardhq/switchboard/internal/sqlstore"
 )
 
 // databaseFile is the SQLite file inside the data directory.
@@ -38,7 +45,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return fmt.Errorf("configuration: %w", err)
 	}
-	logger := newLogger(cfg.LogFormat, stderr)
+	level, _ := cfg.SlogLevel() // validated by Load
+	logger := newLogger(cfg.LogFormat, level, stderr)
+	build := buildVersion()
+
+	// The data directory holds the SQLite database (unless --database
+	// names another), demo.json and the PDF renderer's compilation cache,
+	// whatever the database: create it before anything is written.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory %s: %w (choose another with --data)", cfg.DataDir, err)
+	}
+	if path := sqlitePath(cfg.Database, cfg.DataDir); path != "" {
+		unlock, err := lockDatabase(path)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 
 	// In emulator mode (implied by --demo) the clock can be moved forward
 	// through the admin API; otherwise it is the system clock.
@@ -54,7 +77,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer store.Close()
+	m := metrics.New()
+	m.Register(buildInfoMetric(build))
+	store.Instrument(m)
 	authService := auth.NewService(store, clock, auth.Config{AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL})
+
+	// The PDF rasteriser compiles its WebAssembly once per process: keep
+	// the compiled code in the data directory and compile now, in the
+	// background, so no fax request waits for it.
+	fax.SetCompilationCacheDir(filepath.Join(cfg.DataDir, "cache", "pdfium"))
+	if cfg.Role != config.RoleWorker {
+		go func() {
+			started := time.Now()
+			if err := fax.Warmup(); err != nil {
+				logger.Warn("PDF renderer unavailable: PDF faxes will fail", "err", err)
+				return
+			}
+			logger.Info("PDF renderer ready", "took", time.Since(started).Round(time.Millisecond))
+		}()
+	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -78,12 +119,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
-	host, _ := os.Hostname()
-	sender := delivery.NewWorker(store, out.carrier, clock, delivery.Config{
-		Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8]), ReceiptTimeout: cfg.ReceiptTimeout,
-		NoResubmit: out.noResubmit}, logger)
+	// Workers run until the HTTP server has drained, then stop and give
+	// their leases back (see the end of serve).
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	var workers sync.WaitGroup
+	goWork := func(f func(context.Context)) {
+		workers.Add(1)
+		go func() { defer workers.Done(); f(workCtx) }()
+	}
 
-	in, err := startInbound(ctx, cfg, store, out.carrier, logger)
+	owner := nodeOwner()
+	sender := delivery.NewWorker(store, out.carrier, clock, delivery.Config{Owner: owner, ReceiptTimeout: cfg.ReceiptTimeout,
+		NoResubmit: out.noResubmit, Metrics: m}, logger)
+
+	in, err := startInbound(workCtx, cfg, owner, m, store, out.carrier, logger)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("inbound: %w", err)
@@ -91,12 +141,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer in.stop()
 
 	notifier := push.New(store, clock, logger, push.Config{
-		Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8]), AllowPrivateTargets: cfg.WebHookAllowPrivate,
+		Owner: owner, AllowPrivateTargets: cfg.WebHookAllowPrivate, Metrics: m,
 		SuspendAfter: cfg.WebHookSuspendAfter, RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(serverURL, m) }})
 
-	worker := retention.NewWorker(store, clock, retention.Config{Defaults: cfg.Retention(), ChangeLogPeriod: cfg.ChangeLogPeriod}, logger)
+	worker := retention.NewWorker(store, clock, retention.Config{Defaults: cfg.Retention(), ChangeLogPeriod: cfg.ChangeLogPeriod, Metrics: m}, logger)
 	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator,
-		Outbox: sender, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status},
+		Outbox: sender, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m},
 		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
 			Limits: httpapi.SendLimits{MaxRequestBytes: cfg.MaxSendBytes, MaxRecipients: cfg.MaxRecipients, MaxMMSBytes: cfg.MaxMMSBytes}})
 	srv := &http.Server{
@@ -106,21 +156,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	if cfg.Role != config.RoleAPI {
-		go sweepTokens(ctx, store, clock, logger)
-		go worker.Run(ctx, cfg.RetentionInterval)
-		go sender.Run(ctx)
+		goWork(func(ctx context.Context) { sweepTokens(ctx, store, clock, logger) })
+		goWork(func(ctx context.Context) { worker.Run(ctx, cfg.RetentionInterval) })
+		goWork(sender.Run)
 	}
 	// Every role runs the notification dispatcher: WebSocket sessions are
 	// served by the node holding the socket (API nodes), WebHooks by
 	// whichever node claims the subscription.
-	go notifier.Run(ctx)
+	goWork(notifier.Run)
 
 	logger.Info("switchboard listening", "url", serverURL, "data", cfg.DataDir, "database", store.Dialect(), "role", cfg.Role,
-		"version", version, "emulator", emulator != nil,
+		"version", build.Version, "commit", build.Commit, "emulator", emulator != nil,
 		"delete_period", cfg.DeletePeriod, "purge_period", cfg.PurgePeriod, "mailbox_cap", cfg.MailboxCap,
 		"webhook_allow_private", cfg.WebHookAllowPrivate, "carrier", config.RedactCarrier(cfg.Carrier))
 	if demo != nil {
 		printDemo(stdout, demo, filepath.Join(cfg.DataDir, demoFile))
+	} else if err := printFirstSteps(ctx, stdout, store, cfg, serverURL); err != nil {
+		logger.Warn("could not check for accounts", "err", err)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -129,10 +181,54 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	return shutdown(srv, api, stopWork, &workers, store, owner, logger)
+}
+
+// shutdown stops a server gracefully: no new connections, WebSockets
+// closed with a reconnect hint, requests in flight finished (for up to
+// shutdownGrace), then the workers stopped and their leases released so
+// another node takes their work at once.
+func shutdown(srv *http.Server, api *httpapi.Server, stopWork func(), workers *sync.WaitGroup, store *sqlstore.DB, owner string, logger *slog.Logger) error {
+	logger.Info("shutting down: finishing requests in flight")
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	api.CloseSockets()
+	httpErr := srv.Shutdown(ctx)
+	if httpErr != nil {
+		httpErr = fmt.Errorf("shutdown: requests still running after %s were cut off: %w", shutdownGrace, httpErr)
+	}
+	stopWork()
+	done := make(chan struct{})
+	go func() { workers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		logger.Warn("workers did not stop in time")
+	}
+	released, err := store.ReleaseLeases(context.Background(), owner)
+	if err != nil {
+		logger.Warn("release leases: they expire by themselves", "err", err)
+	}
+	logger.Info("stopped", "leases_released", released)
+	return httpErr
+}
+
+// shutdownGrace bounds how long a shutdown waits for requests in flight.
+const shutdownGrace = 10 * time.Second
+
+// nodeOwner names this process in the leases its workers take.
+func nodeOwner() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8])
+}
+
+// buildInfoMetric is switchboard_build_info{version,commit}: always 1, so
+// a dashboard can show which build each node runs.
+func buildInfoMetric(b buildDetails) prometheus.Collector {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "switchboard_build_info", Help: "The running build: version and commit (value 1)."},
+		[]string{"version", "commit", "goversion"})
+	g.WithLabelValues(b.Version, b.Commit, runtime.Version()).Set(1)
+	return g
 }
 
 // carrierParts is the carrier messages to outside numbers go through, and
@@ -180,13 +276,14 @@ func newCarrier(ctx context.Context, cfg config.Config, clock switchboard.Clock,
 }
 
 // roleHandler is the HTTP surface of a node's role: a worker-only node
-// answers the health check and nothing else.
+// answers the health check and the metrics scrape, nothing else.
 func roleHandler(role string, api http.Handler) http.Handler {
 	if role != config.RoleWorker {
 		return api
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /switchboard/v1/health", api)
+	mux.Handle("GET /metrics", api)
 	return mux
 }
 
@@ -209,9 +306,10 @@ func sweepTokens(ctx context.Context, store switchboard.TokenStore, clock switch
 	}
 }
 
-func newLogger(format string, w io.Writer) *slog.Logger {
+func newLogger(format string, level slog.Level, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	return slog.New(slog.NewTextHandler(w, opts))
 }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -30,6 +31,7 @@ type Config struct {
 	AccessTokenTTL  time.Duration // default access token lifetime
 	RefreshTokenTTL time.Duration // default refresh token lifetime
 	LogFormat       string        // text or json
+	LogLevel        string        // debug, info, warn or error
 	MaxBodyBytes    int64         // bound of JSON and form request bodies
 
 	DeletePeriod      time.Duration // Deleted -> Purged after this long
@@ -66,6 +68,7 @@ func Default() Config {
 		AccessTokenTTL:  time.Hour,
 		RefreshTokenTTL: 7 * 24 * time.Hour,
 		LogFormat:       "text",
+		LogLevel:        "info",
 		MaxBodyBytes:    1 << 20,
 
 		DeletePeriod:      switchboard.DefaultDeletePeriod,
@@ -136,6 +139,9 @@ var vars = []envVar{
 	{"SWITCHBOARD_LOG_FORMAT", "log-format", "log format: text or json",
 		func(c *Config, v string) error { c.LogFormat = v; return nil },
 		func(c *Config) string { return c.LogFormat }},
+	{"SWITCHBOARD_LOG_LEVEL", "log-level", "least severe log lines written: debug (health checks and scrapes too), info (one line per request), warn or error",
+		func(c *Config, v string) error { c.LogLevel = strings.ToLower(v); return nil },
+		func(c *Config) string { return c.LogLevel }},
 	{"SWITCHBOARD_MAX_BODY_BYTES", "max-body-bytes", "largest JSON or form request body accepted, in bytes",
 		func(c *Config, v string) (err error) { c.MaxBodyBytes, err = strconv.ParseInt(v, 10, 64); return err },
 		func(c *Config) string { return strconv.FormatInt(c.MaxBodyBytes, 10) }},
@@ -260,6 +266,9 @@ func (c *Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))
 	}
+	if _, err := c.SlogLevel(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 1<<30 {
 		errs = append(errs, fmt.Errorf("max-body-bytes %d: want 1024 to 1073741824", c.MaxBodyBytes))
 	}
@@ -315,6 +324,21 @@ func (c *Config) Print(w io.Writer) {
 		fmt.Fprintf(tw, "--%s\t%s\t%s\n", v.flag, v.get(c), v.env)
 	}
 	tw.Flush()
+}
+
+// SlogLevel is LogLevel as a slog level.
+func (c *Config) SlogLevel() (slog.Level, error) {
+	switch c.LogLevel {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel)
 }
 
 // Retention is the server's lifecycle policy.

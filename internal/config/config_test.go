@@ -3,6 +3,7 @@ package config
 import (
 	"flag"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,9 @@ func TestLoad(t *testing.T) {
 		{name: "ttl too short", args: []string{"--access-token-ttl", "30s"}, wantErr: "access-token-ttl"},
 		{name: "bad public url", args: []string{"--public-url", "example.com"}, wantErr: "public URL"},
 		{name: "bad log format", env: map[string]string{"SWITCHBOARD_LOG_FORMAT": "xml"}, wantErr: "log-format"},
+		{name: "log level", env: map[string]string{"SWITCHBOARD_LOG_LEVEL": "WARN"}, args: []string{"--log-level", "debug"},
+			check: func(c Config) bool { l, err := c.SlogLevel(); return err == nil && l == slog.LevelDebug }},
+		{name: "bad log level", args: []string{"--log-level", "verbose"}, wantErr: "log-level"},
 		{name: "retention flags", args: []string{"--delete-period", "1h", "--purge-period", "2h", "--mailbox-cap", "0", "--emulator"},
 			check: func(c Config) bool {
 				return c.DeletePeriod == time.Hour && c.PurgePeriod == 2*time.Hour && c.MailboxCap == 0 && c.Emulator

@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/backoff"
 	"github.com/switchboardhq/switchboard/internal/carrier"
+	"github.com/switchboardhq/switchboard/internal/metrics"
 )
 
 // Store is what the worker needs of the store.
@@ -55,6 +57,12 @@ type Config struct {
 	// no delivery has yet is kept before it is dropped: the node that
 	// submitted it may not have recorded the carrier's answer yet.
 	UnknownReceiptGrace time.Duration
+	// Metrics counts attempts, carrier errors and status transitions
+	// (nil: not exported).
+	Metrics *metrics.Metrics
+	// ErrorBackoff is the first wait after a failed run (the database
+	// down); it doubles up to MaxErrorBackoff.
+	ErrorBackoff, MaxErrorBackoff time.Duration
 }
 
 func (c *Config) defaults() {
@@ -85,6 +93,13 @@ func (c *Config) defaults() {
 	if c.UnknownReceiptGrace <= 0 {
 		c.UnknownReceiptGrace = time.Minute
 	}
+	if c.ErrorBackoff <= 0 {
+		c.ErrorBackoff = 250 * time.Millisecond
+	}
+	if c.MaxErrorBackoff <= 0 {
+		c.MaxErrorBackoff = 10 * time.Second
+	}
+	c.Metrics = metrics.OrNew(c.Metrics)
 }
 
 // Worker delivers.
@@ -119,18 +134,35 @@ func (w *Worker) Wake() {
 // accepted without a receipt yet (the simulator keeps no state across a
 // restart; real carriers answer resubmits idempotently).
 func (w *Worker) Run(ctx context.Context) {
-	if !w.config.NoResubmit {
-		if err := w.Resubmit(ctx); err != nil && ctx.Err() == nil {
-			w.logger.Error("delivery: resubmit accepted messages", "err", err)
+	fails := backoff.New("delivery worker", w.config.ErrorBackoff, w.config.MaxErrorBackoff, w.logger)
+	for !w.config.NoResubmit {
+		err := w.Resubmit(ctx)
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		w.config.Metrics.WorkerErrors.WithLabelValues("delivery").Inc()
+		if !backoff.Sleep(ctx, fails.Fail(ctx, fmt.Errorf("resubmit accepted messages: %w", err))) {
+			return
 		}
 	}
+	fails.Succeed(ctx)
 	t := time.NewTicker(w.config.Poll)
 	defer t.Stop()
 	for {
 		n, err := w.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			w.logger.Error("delivery run failed", "err", err)
+		if ctx.Err() != nil {
+			return
 		}
+		if err != nil {
+			// The database or the carrier is out of reach: wait longer after
+			// each failure instead of failing every poll.
+			w.config.Metrics.WorkerErrors.WithLabelValues("delivery").Inc()
+			if !backoff.Sleep(ctx, fails.Fail(ctx, err)) {
+				return
+			}
+			continue
+		}
+		fails.Succeed(ctx)
 		if n > 0 {
 			continue // more may be due
 		}
@@ -153,20 +185,33 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	// Deliveries are processed concurrently so that their writes meet in
 	// the store's group commit: one fsync for many deliveries.
 	var wg sync.WaitGroup
+	var unavailable atomic.Int64
 	slots := make(chan struct{}, w.config.Parallel)
 	for _, d := range ds {
 		slots <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			if err := w.process(ctx, d); err != nil && !errors.Is(err, switchboard.ErrLeaseLost) {
+			// A shutdown leaves the delivery for the lease release.
+			if err := w.process(ctx, d); err != nil && !errors.Is(err, switchboard.ErrLeaseLost) && ctx.Err() == nil {
 				// Left leased: it is retried when the lease expires. (A lost
 				// lease means another worker has it; nothing was stored.)
-				w.logger.Error("delivery failed, retrying after its lease", "delivery", d.ID, "message", d.MessageID, "err", err)
+				w.config.Metrics.DeliveryAttempts.WithLabelValues("error").Inc()
+				level := slog.LevelError
+				if errors.Is(err, switchboard.ErrUnavailable) {
+					unavailable.Add(1)
+					level = slog.LevelWarn // the run's own error says the database is down, once
+				}
+				w.logger.Log(ctx, level, "delivery failed, retrying after its lease", "delivery", d.ID, "message", d.MessageID, "err", err)
 			}
 		}()
 	}
 	wg.Wait()
+	if n := unavailable.Load(); n > 0 && n == int64(len(ds)) {
+		// The database went away with the batch in hand: the loop backs
+		// off, as it does when the claim itself fails.
+		return len(ds), fmt.Errorf("all %d deliveries of the batch: %w", n, switchboard.ErrUnavailable)
+	}
 	if err := w.applyReceipts(ctx); err != nil {
 		return len(ds), err
 	}
@@ -205,20 +250,41 @@ func (w *Worker) process(ctx context.Context, d *switchboard.Delivery) error {
 func (w *Worker) submit(ctx context.Context, d *switchboard.Delivery, m *switchboard.Message) error {
 	res, err := w.carrier.Submit(ctx, submission(d, m))
 	var te *carrier.TemporaryError
+	mt := w.config.Metrics
 	switch {
 	case errors.As(err, &te) && te.NotSent:
 		// Retried when the carrier expects to be back, at the earliest
 		// after BaseBackoff so a long outage costs few writes.
 		return w.store.Postpone(ctx, w.config.Owner, d.ID, w.clock.Now().Add(max(w.config.BaseBackoff, te.RetryAfter)))
 	case errors.Is(err, carrier.ErrTemporary):
+		mt.CarrierErrors.WithLabelValues("temporary").Inc()
 		at := w.clock.Now().Add(w.backoff(d.Attempts, carrier.RetryAfter(err)))
-		return w.store.Reschedule(ctx, w.config.Owner, d.ID, at, w.config.MaxAttempts, failCode(m.Type))
+		if err := w.store.Reschedule(ctx, w.config.Owner, d.ID, at, w.config.MaxAttempts, failCode(m.Type)); err != nil {
+			return err
+		}
+		mt.DeliveryAttempts.WithLabelValues("temporary").Inc()
+		if d.Attempts+1 >= w.config.MaxAttempts {
+			mt.StatusTransitions.WithLabelValues("SendingFailed").Inc()
+		}
+		return nil
 	case errors.Is(err, carrier.ErrInvalid):
-		return w.store.RecordSubmit(ctx, w.config.Owner, d.ID, false, "", failCode(m.Type))
+		mt.CarrierErrors.WithLabelValues("invalid").Inc()
+		res = carrier.Result{ErrorCode: failCode(m.Type)}
 	case err != nil:
+		mt.CarrierErrors.WithLabelValues("other").Inc()
 		return err
 	}
-	return w.store.RecordSubmit(ctx, w.config.Owner, d.ID, res.Accepted, res.CarrierID, res.ErrorCode)
+	if err := w.store.RecordSubmit(ctx, w.config.Owner, d.ID, res.Accepted, res.CarrierID, res.ErrorCode); err != nil {
+		return err
+	}
+	if res.Accepted {
+		mt.DeliveryAttempts.WithLabelValues("accepted").Inc()
+		mt.StatusTransitions.WithLabelValues("Sent").Inc()
+	} else {
+		mt.DeliveryAttempts.WithLabelValues("rejected").Inc()
+		mt.StatusTransitions.WithLabelValues("SendingFailed").Inc()
+	}
+	return nil
 }
 
 // submission is what the carrier is given for one recipient of m: the
@@ -308,7 +374,12 @@ func (w *Worker) deliverInternal(ctx context.Context, d *switchboard.Delivery, m
 		}
 		copies = append(copies, c)
 	}
-	return w.store.DeliverInternal(ctx, w.config.Owner, d.ID, copies)
+	if err := w.store.DeliverInternal(ctx, w.config.Owner, d.ID, copies); err != nil {
+		return err
+	}
+	w.config.Metrics.DeliveryAttempts.WithLabelValues("internal").Inc()
+	w.config.Metrics.StatusTransitions.WithLabelValues("Delivered").Inc()
+	return nil
 }
 
 // failInternal fails an internal delivery whose recipient is gone (the
@@ -364,6 +435,11 @@ func (w *Worker) applyReceipts(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("apply receipt of message %d to %s: %w", r.MessageID, r.Recipient, err)
 		}
+		status := "Delivered"
+		if !r.Delivered {
+			status = "DeliveryFailed"
+		}
+		w.config.Metrics.StatusTransitions.WithLabelValues(status).Inc()
 		if err := w.carrier.Ack(ctx, r); err != nil {
 			return fmt.Errorf("ack receipt of message %d: %w", r.MessageID, err)
 		}

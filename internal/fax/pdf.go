@@ -50,30 +50,44 @@ func Warmup() error {
 
 func pool() (pdfium.Pool, error) {
 	pdfiumOnce.Do(func() {
-		rc := wazero.NewRuntimeConfig().
-			WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
-			WithMemoryLimitPages(pdfiumMemoryPages)
 		cacheMu.Lock()
-		if cacheDir != "" {
-			if cc, err := wazero.NewCompilationCacheWithDir(cacheDir); err == nil {
-				rc = rc.WithCompilationCache(cc)
-			}
-		}
+		dir := cacheDir
 		cacheMu.Unlock()
-		pdfiumPool, pdfiumErr = webassembly.Init(webassembly.Config{
-			MinIdle:       1,
-			MaxIdle:       1,
-			MaxTotal:      1, // PDF rendering is serialised per process
-			RuntimeConfig: rc,
-			FSConfig:      wazero.NewFSConfig(), // no host file system inside the sandbox
-			Stdout:        io.Discard,
-			Stderr:        io.Discard,
-		})
+		pdfiumPool, pdfiumErr = initPDFium(dir)
+		if pdfiumErr != nil && dir != "" {
+			// A cache directory that cannot be written (or was changed
+			// under us) must not cost PDF rendering: compile without it.
+			pdfiumPool, pdfiumErr = initPDFium("")
+		}
 		if pdfiumErr != nil {
 			pdfiumErr = fmt.Errorf("fax: initialising PDFium: %w", pdfiumErr)
 		}
 	})
 	return pdfiumPool, pdfiumErr
+}
+
+// initPDFium compiles PDFium, keeping the compiled code in cacheDir when
+// it is set.
+func initPDFium(cacheDir string) (pdfium.Pool, error) {
+	rc := wazero.NewRuntimeConfig().
+		WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
+		WithMemoryLimitPages(pdfiumMemoryPages)
+	if cacheDir != "" {
+		cc, err := wazero.NewCompilationCacheWithDir(cacheDir)
+		if err != nil {
+			return nil, err
+		}
+		rc = rc.WithCompilationCache(cc)
+	}
+	return webassembly.Init(webassembly.Config{
+		MinIdle:       1,
+		MaxIdle:       1,
+		MaxTotal:      1, // PDF rendering is serialised per process
+		RuntimeConfig: rc,
+		FSConfig:      wazero.NewFSConfig(), // no host file system inside the sandbox
+		Stdout:        io.Discard,
+		Stderr:        io.Discard,
+	})
 }
 
 // pdf renders every page of a PDF document.

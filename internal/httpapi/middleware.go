@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,23 +9,6 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 )
-
-type requestIDKey struct{}
-
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
-
-// withRequestID tags each request with an id, echoed in RCRequestId as
-// RingCentral does, so a client's report can be matched to the server log.
-func (s *Server) withRequestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := rand.Text()[:16]
-		w.Header().Set("RCRequestId", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
-	})
-}
 
 // recoverPanics turns a handler panic into a logged 500 instead of a dropped
 // connection. A panic is always a bug; this only keeps the server serving.
@@ -97,6 +78,7 @@ func (s *Server) authed(scope string, h func(http.ResponseWriter, *http.Request,
 				"In order to call this API endpoint, application needs to have [%s] permission", scope))
 			return
 		}
+		noteExtension(r.Context(), p.ExtensionID)
 		h(w, r.WithContext(switchboard.NewContextWithPrincipal(r.Context(), p)), p)
 	}
 }

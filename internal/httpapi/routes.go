@@ -49,6 +49,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /switchboard/v1/clock/advance", s.admin(s.handleClockAdvance))
 	m.HandleFunc("POST /switchboard/v1/retention/run", s.admin(s.handleRetentionRun))
 	m.HandleFunc("GET /switchboard/v1/health", s.handleHealth)
+	m.Handle("GET /metrics", s.metrics.Handler())
 
 	// Inbound traffic (inbound.go).
 	m.HandleFunc("POST /switchboard/v1/inbound/sms", s.admin(s.handleInboundSMS))
@@ -73,6 +74,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.store.Ping(r.Context()); err != nil {
 		s.logger.WarnContext(r.Context(), "health check: database does not answer", "err", err)
+		w.Header().Set("Retry-After", "1")
 		body["status"], body["database"] = "unavailable", "down"
 		writeJSON(w, http.StatusServiceUnavailable, body)
 		return

@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/metrics"
 )
 
 // Config tunes the API.
@@ -75,6 +77,9 @@ type Deps struct {
 	// CarrierStatus, when set (a real carrier), is reported by the health
 	// check: the carrier's connection state (an SMPP bind) and counts.
 	CarrierStatus func() any
+	// Metrics counts requests and serves GET /metrics; nil: a private set
+	// nobody scrapes.
+	Metrics *metrics.Metrics
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -91,8 +96,11 @@ type Server struct {
 	carrierIn switchboard.InboundReceiver
 	push      Notifier
 	carrierSt func() any
+	metrics   *metrics.Metrics
 	config    Config
 	mux       *http.ServeMux
+	closing   chan struct{} // closed by CloseSockets
+	closeOnce sync.Once
 }
 
 // New returns the API.
@@ -115,14 +123,22 @@ func New(d Deps, config Config) *Server {
 	}
 	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
-		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, config: config, mux: http.NewServeMux()}
+		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, metrics: metrics.OrNew(d.Metrics), config: config, mux: http.NewServeMux(),
+		closing: make(chan struct{})}
 	s.routes()
 	return s
 }
 
 // ServeHTTP runs the middleware chain and the route table.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.recoverPanics(s.withRequestID(s.cors(s.mux))).ServeHTTP(w, r)
+	s.observe(s.recoverPanics(s.cors(http.HandlerFunc(s.routed)))).ServeHTTP(w, r)
+}
+
+// CloseSockets closes every WebSocket this server holds with a reconnect
+// hint (close code 1012). Shutdown calls it: http.Server.Shutdown neither
+// closes nor waits for hijacked connections.
+func (s *Server) CloseSockets() {
+	s.closeOnce.Do(func() { close(s.closing) })
 }
 
 // baseURL is the public base for uris in responses.

@@ -100,12 +100,32 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	c.SetReadLimit(wsMaxFrame)
 	conn := &wsConn{s: s, c: c, base: s.baseURL(r), detach: map[string]func(){}}
 	defer conn.close()
+	s.metrics.WebSocketSessions.Inc()
+	defer s.metrics.WebSocketSessions.Dec()
+	// On shutdown the socket is closed with 1012 (service restart): the
+	// SDKs reconnect, to another node or to this one once it is back, and
+	// recover the session with wsc.
+	ended := make(chan struct{})
+	defer close(ended)
+	go func() {
+		select {
+		case <-s.closing:
+			c.Close(websocket.StatusServiceRestart, "server shutting down; reconnect")
+		case <-ended:
+		}
+	}()
 	ctx := r.Context()
 
 	p, err := s.auth.AuthenticateWebSocket(ctx, r.URL.Query().Get("access_token"))
 	if err != nil {
 		status, body := s.errorResponse(r, err)
 		_ = conn.write(ctx, wsMeta{Type: "Error", MessageID: newMessageID(), Status: status}, body)
+		if status == http.StatusServiceUnavailable {
+			// The database is down, not the token: 1013 tells the client
+			// to reconnect later rather than to log in again.
+			c.Close(websocket.StatusTryAgainLater, "service temporarily unavailable; reconnect later")
+			return
+		}
 		c.Close(websocket.StatusPolicyViolation, "invalid token")
 		return
 	}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/backoff"
+	"github.com/switchboardhq/switchboard/internal/metrics"
 )
 
 // Config tunes the dispatcher.
@@ -45,6 +47,11 @@ type Config struct {
 	// RenderMessage maps a message to its RingCentral JSON (the bodies of
 	// instant, fax and voicemail events).
 	RenderMessage func(*switchboard.Message) any
+	// Metrics counts WebHook deliveries (nil: not exported).
+	Metrics *metrics.Metrics
+	// ErrorBackoff is the first wait after a failed round (the database
+	// down); it doubles up to MaxErrorBackoff.
+	ErrorBackoff, MaxErrorBackoff time.Duration
 }
 
 func (c *Config) defaults() {
@@ -75,6 +82,13 @@ func (c *Config) defaults() {
 	if c.Workers <= 0 {
 		c.Workers = 16
 	}
+	if c.ErrorBackoff <= 0 {
+		c.ErrorBackoff = 250 * time.Millisecond
+	}
+	if c.MaxErrorBackoff <= 0 {
+		c.MaxErrorBackoff = 10 * time.Second
+	}
+	c.Metrics = metrics.OrNew(c.Metrics)
 }
 
 // Sink is a WebSocket session that receives notifications.
@@ -182,9 +196,27 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	maintenance := time.NewTicker(time.Minute)
 	defer maintenance.Stop()
 	d.maintain(ctx)
+	fails := backoff.New("push dispatcher", d.config.ErrorBackoff, d.config.MaxErrorBackoff, d.logger)
 	for {
-		if _, err := d.RunOnce(ctx); err != nil && ctx.Err() == nil {
+		_, err := d.RunOnce(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, switchboard.ErrUnavailable):
+			// The database is out of reach: wait longer after each failed
+			// round rather than retrying on every commit signal.
+			d.config.Metrics.WorkerErrors.WithLabelValues("push").Inc()
+			if !backoff.Sleep(ctx, fails.Fail(ctx, err)) {
+				return
+			}
+			continue
+		case err != nil:
+			// One subscription's trouble (removed meanwhile, say): the
+			// others were served; the next wake-up tries again.
+			d.config.Metrics.WorkerErrors.WithLabelValues("push").Inc()
 			d.logger.Warn("push dispatch", "err", err)
+		default:
+			fails.Succeed(ctx)
 		}
 		backstop.Reset(d.config.Backstop)
 		select {
@@ -299,8 +331,10 @@ func (d *Dispatcher) deliverWebHook(ctx context.Context, sub *switchboard.Subscr
 				err = d.post(ctx, sub, body)
 			}
 			if err != nil {
+				d.config.Metrics.WebHookDeliveries.WithLabelValues("failed").Inc()
 				break
 			}
+			d.config.Metrics.WebHookDeliveries.WithLabelValues("ok").Inc()
 			n++
 		}
 		sent += n

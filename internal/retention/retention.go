@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/backoff"
+	"github.com/switchboardhq/switchboard/internal/metrics"
 )
 
 // batchSize bounds each store call, so one run never holds the database's
@@ -33,6 +35,10 @@ type Store interface {
 type Config struct {
 	Defaults        switchboard.RetentionPolicy
 	ChangeLogPeriod time.Duration // change-log rows older than this are pruned
+	Metrics         *metrics.Metrics
+	// ErrorBackoff is the first wait after a failed run (the database
+	// down), doubling up to the run interval.
+	ErrorBackoff time.Duration
 }
 
 // Worker runs retention.
@@ -49,14 +55,37 @@ func NewWorker(store Store, clock switchboard.Clock, config Config, logger *slog
 	if config.ChangeLogPeriod <= 0 {
 		config.ChangeLogPeriod = switchboard.DefaultChangeLogPeriod
 	}
+	if config.ErrorBackoff <= 0 {
+		config.ErrorBackoff = time.Second
+	}
+	config.Metrics = metrics.OrNew(config.Metrics)
 	return &Worker{store: store, clock: clock, config: config, logger: logger}
 }
 
 // RunOnce runs every step for every account until no due work is left, then
 // compacts the database so erased bytes leave its files.
-func (w *Worker) RunOnce(ctx context.Context) (switchboard.RetentionResult, error) {
+func (w *Worker) RunOnce(ctx context.Context) (res switchboard.RetentionResult, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	defer func() { w.count(res, err) }()
+	return w.runOnce(ctx)
+}
+
+// count exports what a run did, whether it completed or not.
+func (w *Worker) count(res switchboard.RetentionResult, err error) {
+	m := w.config.Metrics
+	m.RetentionItems.WithLabelValues("purged").Add(float64(res.Purged))
+	m.RetentionItems.WithLabelValues("removed").Add(float64(res.Removed))
+	m.RetentionItems.WithLabelValues("capped").Add(float64(res.Capped))
+	m.RetentionItems.WithLabelValues("changes_pruned").Add(float64(res.ChangesPruned))
+	if err != nil {
+		m.RetentionRuns.WithLabelValues("error").Inc()
+	} else {
+		m.RetentionRuns.WithLabelValues("ok").Inc()
+	}
+}
+
+func (w *Worker) runOnce(ctx context.Context) (switchboard.RetentionResult, error) {
 	var res switchboard.RetentionResult
 	accounts, err := w.store.Accounts(ctx)
 	if err != nil {
@@ -111,14 +140,23 @@ func drain(ctx context.Context, total *int, step func() (int, error)) error {
 // Run runs RunOnce every interval until ctx ends. Errors are logged, not
 // fatal: the next run picks up where this one stopped.
 func (w *Worker) Run(ctx context.Context, interval time.Duration) {
+	fails := backoff.New("retention worker", w.config.ErrorBackoff, interval, w.logger)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		res, err := w.RunOnce(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			w.logger.Error("retention run failed", "err", err)
-		case res != (switchboard.RetentionResult{}):
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			w.config.Metrics.WorkerErrors.WithLabelValues("retention").Inc()
+			if !backoff.Sleep(ctx, fails.Fail(ctx, err)) {
+				return
+			}
+			continue
+		}
+		fails.Succeed(ctx)
+		if res != (switchboard.RetentionResult{}) {
 			w.logger.Info("retention run", "purged", res.Purged, "removed", res.Removed, "capped", res.Capped, "changes_pruned", res.ChangesPruned)
 		}
 		select {

@@ -28,6 +28,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/metrics"
 )
 
 // DB is the store. It is safe for concurrent use.
@@ -45,8 +46,9 @@ type DB struct {
 	nextGroup   atomic.Uint32
 	changes     changeBroadcast // wakes change-log readers after commits (watch.go)
 
-	writerStmts, readerStmts *stmtCache // one shared cache on PostgreSQL (one pool)
-	listener                 *listener  // PostgreSQL: other nodes' commits (pglisten.go)
+	writerStmts, readerStmts *stmtCache       // one shared cache on PostgreSQL (one pool)
+	listener                 *listener        // PostgreSQL: other nodes' commits (pglisten.go)
+	metrics                  *metrics.Metrics // nil: nothing counted (ops.go)
 }
 
 var _ switchboard.Store = (*DB)(nil)
@@ -240,7 +242,7 @@ func (db *DB) writeOnce(ctx context.Context, fn func(*tx) error) error {
 		_ = t.Rollback()
 		return err
 	}
-	logged := len(w.changes) > 0
+	logged := w.changes
 	if err := db.flushChanges(ctx, w); err != nil {
 		_ = t.Rollback()
 		return err
@@ -248,7 +250,8 @@ func (db *DB) writeOnce(ctx context.Context, fn func(*tx) error) error {
 	if err := t.Commit(); err != nil {
 		return err
 	}
-	if logged {
+	db.countCreated(logged)
+	if len(logged) > 0 {
 		// Only writes that logged changes wake the change-log readers: the
 		// workers' idle polls write too, and would wake them all constantly.
 		db.changes.signal()

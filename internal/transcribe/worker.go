@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/backoff"
+	"github.com/switchboardhq/switchboard/internal/metrics"
 )
 
 // Store is what the worker needs.
@@ -26,6 +28,10 @@ type Config struct {
 	MaxAttempts int
 	Poll        time.Duration // how often Run looks for jobs without a Wake (default 5s)
 	Batch       int           // jobs claimed at once (default 2)
+	Metrics     *metrics.Metrics
+	// ErrorBackoff is the first wait after a failed run (the database
+	// down), doubling up to MaxErrorBackoff.
+	ErrorBackoff, MaxErrorBackoff time.Duration
 }
 
 // Worker runs transcription jobs. Jobs are rows of the database, leased
@@ -53,6 +59,13 @@ func NewWorker(store Store, t Transcriber, config Config, logger *slog.Logger) *
 	if config.Batch <= 0 {
 		config.Batch = 2
 	}
+	if config.ErrorBackoff <= 0 {
+		config.ErrorBackoff = 250 * time.Millisecond
+	}
+	if config.MaxErrorBackoff <= 0 {
+		config.MaxErrorBackoff = 10 * time.Second
+	}
+	config.Metrics = metrics.OrNew(config.Metrics)
 	return &Worker{store: store, t: t, logger: logger, config: config, wake: make(chan struct{}, 1)}
 }
 
@@ -66,14 +79,23 @@ func (w *Worker) Wake() {
 
 // Run processes jobs until ctx ends.
 func (w *Worker) Run(ctx context.Context) error {
+	fails := backoff.New("transcription worker", w.config.ErrorBackoff, w.config.MaxErrorBackoff, w.logger)
 	t := time.NewTicker(w.config.Poll)
 	defer t.Stop()
 	for {
 		n, err := w.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			w.logger.ErrorContext(ctx, "transcription worker", "err", err)
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		if n > 0 && err == nil {
+		if err != nil {
+			w.config.Metrics.WorkerErrors.WithLabelValues("transcription").Inc()
+			if !backoff.Sleep(ctx, fails.Fail(ctx, err)) {
+				return ctx.Err()
+			}
+			continue
+		}
+		fails.Succeed(ctx)
+		if n > 0 {
 			continue // there may be more
 		}
 		select {
@@ -143,6 +165,9 @@ func (w *Worker) run(ctx context.Context, j *switchboard.Transcription) error {
 
 func (w *Worker) complete(ctx context.Context, j *switchboard.Transcription, status, text string) error {
 	err := w.store.CompleteTranscription(ctx, w.config.Owner, j.MessageID, status, text)
+	if err == nil {
+		w.config.Metrics.TranscriptionJobs.WithLabelValues(status).Inc()
+	}
 	if errors.Is(err, switchboard.ErrLeaseLost) {
 		// Another worker took the job over (this one was too slow); its
 		// outcome is the one recorded.
