@@ -57,8 +57,9 @@ func TestSendSMSInternal(t *testing.T) {
 	}
 	e.deliver()
 	after := e.message(bob, sent["uri"].(string))
-	if after["messageStatus"] != "Delivered" {
-		t.Fatalf("internal SMS after delivery: %v", after["messageStatus"])
+	if after["messageStatus"] != "Delivered" || after["smsDeliveryTime"] != baseTime.Format("2006-01-02T15:04:05.000Z") ||
+		after["smsSendingAttemptsCount"] != 1.0 || after["to"].([]any)[0].(map[string]any)["messageStatus"] != "Delivered" {
+		t.Fatalf("internal SMS after delivery: %v", after)
 	}
 	ids, body := e.listIDs("/restapi/v1.0/account/~/extension/~/message-store?direction=Inbound", alice)
 	if len(ids) != 1 {
@@ -68,6 +69,9 @@ func TestSendSMSInternal(t *testing.T) {
 	if in["messageStatus"] != "Received" || in["readStatus"] != "Unread" || in["subject"] != "Lunch at noon? €" ||
 		in["conversationId"] != sent["conversationId"] || in["from"].(map[string]any)["phoneNumber"] != "+16505550102" {
 		t.Fatalf("inbound copy %v", in)
+	}
+	if to := in["to"].([]any)[0].(map[string]any); to["messageStatus"] != nil {
+		t.Fatalf("the recipient's copy shows the sender's delivery state: %v", to)
 	}
 	att := in["attachments"].([]any)[0].(map[string]any)
 	if r := e.request("GET", att["uri"].(string), alice, nil); string(r.body) != "Lunch at noon? €" {
