@@ -41,10 +41,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	// In emulator mode (implied by --demo) the clock can be moved forward
 	// through the admin API; otherwise it is the system clock.
+	// The moved clock drives mailboxes, retention, scheduling and
+	// subscriptions; OAuth sessions and tokens keep real time, so a test
+	// that moves days ahead keeps its SDK session.
 	var clock switchboard.Clock = switchboard.SystemClock{}
+	var manual *switchboard.ManualClock
 	var emulator httpapi.ClockAdvancer
 	if cfg.Demo || cfg.Emulator {
-		manual := switchboard.NewManualClock(nil)
+		manual = switchboard.NewManualClock(nil)
 		clock, emulator = manual, manual
 	}
 	store, err := openDatabase(ctx, dbSettings{database: cfg.Database, dataDir: cfg.DataDir, sqliteSync: cfg.SQLiteSync,
@@ -53,7 +57,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer store.Close()
-	authService := auth.NewService(store, clock, auth.Config{AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL})
+	if manual != nil {
+		offset, err := store.ClockOffset(ctx)
+		if err != nil {
+			return err
+		}
+		manual.SetOffset(offset)
+	}
+	authService := auth.NewService(store, switchboard.SystemClock{}, auth.Config{AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -110,7 +121,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	if cfg.Role != config.RoleAPI {
-		go sweepTokens(ctx, store, clock, logger)
+		go sweepTokens(ctx, store, switchboard.SystemClock{}, logger)
 		go worker.Run(ctx, cfg.RetentionInterval)
 		go sender.Run(ctx)
 	}

@@ -40,6 +40,12 @@ func (s *Server) handleClockAdvance(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.emulator.Advance(time.Duration(*req.Seconds * float64(time.Second)))
+	// Saved, so that after a restart messages created at the moved time
+	// are not in the future.
+	if err := s.store.SaveClockOffset(r.Context(), s.emulator.Offset()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"now": rcTime(now)})
 }
 

@@ -42,9 +42,11 @@ type RetentionRunner interface {
 	RunOnce(ctx context.Context) (switchboard.RetentionResult, error)
 }
 
-// ClockAdvancer moves the server's clock forward (emulator mode).
+// ClockAdvancer moves the server's clock forward (emulator mode); the
+// offset from real time is saved in the store after each move.
 type ClockAdvancer interface {
 	Advance(d time.Duration) time.Time
+	Offset() time.Duration
 }
 
 // Deps are the services the API calls.

@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"SubscriptionClaim", testSubscriptionClaim},
 		{"SubscriptionSession", testSubscriptionSession},
 		{"SubscriptionClaimConcurrently", testSubscriptionClaimConcurrently},
+		{"ClockOffset", testClockOffset},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
