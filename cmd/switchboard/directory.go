@@ -313,7 +313,12 @@ func accountRetention(fs *flag.FlagSet) func(*cliEnv) error {
 		if err := required("id", *acc); err != nil {
 			return err
 		}
-		r := switchboard.AccountRetention{DeletePeriod: *del, PurgePeriod: *purge, MailboxCap: *cap}
+		a, err := e.store.Account(e.ctx, *acc)
+		if err != nil {
+			return err
+		}
+		// retentionPeriod (message-store-configuration) is kept as it is.
+		r := switchboard.AccountRetention{DeletePeriod: *del, PurgePeriod: *purge, MailboxCap: *cap, MessagePeriod: a.Retention.MessagePeriod}
 		if err := e.store.SetAccountRetention(e.ctx, *acc, r); err != nil {
 			return err
 		}

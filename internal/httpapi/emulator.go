@@ -132,8 +132,10 @@ func (s *Server) handlePutRetention(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, switchboard.InvalidParam("deletePeriodSeconds", "", "Period is too long"))
 		return
 	}
+	// retentionPeriod is set through message-store-configuration and kept.
 	ov := switchboard.AccountRetention{DeletePeriod: time.Duration(req.DeletePeriodSeconds) * time.Second,
-		PurgePeriod: time.Duration(req.PurgePeriodSeconds) * time.Second, MailboxCap: req.MailboxCap}
+		PurgePeriod: time.Duration(req.PurgePeriodSeconds) * time.Second, MailboxCap: req.MailboxCap,
+		MessagePeriod: a.Retention.MessagePeriod}
 	if err := ov.Validate(); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"SubscriptionSession", testSubscriptionSession},
 		{"SubscriptionClaimConcurrently", testSubscriptionClaimConcurrently},
 		{"ClockOffset", testClockOffset},
+		{"ExpireMessages", testExpireMessages},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,12 @@ CREATE TABLE emulator_clock (
     offset_ms BIGINT NOT NULL
 );
 
+-- An account's message store retentionPeriod (RingCentral's
+-- message-store-configuration): Fax and VoiceMail messages older than this
+-- are deleted. 0: no limit.
+ALTER TABLE accounts ADD COLUMN message_period_ms BIGINT NOT NULL DEFAULT 0;
+
 -- +goose Down
+ALTER TABLE accounts DROP COLUMN message_period_ms;
 DROP TABLE emulator_clock;
 ALTER TABLE subscriptions DROP COLUMN lifetime_seconds;
