@@ -109,6 +109,7 @@ type Store interface {
 	ChangeWatcher
 	SubscriptionStore
 	ClockStore
+	ExportStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error
