@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/carrier"
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/delivery"
+	"github.com/switchboardhq/switchboard/internal/export"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/push"
 	"github.com/switchboardhq/switchboard/internal/retention"
@@ -109,9 +110,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8]), AllowPrivateTargets: cfg.WebHookAllowPrivate,
 		SuspendAfter: cfg.WebHookSuspendAfter, RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(serverURL, m) }})
 
+	exports := export.New(store, export.Config{Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8]),
+		RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(serverURL, m) }}, logger)
+
 	worker := retention.NewWorker(store, clock, retention.Config{Defaults: cfg.Retention(), ChangeLogPeriod: cfg.ChangeLogPeriod}, logger)
 	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator,
-		Outbox: sender, Carrier: sim, Inbound: in.receiver, CarrierInbound: sim, Push: notifier},
+		Outbox: sender, Exports: exports, Carrier: sim, Inbound: in.receiver, CarrierInbound: sim, Push: notifier},
 		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
 			Limits: httpapi.SendLimits{MaxRequestBytes: cfg.MaxSendBytes, MaxRecipients: cfg.MaxRecipients, MaxMMSBytes: cfg.MaxMMSBytes}})
 	srv := &http.Server{
@@ -124,6 +128,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		go sweepTokens(ctx, store, switchboard.SystemClock{}, logger)
 		go worker.Run(ctx, cfg.RetentionInterval)
 		go sender.Run(ctx)
+		go exports.Run(ctx)
 	}
 	// Every role runs the notification dispatcher: WebSocket sessions are
 	// served by the node holding the socket (API nodes), WebHooks by
