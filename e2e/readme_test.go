@@ -114,14 +114,7 @@ func TestREADME(t *testing.T) {
 
 	// The README's commands need these; missing ones fail in CI and skip
 	// elsewhere, as the SDK tests do.
-	missing := func(format string, args ...any) {
-		t.Helper()
-		msg := fmt.Sprintf(format, args...)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	missing := func(format string, args ...any) { t.Helper(); missingPrerequisite(t, format, args...) }
 	for _, tool := range []string{"bash", "curl", "jq", "python3", "node", "awk"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing("the README's commands need %s on PATH: %v", tool, err)
