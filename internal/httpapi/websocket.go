@@ -186,9 +186,8 @@ func (w *wsConn) handleFrame(ctx context.Context, r *http.Request, data []byte) 
 			body = frame[1]
 		}
 		var created []*switchboard.Subscription
-		status, out := w.clientRequest(ctx, r, meta, body, &created)
-		_ = w.write(ctx, wsMeta{Type: "ClientRequest", MessageID: meta.MessageID, Status: status,
-			Headers: map[string]any{"Content-Type": "application/json", "RCRequestId": requestID(r.Context())}}, out)
+		status, out, headers := w.clientRequest(ctx, r, meta, body, &created)
+		_ = w.write(ctx, wsMeta{Type: "ClientRequest", MessageID: meta.MessageID, Status: status, Headers: headers}, out)
 		// Notifications start after the reply: the SDK drops any whose
 		// subscriptionId it has not yet been told.
 		for _, sub := range created {
@@ -199,7 +198,8 @@ func (w *wsConn) handleFrame(ctx context.Context, r *http.Request, data []byte) 
 
 // clientRequest serves a REST call made over the socket: the subscription
 // API (how WebSocket subscriptions are created) and every other REST path.
-func (w *wsConn) clientRequest(ctx context.Context, r *http.Request, meta wsMeta, body []byte, created *[]*switchboard.Subscription) (int, any) {
+func (w *wsConn) clientRequest(ctx context.Context, r *http.Request, meta wsMeta, body []byte, created *[]*switchboard.Subscription) (int, any, map[string]any) {
+	headers := map[string]any{"Content-Type": "application/json", "RCRequestId": requestID(r.Context())}
 	path := meta.Path
 	if i := strings.IndexAny(path, "?#"); i >= 0 {
 		path = path[:i]
@@ -226,9 +226,9 @@ func (w *wsConn) clientRequest(ctx context.Context, r *http.Request, meta wsMeta
 	}
 	if err != nil {
 		st, eb := w.s.errorResponse(r, err)
-		return st, eb
+		return st, eb, headers
 	}
-	return status, out
+	return status, out, headers
 }
 
 // socketPrincipalKey carries a WebSocket's principal into the REST call
@@ -239,11 +239,11 @@ type socketPrincipalKey struct{}
 // RingCentral's gateway does (@rc-ex/ws restOverWebSocket): the request is
 // rebuilt and served by the same route table, handlers and permission
 // checks as over HTTP, as the socket's principal.
-func (w *wsConn) socketCall(ctx context.Context, r *http.Request, meta wsMeta, path string, body []byte) (int, any) {
+func (w *wsConn) socketCall(ctx context.Context, r *http.Request, meta wsMeta, path string, body []byte) (int, any, map[string]any) {
 	q, err := socketQuery(meta.Query)
 	if err != nil {
 		st, eb := w.s.errorResponse(r, err)
-		return st, eb
+		return st, eb, map[string]any{"Content-Type": "application/json", "RCRequestId": requestID(r.Context())}
 	}
 	u := *r.URL
 	u.Path, u.RawPath, u.RawQuery = path, "", q.Encode()
@@ -251,7 +251,7 @@ func (w *wsConn) socketCall(ctx context.Context, r *http.Request, meta wsMeta, p
 	req, err := http.NewRequestWithContext(context.WithValue(ctx, socketPrincipalKey{}, w.p), method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		st, eb := w.s.errorResponse(r, switchboard.InvalidParam("path", meta.Path, "The request path is not a valid URL"))
-		return st, eb
+		return st, eb, map[string]any{"Content-Type": "application/json", "RCRequestId": requestID(r.Context())}
 	}
 	req.Host, req.RemoteAddr, req.TLS = r.Host, r.RemoteAddr, r.TLS
 	for k, v := range meta.Headers {
@@ -267,14 +267,21 @@ func (w *wsConn) socketCall(ctx context.Context, r *http.Request, meta wsMeta, p
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
+	// The answer's own headers: its Content-Type and request id.
+	headers := map[string]any{}
+	for _, k := range []string{"Content-Type", "RCRequestId", "Retry-After"} {
+		if v := rec.header.Get(k); v != "" {
+			headers[k] = v
+		}
+	}
 	b := rec.body.Bytes()
 	switch {
 	case len(bytes.TrimSpace(b)) == 0:
-		return rec.status, nil
+		return rec.status, nil, headers
 	case json.Valid(b):
-		return rec.status, json.RawMessage(b)
+		return rec.status, json.RawMessage(b), headers
 	}
-	return rec.status, string(b) // text; binary content is fetched over HTTP, as the SDKs do
+	return rec.status, string(b), headers // text; binary content is fetched over HTTP, as the SDKs do
 }
 
 // socketQuery turns the frame's query object (values: strings, numbers,

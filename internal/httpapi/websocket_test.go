@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -296,7 +297,8 @@ func TestRestOverWebSocket(t *testing.T) {
 	}
 
 	meta, ext := call("1", "GET", "/restapi/v1.0/account/~/extension/~", nil, nil)
-	if meta["status"] != 200.0 || ext["extensionNumber"] != "102" {
+	headers, _ := meta["headers"].(map[string]any)
+	if meta["status"] != 200.0 || ext["extensionNumber"] != "102" || !strings.HasPrefix(fmt.Sprint(headers["Content-Type"]), "application/json") || headers["RCRequestId"] == nil {
 		t.Fatalf("extension over ws: %v %v", meta, ext)
 	}
 	meta, list := call("2", "GET", "/restapi/v1.0/account/~/extension/~/message-store", map[string]any{"messageType": []string{"SMS"}, "perPage": 10}, nil)
