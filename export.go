@@ -35,8 +35,9 @@ type ExportTask struct {
 	ID          string
 	AccountID   int64
 	ExtensionID int64 // who asked for it
-	// Only, when non-zero, limits the export to one extension's mailbox.
-	Only             int64
+	// Extensions, when set, limits the export to these mailboxes of the
+	// account; empty: every mailbox.
+	Extensions       []int64
 	Status           ExportStatus
 	DateFrom, DateTo time.Time
 	Types            []MessageType

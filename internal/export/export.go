@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"mime"
+	"slices"
 	"strings"
 	"time"
 
@@ -138,7 +139,7 @@ func (w *Worker) build(ctx context.Context, t *switchboard.ExportTask) (int64, e
 	out := &chunkWriter{ctx: ctx, w: w, task: t.ID}
 	zw := zip.NewWriter(out)
 	for _, x := range exts {
-		if t.Only != 0 && x.ID != t.Only {
+		if len(t.Extensions) > 0 && !slices.Contains(t.Extensions, x.ID) {
 			continue
 		}
 		if err := w.mailbox(ctx, zw, t, x); err != nil {

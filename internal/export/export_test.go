@@ -81,8 +81,13 @@ func (f *fixture) message(t *testing.T, x *switchboard.Extension, typ switchboar
 
 func (f *fixture) task(t *testing.T, id string, types ...switchboard.MessageType) {
 	t.Helper()
+	f.taskOf(t, id, nil, types...)
+}
+
+func (f *fixture) taskOf(t *testing.T, id string, exts []int64, types ...switchboard.MessageType) {
+	t.Helper()
 	err := f.store.CreateExport(context.Background(), &switchboard.ExportTask{ID: id, AccountID: f.acc.ID, ExtensionID: f.ann.ID,
-		DateFrom: base.Add(-48 * time.Hour), DateTo: base.Add(time.Millisecond), Types: types, Created: f.clock.Now()})
+		DateFrom: base.Add(-48 * time.Hour), DateTo: base.Add(time.Millisecond), Types: types, Extensions: exts, Created: f.clock.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +180,20 @@ func TestExportArchive(t *testing.T) {
 	}
 	if did, err := w.RunOnce(context.Background()); did || err != nil {
 		t.Fatalf("nothing left: RunOnce = %v, %v", did, err)
+	}
+
+	// Limited to one mailbox: only bob's fax.
+	f.taskOf(t, "t2", []int64{f.bob.ID})
+	if did, err := w.RunOnce(context.Background()); !did || err != nil {
+		t.Fatalf("RunOnce = %v, %v", did, err)
+	}
+	got = got[:0]
+	for name := range f.archive(t, "t2") {
+		got = append(got, name)
+	}
+	sort.Strings(got)
+	if fmt.Sprint(got) != fmt.Sprint(want[len(want)-2:]) { // want is sorted: 102-… (bob) last
+		t.Fatalf("archive of bob's mailbox: %v", got)
 	}
 }
 

@@ -19,9 +19,11 @@ type exportRequest struct {
 	DateFrom     string   `json:"dateFrom"`
 	DateTo       string   `json:"dateTo"`
 	MessageTypes []string `json:"messageTypes"`
-	// ExtensionID, a Switchboard extension, limits the export to one
-	// mailbox of the account; RingCentral's always covers every one.
-	ExtensionID flexString `json:"extensionId"`
+	// Extensions ({"id": …}) limit the export to those mailboxes of the
+	// account; without them it covers every one.
+	Extensions []struct {
+		ID flexString `json:"id"`
+	} `json:"extensions"`
 }
 
 type exportJSON struct {
@@ -129,15 +131,18 @@ func (s *Server) exportTask(r *http.Request, accountID int64, p *switchboard.Pri
 		}
 		t.Types = append(t.Types, typ)
 	}
-	if req.ExtensionID != "" {
-		id, err := strconv.ParseInt(string(req.ExtensionID), 10, 64)
+	for _, x := range req.Extensions {
+		id, err := strconv.ParseInt(string(x.ID), 10, 64)
 		if err == nil {
 			_, err = s.store.Extension(r.Context(), accountID, id)
 		}
-		if err != nil {
-			return nil, notFoundAs(switchboard.ErrNotFound, "extensionId", string(req.ExtensionID))
+		if errors.Is(err, switchboard.ErrNotFound) || errors.Is(err, strconv.ErrSyntax) || errors.Is(err, strconv.ErrRange) {
+			return nil, switchboard.InvalidParam("extensions.id", string(x.ID), "Extension %q is not in this account", string(x.ID))
 		}
-		t.Only = id
+		if err != nil {
+			return nil, err
+		}
+		t.Extensions = append(t.Extensions, id)
 	}
 	return t, nil
 }

@@ -35,7 +35,8 @@ func TestMessageStoreReport(t *testing.T) {
 		{"messageTypes": []string{"Email"}},
 		{"dateFrom": "yesterday"},
 		{"dateFrom": baseTime.Format(time.RFC3339), "dateTo": baseTime.Add(-time.Hour).Format(time.RFC3339)},
-		{"extensionId": "999"},
+		{"extensions": []map[string]any{{"id": "999"}}},
+		{"extensions": []map[string]any{{"id": e.carol.ID}}},
 	} {
 		if r := e.request("POST", path, alice, bad); r.StatusCode/100 != 4 {
 			t.Fatalf("POST %v: %d %s", bad, r.StatusCode, r.body)

@@ -6,20 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
 )
 
-const exportColumns = `id, account_id, extension_id, only_extension, status, date_from, date_to, types,
+const exportColumns = `id, account_id, extension_id, extensions, status, date_from, date_to, types,
 	created_at, started_at, finished_at, attempts, size, error`
 
 func scanExport(s scanner) (*switchboard.ExportTask, error) {
 	var t switchboard.ExportTask
 	var from, to, created, started, finished int64
-	var types string
-	if err := s.Scan(&t.ID, &t.AccountID, &t.ExtensionID, &t.Only, &t.Status, &from, &to, &types,
+	var types, exts string
+	if err := s.Scan(&t.ID, &t.AccountID, &t.ExtensionID, &exts, &t.Status, &from, &to, &types,
 		&created, &started, &finished, &t.Attempts, &t.Size, &t.Error); err != nil {
 		return nil, err
 	}
@@ -27,6 +28,13 @@ func scanExport(s scanner) (*switchboard.ExportTask, error) {
 	t.Started, t.Finished = fromMillis(started), fromMillis(finished)
 	for _, x := range splitFields(types) {
 		t.Types = append(t.Types, switchboard.MessageType(x))
+	}
+	for _, x := range splitFields(exts) {
+		id, err := strconv.ParseInt(x, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("export %s: extension id %q: %w", t.ID, x, err)
+		}
+		t.Extensions = append(t.Extensions, id)
 	}
 	return &t, nil
 }
@@ -41,6 +49,10 @@ func (db *DB) CreateExport(ctx context.Context, t *switchboard.ExportTask) error
 	for i, x := range t.Types {
 		types[i] = string(x)
 	}
+	exts := make([]string, len(t.Extensions))
+	for i, x := range t.Extensions {
+		exts[i] = strconv.FormatInt(x, 10)
+	}
 	err := db.write(ctx, func(tx *tx) error {
 		var active int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM export_tasks WHERE account_id = $1 AND status IN ('Accepted', 'InProgress')`,
@@ -51,9 +63,9 @@ func (db *DB) CreateExport(ctx context.Context, t *switchboard.ExportTask) error
 			return switchboard.Errorf(http.StatusTooManyRequests, switchboard.CodeExportLimit,
 				"At most %d message store reports of an account run at once: wait for one to finish", switchboard.MaxActiveExports)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO export_tasks (id, account_id, extension_id, only_extension, status,
+		_, err := tx.ExecContext(ctx, `INSERT INTO export_tasks (id, account_id, extension_id, extensions, status,
 			date_from, date_to, types, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			t.ID, t.AccountID, t.ExtensionID, t.Only, t.Status, toMillis(t.DateFrom), toMillis(t.DateTo),
+			t.ID, t.AccountID, t.ExtensionID, strings.Join(exts, " "), t.Status, toMillis(t.DateFrom), toMillis(t.DateTo),
 			strings.Join(types, " "), toMillis(t.Created))
 		return err
 	})

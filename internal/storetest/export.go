@@ -17,7 +17,9 @@ func testExports(t *testing.T, e *env) {
 		return &switchboard.ExportTask{ID: id, AccountID: acc.ID, ExtensionID: e.ext1.ID, DateFrom: Base.Add(-24 * time.Hour), DateTo: Base,
 			Types: []switchboard.MessageType{switchboard.TypeFax, switchboard.TypeSMS}, Created: e.clock.Now()}
 	}
-	noErr(t, e.store.CreateExport(e.ctx, task("exp-1", e.acc1)))
+	first := task("exp-1", e.acc1)
+	first.Extensions = []int64{e.ext2.ID, e.ext1.ID}
+	noErr(t, e.store.CreateExport(e.ctx, first))
 	e.clock.Advance(time.Millisecond)
 	noErr(t, e.store.CreateExport(e.ctx, task("exp-2", e.acc1)))
 	wantCode(t, e.store.CreateExport(e.ctx, task("exp-3", e.acc1)), switchboard.CodeExportLimit, "third running export")
@@ -26,6 +28,7 @@ func testExports(t *testing.T, e *env) {
 	got := must(e.store.Export(e.ctx, e.acc1.ID, "exp-1"))(t)
 	wantEqual(t, got.Status, switchboard.ExportAccepted, "new task")
 	wantEqual(t, fmt.Sprint(got.Types), "[Fax SMS]", "types")
+	wantEqual(t, fmt.Sprint(got.Extensions), fmt.Sprint([]int64{e.ext2.ID, e.ext1.ID}), "extensions")
 	wantIs(t, errOf(e.store.Export(e.ctx, e.acc2.ID, "exp-1")), switchboard.ErrNotFound, "another account's task")
 
 	// Claims go oldest first; a leased task is not claimed twice.

@@ -23,7 +23,7 @@ CREATE TABLE export_tasks (
     id           TEXT    PRIMARY KEY,
     account_id   BIGINT NOT NULL REFERENCES accounts (id),
     extension_id BIGINT NOT NULL,
-    only_extension BIGINT NOT NULL DEFAULT 0,
+    extensions   TEXT    NOT NULL DEFAULT '', -- ids, space-separated; '': every mailbox
     status       TEXT    NOT NULL,
     date_from    BIGINT NOT NULL,
     date_to      BIGINT NOT NULL,

@@ -23,7 +23,7 @@ CREATE TABLE export_tasks (
     id           TEXT    PRIMARY KEY,
     account_id   INTEGER NOT NULL REFERENCES accounts (id),
     extension_id INTEGER NOT NULL,
-    only_extension INTEGER NOT NULL DEFAULT 0,
+    extensions   TEXT    NOT NULL DEFAULT '', -- ids, space-separated; '': every mailbox
     status       TEXT    NOT NULL,
     date_from    INTEGER NOT NULL,
     date_to      INTEGER NOT NULL,
