@@ -200,9 +200,9 @@ func (w *wsConn) handleFrame(ctx context.Context, r *http.Request, data []byte) 
 // API (how WebSocket subscriptions are created) and every other REST path.
 func (w *wsConn) clientRequest(ctx context.Context, r *http.Request, meta wsMeta, body []byte, created *[]*switchboard.Subscription) (int, any, map[string]any) {
 	headers := map[string]any{"Content-Type": "application/json", "RCRequestId": requestID(r.Context())}
-	path := meta.Path
+	path, inPath := meta.Path, ""
 	if i := strings.IndexAny(path, "?#"); i >= 0 {
-		path = path[:i]
+		path, inPath = path[:i], path[i:]
 	}
 	if u := strings.Index(path, "/restapi/"); u > 0 { // an absolute URL
 		path = path[u:]
@@ -220,7 +220,7 @@ func (w *wsConn) clientRequest(ctx context.Context, r *http.Request, meta wsMeta
 			attach: func(sub *switchboard.Subscription) { *created = append(*created, sub) }}
 		status, out, err = w.s.subscriptionCall(ctx, w.p, w.base, strings.ToUpper(meta.Method), strings.TrimPrefix(path, prefix), body, session)
 	case strings.HasPrefix(path, "/restapi/v1.0/"):
-		return w.socketCall(ctx, r, meta, path, body)
+		return w.socketCall(ctx, r, meta, path, strings.TrimPrefix(strings.SplitN(inPath, "#", 2)[0], "?"), body)
 	default:
 		err = switchboard.Errorf(http.StatusNotFound, "CMN-120", "Invalid URI: %s %s is not served over the WebSocket (OAuth calls go over HTTP)", meta.Method, path)
 	}
@@ -239,8 +239,8 @@ type socketPrincipalKey struct{}
 // RingCentral's gateway does (@rc-ex/ws restOverWebSocket): the request is
 // rebuilt and served by the same route table, handlers and permission
 // checks as over HTTP, as the socket's principal.
-func (w *wsConn) socketCall(ctx context.Context, r *http.Request, meta wsMeta, path string, body []byte) (int, any, map[string]any) {
-	q, err := socketQuery(meta.Query)
+func (w *wsConn) socketCall(ctx context.Context, r *http.Request, meta wsMeta, path, rawQuery string, body []byte) (int, any, map[string]any) {
+	q, err := socketQuery(meta.Query, rawQuery)
 	if err != nil {
 		st, eb := w.s.errorResponse(r, err)
 		return st, eb, map[string]any{"Content-Type": "application/json", "RCRequestId": requestID(r.Context())}
@@ -284,10 +284,14 @@ func (w *wsConn) socketCall(ctx context.Context, r *http.Request, meta wsMeta, p
 	return rec.status, string(b), headers // text; binary content is fetched over HTTP, as the SDKs do
 }
 
-// socketQuery turns the frame's query object (values: strings, numbers,
-// booleans or arrays of them, as the SDKs send params) into a query string.
-func socketQuery(raw json.RawMessage) (url.Values, error) {
-	q := url.Values{}
+// socketQuery is the request's query: the one written in the path, plus
+// the frame's query object (values: strings, numbers, booleans or arrays of
+// them, as the SDKs send params).
+func socketQuery(raw json.RawMessage, inPath string) (url.Values, error) {
+	q, err := url.ParseQuery(inPath)
+	if err != nil {
+		return nil, switchboard.InvalidParam("path", inPath, "The query in the request path is malformed: %v", err)
+	}
 	if len(raw) == 0 || string(raw) == "null" {
 		return q, nil
 	}

@@ -310,6 +310,11 @@ func TestRestOverWebSocket(t *testing.T) {
 	if meta["status"] != 200.0 || sent["messageStatus"] != "Queued" || sent["subject"] != "sent over ws" {
 		t.Fatalf("send over ws: %v %v", meta, sent)
 	}
+	// A query written in the path counts too.
+	meta, list = call("2b", "GET", "/restapi/v1.0/account/~/extension/~/message-store?messageType=Fax", nil, nil)
+	if recs, _ := list["records"].([]any); meta["status"] != 200.0 || len(recs) != 0 {
+		t.Fatalf("list with the query in the path: %v %v", meta, list)
+	}
 	// Bad input is the same 400 as over HTTP.
 	meta, bad := call("4", "GET", "/restapi/v1.0/account/~/extension/~/message-store", map[string]any{"messageType": "Email"}, nil)
 	if meta["status"] != 400.0 || bad["errorCode"] != "CMN-101" {
