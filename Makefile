@@ -40,7 +40,19 @@ DIST            ?= dist
 # The PostgreSQL tests create (and drop) a database per test on this server.
 # Point them elsewhere with SWITCHBOARD_TEST_POSTGRES_URL=...; set it empty to
 # skip them (outside CI).
-test test-race: export SWITCHBOARD_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+PG_DEFAULT_URL := postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+test test-race: export SWITCHBOARD_TEST_POSTGRES_URL ?= $(PG_DEFAULT_URL)
+
+# Outside CI, when the default server is not there at all, its tests are
+# skipped with one line saying so, instead of each failing with "connection
+# refused". In CI (CI set) they run, and fail without a server.
+define pg_check
+if [ -z "$${CI:-}" ] && [ "$$SWITCHBOARD_TEST_POSTGRES_URL" = '$(PG_DEFAULT_URL)' ] && \
+	! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \
+	echo "make: no PostgreSQL on 127.0.0.1:5432, so the PostgreSQL tests are skipped (start one, or set SWITCHBOARD_TEST_POSTGRES_URL: see README, Tests)"; \
+	export SWITCHBOARD_TEST_POSTGRES_URL=; \
+fi;
+endef
 
 check: lint test
 
@@ -48,10 +60,10 @@ e2e-deps:
 	$(NPM) ci --prefix e2e --no-audit --no-fund
 
 test: e2e-deps
-	$(GO) test -count=1 ./...
+	@$(pg_check) echo "$(GO) test -count=1 ./..."; $(GO) test -count=1 ./...
 
 test-race: e2e-deps
-	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+	@$(pg_check) echo "$(GO) test -race -count=1 ./..."; CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 
 # Installs the pinned staticcheck into GOBIN unless that exact version is there.
 staticcheck:

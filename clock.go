@@ -13,7 +13,8 @@ func (SystemClock) Now() time.Time { return time.Now() }
 
 // ManualClock is a clock that runs with real time but can be moved forward,
 // for the emulator and for tests. The offset only grows, so time never runs
-// backwards for the server.
+// backwards for the server; the emulator persists it (ClockStore) so a
+// restart keeps the time a test moved to.
 type ManualClock struct {
 	mu     sync.Mutex
 	base   func() time.Time
@@ -44,4 +45,19 @@ func (c *ManualClock) Advance(d time.Duration) time.Time {
 	}
 	c.mu.Unlock()
 	return c.Now()
+}
+
+// Offset is how far the clock is ahead of its base.
+func (c *ManualClock) Offset() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.offset
+}
+
+// SetOffset moves the clock to offset ahead of its base, if that is later
+// than now (a restored offset).
+func (c *ManualClock) SetOffset(offset time.Duration) {
+	c.mu.Lock()
+	c.offset = max(c.offset, offset)
+	c.mu.Unlock()
 }

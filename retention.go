@@ -29,7 +29,21 @@ type RetentionPolicy struct {
 	// MailboxCap is the most Alive messages a mailbox keeps; a new message
 	// past it makes the oldest Deleted. 0 means no cap.
 	MailboxCap int
+	// MessagePeriod is RingCentral's message store retentionPeriod: Fax
+	// and VoiceMail messages created longer ago are deleted (they become
+	// Deleted and follow the lifecycle). 0 keeps them without a time limit,
+	// as SMS always are.
+	MessagePeriod time.Duration
 }
+
+// RingCentral's range of retentionPeriod (message-store-configuration).
+const (
+	MinMessagePeriod = 7 * 24 * time.Hour
+	MaxMessagePeriod = 90 * 24 * time.Hour
+)
+
+// RetainedTypes are the message types retentionPeriod applies to.
+var RetainedTypes = []MessageType{TypeFax, TypeVoiceMail}
 
 // DefaultRetention is the built-in policy.
 func DefaultRetention() RetentionPolicy {
@@ -39,9 +53,10 @@ func DefaultRetention() RetentionPolicy {
 // AccountRetention is an account's override of the server's policy. A zero
 // field means "the server default"; MailboxCap NoMailboxCap means no cap.
 type AccountRetention struct {
-	DeletePeriod time.Duration
-	PurgePeriod  time.Duration
-	MailboxCap   int
+	DeletePeriod  time.Duration
+	PurgePeriod   time.Duration
+	MailboxCap    int
+	MessagePeriod time.Duration // 0: no limit (the server has no default)
 }
 
 // NoMailboxCap, as an account's MailboxCap, lifts the cap for the account.
@@ -57,6 +72,10 @@ func (r AccountRetention) Validate() error {
 	}
 	if r.MailboxCap < NoMailboxCap || r.MailboxCap > 100_000_000 {
 		return InvalidParam("mailboxCap", "", "Mailbox cap must be -1 (no cap), 0 (server default) or a positive count")
+	}
+	if r.MessagePeriod != 0 && (r.MessagePeriod < MinMessagePeriod || r.MessagePeriod > MaxMessagePeriod) {
+		return InvalidParam("retentionPeriod", "", "Retention period must be from %d to %d days",
+			int(MinMessagePeriod/(24*time.Hour)), int(MaxMessagePeriod/(24*time.Hour)))
 	}
 	return nil
 }
@@ -76,6 +95,7 @@ func (r AccountRetention) Apply(defaults RetentionPolicy) RetentionPolicy {
 	case r.MailboxCap > 0:
 		p.MailboxCap = r.MailboxCap
 	}
+	p.MessagePeriod = r.MessagePeriod
 	return p
 }
 
@@ -85,6 +105,7 @@ type RetentionResult struct {
 	Removed       int `json:"removed"`       // Purged records removed
 	Capped        int `json:"capped"`        // Alive -> Deleted by a mailbox cap
 	ChangesPruned int `json:"changesPruned"` // change-log rows past the change-log period
+	Expired       int `json:"expired"`       // Alive -> Deleted by the retention period
 }
 
 // ErrSyncTokenExpired is returned when a change-log position is older than
@@ -119,6 +140,10 @@ type RetentionStore interface {
 	// EnforceMailboxCap makes Deleted the oldest Alive messages of every
 	// mailbox of the account past cap (0: no cap) and reports how many.
 	EnforceMailboxCap(ctx context.Context, accountID int64, cap int) (int, error)
+	// ExpireMessages makes Deleted up to limit Alive messages of the given
+	// types of one mailbox of the account created before cutoff (the
+	// retention period) and reports how many.
+	ExpireMessages(ctx context.Context, accountID, extensionID int64, types []MessageType, cutoff time.Time, limit int) (int, error)
 	// PruneChanges deletes change-log rows written before cutoff. Sync
 	// positions before the newest pruned row then get ErrSyncTokenExpired.
 	PruneChanges(ctx context.Context, cutoff time.Time) (int, error)

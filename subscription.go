@@ -82,6 +82,9 @@ type Subscription struct {
 	Status            SubscriptionStatus
 	Created           time.Time
 	Expires           time.Time
+	// Lifetime is the expiresIn it was created or last updated with: a
+	// renewal without one extends it by this much.
+	Lifetime time.Duration
 	// Cursor is the change-log position up to which every event has been
 	// delivered. It only moves after a delivery succeeded, so a crash
 	// delivers again from here: at least once, in order.
@@ -364,9 +367,9 @@ type SubscriptionStore interface {
 	SubscriptionByID(ctx context.Context, id string) (*Subscription, error)
 	// ListSubscriptions returns the owner's subscriptions, oldest first.
 	ListSubscriptions(ctx context.Context, accountID, extensionID, appID int64) ([]*Subscription, error)
-	// UpdateSubscription replaces the filters (when non-nil) and the expiry
-	// of one of the owner's subscriptions and returns it.
-	UpdateSubscription(ctx context.Context, accountID, extensionID, appID int64, id string, filters []string, expires time.Time) (*Subscription, error)
+	// UpdateSubscription replaces the filters (when non-nil), the expiry and
+	// the lifetime of one of the owner's subscriptions and returns it.
+	UpdateSubscription(ctx context.Context, accountID, extensionID, appID int64, id string, filters []string, expires time.Time, lifetime time.Duration) (*Subscription, error)
 	// DeleteSubscription removes one of the owner's subscriptions.
 	DeleteSubscription(ctx context.Context, accountID, extensionID, appID int64, id string) error
 	// SessionSubscriptions returns the live WebSocket subscriptions of a

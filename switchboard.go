@@ -84,6 +84,16 @@ var DefaultAppScopes = []string{
 	ScopeInternalMessages, ScopeFaxes, ScopeSubscriptionWebhook, ScopeWebSocketSubscription,
 }
 
+// ClockStore keeps the emulator clock's offset from real time, one per
+// installation.
+type ClockStore interface {
+	// ClockOffset returns the saved offset (0 when none was saved).
+	ClockOffset(ctx context.Context) (time.Duration, error)
+	// SaveClockOffset saves offset unless a larger one is saved: the clock
+	// only moves forward.
+	SaveClockOffset(ctx context.Context, offset time.Duration) error
+}
+
 // Store is everything the server keeps. Each backend (SQLite, PostgreSQL)
 // implements all of it and must pass the shared behaviour suite in
 // internal/storetest.
@@ -98,6 +108,8 @@ type Store interface {
 	DepartmentStore
 	ChangeWatcher
 	SubscriptionStore
+	ClockStore
+	ExportStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -15,6 +15,18 @@ import (
 // hanging the suite.
 const nodeTestTimeout = 2 * time.Minute
 
+// missingPrerequisite fails the test in CI and skips it elsewhere, so that
+// a plain `go test ./...` on a machine without Node.js (or the README's
+// tools) still passes, while CI cannot silently run less.
+func missingPrerequisite(t *testing.T, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
 func TestOfficialSDKs(t *testing.T) {
 	e2eDir, err := filepath.Abs(".")
 	if err != nil {
@@ -22,16 +34,7 @@ func TestOfficialSDKs(t *testing.T) {
 	}
 	root := filepath.Dir(e2eDir)
 
-	// Missing prerequisites fail in CI and skip elsewhere, so that a plain
-	// `go test ./...` on a machine without Node.js still passes.
-	missing := func(format string, args ...any) {
-		t.Helper()
-		msg := fmt.Sprintf(format, args...)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	missing := func(format string, args ...any) { t.Helper(); missingPrerequisite(t, format, args...) }
 	if _, err := os.Stat(filepath.Join(e2eDir, "node_modules", "@ringcentral", "sdk")); err != nil {
 		missing("e2e/node_modules is missing the SDKs: run `npm ci --prefix e2e` first (%v)", err)
 	}

@@ -106,7 +106,11 @@ func directoryCommand(ctx context.Context, noun string, args []string, stdout, s
 		}
 		defer store.Close()
 		e := &cliEnv{ctx: ctx, store: store, auth: auth.NewService(store, switchboard.SystemClock{}, auth.Config{}), out: stdout}
-		if err := runFn(e); err != nil {
+		err = checkAccountFlag(e, fs)
+		if err == nil {
+			err = runFn(e)
+		}
+		if err != nil {
 			return fmt.Errorf("%s %s: %w", noun, s.name, explain(err))
 		}
 		return nil
@@ -115,15 +119,71 @@ func directoryCommand(ctx context.Context, noun string, args []string, stdout, s
 	return fmt.Errorf("%s: unknown command %q", noun, args[0])
 }
 
+// checkAccountFlag refuses an --account that names no account, before the
+// command runs, with the ids that exist (rather than a store error).
+func checkAccountFlag(e *cliEnv, fs *flag.FlagSet) error {
+	f := fs.Lookup("account")
+	if f == nil || f.Value.String() == "0" {
+		return nil
+	}
+	acc, _ := strconv.ParseInt(f.Value.String(), 10, 64)
+	_, err := e.store.Account(e.ctx, acc)
+	if !errors.Is(err, switchboard.ErrNotFound) {
+		return err
+	}
+	accs, err := e.store.Accounts(e.ctx)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(accs))
+	for i, a := range accs {
+		ids[i] = id(a.ID)
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("there is no account %d (there are no accounts yet: create one with `switchboard account create`)", acc)
+	}
+	return fmt.Errorf("there is no account %d: --account takes the id `account create` printed (accounts: %s)", acc, strings.Join(ids, ", "))
+}
+
+// extensionFlag is an --extension flag: an extension number of the account
+// (101) or an extension id (200000002), as the other commands print them.
+func extensionFlag(fs *flag.FlagSet, usage string) *string {
+	return fs.String("extension", "", usage+": its extension number (such as 101) or id")
+}
+
+// resolveExtension finds the extension an --extension flag names.
+func resolveExtension(e *cliEnv, accountID int64, ref string) (*switchboard.Extension, error) {
+	x, err := e.store.ExtensionByNumber(e.ctx, accountID, ref)
+	if errors.Is(err, switchboard.ErrNotFound) {
+		if n, perr := strconv.ParseInt(ref, 10, 64); perr == nil {
+			x, err = e.store.Extension(e.ctx, accountID, n)
+		}
+	}
+	if errors.Is(err, switchboard.ErrNotFound) {
+		return nil, fmt.Errorf("account %d has no extension with number or id %q: see `switchboard extension list --account %d`", accountID, ref, accountID)
+	}
+	return x, err
+}
+
 // explain turns store errors into advice.
 func explain(err error) error {
 	switch {
 	case errors.Is(err, switchboard.ErrNotFound):
-		return fmt.Errorf("%w: check the id with the matching list command", err)
+		return fmt.Errorf("%s: check the id with the matching list command", upTo(err, switchboard.ErrNotFound))
 	case errors.Is(err, switchboard.ErrConflict):
-		return fmt.Errorf("%w: that number, name or address is taken; list to see what exists", err)
+		return fmt.Errorf("%s: that number, name or address is taken; list to see what exists", upTo(err, switchboard.ErrConflict))
 	}
 	return err
+}
+
+// upTo is err's text up to the sentinel's, leaving out the database's own
+// wording (constraint names, SQL) that follows it.
+func upTo(err, sentinel error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, sentinel.Error()); i >= 0 {
+		return msg[:i+len(sentinel.Error())]
+	}
+	return msg
 }
 
 func envOr(key, def string) string {
@@ -253,7 +313,12 @@ func accountRetention(fs *flag.FlagSet) func(*cliEnv) error {
 		if err := required("id", *acc); err != nil {
 			return err
 		}
-		r := switchboard.AccountRetention{DeletePeriod: *del, PurgePeriod: *purge, MailboxCap: *cap}
+		a, err := e.store.Account(e.ctx, *acc)
+		if err != nil {
+			return err
+		}
+		// retentionPeriod (message-store-configuration) is kept as it is.
+		r := switchboard.AccountRetention{DeletePeriod: *del, PurgePeriod: *purge, MailboxCap: *cap, MessagePeriod: a.Retention.MessagePeriod}
 		if err := e.store.SetAccountRetention(e.ctx, *acc, r); err != nil {
 			return err
 		}
@@ -354,7 +419,7 @@ func extensionPassword(fs *flag.FlagSet) func(*cliEnv) error {
 
 func numberAdd(fs *flag.FlagSet) func(*cliEnv) error {
 	acc := fs.Int64("account", 0, "account id (required)")
-	ext := fs.Int64("extension", 0, "extension id to assign the number to (optional)")
+	ext := extensionFlag(fs, "the extension to assign the number to (optional)")
 	number := fs.String("number", "", "phone number, E.164 such as +16505550123 (required)")
 	features := fs.String("features", "SmsSender,MmsSender,CallerId", "comma-separated features")
 	typ := fs.String("type", "VoiceFax", "VoiceFax, VoiceOnly or FaxOnly")
@@ -362,10 +427,13 @@ func numberAdd(fs *flag.FlagSet) func(*cliEnv) error {
 		if err := errors.Join(required("account", *acc), required("number", *number)); err != nil {
 			return err
 		}
-		if *ext != 0 {
-			if _, err := e.store.Extension(e.ctx, *acc, *ext); err != nil {
-				return fmt.Errorf("extension %d of account %d: %w", *ext, *acc, err)
+		var extID int64
+		if *ext != "" {
+			x, err := resolveExtension(e, *acc, *ext)
+			if err != nil {
+				return err
 			}
+			extID = x.ID
 		}
 		var fl []string
 		for _, f := range strings.Split(*features, ",") {
@@ -373,7 +441,7 @@ func numberAdd(fs *flag.FlagSet) func(*cliEnv) error {
 				fl = append(fl, f)
 			}
 		}
-		n, err := e.store.CreatePhoneNumber(e.ctx, switchboard.PhoneNumberCreate{AccountID: *acc, ExtensionID: *ext, PhoneNumber: *number, Type: *typ, Features: fl})
+		n, err := e.store.CreatePhoneNumber(e.ctx, switchboard.PhoneNumberCreate{AccountID: *acc, ExtensionID: extID, PhoneNumber: *number, Type: *typ, Features: fl})
 		if err != nil {
 			return err
 		}
@@ -491,18 +559,22 @@ func appStatus(status string) func(fs *flag.FlagSet) func(*cliEnv) error {
 
 func jwtCreate(fs *flag.FlagSet) func(*cliEnv) error {
 	acc := fs.Int64("account", 0, "account id (required)")
-	ext := fs.Int64("extension", 0, "extension id of a User (required)")
+	ext := extensionFlag(fs, "a User of the account (required)")
 	name := fs.String("name", "cli", "a name to recognise the credential by")
 	validFor := fs.Duration("valid-for", 0, "lifetime, for example 8760h; 0 never expires")
 	return func(e *cliEnv) error {
 		if err := errors.Join(required("account", *acc), required("extension", *ext)); err != nil {
 			return err
 		}
-		cred, text, err := e.auth.IssueJWTCredential(e.ctx, *acc, *ext, *name, *validFor)
+		x, err := resolveExtension(e, *acc, *ext)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.out, "created JWT credential %s for extension %d\n%s\n(the JWT is shown once)\n", cred.ID, *ext, text)
+		cred, text, err := e.auth.IssueJWTCredential(e.ctx, *acc, x.ID, *name, *validFor)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.out, "created JWT credential %s for extension %s (id %d)\n%s\n(the JWT is shown once)\n", cred.ID, x.ExtensionNumber, x.ID, text)
 		return nil
 	}
 }

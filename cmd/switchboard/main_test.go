@@ -144,6 +144,11 @@ func TestDirectoryCommands(t *testing.T) {
 	if out := mustCLI("jwt", "create", "--account", acc, "--extension", ext); !strings.Contains(out, "eyJ") {
 		t.Fatalf("jwt create: %s", out)
 	}
+	// --extension takes the extension number too, as the README uses it.
+	if out := mustCLI("jwt", "create", "--account", acc, "--extension", "101"); !strings.Contains(out, "eyJ") || !strings.Contains(out, ext) {
+		t.Fatalf("jwt create --extension 101: %s", out)
+	}
+	mustCLI("number", "add", "--account", acc, "--extension", "101", "--number", "+16505550002")
 	if out := mustCLI("jwt", "list", "--account", acc); !strings.Contains(out, ext) || !strings.Contains(out, "Enabled") {
 		t.Fatalf("jwt list: %s", out)
 	}
@@ -168,7 +173,14 @@ func TestDirectoryCommands(t *testing.T) {
 		{[]string{"account", "frobnicate"}, "unknown command"},
 		{[]string{"account", "set-retention", "--id", acc, "--mailbox-cap", "-5"}, "mailboxCap"},
 		{[]string{"frobnicate"}, "unknown command"},
+		// An account or extension that does not exist: no SQL, the ids that do.
+		{[]string{"extension", "create", "--account", "1", "--number", "102", "--name", "X"}, "there is no account 1: --account takes the id `account create` printed (accounts: " + acc + ")"},
+		{[]string{"number", "add", "--account", acc, "--extension", "2", "--number", "+16505550003"}, "extension list --account " + acc},
+		{[]string{"jwt", "create", "--account", acc, "--extension", "999"}, "no extension with number or id"},
 	} {
+		if out, err := cli(tt.args...); err != nil && strings.Contains(err.Error()+out, "constraint") {
+			t.Errorf("%v: the error shows SQL: %v", tt.args, err)
+		}
 		out, err := cli(tt.args...)
 		if err == nil || !strings.Contains(err.Error()+out, tt.want) {
 			t.Errorf("%v: err %v, want mention of %q\n%s", tt.args, err, tt.want, out)

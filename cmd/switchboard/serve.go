@@ -25,6 +25,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/delivery"
 	"github.com/switchboardhq/switchboard/internal/fax"
+	"github.com/switchboardhq/switchboard/internal/export"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/metrics"
 	"github.com/switchboardhq/switchboard/internal/push"
@@ -65,10 +66,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	// In emulator mode (implied by --demo) the clock can be moved forward
 	// through the admin API; otherwise it is the system clock.
+	// The moved clock drives mailboxes, retention, scheduling and
+	// subscriptions; OAuth sessions and tokens keep real time, so a test
+	// that moves days ahead keeps its SDK session.
 	var clock switchboard.Clock = switchboard.SystemClock{}
+	var manual *switchboard.ManualClock
 	var emulator httpapi.ClockAdvancer
 	if cfg.Demo || cfg.Emulator {
-		manual := switchboard.NewManualClock(nil)
+		manual = switchboard.NewManualClock(nil)
 		clock, emulator = manual, manual
 	}
 	store, err := openDatabase(ctx, dbSettings{database: cfg.Database, dataDir: cfg.DataDir, sqliteSync: cfg.SQLiteSync,
@@ -80,7 +85,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	m := metrics.New()
 	m.Register(buildInfoMetric(build))
 	store.Instrument(m)
-	authService := auth.NewService(store, clock, auth.Config{AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL})
+	if manual != nil {
+		offset, err := store.ClockOffset(ctx)
+		if err != nil {
+			return err
+		}
+		manual.SetOffset(offset)
+	}
+	// OAuth sessions and token lifetimes run on real time, so moving the
+	// emulator's clock does not log everyone out.
+	authService := auth.NewService(store, switchboard.SystemClock{}, auth.Config{AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL})
 
 	// The PDF rasteriser compiles its WebAssembly once per process: keep
 	// the compiled code in the data directory and compile now, in the
@@ -144,9 +158,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Owner: owner, AllowPrivateTargets: cfg.WebHookAllowPrivate, Metrics: m,
 		SuspendAfter: cfg.WebHookSuspendAfter, RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(serverURL, m) }})
 
+	exports := export.New(store, export.Config{Owner: owner,
+		RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(serverURL, m) }}, logger)
+
 	worker := retention.NewWorker(store, clock, retention.Config{Defaults: cfg.Retention(), ChangeLogPeriod: cfg.ChangeLogPeriod, Metrics: m}, logger)
 	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator,
-		Outbox: sender, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m},
+		Outbox: sender, Exports: exports, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m},
 		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
 			Limits: httpapi.SendLimits{MaxRequestBytes: cfg.MaxSendBytes, MaxRecipients: cfg.MaxRecipients, MaxMMSBytes: cfg.MaxMMSBytes}})
 	srv := &http.Server{
@@ -156,9 +173,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	if cfg.Role != config.RoleAPI {
-		goWork(func(ctx context.Context) { sweepTokens(ctx, store, clock, logger) })
+		goWork(func(ctx context.Context) { sweepTokens(ctx, store, switchboard.SystemClock{}, logger) })
 		goWork(func(ctx context.Context) { worker.Run(ctx, cfg.RetentionInterval) })
 		goWork(sender.Run)
+		goWork(exports.Run)
 	}
 	// Every role runs the notification dispatcher: WebSocket sessions are
 	// served by the node holding the socket (API nodes), WebHooks by

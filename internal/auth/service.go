@@ -321,7 +321,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*switchboard.
 // are not an error: revocation is idempotent (RFC 7009).
 func (s *Service) Revoke(ctx context.Context, token string) error {
 	if token == "" {
-		return nil
+		// RFC 7009 requires the parameter; answering 200 would hide a client
+		// that sends none (or a body that is not a form).
+		return oauthErr(http.StatusBadRequest, "invalid_request", "OAU-101",
+			"Parameter token is missing: post it as an application/x-www-form-urlencoded body")
 	}
 	t, err := s.store.Token(ctx, HashSecret(token), s.clock.Now())
 	if errors.Is(err, switchboard.ErrNotFound) {

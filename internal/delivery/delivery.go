@@ -360,7 +360,7 @@ func (w *Worker) deliverInternal(ctx context.Context, d *switchboard.Delivery, m
 		c := switchboard.MessageCreate{
 			AccountID: o.AccountID, ExtensionID: o.ID, Type: m.Type, Direction: switchboard.Inbound,
 			MessageStatus: switchboard.StatusReceived, ReadStatus: switchboard.Unread, Priority: m.Priority,
-			Subject: m.Subject, From: m.From, To: m.To, ConversationID: m.ConversationID,
+			Subject: m.Subject, From: m.From, To: recipientParties(m.To), ConversationID: m.ConversationID,
 			TypeDetails: switchboard.TypeDetails{SegmentCount: m.SegmentCount, FaxPageCount: m.FaxPageCount,
 				FaxResolution: m.FaxResolution, PgToDepartment: pgToDepartment || m.PgToDepartment},
 		}
@@ -482,4 +482,16 @@ func (w *Worker) resubmit(ctx context.Context, cutoff time.Time) error {
 			return nil
 		}
 	}
+}
+
+// recipientParties is to[] as a recipient's copy shows it: the parties
+// without the sender's per-recipient delivery state, which is the sender's
+// to follow and would otherwise stay Queued in the copy for ever.
+func recipientParties(to []switchboard.Party) []switchboard.Party {
+	out := make([]switchboard.Party, len(to))
+	for i, p := range to {
+		p.MessageStatus, p.FaxErrorCode = "", ""
+		out[i] = p
+	}
+	return out
 }

@@ -61,7 +61,7 @@ func APIError(err error) error {
 		return sizeLimitError(fmt.Sprintf("Fax documents are over %d bytes together", MaxTotalBytes))
 	case errors.As(err, &unsupported):
 		return &switchboard.Error{Status: http.StatusUnsupportedMediaType, Code: "MSG-348",
-			Message: fmt.Sprintf("Attachment %q has an unsupported media type: %v", unsupported.FileName, err),
+			Message: fmt.Sprintf("Attachment %q: %s", unsupported.FileName, unsupported.reason()),
 			Params:  []switchboard.ParamError{{Code: "MSG-348", Name: "attachment", Value: unsupported.FileName, Message: "unsupported media type"}}}
 	case errors.Is(err, ErrInvalidCover):
 		return switchboard.InvalidParam("coverIndex", "", "%v", err)

@@ -3,6 +3,7 @@ package fax
 import (
 	"bytes"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/switchboardhq/switchboard"
@@ -30,6 +31,7 @@ func TestCheck(t *testing.T) {
 		{"empty", []Document{text, {FileName: "empty.pdf"}}, http.StatusBadRequest, "MSG-347", "empty.pdf", nil},
 		{"unsupported", []Document{{FileName: "x.zip", Data: []byte("PK\x03\x04rest of a zip")}}, http.StatusUnsupportedMediaType, "MSG-348", "x.zip", nil},
 		{"too large together", []Document{huge, huge}, http.StatusBadRequest, "MSG-338", "", nil},
+		{"not what it says", []Document{{FileName: "scan.bin", ContentType: "image/jpeg", Data: []byte{0, 1, 2, 3, 0, 9}}}, http.StatusUnsupportedMediaType, "MSG-348", "scan.bin", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			types, err := Check(tc.docs)
@@ -42,6 +44,10 @@ func TestCheck(t *testing.T) {
 			e := switchboard.AsError(err)
 			if e == nil || e.Status != tc.status || e.Code != tc.code || len(e.Params) != 1 || e.Params[0].Name != "attachment" || e.Params[0].Value != tc.value {
 				t.Fatalf("Check error %#v, want %d %s naming attachment %q", err, tc.status, tc.code, tc.value)
+			}
+			if mismatch := strings.Contains(e.Message, "does not match its declared type image/jpeg"); mismatch != (tc.name == "not what it says") ||
+				strings.Contains(e.Message, "unsupported document type image/jpeg") {
+				t.Fatalf("message %q", e.Message)
 			}
 		})
 	}

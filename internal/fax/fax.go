@@ -115,9 +115,17 @@ type UnsupportedError struct {
 	FileName    string
 	ContentType string // declared content type
 	Detected    string // what the content looks like, if known
+	// Mismatch: the declared type (content type or file name) is a
+	// supported one, but the bytes are not of it (damaged or mislabelled).
+	Mismatch bool
 }
 
-func (e *UnsupportedError) Error() string {
+func (e *UnsupportedError) Error() string { return fmt.Sprintf("fax: %q: %s", e.FileName, e.reason()) }
+
+func (e *UnsupportedError) reason() string {
+	if e.Mismatch {
+		return fmt.Sprintf("the content does not match its declared type %s: it is not a PDF, TIFF, PNG, JPEG, GIF, BMP or text document (is the file damaged or mislabelled?)", e.Detected)
+	}
 	what := e.Detected
 	if what == "" {
 		what = e.ContentType
@@ -125,7 +133,7 @@ func (e *UnsupportedError) Error() string {
 	if what == "" {
 		what = "unknown"
 	}
-	return fmt.Sprintf("fax: %q: unsupported document type %s (supported: PDF, TIFF, PNG, JPEG, GIF, BMP, plain text)", e.FileName, what)
+	return fmt.Sprintf("unsupported document type %s (supported: PDF, TIFF, PNG, JPEG, GIF, BMP, plain text)", what)
 }
 
 // RenderError reports a document that could not be rendered (corrupt,

@@ -48,6 +48,7 @@ func TestSniff(t *testing.T) {
 		{"webp", "a.webp", []byte("RIFF\x00\x00\x00\x00WEBPVP8 "), ""},
 		{"empty", "a.pdf", nil, ""},
 		{"binary", "a.bin", []byte{1, 2, 3, 0, 5, 6, 7, 8}, ""},
+		{"binary named .jpg", "b.jpg", []byte{1, 2, 3, 0, 5, 6, 7, 8}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,6 +57,12 @@ func TestSniff(t *testing.T) {
 				var ue *UnsupportedError
 				if !errors.As(err, &ue) || ue.FileName != tt.file || !strings.Contains(err.Error(), tt.file) {
 					t.Fatalf("Sniff = %q, %v; want *UnsupportedError naming %s", got, err, tt.file)
+				}
+				// Bytes that are no format at all under a supported name are
+				// a mismatch, not an "unsupported JPEG".
+				mismatch := strings.HasSuffix(tt.file, ".jpg") || strings.HasSuffix(tt.file, ".pdf") && len(tt.data) > 0
+				if ue.Mismatch != mismatch || strings.Contains(err.Error(), "does not match its declared type") != mismatch {
+					t.Fatalf("Sniff(%s) = %v: mismatch %v, want %v", tt.file, err, ue.Mismatch, mismatch)
 				}
 				return
 			}

@@ -47,7 +47,20 @@ func Sniff(d Document) (string, error) {
 	if looksText(b) {
 		return TypeText, nil
 	}
-	return "", &UnsupportedError{FileName: d.FileName, ContentType: d.ContentType, Detected: declared(d)}
+	decl := declared(d)
+	return "", &UnsupportedError{FileName: d.FileName, ContentType: d.ContentType, Detected: decl, Mismatch: supportedDeclaration(decl)}
+}
+
+// supportedDeclaration reports whether a declared type (a content type or
+// a file extension) names a format fax documents may have.
+func supportedDeclaration(decl string) bool {
+	decl, _, _ = strings.Cut(strings.ToLower(decl), ";")
+	switch strings.TrimSpace(decl) {
+	case "application/pdf", "image/tiff", "image/png", "image/jpeg", "image/jpg", "image/gif", "image/bmp", "image/x-ms-bmp",
+		".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".gif", ".bmp":
+		return true
+	}
+	return false
 }
 
 func head(b []byte, n int) []byte {

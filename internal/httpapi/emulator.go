@@ -40,6 +40,12 @@ func (s *Server) handleClockAdvance(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.emulator.Advance(time.Duration(*req.Seconds * float64(time.Second)))
+	// Saved, so that after a restart messages created at the moved time
+	// are not in the future.
+	if err := s.store.SaveClockOffset(r.Context(), s.emulator.Offset()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"now": rcTime(now)})
 }
 
@@ -126,8 +132,10 @@ func (s *Server) handlePutRetention(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, switchboard.InvalidParam("deletePeriodSeconds", "", "Period is too long"))
 		return
 	}
+	// retentionPeriod is set through message-store-configuration and kept.
 	ov := switchboard.AccountRetention{DeletePeriod: time.Duration(req.DeletePeriodSeconds) * time.Second,
-		PurgePeriod: time.Duration(req.PurgePeriodSeconds) * time.Second, MailboxCap: req.MailboxCap}
+		PurgePeriod: time.Duration(req.PurgePeriodSeconds) * time.Second, MailboxCap: req.MailboxCap,
+		MessagePeriod: a.Retention.MessagePeriod}
 	if err := ov.Validate(); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -36,8 +36,9 @@ type faxRequest struct {
 	OriginalMessageID flexString `json:"originalMessageId"`
 }
 
-// flexString takes a JSON string or number (originalMessageId is a string
-// in the spec; clients holding the numeric message id send it bare).
+// flexString takes a JSON string or number (ids such as originalMessageId
+// and extensionId are strings in the spec; clients holding the numeric id
+// send it bare).
 type flexString string
 
 func (f *flexString) UnmarshalJSON(b []byte) error {
@@ -48,7 +49,7 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	}
 	var n json.Number
 	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("originalMessageId must be a string or a number")
+		return fmt.Errorf("must be a string or a number")
 	}
 	*f = flexString(n.String())
 	return nil

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -279,7 +281,7 @@ func (s *Server) handlePatchMessage(w http.ResponseWriter, r *http.Request, p *s
 
 // updateMessage serves PUT (readStatus only, required) and PATCH
 // (readStatus and/or availability; availability Alive restores a Deleted
-// message).
+// message). Several ids make a batch (updateMessages).
 func (s *Server) updateMessage(w http.ResponseWriter, r *http.Request, p *switchboard.Principal, patch bool) {
 	mb, err := s.resolveMailbox(r, p)
 	if err != nil {
@@ -287,13 +289,13 @@ func (s *Server) updateMessage(w http.ResponseWriter, r *http.Request, p *switch
 		return
 	}
 	raw := r.PathValue("messageId")
-	if strings.Contains(raw, ",") {
-		s.writeError(w, r, switchboard.InvalidParam("messageId", raw, "Update one message per request"))
-		return
-	}
-	id, err := parseID("messageId", raw)
+	ids, err := parseIDList("messageId", raw)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if len(ids) > 1 || strings.Contains(raw, ",") {
+		s.updateMessages(w, r, mb, ids, patch)
 		return
 	}
 	var req updateRequest
@@ -301,17 +303,104 @@ func (s *Server) updateMessage(w http.ResponseWriter, r *http.Request, p *switch
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := req.validate(patch)
+	m, err := s.applyUpdate(r, mb, ids[0], req, patch)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	m, err := s.store.UpdateMessage(r.Context(), mb.AccountID, mb.ExtensionID, id, u)
+	writeJSON(w, http.StatusOK, toMessageJSON(s.baseURL(r), m))
+}
+
+func (s *Server) applyUpdate(r *http.Request, mb mailbox, id int64, req updateRequest, patch bool) (*switchboard.Message, error) {
+	u, err := req.validate(patch)
 	if err != nil {
-		s.writeError(w, r, notFoundAs(err, "messageId", raw))
+		return nil, err
+	}
+	m, err := s.store.UpdateMessage(r.Context(), mb.AccountID, mb.ExtensionID, id, u)
+	return m, notFoundAs(err, "messageId", strconv.FormatInt(id, 10))
+}
+
+// updateMessages serves a batch PUT or PATCH: one body per id, in the
+// order of the ids, as RingCentral's multipart/mixed parts or as its
+// vnd.ringcentral.multipart+json array of {resourceId, body}; a single JSON
+// object applies to every id. Each message is updated on its own and the
+// answer is 207 with a result per id.
+func (s *Server) updateMessages(w http.ResponseWriter, r *http.Request, mb mailbox, ids []int64, patch bool) {
+	reqs, err := s.batchBodies(w, r, ids)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toMessageJSON(s.baseURL(r), m))
+	base := s.baseURL(r)
+	results := make([]batchResult, len(ids))
+	for i, id := range ids {
+		m, err := s.applyUpdate(r, mb, id, reqs[i], patch)
+		if err != nil {
+			status, body := s.errorResponse(r, err)
+			results[i] = batchResult{id, status, body}
+			continue
+		}
+		results[i] = batchResult{id, http.StatusOK, toMessageJSON(base, m)}
+	}
+	s.writeBatch(w, r, mb, results)
+}
+
+// batchBodies reads the bodies of a batch update, one per id.
+func (s *Server) batchBodies(w http.ResponseWriter, r *http.Request, ids []int64) ([]updateRequest, error) {
+	b, err := readBody(w, r, s.config.MaxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var raws [][]byte
+	switch {
+	case strings.HasPrefix(mt, "multipart/"):
+		mr := multipart.NewReader(bytes.NewReader(b), params["boundary"])
+		for {
+			part, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Multipart body is malformed: %v", err)
+			}
+			pb, err := io.ReadAll(part)
+			if err != nil {
+				return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Multipart body is malformed: %v", err)
+			}
+			raws = append(raws, pb)
+		}
+	case mt == "application/vnd.ringcentral.multipart+json":
+		var parts []struct {
+			ResourceID flexString      `json:"resourceId"`
+			Body       json.RawMessage `json:"body"`
+		}
+		if err := json.Unmarshal(b, &parts); err != nil {
+			return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeInvalidJSON, "Body must be a JSON array of {resourceId, body}: %v", err)
+		}
+		for i, p := range parts {
+			if i < len(ids) && p.ResourceID != "" && string(p.ResourceID) != strconv.FormatInt(ids[i], 10) {
+				return nil, switchboard.InvalidParam("resourceId", string(p.ResourceID), "Part %d is for message %s, but the path names %d there: give the parts in the order of the ids", i+1, p.ResourceID, ids[i])
+			}
+			raws = append(raws, p.Body)
+		}
+	default:
+		// One JSON object for every id.
+		raws = make([][]byte, len(ids))
+		for i := range raws {
+			raws[i] = b
+		}
+	}
+	if len(raws) != len(ids) {
+		return nil, switchboard.InvalidParam("messageId", "", "The body has %d parts for %d message ids: send one part per id, in the same order", len(raws), len(ids))
+	}
+	reqs := make([]updateRequest, len(ids))
+	for i, raw := range raws {
+		if err := json.Unmarshal(raw, &reqs[i]); err != nil {
+			return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeInvalidJSON, "Part %d of the body is not valid JSON: %v", i+1, err)
+		}
+	}
+	return reqs, nil
 }
 
 func (req updateRequest) validate(patch bool) (switchboard.MessageUpdate, error) {

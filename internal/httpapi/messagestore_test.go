@@ -1,12 +1,15 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -511,5 +514,73 @@ func TestImportValidation(t *testing.T) {
 	ids, _ := e.listIDs("/restapi/v1.0/account/~/extension/~/message-store?availability=Alive&availability=Deleted&availability=Purged", userTok)
 	if len(ids) != 0 {
 		t.Fatalf("failed imports stored %v", ids)
+	}
+}
+
+// TestBatchUpdate: PUT and PATCH of several messages, as RingCentral's
+// batch-request guide sends them (multipart/mixed, one part per id in
+// order) or as vnd.ringcentral.multipart+json; 207 with a result per id.
+func TestBatchUpdate(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(e.bob)
+	recs := e.importMessages(e.bob,
+		sms("Inbound", "+15550000001", "+16505550102", "a", baseTime.Add(-2*time.Minute)),
+		sms("Inbound", "+15550000001", "+16505550102", "b", baseTime.Add(-time.Minute)))
+	a, b := int64(idOf(recs[0])), int64(idOf(recs[1]))
+	aliceRec := int64(idOf(e.importMessages(e.alice, sms("Inbound", "+15550000001", "+16505550101", "alice's", baseTime))[0]))
+	base := "/restapi/v1.0/account/~/extension/~/message-store/"
+	readStatus := func(id int64) any {
+		return e.message(tok, fmt.Sprintf("%s%d", base, id))["readStatus"]
+	}
+
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, part := range []string{`{"readStatus":"Read"}`, `{"readStatus":"Sideways"}`, `{"readStatus":"Read"}`} {
+		w, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/json"}})
+		must(t, err)
+		_, _ = w.Write([]byte(part))
+	}
+	must(t, mw.Close())
+	path := fmt.Sprintf("%s%d,%d,%d", base, a, b, aliceRec)
+	r := e.request("PUT", path, tok, body.String(), "Content-Type", "multipart/mixed; boundary="+mw.Boundary(),
+		"Accept", "application/vnd.ringcentral.multipart+json")
+	var arr []map[string]any
+	r.json(t, &arr)
+	if r.StatusCode != 207 || len(arr) != 3 || arr[0]["status"] != 200.0 || arr[1]["status"] != 400.0 || arr[2]["status"] != 404.0 ||
+		arr[0]["body"].(map[string]any)["readStatus"] != "Read" || arr[0]["resourceId"] != strconv.FormatInt(a, 10) {
+		t.Fatalf("batch PUT: %d %s", r.StatusCode, r.body)
+	}
+	if readStatus(a) != "Read" || readStatus(b) != "Unread" {
+		t.Fatalf("after batch PUT: a %v, b %v", readStatus(a), readStatus(b))
+	}
+	if m := e.message(e.token(e.alice), fmt.Sprintf("%s%d", base, aliceRec)); m["readStatus"] != "Unread" {
+		t.Fatalf("bob's batch changed alice's message: %v", m["readStatus"])
+	}
+
+	// The JSON variant, PATCH; the default answer is multipart/mixed.
+	two := fmt.Sprintf("%s%d,%d", base, a, b)
+	r = e.request("PATCH", two, tok, fmt.Sprintf(`[{"resourceId":"%d","body":{"readStatus":"Unread"}},{"resourceId":"%d","body":{"readStatus":"Read"}}]`, a, b),
+		"Content-Type", "application/vnd.ringcentral.multipart+json")
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.StatusCode != 207 || mt != "multipart/mixed" {
+		t.Fatalf("batch PATCH: %d %s", r.StatusCode, r.Header.Get("Content-Type"))
+	}
+	if readStatus(a) != "Unread" || readStatus(b) != "Read" {
+		t.Fatalf("after batch PATCH: a %v, b %v", readStatus(a), readStatus(b))
+	}
+	// One JSON object applies to every id.
+	e.expect(e.request("PUT", two, tok, `{"readStatus":"Read"}`), 207)
+	if readStatus(a) != "Read" || readStatus(b) != "Read" {
+		t.Fatalf("after PUT of one body: a %v, b %v", readStatus(a), readStatus(b))
+	}
+	// Parts that do not match the ids are the client's mistake.
+	for _, bad := range []string{
+		fmt.Sprintf(`[{"resourceId":"%d","body":{"readStatus":"Read"}}]`, a),
+		fmt.Sprintf(`[{"resourceId":"%d","body":{}},{"resourceId":"%d","body":{}}]`, b, a),
+		`{"not": "an array"}`,
+	} {
+		r := e.request("PUT", two, tok, bad, "Content-Type", "application/vnd.ringcentral.multipart+json")
+		if code, _ := errorOf(t, r); r.StatusCode != 400 || code == "" {
+			t.Fatalf("batch PUT %s: %d %s", bad, r.StatusCode, r.body)
+		}
 	}
 }

@@ -68,10 +68,15 @@ func bearerToken(r *http.Request) string {
 // and checks the app permission the route needs (empty: none).
 func (s *Server) authed(scope string, h func(http.ResponseWriter, *http.Request, *switchboard.Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.auth.Authenticate(r.Context(), bearerToken(r))
-		if err != nil {
-			s.writeError(w, r, err)
-			return
+		// A REST call made over a WebSocket carries the socket's principal
+		// (socketCall); any other request authenticates its bearer token.
+		p, ok := r.Context().Value(socketPrincipalKey{}).(*switchboard.Principal)
+		if !ok {
+			var err error
+			if p, err = s.auth.Authenticate(r.Context(), bearerToken(r)); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
 		}
 		if scope != "" && !p.HasScope(scope) {
 			s.writeError(w, r, switchboard.Errorf(http.StatusForbidden, switchboard.CodeAppPermission,

@@ -12,8 +12,9 @@ import (
 const maxFormBytes = 64 << 10
 
 // parseForm reads an x-www-form-urlencoded body (and the query string).
-// RingCentral's Go SDK posts revoke as invalid JSON; anything that is not a
-// form yields no fields rather than an error.
+// Anything that is not a form yields no fields rather than an error, so the
+// missing parameter is what is reported (RingCentral's Go SDK posts revoke
+// as invalid JSON).
 func parseForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
@@ -66,8 +67,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// handleRevoke ends the session of the given token. It always answers 200
-// for unknown tokens (RFC 7009); SDKs ignore the answer anyway.
+// handleRevoke ends the session of the given token. It answers 200 for
+// unknown tokens and 400 without a token (RFC 7009).
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	form, err := parseForm(w, r)
 	if err != nil {

@@ -143,6 +143,21 @@ func TestRefreshRotatesAndRevoke(t *testing.T) {
 	if r := e.request("POST", "/restapi/oauth/revoke", "", url.Values{"token": {"unknown"}}); r.StatusCode != 200 {
 		t.Fatalf("revoke unknown: %d", r.StatusCode)
 	}
+	// Without a token, or with a body that is not a form (the Go SDK's
+	// Revoke), nothing can be revoked: RFC 7009's invalid_request.
+	for _, body := range []any{url.Values{}, `{"token": "x"`} {
+		r := e.request("POST", "/restapi/oauth/revoke", "", body)
+		var oe struct {
+			Error  string `json:"error"`
+			Errors []struct {
+				ErrorCode string `json:"errorCode"`
+			} `json:"errors"`
+		}
+		r.json(t, &oe)
+		if r.StatusCode != 400 || oe.Error != "invalid_request" || len(oe.Errors) != 1 || oe.Errors[0].ErrorCode != "OAU-101" {
+			t.Fatalf("revoke %v: %d %s", body, r.StatusCode, r.body)
+		}
+	}
 }
 
 func TestAccessTokenExpiresAndSurvivesAsConfigured(t *testing.T) {

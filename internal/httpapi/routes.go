@@ -19,6 +19,13 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /restapi/v1.0/account/{accountId}/extension", s.authed(switchboard.ScopeReadAccounts, s.handleExtensionList))
 	m.HandleFunc("GET "+ext, s.authed(switchboard.ScopeReadAccounts, s.handleExtension))
 	m.HandleFunc("GET "+ext+"/phone-number", s.authed(switchboard.ScopeReadAccounts, s.handlePhoneNumbers))
+	m.HandleFunc("GET /restapi/v1.0/account/{accountId}/message-store-configuration", s.authed(switchboard.ScopeReadAccounts, s.handleGetMessageStoreConfig))
+	m.HandleFunc("PUT /restapi/v1.0/account/{accountId}/message-store-configuration", s.authed(switchboard.ScopeReadAccounts, s.handlePutMessageStoreConfig))
+	const report = "/restapi/v1.0/account/{accountId}/message-store-report"
+	m.HandleFunc("POST "+report, s.authed(switchboard.ScopeReadMessages, s.handleCreateExport))
+	m.HandleFunc("GET "+report+"/{taskId}", s.authed(switchboard.ScopeReadMessages, s.handleGetExport))
+	m.HandleFunc("GET "+report+"/{taskId}/archive", s.authed(switchboard.ScopeReadMessages, s.handleExportArchive))
+	m.HandleFunc("GET "+report+"/{taskId}/archive/{archiveId}", s.authed(switchboard.ScopeReadMessages, s.handleExportArchiveContent))
 
 	m.HandleFunc("GET "+store, s.authed(switchboard.ScopeReadMessages, s.handleListMessages))
 	m.HandleFunc("DELETE "+store, s.authed(switchboard.ScopeEditMessages, s.handleDeleteByFilter))

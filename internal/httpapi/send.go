@@ -358,8 +358,11 @@ func mmsAttachments(files []upload, mms bool, limits SendLimits) ([]*switchboard
 	return out, nil
 }
 
+// extensionRefJSON is RingCentral's PagerCallerInfoRequest: an extension
+// named by its number or by its id.
 type extensionRefJSON struct {
-	ExtensionNumber string `json:"extensionNumber"`
+	ExtensionNumber string     `json:"extensionNumber"`
+	ExtensionID     flexString `json:"extensionId"`
 }
 
 type pagerRequest struct {
@@ -384,6 +387,9 @@ func (s *Server) handlePager(w http.ResponseWriter, r *http.Request, p *switchbo
 	}
 	if err == nil && req.From != nil && req.From.ExtensionNumber != "" && req.From.ExtensionNumber != ext.ExtensionNumber {
 		err = switchboard.InvalidParam("from.extensionNumber", req.From.ExtensionNumber, "The sender is the logged-in extension %s", ext.ExtensionNumber)
+	}
+	if id := string(req.From.extensionID()); err == nil && id != "" && id != strconv.FormatInt(ext.ID, 10) {
+		err = switchboard.InvalidParam("from.extensionId", id, "The sender is the logged-in extension (id %d)", ext.ID)
 	}
 	var recipients []*switchboard.Extension
 	if err == nil {
@@ -413,6 +419,15 @@ func (s *Server) handlePager(w http.ResponseWriter, r *http.Request, p *switchbo
 	s.createOutbound(w, r, c)
 }
 
+func (x *extensionRefJSON) extensionID() flexString {
+	if x == nil {
+		return ""
+	}
+	return x.ExtensionID
+}
+
+// pagerRecipients resolves the recipients, named by extension number or
+// id (or both, which must agree), within the sender's account.
 func (s *Server) pagerRecipients(r *http.Request, ext *switchboard.Extension, req pagerRequest) ([]*switchboard.Extension, error) {
 	var numbers []string
 	if req.ReplyOn != 0 {
@@ -427,7 +442,11 @@ func (s *Server) pagerRecipients(r *http.Request, ext *switchboard.Extension, re
 		}
 	}
 	for _, t := range req.To {
-		numbers = append(numbers, t.ExtensionNumber)
+		n, err := s.pagerNumber(r, ext.AccountID, t)
+		if err != nil {
+			return nil, err
+		}
+		numbers = append(numbers, n)
 	}
 	if len(numbers) == 0 {
 		return nil, switchboard.InvalidParam("to", "", "Parameter [to] (extension numbers) or [replyOn] is required")
@@ -443,8 +462,8 @@ func (s *Server) pagerRecipients(r *http.Request, ext *switchboard.Extension, re
 		}
 		seen[n] = true
 		to, err := s.store.ExtensionByNumber(r.Context(), ext.AccountID, n)
-		if errors.Is(err, switchboard.ErrNotFound) {
-			return nil, switchboard.InvalidParam("to.extensionNumber", n, "Extension %q is not in this account", n)
+		if errors.Is(err, switchboard.ErrNotFound) || n == "" {
+			return nil, switchboard.InvalidParam("to.extensionNumber", n, "Extension %q is not in this account: name each recipient by extensionNumber or extensionId", n)
 		}
 		if err != nil {
 			return nil, err
@@ -456,4 +475,26 @@ func (s *Server) pagerRecipients(r *http.Request, ext *switchboard.Extension, re
 		out = append(out, to)
 	}
 	return out, nil
+}
+
+// pagerNumber is the extension number of one recipient entry.
+func (s *Server) pagerNumber(r *http.Request, accountID int64, t extensionRefJSON) (string, error) {
+	if t.ExtensionID == "" {
+		return t.ExtensionNumber, nil
+	}
+	id, err := strconv.ParseInt(string(t.ExtensionID), 10, 64)
+	if err != nil {
+		return "", switchboard.InvalidParam("to.extensionId", string(t.ExtensionID), "Extension id %q is not a number", t.ExtensionID)
+	}
+	x, err := s.store.Extension(r.Context(), accountID, id)
+	if errors.Is(err, switchboard.ErrNotFound) {
+		return "", switchboard.InvalidParam("to.extensionId", string(t.ExtensionID), "Extension id %s is not in this account", t.ExtensionID)
+	}
+	if err != nil {
+		return "", err
+	}
+	if t.ExtensionNumber != "" && t.ExtensionNumber != x.ExtensionNumber {
+		return "", switchboard.InvalidParam("to.extensionNumber", t.ExtensionNumber, "Extension id %s has number %s, not %s", t.ExtensionID, x.ExtensionNumber, t.ExtensionNumber)
+	}
+	return x.ExtensionNumber, nil
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/textproto"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,8 +57,9 @@ func TestSendSMSInternal(t *testing.T) {
 	}
 	e.deliver()
 	after := e.message(bob, sent["uri"].(string))
-	if after["messageStatus"] != "Delivered" {
-		t.Fatalf("internal SMS after delivery: %v", after["messageStatus"])
+	if after["messageStatus"] != "Delivered" || after["smsDeliveryTime"] != baseTime.Format("2006-01-02T15:04:05.000Z") ||
+		after["smsSendingAttemptsCount"] != 1.0 || after["to"].([]any)[0].(map[string]any)["messageStatus"] != "Delivered" {
+		t.Fatalf("internal SMS after delivery: %v", after)
 	}
 	ids, body := e.listIDs("/restapi/v1.0/account/~/extension/~/message-store?direction=Inbound", alice)
 	if len(ids) != 1 {
@@ -67,6 +69,9 @@ func TestSendSMSInternal(t *testing.T) {
 	if in["messageStatus"] != "Received" || in["readStatus"] != "Unread" || in["subject"] != "Lunch at noon? €" ||
 		in["conversationId"] != sent["conversationId"] || in["from"].(map[string]any)["phoneNumber"] != "+16505550102" {
 		t.Fatalf("inbound copy %v", in)
+	}
+	if to := in["to"].([]any)[0].(map[string]any); to["messageStatus"] != nil {
+		t.Fatalf("the recipient's copy shows the sender's delivery state: %v", to)
 	}
 	att := in["attachments"].([]any)[0].(map[string]any)
 	if r := e.request("GET", att["uri"].(string), alice, nil); string(r.body) != "Lunch at noon? €" {
@@ -333,6 +338,19 @@ func TestSendPager(t *testing.T) {
 	if fmt.Sprint(subjects) != "[all hands/true pager reply/false]" {
 		t.Fatalf("bob's inbound pager messages %v", subjects)
 	}
+	// Recipients and sender named by extensionId (PagerCallerInfoRequest), as
+	// rc-ex's tests send them: a string, or the bare number.
+	aliceID := strconv.FormatInt(e.alice.ID, 10)
+	for _, body := range []map[string]any{
+		{"from": map[string]any{"extensionId": strconv.FormatInt(e.bob.ID, 10)}, "to": []map[string]any{{"extensionId": aliceID}}, "text": "by id"},
+		{"to": []map[string]any{{"extensionId": e.alice.ID, "extensionNumber": "101"}}, "text": "by id and number"},
+	} {
+		sent := e.expect(e.request("POST", path, bob, body), 200).object(t)
+		to := sent["to"].([]any)[0].(map[string]any)
+		if to["extensionId"] != aliceID || to["extensionNumber"] != "101" {
+			t.Fatalf("pager by id: to %v", to)
+		}
+	}
 	for _, tt := range []struct {
 		body  map[string]any
 		param string
@@ -341,6 +359,11 @@ func TestSendPager(t *testing.T) {
 		{map[string]any{"text": "x"}, "to"},
 		{map[string]any{"to": []map[string]string{{"extensionNumber": "101"}}, "text": strings.Repeat("y", 1025)}, "text"},
 		{map[string]any{"replyOn": 999999999, "text": "x"}, "replyOn"},
+		{map[string]any{"to": []map[string]any{{"extensionId": strconv.FormatInt(e.carol.ID, 10)}}, "text": "x"}, "to.extensionId"},
+		{map[string]any{"to": []map[string]any{{"extensionId": "abc"}}, "text": "x"}, "to.extensionId"},
+		{map[string]any{"to": []map[string]any{{"extensionId": e.alice.ID, "extensionNumber": "102"}}, "text": "x"}, "to.extensionNumber"},
+		{map[string]any{"from": map[string]any{"extensionId": aliceID}, "to": []map[string]any{{"extensionNumber": "101"}}, "text": "x"}, "from.extensionId"},
+		{map[string]any{"to": []map[string]any{{}}, "text": "x"}, "to.extensionNumber"},
 	} {
 		r := e.request("POST", path, bob, tt.body)
 		if _, param := errorOf(t, r); r.StatusCode/100 != 4 || param != tt.param {

@@ -44,9 +44,11 @@ type RetentionRunner interface {
 	RunOnce(ctx context.Context) (switchboard.RetentionResult, error)
 }
 
-// ClockAdvancer moves the server's clock forward (emulator mode).
+// ClockAdvancer moves the server's clock forward (emulator mode); the
+// offset from real time is saved in the store after each move.
 type ClockAdvancer interface {
 	Advance(d time.Duration) time.Time
+	Offset() time.Duration
 }
 
 // Deps are the services the API calls.
@@ -62,6 +64,9 @@ type Deps struct {
 	// Outbox is woken after a message is queued, so delivery starts at
 	// once instead of at its next poll. Optional.
 	Outbox interface{ Wake() }
+	// Exports is woken after a message store report task is created.
+	// Optional: without it the worker finds the task at its next poll.
+	Exports interface{ Wake() }
 	// Carrier controls the carrier simulator's rules; nil with a real carrier.
 	Carrier CarrierControl
 	// Inbound stores inbound messages (the /switchboard/v1/inbound API);
@@ -91,6 +96,7 @@ type Server struct {
 	retention RetentionRunner
 	emulator  ClockAdvancer
 	outbox    interface{ Wake() }
+	exports   interface{ Wake() }
 	carrier   CarrierControl
 	inbound   switchboard.InboundReceiver
 	carrierIn switchboard.InboundReceiver
@@ -123,7 +129,7 @@ func New(d Deps, config Config) *Server {
 	}
 	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
-		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, metrics: metrics.OrNew(d.Metrics), config: config, mux: http.NewServeMux(),
+		emulator: d.Emulator, outbox: d.Outbox, exports: d.Exports, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, metrics: metrics.OrNew(d.Metrics), config: config, mux: http.NewServeMux(),
 		closing: make(chan struct{})}
 	s.routes()
 	return s

@@ -195,10 +195,15 @@ func (s *Server) checkFilters(ctx context.Context, p *switchboard.Principal, raw
 	return out, nil
 }
 
-// lifetime is how long a subscription created or renewed now lives.
-func lifetime(transport switchboard.TransportType, expiresIn *int64) (time.Duration, error) {
+// lifetime is how long a subscription created or renewed now lives: the
+// expiresIn given, else its own lifetime (current; zero when creating),
+// else the default.
+func lifetime(transport switchboard.TransportType, expiresIn *int64, current time.Duration) (time.Duration, error) {
 	if transport == switchboard.TransportWebSocket {
 		return switchboard.WebSocketSubscriptionTTL, nil // expiresIn is ignored, as RingCentral does
+	}
+	if expiresIn == nil && current > 0 {
+		return current, nil
 	}
 	if expiresIn == nil {
 		return switchboard.DefaultSubscriptionTTL, nil
@@ -251,7 +256,7 @@ func (s *Server) createSubscription(ctx context.Context, p *switchboard.Principa
 	if sub.EventFilters, err = s.checkFilters(ctx, p, req.EventFilters); err != nil {
 		return nil, err
 	}
-	ttl, err := lifetime(sub.Transport, req.ExpiresIn)
+	ttl, err := lifetime(sub.Transport, req.ExpiresIn, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +268,7 @@ func (s *Server) createSubscription(ctx context.Context, p *switchboard.Principa
 	}
 	// Both times after the handshake, so expiresIn is exact.
 	sub.Created = s.clock.Now()
-	sub.Expires = sub.Created.Add(ttl)
+	sub.Expires, sub.Lifetime = sub.Created.Add(ttl), ttl
 	if err := s.store.CreateSubscription(ctx, sub); err != nil {
 		return nil, err
 	}
@@ -291,12 +296,12 @@ func (s *Server) updateSubscription(ctx context.Context, p *switchboard.Principa
 			return nil, err
 		}
 	}
-	ttl, err := lifetime(cur.Transport, req.ExpiresIn)
+	ttl, err := lifetime(cur.Transport, req.ExpiresIn, cur.Lifetime)
 	if err != nil {
 		return nil, err
 	}
 	expires := s.clock.Now().Add(ttl)
-	sub, err := s.store.UpdateSubscription(ctx, p.AccountID, p.ExtensionID, p.AppID, id, filters, expires)
+	sub, err := s.store.UpdateSubscription(ctx, p.AccountID, p.ExtensionID, p.AppID, id, filters, expires, ttl)
 	if err != nil {
 		return nil, notFoundAs(err, "subscriptionId", id)
 	}

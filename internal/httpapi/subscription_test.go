@@ -183,10 +183,25 @@ func TestWebHookSubscriptionLifecycle(t *testing.T) {
 	}
 	e.clock.Advance(30 * time.Minute)
 	alice = e.token(e.alice)
+	// A renewal keeps the subscription's own lifetime (the PUT's 3600), not
+	// the default; so does a PUT of filters alone.
 	renewed := e.expect(e.request("POST", "/restapi/v1.0/subscription/"+id+"/renew", alice, nil), 200).object(t)
-	if renewed["expiresIn"] != 604800.0 {
+	if renewed["expiresIn"] != 3600.0 {
 		t.Fatalf("renew: %v", renewed)
 	}
+	up = e.expect(e.request("PUT", "/restapi/v1.0/subscription/"+id, alice, map[string]any{
+		"eventFilters": []string{"/restapi/v1.0/account/~/extension/~/message-store"}}), 200).object(t)
+	if up["expiresIn"] != 3600.0 {
+		t.Fatalf("PUT without expiresIn: %v", up)
+	}
+	day := webhookBody(hook.srv.URL+"/hook", "/restapi/v1.0/account/~/extension/~/message-store")
+	day["expiresIn"] = 86400
+	daySub := e.expect(e.request("POST", "/restapi/v1.0/subscription", alice, day), 200).object(t)
+	e.clock.Advance(10 * time.Minute)
+	if r := e.expect(e.request("POST", "/restapi/v1.0/subscription/"+daySub["id"].(string)+"/renew", alice, nil), 200).object(t); r["expiresIn"] != 86400.0 {
+		t.Fatalf("renew of a one-day subscription: %v", r)
+	}
+	e.expect(e.request("DELETE", "/restapi/v1.0/subscription/"+daySub["id"].(string), alice, nil), 204)
 	// Bob sees nothing of it.
 	bob := e.token(e.bob)
 	e.expect(e.request("GET", "/restapi/v1.0/subscription/"+id, bob, nil), 404)

@@ -30,6 +30,11 @@ type syncToken struct {
 	Types     []switchboard.MessageType `json:"t,omitempty"`
 	Direction []switchboard.Direction   `json:"d,omitempty"`
 	Conv      int64                     `json:"c,omitempty"`
+	// From and To (Unix ms) are the dateFrom/dateTo the full sync was
+	// given; the default window of a full sync is not part of the frame, so
+	// a later change to an older message is still reported.
+	From int64 `json:"f,omitempty"`
+	To   int64 `json:"u,omitempty"`
 }
 
 func (t syncToken) encode() string {
@@ -137,6 +142,12 @@ func (s *Server) fullSync(r *http.Request, mb mailbox, q url.Values, out *syncRe
 		out.Records = append(out.Records, toMessageJSON(base, m))
 	}
 	tok := syncToken{V: 1, Extension: mb.ExtensionID, Seq: seq, Types: f.Types, Direction: f.Direction, Conv: f.ConversationID}
+	if q.Get("dateFrom") != "" {
+		tok.From = f.DateFrom.UnixMilli()
+	}
+	if q.Get("dateTo") != "" {
+		tok.To = f.DateTo.UnixMilli()
+	}
 	out.SyncInfo = syncInfoJSON{SyncType: "FSync", SyncToken: tok.encode(), OlderRecordsExist: page.More}
 	return nil
 }
@@ -184,6 +195,12 @@ func inFrame(t syncToken, m *switchboard.Message) bool {
 		return false
 	}
 	if len(t.Direction) > 0 && !slices.Contains(t.Direction, m.Direction) {
+		return false
+	}
+	if t.From != 0 && m.Created.UnixMilli() < t.From {
+		return false
+	}
+	if t.To != 0 && m.Created.UnixMilli() >= t.To {
 		return false
 	}
 	return t.Conv == 0 || t.Conv == m.ConversationID

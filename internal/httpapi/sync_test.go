@@ -133,6 +133,19 @@ func TestMessageSyncFrame(t *testing.T) {
 	if n := len(body["records"].([]any)); n != 1 || len(c.alive) != 2 {
 		t.Fatalf("ISync keeps the SMS frame: %d records, state %v", n, c.alive)
 	}
+
+	// The date frame too: after a full sync of 2012, a message created now
+	// is not in the frame; one created in 2012 (imported later) is.
+	c.full("&dateFrom=2012-01-01T00:00:00Z&dateTo=2013-01-01T00:00:00Z")
+	if len(c.alive) != 0 {
+		t.Fatalf("FSync of 2012: %v", c.alive)
+	}
+	old := e.importMessages(e.bob, sms("Inbound", "+15550000001", "+16505550102", "today", baseTime),
+		sms("Inbound", "+15550000001", "+16505550102", "in 2012", time.Date(2012, 6, 1, 0, 0, 0, 0, time.UTC)))
+	body = c.incremental()
+	if recs := body["records"].([]any); len(recs) != 1 || recs[0].(map[string]any)["id"] != idOf(old[1]) {
+		t.Fatalf("ISync after an FSync of 2012: %v", recs)
+	}
 }
 
 func TestMessageSyncErrors(t *testing.T) {

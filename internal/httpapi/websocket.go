@@ -6,7 +6,9 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -204,9 +206,8 @@ func (w *wsConn) handleFrame(ctx context.Context, r *http.Request, data []byte) 
 			body = frame[1]
 		}
 		var created []*switchboard.Subscription
-		status, out := w.clientRequest(ctx, r, meta, body, &created)
-		_ = w.write(ctx, wsMeta{Type: "ClientRequest", MessageID: meta.MessageID, Status: status,
-			Headers: map[string]any{"Content-Type": "application/json", "RCRequestId": requestID(r.Context())}}, out)
+		status, out, headers := w.clientRequest(ctx, r, meta, body, &created)
+		_ = w.write(ctx, wsMeta{Type: "ClientRequest", MessageID: meta.MessageID, Status: status, Headers: headers}, out)
 		// Notifications start after the reply: the SDK drops any whose
 		// subscriptionId it has not yet been told.
 		for _, sub := range created {
@@ -216,11 +217,12 @@ func (w *wsConn) handleFrame(ctx context.Context, r *http.Request, data []byte) 
 }
 
 // clientRequest serves a REST call made over the socket: the subscription
-// API, which is how WebSocket subscriptions are created.
-func (w *wsConn) clientRequest(ctx context.Context, r *http.Request, meta wsMeta, body []byte, created *[]*switchboard.Subscription) (int, any) {
-	path := meta.Path
+// API (how WebSocket subscriptions are created) and every other REST path.
+func (w *wsConn) clientRequest(ctx context.Context, r *http.Request, meta wsMeta, body []byte, created *[]*switchboard.Subscription) (int, any, map[string]any) {
+	headers := map[string]any{"Content-Type": "application/json", "RCRequestId": requestID(r.Context())}
+	path, inPath := meta.Path, ""
 	if i := strings.IndexAny(path, "?#"); i >= 0 {
-		path = path[:i]
+		path, inPath = path[:i], path[i:]
 	}
 	if u := strings.Index(path, "/restapi/"); u > 0 { // an absolute URL
 		path = path[u:]
@@ -231,18 +233,130 @@ func (w *wsConn) clientRequest(ctx context.Context, r *http.Request, meta wsMeta
 		out    any
 		err    error
 	)
-	if path == prefix || strings.HasPrefix(path, prefix+"/") {
+	switch {
+	case path == prefix || strings.HasPrefix(path, prefix+"/"):
+		// Subscriptions made over the socket belong to its session.
 		session := &wsSession{id: w.session, drop: w.drop,
 			attach: func(sub *switchboard.Subscription) { *created = append(*created, sub) }}
 		status, out, err = w.s.subscriptionCall(ctx, w.p, w.base, strings.ToUpper(meta.Method), strings.TrimPrefix(path, prefix), body, session)
-	} else {
-		err = switchboard.Errorf(http.StatusNotFound, "CMN-120", "Invalid URI: only the subscription API is served over the WebSocket (%s %s)", meta.Method, path)
+	case strings.HasPrefix(path, "/restapi/v1.0/"):
+		return w.socketCall(ctx, r, meta, path, strings.TrimPrefix(strings.SplitN(inPath, "#", 2)[0], "?"), body)
+	default:
+		err = switchboard.Errorf(http.StatusNotFound, "CMN-120", "Invalid URI: %s %s is not served over the WebSocket (OAuth calls go over HTTP)", meta.Method, path)
 	}
 	if err != nil {
 		st, eb := w.s.errorResponse(r, err)
-		return st, eb
+		return st, eb, headers
 	}
-	return status, out
+	return status, out, headers
+}
+
+// socketPrincipalKey carries a WebSocket's principal into the REST call
+// made over it; only socketCall sets it, so no client can.
+type socketPrincipalKey struct{}
+
+// socketCall serves any other REST call made over the socket, as
+// RingCentral's gateway does (@rc-ex/ws restOverWebSocket): the request is
+// rebuilt and served by the same route table, handlers and permission
+// checks as over HTTP, as the socket's principal.
+func (w *wsConn) socketCall(ctx context.Context, r *http.Request, meta wsMeta, path, rawQuery string, body []byte) (int, any, map[string]any) {
+	q, err := socketQuery(meta.Query, rawQuery)
+	if err != nil {
+		st, eb := w.s.errorResponse(r, err)
+		return st, eb, map[string]any{"Content-Type": "application/json", "RCRequestId": requestID(r.Context())}
+	}
+	u := *r.URL
+	u.Path, u.RawPath, u.RawQuery = path, "", q.Encode()
+	method := strings.ToUpper(meta.Method)
+	req, err := http.NewRequestWithContext(context.WithValue(ctx, socketPrincipalKey{}, w.p), method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		st, eb := w.s.errorResponse(r, switchboard.InvalidParam("path", meta.Path, "The request path is not a valid URL"))
+		return st, eb, map[string]any{"Content-Type": "application/json", "RCRequestId": requestID(r.Context())}
+	}
+	req.Host, req.RemoteAddr, req.TLS = r.Host, r.RemoteAddr, r.TLS
+	for k, v := range meta.Headers {
+		if sv, ok := v.(string); ok && !strings.EqualFold(k, "Authorization") {
+			req.Header.Set(k, sv)
+		}
+	}
+	if len(body) > 0 && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := &socketResponse{header: http.Header{}}
+	w.s.observe(w.s.recoverPanics(http.HandlerFunc(w.s.routed))).ServeHTTP(rec, req)
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	// The answer's own headers: its Content-Type and request id.
+	headers := map[string]any{}
+	for _, k := range []string{"Content-Type", "RCRequestId", "Retry-After"} {
+		if v := rec.header.Get(k); v != "" {
+			headers[k] = v
+		}
+	}
+	b := rec.body.Bytes()
+	switch {
+	case len(bytes.TrimSpace(b)) == 0:
+		return rec.status, nil, headers
+	case json.Valid(b):
+		return rec.status, json.RawMessage(b), headers
+	}
+	return rec.status, string(b), headers // text; binary content is fetched over HTTP, as the SDKs do
+}
+
+// socketQuery is the request's query: the one written in the path, plus
+// the frame's query object (values: strings, numbers, booleans or arrays of
+// them, as the SDKs send params).
+func socketQuery(raw json.RawMessage, inPath string) (url.Values, error) {
+	q, err := url.ParseQuery(inPath)
+	if err != nil {
+		return nil, switchboard.InvalidParam("path", inPath, "The query in the request path is malformed: %v", err)
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return q, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, switchboard.InvalidParam("query", "", "The frame's query must be an object of parameters")
+	}
+	for k, v := range m {
+		vs, ok := v.([]any)
+		if !ok {
+			vs = []any{v}
+		}
+		for _, x := range vs {
+			switch x := x.(type) {
+			case nil:
+			case string:
+				q.Add(k, x)
+			case float64, bool:
+				q.Add(k, fmt.Sprint(x))
+			default:
+				return nil, switchboard.InvalidParam(k, "", "Query parameter [%s] must be a string, number, boolean or a list of them", k)
+			}
+		}
+	}
+	return q, nil
+}
+
+// socketResponse collects a handler's answer for the socket.
+type socketResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *socketResponse) Header() http.Header { return r.header }
+
+func (r *socketResponse) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+
+func (r *socketResponse) Write(b []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	return r.body.Write(b)
 }
 
 func (w *wsConn) attach(sub *switchboard.Subscription) {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 )
 
@@ -140,9 +143,13 @@ func TestWebSocketSubscription(t *testing.T) {
 	if meta, _ := back.read(); meta["status"] != 204.0 || meta["messageId"] != "req-2" {
 		t.Fatalf("delete reply %v", meta)
 	}
-	back.send(map[string]any{"type": "ClientRequest", "messageId": "req-3", "method": "GET", "path": "/restapi/v1.0/account/~"})
+	back.send(map[string]any{"type": "ClientRequest", "messageId": "req-3", "method": "GET", "path": "/restapi/v1.0/no-such-thing"})
+	if meta, body := back.read(); meta["status"] != 404.0 || body["errorCode"] != "CMN-120" {
+		t.Fatalf("unknown path reply %v %v", meta, body)
+	}
+	back.send(map[string]any{"type": "ClientRequest", "messageId": "req-4", "method": "POST", "path": "/restapi/oauth/token"})
 	if meta, body := back.read(); meta["status"] != 404.0 || body["errorCode"] == nil {
-		t.Fatalf("other path reply %v %v", meta, body)
+		t.Fatalf("OAuth over the socket %v %v", meta, body)
 	}
 
 	// Another extension cannot recover alice's session.
@@ -261,5 +268,76 @@ func TestWebSocketRenewsWebHookSubscription(t *testing.T) {
 	meta, body := ws.read()
 	if meta["status"] != 200.0 || body["id"] != sub["id"] || body["deliveryMode"].(map[string]any)["transportType"] != "WebHook" {
 		t.Fatalf("renewal over the socket: %v %v", meta, body)
+	}
+}
+
+// TestRestOverWebSocket: any REST call can be made over the socket
+// (@rc-ex/ws restOverWebSocket) and is served by the same handlers, with
+// the socket's principal and the same permissions and tenancy.
+func TestRestOverWebSocket(t *testing.T) {
+	e := newTestEnv(t)
+	bob := e.token(e.bob)
+	e.importMessages(e.bob, sms("Inbound", "+15550000001", "+16505550102", "listed over ws", baseTime.Add(-time.Minute)))
+	aliceMsg := e.importMessages(e.alice, sms("Inbound", "+15550000001", "+16505550101", "alice's", baseTime.Add(-time.Minute)))[0]
+	ws := e.dialWS(bob, "")
+	ws.read() // ConnectionDetails
+	call := func(id, method, path string, query, body any) (map[string]any, map[string]any) {
+		t.Helper()
+		frame := []any{map[string]any{"type": "ClientRequest", "messageId": id, "method": method, "path": path,
+			"headers": map[string]any{"X-User-Agent": "test", "Authorization": "Bearer ignored"}, "query": query}}
+		if body != nil {
+			frame = append(frame, body)
+		}
+		ws.send(frame...)
+		meta, out := ws.read()
+		if meta["messageId"] != id || meta["type"] != "ClientRequest" {
+			t.Fatalf("%s %s: reply %v", method, path, meta)
+		}
+		return meta, out
+	}
+
+	meta, ext := call("1", "GET", "/restapi/v1.0/account/~/extension/~", nil, nil)
+	headers, _ := meta["headers"].(map[string]any)
+	if meta["status"] != 200.0 || ext["extensionNumber"] != "102" || !strings.HasPrefix(fmt.Sprint(headers["Content-Type"]), "application/json") || headers["RCRequestId"] == nil {
+		t.Fatalf("extension over ws: %v %v", meta, ext)
+	}
+	meta, list := call("2", "GET", "/restapi/v1.0/account/~/extension/~/message-store", map[string]any{"messageType": []string{"SMS"}, "perPage": 10}, nil)
+	recs, _ := list["records"].([]any)
+	if meta["status"] != 200.0 || len(recs) != 1 || recs[0].(map[string]any)["subject"] != "listed over ws" {
+		t.Fatalf("list over ws: %v %v", meta, list)
+	}
+	meta, sent := call("3", "POST", "/restapi/v1.0/account/~/extension/~/sms", nil, smsBody("+16505550102", "sent over ws", "+16505550101"))
+	if meta["status"] != 200.0 || sent["messageStatus"] != "Queued" || sent["subject"] != "sent over ws" {
+		t.Fatalf("send over ws: %v %v", meta, sent)
+	}
+	// A query written in the path counts too.
+	meta, list = call("2b", "GET", "/restapi/v1.0/account/~/extension/~/message-store?messageType=Fax", nil, nil)
+	if recs, _ := list["records"].([]any); meta["status"] != 200.0 || len(recs) != 0 {
+		t.Fatalf("list with the query in the path: %v %v", meta, list)
+	}
+	// Bad input is the same 400 as over HTTP.
+	meta, bad := call("4", "GET", "/restapi/v1.0/account/~/extension/~/message-store", map[string]any{"messageType": "Email"}, nil)
+	if meta["status"] != 400.0 || bad["errorCode"] != "CMN-101" {
+		t.Fatalf("bad query over ws: %v %v", meta, bad)
+	}
+	// Tenancy: another extension's mailbox and another account stay closed.
+	meta, _ = call("5", "GET", fmt.Sprintf("/restapi/v1.0/account/~/extension/%d/message-store/%d", e.alice.ID, int64(idOf(aliceMsg))), nil, nil)
+	if meta["status"] != 403.0 {
+		t.Fatalf("alice's message over bob's socket: %v", meta)
+	}
+	meta, _ = call("6", "GET", fmt.Sprintf("/restapi/v1.0/account/%d", e.acc2.ID), nil, nil)
+	if meta["status"] != 404.0 {
+		t.Fatalf("another account over the socket: %v", meta)
+	}
+	// The app's permissions hold: an app without SMS cannot send over the socket either.
+	must(t, e.store.CreateApp(context.Background(), &switchboard.App{ClientID: "read-only", SecretHash: auth.HashSecret("ro-secret"), Name: "read only",
+		Scopes: []string{switchboard.ScopeReadMessages, switchboard.ScopeWebSocketSubscription}, Status: switchboard.StatusEnabled}))
+	e.clientID, e.clientSecret = "read-only", "ro-secret"
+	limited := e.dialWS(e.token(e.bob), "")
+	limited.read()
+	limited.send(map[string]any{"type": "ClientRequest", "messageId": "7", "method": "POST", "path": "/restapi/v1.0/account/~/extension/~/sms"},
+		smsBody("+16505550102", "no permission", "+16505550101"))
+	if meta, body := limited.read(); meta["status"] != 403.0 || body["errorCode"] != "CMN-401" {
+		t.Fatalf("send without the SMS permission over ws: %v %v", meta, body)
 	}
 }

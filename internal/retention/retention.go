@@ -1,7 +1,8 @@
 // Package retention runs the message lifecycle: Deleted messages older than
 // the delete period are purged (content erased), Purged records older than
 // the purge period are removed, mailboxes over their cap lose their oldest
-// messages, and the change log is trimmed. Time comes from the injected
+// messages, Fax and VoiceMail messages past an account's retention period
+// are deleted, and the change log is trimmed. Time comes from the injected
 // clock, so tests and the emulator can move it.
 //
 // Every step is a conditional, batched store call that claims its rows by
@@ -29,6 +30,7 @@ const batchSize = 500
 type Store interface {
 	switchboard.RetentionStore
 	Accounts(ctx context.Context) ([]*switchboard.Account, error)
+	Extensions(ctx context.Context, f switchboard.ExtensionFilter) ([]*switchboard.Extension, error)
 }
 
 // Config is the server-wide policy.
@@ -99,6 +101,11 @@ func (w *Worker) runOnce(ctx context.Context) (switchboard.RetentionResult, erro
 		if err != nil {
 			return res, fmt.Errorf("retention: mailbox cap of account %d: %w", acc.ID, err)
 		}
+		if p.MessagePeriod > 0 {
+			if err := w.expire(ctx, acc.ID, now.Add(-p.MessagePeriod), &res.Expired); err != nil {
+				return res, fmt.Errorf("retention: retention period of account %d: %w", acc.ID, err)
+			}
+		}
 		// Purge before removing, so a message whose both periods have passed
 		// goes all the way in one run.
 		if err := drain(ctx, &res.Purged, func() (int, error) {
@@ -121,6 +128,23 @@ func (w *Worker) runOnce(ctx context.Context) (switchboard.RetentionResult, erro
 		}
 	}
 	return res, nil
+}
+
+// expire deletes the Fax and VoiceMail messages of every mailbox of the
+// account created before cutoff (RingCentral's retentionPeriod).
+func (w *Worker) expire(ctx context.Context, accountID int64, cutoff time.Time, total *int) error {
+	exts, err := w.store.Extensions(ctx, switchboard.ExtensionFilter{AccountID: accountID})
+	if err != nil {
+		return err
+	}
+	for _, x := range exts {
+		if err := drain(ctx, total, func() (int, error) {
+			return w.store.ExpireMessages(ctx, accountID, x.ID, switchboard.RetainedTypes, cutoff, batchSize)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // drain calls step until it reports a short batch, adding to total.

@@ -3,6 +3,7 @@ package retention
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -19,7 +20,16 @@ type fakeStore struct {
 	remove   func(acc int64, cutoff time.Time, limit int) (int, error)
 	capFn    func(acc int64, cap int) (int, error)
 	prune    func(cutoff time.Time) (int, error)
+	expire   func(acc, ext int64, types []switchboard.MessageType, cutoff time.Time, limit int) (int, error)
 	compacts int
+}
+
+// Extensions: account n has extensions n*10+1 and n*10+2.
+func (f *fakeStore) Extensions(_ context.Context, filter switchboard.ExtensionFilter) ([]*switchboard.Extension, error) {
+	return []*switchboard.Extension{{ID: filter.AccountID*10 + 1}, {ID: filter.AccountID*10 + 2}}, nil
+}
+func (f *fakeStore) ExpireMessages(_ context.Context, acc, ext int64, types []switchboard.MessageType, cutoff time.Time, limit int) (int, error) {
+	return f.expire(acc, ext, types, cutoff, limit)
 }
 
 func (f *fakeStore) Accounts(context.Context) ([]*switchboard.Account, error) { return f.accounts() }
@@ -48,8 +58,11 @@ func TestRunOnce(t *testing.T) {
 	defaults := switchboard.RetentionPolicy{DeletePeriod: 5 * 24 * time.Hour, PurgePeriod: 2 * 24 * time.Hour, MailboxCap: 100}
 	accounts := []*switchboard.Account{
 		{ID: 1},
-		{ID: 2, Retention: switchboard.AccountRetention{DeletePeriod: time.Hour, MailboxCap: switchboard.NoMailboxCap}},
+		{ID: 2, Retention: switchboard.AccountRetention{DeletePeriod: time.Hour, MailboxCap: switchboard.NoMailboxCap, MessagePeriod: 30 * 24 * time.Hour}},
 	}
+	// Account 2's retention period: mailbox 21 has 600 old faxes and
+	// voicemails (two batches), 22 has 2; account 1 has none set.
+	old := map[int64]int{21: 600, 22: 2}
 	// Account 1 has 1,200 messages due for purge: three batches, the last short.
 	due := map[int64]int{1: 1200, 2: 7}
 	var purgeCutoffs = map[int64]time.Time{}
@@ -69,6 +82,14 @@ func TestRunOnce(t *testing.T) {
 			return 0, nil
 		},
 		capFn: func(acc int64, cap int) (int, error) { caps[acc] = cap; return 3, nil },
+		expire: func(acc, ext int64, types []switchboard.MessageType, cutoff time.Time, limit int) (int, error) {
+			if acc != 2 || ext/10 != acc || !cutoff.Equal(now.Add(-30*24*time.Hour)) || fmt.Sprint(types) != "[Fax VoiceMail]" {
+				t.Errorf("expire %d/%d %v before %v: only account 2's mailboxes, its period, Fax and VoiceMail", acc, ext, types, cutoff)
+			}
+			n := min(old[ext], limit)
+			old[ext] -= n
+			return n, nil
+		},
 		prune: func(cutoff time.Time) (int, error) {
 			if want := now.Add(-switchboard.DefaultChangeLogPeriod); !cutoff.Equal(want) {
 				t.Errorf("prune cutoff %v, want %v", cutoff, want)
@@ -81,7 +102,7 @@ func TestRunOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := switchboard.RetentionResult{Purged: 1207, Removed: 0, Capped: 6, ChangesPruned: 4}
+	want := switchboard.RetentionResult{Purged: 1207, Removed: 0, Capped: 6, ChangesPruned: 4, Expired: 602}
 	if res != want {
 		t.Fatalf("result %+v, want %+v", res, want)
 	}

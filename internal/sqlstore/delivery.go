@@ -227,7 +227,16 @@ func (db *DB) DeliverInternal(ctx context.Context, owner string, deliveryID int6
 		if err := finish(ctx, tx, d.ID, switchboard.DeliveryDone, "", ""); err != nil {
 			return err
 		}
-		return updateSender(ctx, tx, d.MessageID, 0)
+		// Storing the copy is the delivery: its time is the receipt time
+		// (smsDeliveryTime) and it was one sending attempt.
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET receipt_at = $1 WHERE id = $2`, toMillis(tx.now), d.ID); err != nil {
+			return err
+		}
+		attempts := 0
+		if d.Type == switchboard.TypeSMS {
+			attempts = 1
+		}
+		return updateSender(ctx, tx, d.MessageID, attempts)
 	})
 	return db.wrapDelivery(err, "deliver %d internally", deliveryID)
 }
@@ -375,7 +384,6 @@ func (db *DB) ClaimUnreceipted(ctx context.Context, cutoff time.Time, limit int)
 
 type deliveryOutcome struct {
 	recipient string
-	internal  bool
 	state     switchboard.DeliveryState
 	errorCode string
 	receiptAt int64
@@ -466,8 +474,8 @@ func updateSender(ctx context.Context, tx *tx, messageID int64, attempts int) er
 	}
 	outcomes, err := queryAll(ctx, tx, func(s scanner) (deliveryOutcome, error) {
 		var o deliveryOutcome
-		return o, s.Scan(&o.recipient, &o.internal, &o.state, &o.errorCode, &o.receiptAt)
-	}, `SELECT recipient, internal, state, error_code, receipt_at FROM deliveries WHERE message_id = $1 ORDER BY id`, messageID)
+		return o, s.Scan(&o.recipient, &o.state, &o.errorCode, &o.receiptAt)
+	}, `SELECT recipient, state, error_code, receipt_at FROM deliveries WHERE message_id = $1 ORDER BY id`, messageID)
 	if err != nil {
 		return err
 	}
@@ -490,7 +498,7 @@ func updateSender(ctx context.Context, tx *tx, messageID int64, attempts int) er
 		if o.state == switchboard.DeliveryFailed && typ == switchboard.TypeSMS && !codeSet && o.errorCode != "" {
 			newCode, codeSet = o.errorCode, true // the first failure's code (by delivery id)
 		}
-		if o.state == switchboard.DeliveryDone && !o.internal && o.receiptAt > latest {
+		if o.state == switchboard.DeliveryDone && o.receiptAt > latest {
 			latest = o.receiptAt
 		}
 	}

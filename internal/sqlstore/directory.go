@@ -42,18 +42,19 @@ func queryAll[T any](ctx context.Context, q queryer, scan func(scanner) (T, erro
 
 // ---- accounts
 
-const accountColumns = `id, name, main_number, status, delete_period_ms, purge_period_ms, mailbox_cap, created_at`
+const accountColumns = `id, name, main_number, status, delete_period_ms, purge_period_ms, mailbox_cap, created_at, message_period_ms`
 
 func scanAccount(s scanner) (*switchboard.Account, error) {
 	var a switchboard.Account
 	var main sql.NullString
-	var created, deletePeriod, purgePeriod int64
-	if err := s.Scan(&a.ID, &a.Name, &main, &a.Status, &deletePeriod, &purgePeriod, &a.Retention.MailboxCap, &created); err != nil {
+	var created, deletePeriod, purgePeriod, messagePeriod int64
+	if err := s.Scan(&a.ID, &a.Name, &main, &a.Status, &deletePeriod, &purgePeriod, &a.Retention.MailboxCap, &created, &messagePeriod); err != nil {
 		return nil, err
 	}
 	a.MainNumber = main.String
 	a.Retention.DeletePeriod = time.Duration(deletePeriod) * time.Millisecond
 	a.Retention.PurgePeriod = time.Duration(purgePeriod) * time.Millisecond
+	a.Retention.MessagePeriod = time.Duration(messagePeriod) * time.Millisecond
 	a.Created = fromMillis(created)
 	return &a, nil
 }

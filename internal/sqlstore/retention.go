@@ -25,8 +25,9 @@ func (db *DB) SetAccountRetention(ctx context.Context, accountID int64, r switch
 		return err
 	}
 	err := db.write(ctx, func(tx *tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE accounts SET delete_period_ms = $1, purge_period_ms = $2, mailbox_cap = $3
-			WHERE id = $4`, r.DeletePeriod.Milliseconds(), r.PurgePeriod.Milliseconds(), r.MailboxCap, accountID)
+		res, err := tx.ExecContext(ctx, `UPDATE accounts SET delete_period_ms = $1, purge_period_ms = $2, mailbox_cap = $3,
+			message_period_ms = $4 WHERE id = $5`, r.DeletePeriod.Milliseconds(), r.PurgePeriod.Milliseconds(), r.MailboxCap,
+			r.MessagePeriod.Milliseconds(), accountID)
 		if err != nil {
 			return err
 		}
@@ -419,4 +420,36 @@ func (db *DB) SyncChanges(ctx context.Context, accountID, extensionID, afterSeq 
 		return nil, db.wrap(err, "sync changes of mailbox %d/%d after %d", accountID, extensionID, afterSeq)
 	}
 	return d, nil
+}
+
+// ExpireMessages implements switchboard.RetentionStore: one batch of the
+// retention period's step for one mailbox. The candidates come from the
+// mailbox's (extension_id, created_at, …) index, oldest first.
+func (db *DB) ExpireMessages(ctx context.Context, accountID, extensionID int64, types []switchboard.MessageType, cutoff time.Time, limit int) (int, error) {
+	if len(types) == 0 {
+		return 0, nil
+	}
+	var n int
+	err := db.write(ctx, func(tx *tx) error {
+		a := args{extensionID, toMillis(cutoff), accountID}
+		typeList := inList(&a, types)
+		ids, err := queryAll(ctx, tx, scanID, `SELECT id FROM messages
+			WHERE extension_id = $1 AND created_at < $2 AND availability = 'Alive' AND account_id = $3
+			AND type IN (`+typeList+`) ORDER BY created_at, id LIMIT `+a.add(limitArg(limit)), a...)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		now := toMillis(tx.now)
+		b := args{switchboard.Deleted, now, extensionID, accountID}
+		done, err := queryAll(ctx, tx, scanID, `UPDATE messages SET availability = $1, deleted_at = $2, modified_at = $2
+			WHERE extension_id = $3 AND account_id = $4 AND availability = 'Alive' AND id IN (`+inList(&b, ids)+`)
+			RETURNING id`, b...)
+		if err != nil {
+			return err
+		}
+		n = len(done)
+		tx.addAlive(accountID, extensionID, -n)
+		return logUpdated(ctx, tx, done)
+	})
+	return n, db.wrap(err, "expire messages of mailbox %d/%d", accountID, extensionID)
 }

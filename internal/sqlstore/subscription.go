@@ -14,15 +14,15 @@ import (
 
 const subscriptionColumns = `id, account_id, extension_id, app_id, session_id, event_filters, transport, address,
 	verification_token, status, created_at, expires_at, change_cursor, attempts, next_attempt_at, failing_since,
-	last_error, blacklisted_at`
+	last_error, blacklisted_at, lifetime_seconds`
 
 func scanSubscription(s scanner) (*switchboard.Subscription, error) {
 	var sub switchboard.Subscription
 	var filters string
-	var created, expires, next, failing, blacklisted int64
+	var created, expires, next, failing, blacklisted, lifetime int64
 	err := s.Scan(&sub.ID, &sub.AccountID, &sub.ExtensionID, &sub.AppID, &sub.SessionID, &filters, &sub.Transport, &sub.Address,
 		&sub.VerificationToken, &sub.Status, &created, &expires, &sub.Cursor, &sub.Attempts, &next, &failing,
-		&sub.LastError, &blacklisted)
+		&sub.LastError, &blacklisted, &lifetime)
 	if err != nil {
 		return nil, err
 	}
@@ -31,6 +31,7 @@ func scanSubscription(s scanner) (*switchboard.Subscription, error) {
 	}
 	sub.Created, sub.Expires, sub.NextAttempt = fromMillis(created), fromMillis(expires), fromMillis(next)
 	sub.FailingSince, sub.Blacklisted = fromMillis(failing), fromMillis(blacklisted)
+	sub.Lifetime = time.Duration(lifetime) * time.Second
 	return &sub, nil
 }
 
@@ -79,10 +80,10 @@ func (db *DB) CreateSubscription(ctx context.Context, s *switchboard.Subscriptio
 		}
 		s.Cursor = head
 		if _, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (id, account_id, extension_id, app_id, session_id,
-			event_filters, transport, address, verification_token, status, created_at, expires_at, change_cursor)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			event_filters, transport, address, verification_token, status, created_at, expires_at, change_cursor, lifetime_seconds)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 			s.ID, s.AccountID, s.ExtensionID, s.AppID, s.SessionID, string(filters), s.Transport, s.Address,
-			s.VerificationToken, s.Status, toMillis(s.Created), toMillis(s.Expires), s.Cursor); err != nil {
+			s.VerificationToken, s.Status, toMillis(s.Created), toMillis(s.Expires), s.Cursor, lifetimeSeconds(s)); err != nil {
 			return err
 		}
 		return insertSubscriptionMailboxes(ctx, tx, s)
@@ -139,7 +140,7 @@ func (db *DB) ListSubscriptions(ctx context.Context, accountID, extensionID, app
 }
 
 // UpdateSubscription implements switchboard.SubscriptionStore.
-func (db *DB) UpdateSubscription(ctx context.Context, accountID, extensionID, appID int64, id string, filters []string, expires time.Time) (*switchboard.Subscription, error) {
+func (db *DB) UpdateSubscription(ctx context.Context, accountID, extensionID, appID int64, id string, filters []string, expires time.Time, lifetime time.Duration) (*switchboard.Subscription, error) {
 	var s *switchboard.Subscription
 	err := db.write(ctx, func(tx *tx) error {
 		var err error
@@ -151,13 +152,13 @@ func (db *DB) UpdateSubscription(ctx context.Context, accountID, extensionID, ap
 		if filters != nil {
 			s.EventFilters = filters
 		}
-		s.Expires = expires
+		s.Expires, s.Lifetime = expires, lifetime
 		enc, err := json.Marshal(s.EventFilters)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET event_filters = $1, expires_at = $2 WHERE id = $3`,
-			string(enc), toMillis(expires), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET event_filters = $1, expires_at = $2, lifetime_seconds = $3 WHERE id = $4`,
+			string(enc), toMillis(expires), lifetimeSeconds(s), id); err != nil {
 			return err
 		}
 		if filters != nil {
@@ -360,4 +361,13 @@ func (db *DB) DeleteExpiredSubscriptions(ctx context.Context, now time.Time) (in
 		return err
 	})
 	return int(n), db.wrap(err, "delete expired subscriptions")
+}
+
+// lifetimeSeconds is the stored lifetime; without one, the time from
+// creation to expiry.
+func lifetimeSeconds(s *switchboard.Subscription) int64 {
+	if s.Lifetime > 0 {
+		return int64(s.Lifetime / time.Second)
+	}
+	return int64(s.Expires.Sub(s.Created) / time.Second)
 }

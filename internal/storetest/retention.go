@@ -75,6 +75,7 @@ func testAccountRetention(t *testing.T, e *env) {
 	}{
 		{"periods and cap", switchboard.AccountRetention{DeletePeriod: 36 * time.Hour, PurgePeriod: 90 * time.Second, MailboxCap: 250}},
 		{"no cap", switchboard.AccountRetention{DeletePeriod: time.Millisecond, MailboxCap: switchboard.NoMailboxCap}},
+		{"retention period", switchboard.AccountRetention{MessagePeriod: 30 * 24 * time.Hour}},
 		{"back to defaults", switchboard.AccountRetention{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -89,7 +90,8 @@ func testAccountRetention(t *testing.T, e *env) {
 	}
 	t.Run("errors", func(t *testing.T) {
 		wantIs(t, e.store.SetAccountRetention(e.ctx, 1<<40, switchboard.AccountRetention{MailboxCap: 5}), switchboard.ErrNotFound, "missing account")
-		for _, r := range []switchboard.AccountRetention{{DeletePeriod: -time.Hour}, {PurgePeriod: 11 * 365 * 24 * time.Hour}, {MailboxCap: -2}} {
+		for _, r := range []switchboard.AccountRetention{{DeletePeriod: -time.Hour}, {PurgePeriod: 11 * 365 * 24 * time.Hour}, {MailboxCap: -2},
+			{MessagePeriod: 6 * 24 * time.Hour}, {MessagePeriod: 91 * 24 * time.Hour}} {
 			wantCode(t, e.store.SetAccountRetention(e.ctx, e.acc1.ID, r), switchboard.CodeInvalidParameter, fmt.Sprintf("%+v", r))
 		}
 	})
@@ -762,4 +764,41 @@ func testRetentionConcurrently(t *testing.T, e *env) {
 			t.Fatalf("a step found work after the concurrent run: %d", n)
 		}
 	}
+}
+
+// testExpireMessages: the retention period deletes the mailbox's Alive
+// messages of the given types created before the cutoff, oldest first, in
+// batches, with change rows; other types, newer messages and other
+// mailboxes stay.
+func testExpireMessages(t *testing.T, e *env) {
+	box, other := mb(e.ext1), mb(e.ext2)
+	mk := func(b mailbox, typ switchboard.MessageType, age time.Duration) *switchboard.Message {
+		c := sms(b, switchboard.Inbound, "+15550001111", []string{"+15550002222"}, "x")
+		c.Type, c.Created = typ, Base.Add(-age)
+		if typ != switchboard.TypeSMS {
+			c.Subject, c.Attachments = "", nil
+		}
+		return e.create(t, c)
+	}
+	day := 24 * time.Hour
+	oldFax1, oldFax2, oldVM := mk(box, switchboard.TypeFax, 40*day), mk(box, switchboard.TypeFax, 35*day), mk(box, switchboard.TypeVoiceMail, 31*day)
+	oldSMS, newFax := mk(box, switchboard.TypeSMS, 60*day), mk(box, switchboard.TypeFax, 10*day)
+	neighbour := mk(other, switchboard.TypeFax, 40*day)
+	cutoff := Base.Add(-30 * day)
+	pos := e.position(t)
+
+	wantEqual(t, must(e.store.ExpireMessages(e.ctx, box.acc, box.ext, switchboard.RetainedTypes, cutoff, 2))(t), 2, "first batch")
+	wantEqual(t, e.availability(t, box, oldFax1.ID), switchboard.Deleted, "oldest fax")
+	wantEqual(t, e.availability(t, box, oldFax2.ID), switchboard.Deleted, "second oldest fax")
+	wantEqual(t, e.availability(t, box, oldVM.ID), switchboard.Alive, "voicemail after the first batch")
+	wantEqual(t, must(e.store.ExpireMessages(e.ctx, box.acc, box.ext, switchboard.RetainedTypes, cutoff, 2))(t), 1, "second batch")
+	wantEqual(t, must(e.store.ExpireMessages(e.ctx, box.acc, box.ext, switchboard.RetainedTypes, cutoff, 2))(t), 0, "nothing left")
+	wantEqual(t, e.availability(t, box, oldVM.ID), switchboard.Deleted, "old voicemail")
+	wantEqual(t, e.availability(t, box, oldSMS.ID), switchboard.Alive, "SMS are kept without a time limit")
+	wantEqual(t, e.availability(t, box, newFax.ID), switchboard.Alive, "a fax newer than the period")
+	wantEqual(t, e.availability(t, other, neighbour.ID), switchboard.Alive, "another mailbox")
+	wantEqual(t, len(e.changesSince(t, box, pos)), 3, "one change per expired message")
+	// Another account's id matches nothing.
+	wantEqual(t, must(e.store.ExpireMessages(e.ctx, e.acc2.ID, box.ext, switchboard.RetainedTypes, Base, 0))(t), 0, "wrong account")
+	wantEqual(t, e.availability(t, box, newFax.ID), switchboard.Alive, "after the wrong account's call")
 }

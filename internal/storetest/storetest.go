@@ -78,6 +78,9 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"SubscriptionClaim", testSubscriptionClaim},
 		{"SubscriptionSession", testSubscriptionSession},
 		{"SubscriptionClaimConcurrently", testSubscriptionClaimConcurrently},
+		{"ClockOffset", testClockOffset},
+		{"ExpireMessages", testExpireMessages},
+		{"Exports", testExports},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -32,6 +32,7 @@ func testSubscriptionCRUD(t *testing.T, e *env) {
 	wantEqual(t, got.Status, switchboard.SubscriptionActive, "status")
 	wantEqual(t, got.VerificationToken, "vt-sub-a", "verification token")
 	wantTime(t, got.Expires, Base.Add(time.Hour), "expiry")
+	wantEqual(t, got.Lifetime, time.Hour, "lifetime (from creation to expiry when not given)")
 
 	// Other extension, other app, other account: not found.
 	for name, err := range map[string]error{
@@ -47,12 +48,14 @@ func testSubscriptionCRUD(t *testing.T, e *env) {
 	}
 
 	up := must(e.store.UpdateSubscription(e.ctx, e.ext1.AccountID, e.ext1.ID, 7, "sub-a",
-		[]string{e.filter(e.ext1, "message-store/instant?type=SMS")}, Base.Add(2*time.Hour)))(t)
+		[]string{e.filter(e.ext1, "message-store/instant?type=SMS")}, Base.Add(2*time.Hour), 2*time.Hour))(t)
 	wantEqual(t, up.EventFilters, []string{e.filter(e.ext1, "message-store/instant?type=SMS")}, "updated filters")
 	// nil filters keep them and only renew.
-	up = must(e.store.UpdateSubscription(e.ctx, e.ext1.AccountID, e.ext1.ID, 7, "sub-a", nil, Base.Add(3*time.Hour)))(t)
+	up = must(e.store.UpdateSubscription(e.ctx, e.ext1.AccountID, e.ext1.ID, 7, "sub-a", nil, Base.Add(3*time.Hour), 3*time.Hour))(t)
 	wantEqual(t, len(up.EventFilters), 1, "filters after renew")
-	wantTime(t, must(e.store.SubscriptionByID(e.ctx, "sub-a"))(t).Expires, Base.Add(3*time.Hour), "renewed expiry")
+	renewed := must(e.store.SubscriptionByID(e.ctx, "sub-a"))(t)
+	wantTime(t, renewed.Expires, Base.Add(3*time.Hour), "renewed expiry")
+	wantEqual(t, renewed.Lifetime, 3*time.Hour, "renewed lifetime")
 
 	noErr(t, e.store.DeleteSubscription(e.ctx, e.ext1.AccountID, e.ext1.ID, 7, "sub-a"))
 	wantIs(t, errOf(e.store.SubscriptionByID(e.ctx, "sub-a")), switchboard.ErrNotFound, "after delete")
