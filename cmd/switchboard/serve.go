@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
@@ -22,6 +23,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/push"
 	"github.com/switchboardhq/switchboard/internal/retention"
+	"github.com/switchboardhq/switchboard/internal/webui"
 )
 
 // databaseFile is the SQLite file inside the data directory.
@@ -99,8 +101,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		SuspendAfter: cfg.WebHookSuspendAfter, RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(serverURL, m) }})
 
 	worker := retention.NewWorker(store, clock, retention.Config{Defaults: cfg.Retention(), ChangeLogPeriod: cfg.ChangeLogPeriod}, logger)
+	var ui http.Handler
+	if cfg.WebUI && cfg.Role != config.RoleWorker {
+		if err := webui.EnsureApp(ctx, store, cfg.WebUIClientID); err != nil {
+			ln.Close()
+			return fmt.Errorf("web UI: create its app %s: %w", cfg.WebUIClientID, err)
+		}
+		ui = webui.New(store, authService, clock, logger, webui.Config{ClientID: cfg.WebUIClientID,
+			SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Emulator: emulator != nil})
+	}
 	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator,
-		Outbox: sender, Carrier: sim, Inbound: in.receiver, CarrierInbound: sim, Push: notifier},
+		Outbox: sender, Carrier: sim, Inbound: in.receiver, CarrierInbound: sim, Push: notifier, UI: ui},
 		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
 			Limits: httpapi.SendLimits{MaxRequestBytes: cfg.MaxSendBytes, MaxRecipients: cfg.MaxRecipients, MaxMMSBytes: cfg.MaxMMSBytes}})
 	srv := &http.Server{

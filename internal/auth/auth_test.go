@@ -72,3 +72,28 @@ func TestTTL(t *testing.T) {
 		}
 	}
 }
+
+func TestVerifyPKCE(t *testing.T) {
+	// RFC 7636 appendix B.
+	const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+	const challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+	tests := []struct {
+		name                string
+		challenge, verifier string
+		want                bool
+	}{
+		{"RFC 7636 example", challenge, verifier, true},
+		{"another verifier", challenge, verifier[:42] + "A", false},
+		{"verifier too short", challenge, verifier[:42], false},
+		{"verifier with a character outside the alphabet", challenge, verifier[:42] + "+", false},
+		{"the challenge itself as verifier (plain)", challenge, challenge, false},
+		{"empty", challenge, "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := VerifyPKCE(tc.challenge, tc.verifier); got != tc.want {
+				t.Fatalf("VerifyPKCE = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -72,6 +72,9 @@ type Deps struct {
 	// Push delivers notifications (subscriptions); nil: the subscription
 	// API answers 503.
 	Push Notifier
+	// UI serves the web UI at / and the sign-in page of the
+	// authorization-code flow; nil: neither is served.
+	UI http.Handler
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -87,6 +90,7 @@ type Server struct {
 	inbound   switchboard.InboundReceiver
 	carrierIn switchboard.InboundReceiver
 	push      Notifier
+	ui        http.Handler
 	config    Config
 	mux       *http.ServeMux
 }
@@ -111,7 +115,7 @@ func New(d Deps, config Config) *Server {
 	}
 	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
-		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, config: config, mux: http.NewServeMux()}
+		emulator: d.Emulator, outbox: d.Outbox, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, ui: d.UI, config: config, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

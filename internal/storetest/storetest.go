@@ -37,6 +37,8 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"AdminTokens", testAdminTokens},
 		{"Secret", testSecret},
 		{"Tokens", testTokens},
+		{"AuthCodes", testAuthCodes},
+		{"AppRedirects", testAppRedirects},
 		{"AccessPrincipal", testAccessPrincipal},
 		{"RotateRefreshTokenConcurrently", testRotateConcurrently},
 		{"MessageRoundTrip", testMessageRoundTrip},
