@@ -105,6 +105,7 @@ function showView(name) {
 
 async function boot() {
   closeEvents();
+  $('#toast').classList.remove('show');
   let s;
   try {
     s = await api('GET', '/ui/session');
@@ -221,9 +222,7 @@ function onChanged(ids) {
     await refreshList();
     const fresh = ids.filter((id) => !before.has(id) && state.list.some((m) => String(m.id) === id));
     if (fresh.length) toast(fresh.length === 1 ? 'New message' : `${fresh.length} new messages`);
-    if (state.selected && ids.includes(String(state.selected.id))) {
-      await showMessage(state.selected.id, { markRead: false });
-    }
+    if (state.selected && ids.includes(String(state.selected.id))) await updateSelected();
   }, 100);
 }
 
@@ -480,10 +479,43 @@ async function showMessage(id, { markRead = true } = {}) {
     el('div', { class: 'actions' }, actions),
     el('dl', {},
       el('dt', {}, 'From'), el('dd', {}, partyName(m.from) || '—', m.from && m.from.phoneNumber && m.from.name ? ` (${m.from.phoneNumber})` : ''),
-      el('dt', {}, 'To'), el('dd', {}, (m.to || []).map((p) => `${partyName(p)}${p.messageStatus ? ` [${p.messageStatus}${p.errorCode ? `: ${p.errorCode}` : ''}]` : ''}`).join(', ') || '—'),
+      el('dt', {}, 'To'), el('dd', { id: 'message-to' }, recipients(m)),
       el('dt', {}, 'Id'), el('dd', {}, String(m.id)),
       conv ? [el('dt', {}, 'Conversation'), el('dd', {}, String(conv))] : null),
     el('details', {}, el('summary', {}, 'RingCentral JSON'), el('pre', { class: 'json' }, JSON.stringify(m, null, 2))));
+}
+
+// updateSelected follows a change of the open message. A status change
+// (Queued -> Sent -> Delivered) is written into the view in place, so a
+// playing voicemail or a scrolled fax is left alone; a change that alters
+// what the view offers (read state, availability, transcription) redraws it.
+async function updateSelected() {
+  const old = state.selected;
+  let m;
+  try {
+    m = await api('GET', `${mailboxPath()}/message-store/${old.id}`);
+  } catch {
+    return showMessage(old.id, { markRead: false }); // gone: the view says so
+  }
+  const same = (k) => m[k] === old[k];
+  if (!same('readStatus') || !same('availability') || !same('vmTranscriptionStatus') || (m.attachments || []).length !== (old.attachments || []).length) {
+    return showMessage(m.id, { markRead: false });
+  }
+  state.selected = m;
+  const badge = $('#message-status');
+  if (badge) {
+    badge.textContent = m.messageStatus;
+    badge.className = `badge status-${m.messageStatus}`;
+  }
+  const to = $('#message-to');
+  if (to) to.textContent = recipients(m);
+}
+
+// recipients lists the "to" parties; an outbound message shows each
+// recipient's delivery status and the carrier's error code.
+function recipients(m) {
+  const status = (p) => (m.direction === 'Outbound' && p.messageStatus ? ` [${p.messageStatus}${p.errorCode ? `: ${p.errorCode}` : ''}]` : '');
+  return (m.to || []).map((p) => `${partyName(p)}${status(p)}`).join(', ') || '—';
 }
 
 // ---- compose
