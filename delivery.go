@@ -99,6 +99,9 @@ type DeliveryStore interface {
 	// a receipt lost with a carrier's memory (a node that died with the
 	// simulator's pending receipts, a gateway that forgot) is asked for again.
 	ClaimUnreceipted(ctx context.Context, cutoff time.Time, limit int) ([]*Delivery, error)
+	// ListDeliveries returns up to limit deliveries in state, newest first:
+	// the delivery queue as the admin console shows it.
+	ListDeliveries(ctx context.Context, state DeliveryState, limit int) ([]*Delivery, error)
 }
 
 // ErrLeaseLost is returned when a worker completes a delivery it no longer

@@ -71,10 +71,10 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
   let bob; // the API as bob (102), to send to alice
   let userDataDir;
 
-  const shot = async (name, p = page) => {
+  const shot = async (name, { fullPage = false } = {}) => {
     if (shots) {
       fs.mkdirSync(shots, { recursive: true });
-      await p.screenshot({ path: path.join(shots, `${name}.png`) });
+      await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
     }
   };
   const apiMessage = async (id) => (await alice.get(`${STORE}/${id}`)).json();
@@ -242,6 +242,28 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
     assert.ok(got.records.some((r) => r.subject === 'Sent from the web UI'));
   });
 
+  it('sends a pager message to an extension and an MMS with an image', async () => {
+    await page.click('#nav a[data-view=compose]');
+    await page.check('#compose input[name=kind][value=pager]');
+    await page.fill('#compose-to', '102');
+    await page.fill('#compose-text', 'Pager from the web UI');
+    await page.click('#compose button[type=submit]');
+    await page.locator('#message-text', { hasText: 'Pager from the web UI' }).waitFor();
+    assert.match(await page.textContent('#detail h2'), /^Pager to/);
+
+    await page.click('#nav a[data-view=compose]');
+    await page.check('#compose input[name=kind][value=sms]');
+    await page.fill('#compose-to', srv.e102.phoneNumber);
+    await page.fill('#compose-text', 'A picture');
+    // A 1x1 PNG.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYPj/HwADAgH/eL9GtQAAAABJRU5ErkJggg==', 'base64');
+    await page.setInputFiles('#compose-files', { name: 'dot.png', mimeType: 'image/png', buffer: png });
+    await page.click('#compose button[type=submit]');
+    const img = page.locator('#detail img.mms');
+    await img.waitFor();
+    assert.equal(await img.evaluate((i) => (i.complete ? i.naturalWidth : new Promise((r) => (i.onload = () => r(i.naturalWidth))))), 1);
+  });
+
   it('shows an error in the page for bad input', async () => {
     await page.click('#nav a[data-view=compose]');
     await page.fill('#compose-to', 'not-a-number');
@@ -282,7 +304,16 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
     await page.locator('#view-admin').waitFor();
     await page.locator('#apps tbody tr', { hasText: 'Switchboard Demo' }).waitFor();
     assert.match(await page.textContent('#apps tbody'), /any loopback/);
+    await page.locator('#extensions tbody tr', { hasText: 'Alice Admin' }).waitFor();
+    assert.match(await page.textContent('#numbers tbody'), new RegExp(`\\${srv.e101.phoneNumber}`));
+    // The delivery queue answers by state (the sends above are done by now).
+    await page.click('#queue-tabs button[data-state=Failed]');
+    await page.locator('#queue tbody tr').first().waitFor();
+    await page.selectOption('#inject-kind', 'voicemail');
     await page.fill('#inject-to', srv.e102.phoneNumber);
+    await page.click('#inject button[type=submit]');
+    await page.locator('#admin-error', { hasText: 'Choose a file' }).waitFor();
+    await page.selectOption('#inject-kind', 'sms');
     await page.fill('#inject-text', 'Injected from the console');
     await page.click('#inject button[type=submit]');
     await page.locator('#admin-result', { hasText: 'Injected from the console' }).waitFor();
@@ -291,10 +322,11 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
     await page.fill('#clock-by', '1h');
     await page.click('#clock button[type=submit]');
     await page.locator('#admin-result', { hasText: '"now"' }).waitFor();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot('admin', { fullPage: true });
     await page.fill('#clock-by', 'soon');
     await page.click('#clock button[type=submit]');
     await page.locator('#admin-error', { hasText: 'duration' }).waitFor();
-    await shot('admin');
     await page.click('#signout');
     await page.locator('#view-signin').waitFor();
   });

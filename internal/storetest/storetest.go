@@ -65,6 +65,8 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"ReceiptBeforeSubmit", testReceiptBeforeSubmit},
 		{"ClaimConcurrently", testClaimConcurrently},
 		{"DeliveryStatus", testDeliveryStatus},
+		{"ListDeliveries", testListDeliveries},
+		{"AllSubscriptions", testAllSubscriptions},
 		{"Reschedule", testReschedule},
 		{"ClaimUnreceipted", testClaimUnreceipted},
 		{"Departments", testDepartments},

@@ -42,7 +42,7 @@ class ApiError extends Error {
 }
 
 /** Calls the API with the session cookie; returns parsed JSON (or null). */
-async function api(method, path, { json, form, raw } = {}) {
+async function api(method, path, { json, form, raw, retried } = {}) {
   const headers = { 'X-Switchboard-CSRF': state.session ? state.session.csrf : '' };
   let body;
   if (json !== undefined) {
@@ -67,7 +67,14 @@ async function api(method, path, { json, form, raw } = {}) {
   }
   if (!res.ok) {
     if (res.status === 401 && state.session && path !== '/ui/session') {
-      // The session ended (expired, revoked or signed out elsewhere).
+      // The access token expired: /ui/session renews it with the refresh
+      // token, and the call is made once more. Otherwise the session ended
+      // (revoked, or signed out elsewhere) and the sign-in form returns.
+      const s = retried ? null : await fetch('/ui/session', { credentials: 'same-origin' }).then((r) => r.json()).catch(() => null);
+      if (s && s.kind && s.kind === state.session.kind) {
+        state.session = s;
+        return api(method, path, { json, form, raw, retried: true });
+      }
       await boot();
     }
     throw new ApiError(res.status, data, `${method} ${path} failed with HTTP ${res.status}`);
@@ -94,6 +101,7 @@ function showError(box, e) {
   const b = typeof box === 'string' ? $(box) : box;
   b.textContent = e instanceof Error ? e.message : String(e);
   b.hidden = false;
+  b.scrollIntoView({ block: 'nearest' });
 }
 
 function showView(name) {
@@ -612,6 +620,15 @@ async function initAdmin() {
   const err = $('#admin-error');
   err.hidden = true;
   try {
+    const accounts = await api('GET', '/switchboard/v1/accounts');
+    const sel = $('#account');
+    const keep = sel.value;
+    sel.replaceChildren(...accounts.records.map((a) => el('option', { value: a.id, selected: a.id === keep }, `${a.name} (${a.id})`)));
+    await Promise.all([loadDirectory(), loadQueue(), loadSubscriptions()]);
+  } catch (e) {
+    showError(err, e);
+  }
+  try {
     const apps = await api('GET', '/switchboard/v1/apps');
     $('#apps tbody').replaceChildren(...(apps.records || []).map((a) => el('tr', {},
       el('td', {}, a.name), el('td', {}, a.clientId), el('td', {}, a.public ? 'public' : 'confidential'), el('td', {}, a.status),
@@ -627,6 +644,54 @@ async function initAdmin() {
     $('#rules').placeholder = e.message;
   }
   out.textContent = '';
+}
+
+const cell = (v) => el('td', {}, v === undefined || v === null || v === '' ? '—' : String(v));
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : '');
+
+async function loadDirectory() {
+  const id = $('#account').value;
+  if (!id) return;
+  const [xs, ns] = await Promise.all([
+    api('GET', `/switchboard/v1/accounts/${id}/extensions`),
+    api('GET', `/switchboard/v1/accounts/${id}/phone-numbers`),
+  ]);
+  $('#extensions tbody').replaceChildren(...xs.records.map((x) => el('tr', {},
+    cell(x.extensionNumber), cell(x.name), cell(x.type), cell(x.status), cell(x.email), cell(x.admin ? 'administrator' : ''))));
+  $('#numbers tbody').replaceChildren(...ns.records.map((n) => el('tr', {},
+    cell(n.phoneNumber), cell(n.extensionId), cell(n.usageType), cell(n.features.join(', ')), cell(n.status))));
+}
+
+async function loadQueue() {
+  const tab = document.querySelector('#queue-tabs [aria-selected=true]');
+  const d = await api('GET', `/switchboard/v1/deliveries?state=${tab.dataset.state}&limit=100`);
+  const rows = d.records.map((q) => el('tr', {}, cell(q.messageId), cell(q.type), cell(`${q.recipient}${q.internal ? ' (internal)' : ''}`),
+    cell(q.attempts), cell(when(q.nextAttemptTime)), cell(q.errorCode)));
+  $('#queue tbody').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'Nothing in this state.'))]));
+}
+
+async function loadSubscriptions() {
+  const d = await api('GET', '/switchboard/v1/subscriptions?limit=100');
+  const rows = d.records.map((x) => el('tr', {}, cell(x.id), cell(`${x.accountId}/${x.extensionId}`),
+    cell(`${x.transportType}${x.address ? ` ${x.address}` : ''}`), cell(x.status), cell(when(x.failingSince)),
+    cell(x.lastError), cell(when(x.expirationTime))));
+  $('#subscriptions tbody').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 7, class: 'muted' }, 'No subscriptions.'))]));
+}
+
+async function inject(form) {
+  const f = new FormData(form);
+  const kind = f.get('kind');
+  if (kind === 'sms') {
+    return api('POST', '/switchboard/v1/inbound/sms', { json: { from: f.get('from'), to: f.get('to'), text: f.get('text') } });
+  }
+  const file = $('#inject-file').files[0];
+  if (!file) throw new Error(`Choose a file: ${kind === 'voicemail' ? 'the recording' : 'the document or image'}`);
+  const fd = new FormData();
+  fd.append('from', f.get('from'));
+  fd.append('to', f.get('to'));
+  if (kind !== 'voicemail' && f.get('text')) fd.append('text', f.get('text'));
+  fd.append(kind === 'voicemail' ? 'audio' : 'attachment', file, file.name);
+  return api('POST', `/switchboard/v1/inbound/${kind}`, { form: fd });
 }
 
 async function adminAction(fn) {
@@ -713,9 +778,19 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   $('#inject').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    const f = new FormData(ev.target);
-    adminAction(() => api('POST', '/switchboard/v1/inbound/sms', { json: { from: f.get('from'), to: f.get('to'), text: f.get('text') } }));
+    adminAction(async () => {
+      const m = await inject(ev.target);
+      loadQueue().catch(() => {});
+      return m;
+    });
   });
+  $('#account').addEventListener('change', () => loadDirectory().catch((e) => showError('#admin-error', e)));
+  for (const b of document.querySelectorAll('#queue-tabs button')) {
+    b.addEventListener('click', () => {
+      for (const x of document.querySelectorAll('#queue-tabs button')) x.setAttribute('aria-selected', String(x === b));
+      loadQueue().catch((e) => showError('#admin-error', e));
+    });
+  }
   $('#clock').addEventListener('submit', (ev) => {
     ev.preventDefault();
     adminAction(() => api('POST', '/switchboard/v1/clock/advance', { json: { seconds: parseDuration($('#clock-by').value) } }));

@@ -20,7 +20,12 @@ CREATE TABLE authorization_codes (
 );
 CREATE INDEX authorization_codes_expires ON authorization_codes (expires_at);
 
+-- The admin console lists failed deliveries newest first; Pending and
+-- Submitted have partial indexes already.
+CREATE INDEX deliveries_failed ON deliveries (id) WHERE state = 'Failed';
+
 -- +goose Down
+DROP INDEX deliveries_failed;
 DROP TABLE authorization_codes;
 ALTER TABLE apps DROP COLUMN loopback_redirects;
 ALTER TABLE apps DROP COLUMN redirect_uris;
