@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { http, newSdk, serverLogOnFailure, show, startServer, withServerLog } from './harness.mjs';
+import { http, importMessages, inboundSms, newSdk, serverLogOnFailure, show, startServer, withServerLog } from './harness.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const STORE = '/restapi/v1.0/account/~/extension/~/message-store';
@@ -262,6 +262,56 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
     const img = page.locator('#detail img.mms');
     await img.waitFor();
     assert.equal(await img.evaluate((i) => (i.complete ? i.naturalWidth : new Promise((r) => (i.onload = () => r(i.naturalWidth))))), 1);
+  });
+
+  it('sends a fax with a cover page from an uploaded document', async () => {
+    await page.click('#nav a[data-view=compose]');
+    await page.check('#compose input[name=kind][value=fax]');
+    await page.locator('#compose-cover option').nth(1).waitFor({ state: 'attached' });
+    await page.selectOption('#compose-cover', { index: 1 });
+    await page.fill('#compose-covertext', 'Please sign and return');
+    await page.fill('#compose-to', '+14155550199');
+    await page.fill('#compose-text', '');
+    await page.setInputFiles('#compose-files', { name: 'contract.txt', mimeType: 'text/plain', buffer: Buffer.from('Contract\n\nSigned: ______\n') });
+    await page.click('#compose button[type=submit]');
+    await page.locator('#detail h2', { hasText: 'Fax to' }).waitFor();
+    const id = new URL(page.url()).hash.split('/')[2];
+    const m = await apiMessage(id);
+    assert.equal(m.type, 'Fax');
+    assert.ok(m.faxPageCount >= 2, `a cover page and the document: ${m.faxPageCount} pages`);
+    await page.locator('#detail iframe.fax').waitFor();
+  });
+
+  it('pages through a long mailbox without gaps or repeats (keyset paging)', async () => {
+    // 130 messages a second apart, but 30 of them (the 41st to the 70th
+    // newest) at one instant, across the boundary of the first page of 50.
+    const base = Date.parse('2026-01-05T10:00:00.000Z');
+    const msgs = [];
+    for (let i = 0; i < 130; i++) {
+      const t = i >= 40 && i < 70 ? base - 40_000 : base - i * 1000;
+      msgs.push(inboundSms(srv.e103, { subject: `bulk ${i}`, creationTime: new Date(t).toISOString() }));
+    }
+    for (let i = 0; i < msgs.length; i += 50) await importMessages(srv, msgs.slice(i, i + 50));
+    // The department's mailbox, opened by the account administrator.
+    await page.goto(`${srv.server}/#/inbox`);
+    await page.selectOption('#mailbox', srv.e103.id);
+    await page.uncheck('#filters input[name=group]');
+    await page.click('#filters button[type=submit]');
+    const seen = [];
+    for (let pageNo = 1; pageNo <= 5; pageNo++) {
+      await page.locator('#pageinfo', { hasText: `Page ${pageNo}` }).waitFor();
+      await page.locator('#messages li[data-id]').first().waitFor();
+      seen.push(...(await page.locator('#messages li[data-id] .snippet').allTextContents()));
+      if (await page.isDisabled('#older')) break;
+      await page.click('#older');
+    }
+    const bulk = seen.filter((s) => s.startsWith('bulk '));
+    assert.equal(bulk.length, 130, `saw ${bulk.length} bulk messages over the pages`);
+    assert.equal(new Set(bulk).size, 130, 'a message was shown twice');
+    await page.click('#newer');
+    await page.locator('#pageinfo', { hasText: 'Page 2' }).waitFor();
+    await page.check('#filters input[name=group]');
+    await page.selectOption('#mailbox', srv.e101.id);
   });
 
   it('shows an error in the page for bad input', async () => {

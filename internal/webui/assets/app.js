@@ -19,6 +19,9 @@ const el = (tag, attrs = {}, ...children) => {
 };
 
 const PER_PAGE = 50;
+// The API lists the last 24 hours unless dateFrom says otherwise; the inbox
+// shows everything.
+const ALL_TIME = '1970-01-01T00:00:00.000Z';
 const RC = '/restapi/v1.0';
 const state = {
   session: null, // {kind, accountId, extensionId, admin, csrf, emulator}
@@ -244,7 +247,7 @@ function filterQuery() {
     if (v) q.set(k, v);
   }
   const from = f.get('dateFrom');
-  if (from) q.set('dateFrom', new Date(`${from}T00:00:00`).toISOString());
+  q.set('dateFrom', from ? new Date(`${from}T00:00:00`).toISOString() : ALL_TIME);
   const to = f.get('dateTo');
   // The "to" day is included: the API's dateTo is exclusive.
   if (to) q.set('dateTo', new Date(new Date(`${to}T00:00:00`).getTime() + 86400000).toISOString());
@@ -341,7 +344,7 @@ function renderList(more) {
 
 async function refreshCounts() {
   try {
-    const data = await api('GET', `${mailboxPath()}/message-store?readStatus=Unread&perPage=1000`);
+    const data = await api('GET', `${mailboxPath()}/message-store?readStatus=Unread&perPage=1000&dateFrom=${ALL_TIME}`);
     const recs = data.records || [];
     const by = {};
     for (const m of recs) by[m.type] = (by[m.type] || 0) + 1;
@@ -432,7 +435,7 @@ async function showMessage(id, { markRead = true } = {}) {
   const thread = el('ul', { class: 'thread', 'aria-label': 'Conversation' });
   const conv = m.conversationId || (m.conversation && m.conversation.id);
   if (conv && (m.type === 'SMS' || m.type === 'Pager')) {
-    api('GET', `${mailboxPath()}/message-store?conversationId=${conv}&perPage=30`).then((d) => {
+    api('GET', `${mailboxPath()}/message-store?conversationId=${conv}&perPage=30&dateFrom=${ALL_TIME}`).then((d) => {
       const recs = (d.records || []).slice().reverse();
       if (recs.length > 1) {
         thread.replaceChildren(...recs.map((x) => el('li', { class: x.direction === 'Outbound' ? 'out' : 'in', title: new Date(x.creationTime).toLocaleString() }, x.subject || '')));
@@ -539,7 +542,7 @@ async function initCompose() {
   if (cover.options.length <= 1) {
     try {
       const d = await api('GET', `${RC}/dictionary/fax-cover-page`);
-      for (const c of d.records || []) cover.append(el('option', { value: String(c.id) }, c.name));
+      for (const c of (d.records || []).filter((x) => String(x.id) !== '0')) cover.append(el('option', { value: String(c.id) }, c.name));
     } catch {
       /* cover pages are optional */
     }
