@@ -377,6 +377,22 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
     await page.fill('#clock-by', 'soon');
     await page.click('#clock button[type=submit]');
     await page.locator('#admin-error', { hasText: 'duration' }).waitFor();
+
+    // The admin token opens any mailbox, here one of the other account,
+    // through an ordinary session of that user.
+    await page.selectOption('#account', srv.other.accountId);
+    await page.click(`#extensions button[data-open="${srv.other.id}"]`);
+    await page.locator('#view-inbox').waitFor();
+    assert.match(await page.textContent('#whoami'), /in the mailbox of Carol Other/);
+    const carolToken = (await context.cookies()).find((c) => c.name === 'switchboard_session').value;
+    const who = await http(srv.server, '/restapi/v1.0/account/~/extension/~', { token: carolToken });
+    assert.equal(String(who.json.id), srv.other.id, 'the session is an ordinary token of that user');
+    const alicesBox = await http(srv.server, `/restapi/v1.0/account/${srv.e101.accountId}/extension/${srv.e101.id}/message-store`, { token: carolToken });
+    assert.equal(alicesBox.status, 404, 'and carries that user\'s tenancy, not the admin token\'s');
+    // Back to the console, still signed in there.
+    await page.click('#nav-admin');
+    await page.locator('#view-admin').waitFor();
+    await page.locator('#apps tbody tr').first().waitFor();
     await page.click('#signout');
     await page.locator('#view-signin').waitFor();
   });

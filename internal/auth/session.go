@@ -1,9 +1,15 @@
 package auth
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/switchboardhq/switchboard"
 )
 
 // Browser sessions of the web UI. A session is an ordinary access token (or,
@@ -35,4 +41,35 @@ func CSRFToken(session string) string {
 // CheckCSRF reports whether given is session's CSRF token.
 func CheckCSRF(session, given string) bool {
 	return given != "" && subtle.ConstantTimeCompare([]byte(CSRFToken(session)), []byte(given)) == 1
+}
+
+// IssueFor issues tokens of the app clientID for an extension without its
+// credentials, for a caller that already holds authority over every
+// mailbox: the admin console, signed in with the admin token, opening one.
+// The tokens are ordinary: the API applies the extension's own permissions
+// and tenancy to them, and they end like any other session.
+func (s *Service) IssueFor(ctx context.Context, clientID string, accountID, extensionID int64) (*TokenResponse, error) {
+	app, err := s.store.AppByClientID(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	ext, err := s.store.Extension(ctx, accountID, extensionID)
+	if errors.Is(err, switchboard.ErrNotFound) {
+		return nil, switchboard.NotFound("extensionId", strconv.FormatInt(extensionID, 10))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkActive(ctx, ext); err != nil {
+		var oe *OAuthError
+		if errors.As(err, &oe) {
+			return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeInvalidParameter, "%s: its mailbox cannot be opened", oe.Description)
+		}
+		return nil, err
+	}
+	resp, tokens := s.issue(app, ext.AccountID, ext.ID, newSessionID(), endpointOrNew(""), 0, 0)
+	if err := s.store.CreateTokens(ctx, tokens...); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }

@@ -26,7 +26,11 @@ type sessionInfo struct {
 	ExtensionID string `json:"extensionId,omitempty"`
 	Admin       bool   `json:"admin,omitempty"` // account administrator
 	CSRF        string `json:"csrf,omitempty"`
-	Emulator    bool   `json:"emulator"`
+	// Console is set when the admin console opened this user session: the
+	// admin session goes on beside it, with its own CSRF token.
+	Console   bool   `json:"console,omitempty"`
+	AdminCSRF string `json:"adminCsrf,omitempty"`
+	Emulator  bool   `json:"emulator"`
 }
 
 type signInRequest struct {
@@ -67,9 +71,8 @@ func (u *UI) setCookie(w http.ResponseWriter, name, value, path string, maxAge i
 }
 
 func (u *UI) clearCookies(w http.ResponseWriter) {
-	u.setCookie(w, auth.SessionCookie, "", "/", -1)
+	u.clearUserCookies(w)
 	u.setCookie(w, auth.AdminSessionCookie, "", "/", -1)
-	u.setCookie(w, refreshCookie, "", "/ui/session", -1)
 }
 
 // handleSession reports the current session. An expired user session is
@@ -77,15 +80,17 @@ func (u *UI) clearCookies(w http.ResponseWriter) {
 func (u *UI) handleSession(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	info := sessionInfo{Emulator: u.config.Emulator}
-	if c, err := r.Cookie(auth.AdminSessionCookie); err == nil && c.Value != "" {
-		if err := u.auth.AuthenticateAdmin(ctx, c.Value); err == nil {
-			info.Kind, info.CSRF = "admin", auth.CSRFToken(c.Value)
-			writeJSON(w, http.StatusOK, info)
-			return
-		} else if switchboard.AsError(err) == nil {
-			u.unavailable(w, r, err)
-			return
-		}
+	adminToken, err := u.adminSession(r)
+	if err != nil {
+		u.unavailable(w, r, err)
+		return
+	}
+	admin := func() {
+		info.Kind, info.CSRF = "admin", auth.CSRFToken(adminToken)
+		writeJSON(w, http.StatusOK, info)
+	}
+	if adminToken != "" {
+		info.AdminCSRF = auth.CSRFToken(adminToken)
 	}
 	token := ""
 	if c, err := r.Cookie(auth.SessionCookie); err == nil {
@@ -99,31 +104,127 @@ func (u *UI) handleSession(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		c, cerr := r.Cookie(refreshCookie)
 		if cerr != nil || c.Value == "" {
+			if adminToken != "" {
+				admin()
+				return
+			}
 			writeJSON(w, http.StatusOK, info)
 			return
 		}
 		resp, rerr := u.auth.Token(ctx, auth.TokenRequest{ClientID: u.config.ClientID, GrantType: auth.GrantRefreshToken, RefreshToken: c.Value})
 		if rerr != nil {
-			u.clearCookies(w)
+			u.clearUserCookies(w)
+			if adminToken != "" {
+				admin()
+				return
+			}
 			writeJSON(w, http.StatusOK, info)
 			return
 		}
-		u.startSession(w, resp)
+		u.setUserCookies(w, resp)
 		token = resp.AccessToken
 		if p, err = u.auth.Authenticate(ctx, token); err != nil {
 			u.unavailable(w, r, err)
 			return
 		}
 	}
-	info.Kind, info.CSRF, info.Admin = "user", auth.CSRFToken(token), p.Admin
+	info.Kind, info.CSRF, info.Admin, info.Console = "user", auth.CSRFToken(token), p.Admin, adminToken != ""
 	info.AccountID, info.ExtensionID = strconv.FormatInt(p.AccountID, 10), strconv.FormatInt(p.ExtensionID, 10)
 	writeJSON(w, http.StatusOK, info)
 }
 
-func (u *UI) startSession(w http.ResponseWriter, resp *auth.TokenResponse) {
-	u.setCookie(w, auth.AdminSessionCookie, "", "/", -1)
+// adminSession returns the admin console's token when its cookie holds a
+// valid one, "" otherwise; an error only when the store cannot say.
+func (u *UI) adminSession(r *http.Request) (string, error) {
+	c, err := r.Cookie(auth.AdminSessionCookie)
+	if err != nil || c.Value == "" {
+		return "", nil
+	}
+	err = u.auth.AuthenticateAdmin(r.Context(), c.Value)
+	if err != nil && switchboard.AsError(err) == nil {
+		return "", err
+	}
+	if err != nil {
+		return "", nil
+	}
+	return c.Value, nil
+}
+
+func (u *UI) setUserCookies(w http.ResponseWriter, resp *auth.TokenResponse) {
 	u.setCookie(w, auth.SessionCookie, resp.AccessToken, "/", resp.ExpiresIn)
 	u.setCookie(w, refreshCookie, resp.RefreshToken, "/ui/session", resp.RefreshTokenExpiresIn)
+}
+
+func (u *UI) clearUserCookies(w http.ResponseWriter) {
+	u.setCookie(w, auth.SessionCookie, "", "/", -1)
+	u.setCookie(w, refreshCookie, "", "/ui/session", -1)
+}
+
+// startSession begins a user's own session, ending any console session.
+func (u *UI) startSession(w http.ResponseWriter, resp *auth.TokenResponse) {
+	u.setCookie(w, auth.AdminSessionCookie, "", "/", -1)
+	u.setUserCookies(w, resp)
+}
+
+// handleOpenMailbox lets the admin console open any extension's mailbox: it
+// issues an ordinary session of the UI's app for that extension (with the
+// admin session's CSRF token, so no other page can ask), which the console
+// then uses like a signed-in user's.
+func (u *UI) handleOpenMailbox(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		u.writeError(w, http.StatusForbidden, "CMN-408", "Mailboxes are opened from this server's own page only")
+		return
+	}
+	adminToken, err := u.adminSession(r)
+	if err != nil {
+		u.unavailable(w, r, err)
+		return
+	}
+	if adminToken == "" || !auth.CheckCSRF(adminToken, r.Header.Get(auth.CSRFHeader)) {
+		u.writeError(w, http.StatusUnauthorized, switchboard.CodeLoginRequired, "Sign in to the admin console with the admin token first")
+		return
+	}
+	var req struct {
+		AccountID   string `json:"accountId"`
+		ExtensionID string `json:"extensionId"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSignInBytes)).Decode(&req); err != nil {
+		u.writeError(w, http.StatusBadRequest, switchboard.CodeInvalidParameter, "Send {\"accountId\": \"…\", \"extensionId\": \"…\"}")
+		return
+	}
+	acc, err1 := strconv.ParseInt(req.AccountID, 10, 64)
+	ext, err2 := strconv.ParseInt(req.ExtensionID, 10, 64)
+	if err1 != nil || err2 != nil {
+		u.writeError(w, http.StatusBadRequest, switchboard.CodeInvalidParameter, "accountId and extensionId must be ids")
+		return
+	}
+	resp, err := u.auth.IssueFor(r.Context(), u.config.ClientID, acc, ext)
+	if err != nil {
+		u.unavailable(w, r, err)
+		return
+	}
+	if c, err := r.Cookie(auth.SessionCookie); err == nil && c.Value != "" {
+		_ = u.auth.Revoke(r.Context(), c.Value) // the mailbox opened before; best effort
+	}
+	u.setUserCookies(w, resp)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleCloseMailbox ends a mailbox session the console opened and keeps
+// the console.
+func (u *UI) handleCloseMailbox(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		u.writeError(w, http.StatusForbidden, "CMN-408", "Accepted from this server's own page only")
+		return
+	}
+	if c, err := r.Cookie(auth.SessionCookie); err == nil && c.Value != "" {
+		if err := u.auth.Revoke(r.Context(), c.Value); err != nil {
+			u.unavailable(w, r, err)
+			return
+		}
+	}
+	u.clearUserCookies(w)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // handleSignIn signs a browser in: a user with the password grant's
@@ -149,6 +250,9 @@ func (u *UI) handleSignIn(w http.ResponseWriter, r *http.Request) {
 			}
 			u.writeError(w, http.StatusUnauthorized, switchboard.CodeAccessTokenInvalid, "That admin token is not valid")
 			return
+		}
+		if c, err := r.Cookie(auth.SessionCookie); err == nil && c.Value != "" {
+			_ = u.auth.Revoke(ctx, c.Value) // a user signed in before on this browser; best effort
 		}
 		u.clearCookies(w)
 		u.setCookie(w, auth.AdminSessionCookie, token, "/", 0)

@@ -75,6 +75,8 @@ func New(store switchboard.Store, authService *auth.Service, clock switchboard.C
 	m.HandleFunc("GET /ui/session", u.handleSession)
 	m.HandleFunc("POST /ui/session", u.handleSignIn)
 	m.HandleFunc("DELETE /ui/session", u.handleSignOut)
+	m.HandleFunc("POST /ui/session/mailbox", u.handleOpenMailbox)
+	m.HandleFunc("DELETE /ui/session/mailbox", u.handleCloseMailbox)
 	m.HandleFunc("GET /ui/events", u.handleEvents)
 	m.HandleFunc("GET /restapi/oauth/authorize", u.handleAuthorize)
 	m.HandleFunc("POST /restapi/oauth/authorize", u.handleAuthorize)

@@ -348,3 +348,65 @@ func TestPagesAndBadInput(t *testing.T) {
 		t.Fatalf("GET /nope = %d", r.status)
 	}
 }
+
+func TestAdminOpensAnyMailbox(t *testing.T) {
+	e := newEnv(t)
+	open := func(b *browser, csrf, acc string, ext int64, header ...string) reply {
+		return b.do("POST", "/ui/session/mailbox", `{"accountId":"`+acc+`","extensionId":"`+strconv.FormatInt(ext, 10)+`"}`,
+			append([]string{auth.CSRFHeader, csrf}, header...)...)
+	}
+	acc2 := strconv.FormatInt(e.acc2.ID, 10)
+
+	// A user, even an account administrator, cannot: that takes the admin token.
+	user := e.browser()
+	user.signIn("+16505550101")
+	if r := open(user, user.csrf, acc2, e.carol.ID); r.status != http.StatusUnauthorized {
+		t.Fatalf("a user opened another mailbox: %d %s", r.status, r.body)
+	}
+
+	b := e.browser()
+	r := b.do("POST", "/ui/session", `{"adminToken":"`+e.adminToken+`"}`)
+	adminCSRF := r.json(t)["csrf"].(string)
+	for _, tc := range []struct {
+		name   string
+		csrf   string
+		acc    string
+		ext    int64
+		header []string
+		want   int
+	}{
+		{"without the CSRF token", "", acc2, e.carol.ID, nil, http.StatusUnauthorized},
+		{"from another site", adminCSRF, acc2, e.carol.ID, []string{"Origin", "http://evil.example"}, http.StatusForbidden},
+		{"an extension of another account", adminCSRF, strconv.FormatInt(e.acc1.ID, 10), e.carol.ID, nil, http.StatusNotFound},
+		{"not an id", adminCSRF, "x", e.carol.ID, nil, http.StatusBadRequest},
+	} {
+		if r := open(b, tc.csrf, tc.acc, tc.ext, tc.header...); r.status != tc.want {
+			t.Fatalf("%s: %d, want %d: %s", tc.name, r.status, tc.want, r.body)
+		}
+	}
+	if r := open(b, adminCSRF, acc2, e.carol.ID); r.status != http.StatusNoContent {
+		t.Fatalf("open carol's mailbox: %d %s", r.status, r.body)
+	}
+	s := b.do("GET", "/ui/session", "").json(t)
+	if s["kind"] != "user" || s["console"] != true || s["extensionId"] != strconv.FormatInt(e.carol.ID, 10) || s["adminCsrf"] != adminCSRF {
+		t.Fatalf("session after opening: %v", s)
+	}
+	userCSRF := s["csrf"].(string)
+	// The mailbox session is carol's ordinary token: her mailbox, not account 1's.
+	if r := b.do("GET", "/restapi/v1.0/account/~/extension/~/message-store", "", auth.CSRFHeader, userCSRF); r.status != http.StatusOK {
+		t.Fatalf("carol's mailbox: %d %s", r.status, r.body)
+	}
+	if r := b.do("GET", "/restapi/v1.0/account/"+strconv.FormatInt(e.acc1.ID, 10)+"/extension/~/message-store", "", auth.CSRFHeader, userCSRF); r.status != http.StatusNotFound {
+		t.Fatalf("account 1 through carol's session: %d", r.status)
+	}
+	// The console goes on beside it, with its own CSRF token.
+	if r := b.do("GET", "/switchboard/v1/accounts", "", auth.CSRFHeader, adminCSRF); r.status != http.StatusOK {
+		t.Fatalf("console beside the mailbox: %d %s", r.status, r.body)
+	}
+	if r := b.do("DELETE", "/ui/session/mailbox", ""); r.status != http.StatusNoContent {
+		t.Fatalf("close the mailbox: %d", r.status)
+	}
+	if s := b.do("GET", "/ui/session", "").json(t); s["kind"] != "admin" {
+		t.Fatalf("after closing the mailbox: %v", s)
+	}
+}

@@ -46,7 +46,12 @@ class ApiError extends Error {
 
 /** Calls the API with the session cookie; returns parsed JSON (or null). */
 async function api(method, path, { json, form, raw, retried } = {}) {
-  const headers = { 'X-Switchboard-CSRF': state.session ? state.session.csrf : '' };
+  // The admin API takes the console's own session when the console has
+  // opened a mailbox beside it.
+  const s = state.session;
+  const consolePath = path.startsWith('/switchboard/') || path.startsWith('/ui/session/mailbox');
+  const csrf = s ? (consolePath && s.adminCsrf ? s.adminCsrf : s.csrf) : '';
+  const headers = { 'X-Switchboard-CSRF': csrf };
   let body;
   if (json !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -129,7 +134,7 @@ async function boot() {
   state.session = s.kind ? s : null;
   $('#nav').hidden = !state.session;
   $('#signout').hidden = !state.session;
-  $('#nav-admin').hidden = !(s.kind === 'admin');
+  $('#nav-admin').hidden = !(s.kind === 'admin' || s.console);
   for (const a of document.querySelectorAll('#nav a[data-view=inbox], #nav a[data-view=compose]')) a.hidden = s.kind !== 'user';
   if (!state.session) {
     $('#whoami').textContent = '';
@@ -146,7 +151,10 @@ async function boot() {
     return;
   }
   state.me = await api('GET', `${RC}/account/~/extension/~`);
-  $('#whoami').textContent = `${state.me.name} (${state.me.extensionNumber})`;
+  $('#whoami').textContent = `${s.console ? 'Admin, in the mailbox of ' : ''}${state.me.name} (${state.me.extensionNumber})`;
+  state.numbers = [];
+  state.cursors = [null];
+  state.selected = null;
   state.mailbox = String(state.me.id);
   await loadMailboxes();
   if (!location.hash || location.hash === '#/admin') location.hash = '#/inbox';
@@ -660,9 +668,23 @@ async function loadDirectory() {
     api('GET', `/switchboard/v1/accounts/${id}/phone-numbers`),
   ]);
   $('#extensions tbody').replaceChildren(...xs.records.map((x) => el('tr', {},
-    cell(x.extensionNumber), cell(x.name), cell(x.type), cell(x.status), cell(x.email), cell(x.admin ? 'administrator' : ''))));
+    cell(x.extensionNumber), cell(x.name), cell(x.type), cell(x.status), cell(x.email), cell(x.admin ? 'administrator' : ''),
+    el('td', {}, el('button', { type: 'button', 'data-open': x.id, onclick: () => openMailbox(id, x.id) }, 'Open mailbox')))));
   $('#numbers tbody').replaceChildren(...ns.records.map((n) => el('tr', {},
     cell(n.phoneNumber), cell(n.extensionId), cell(n.usageType), cell(n.features.join(', ')), cell(n.status))));
+}
+
+// openMailbox: the admin token opens any mailbox. The server issues an
+// ordinary session for the extension, and the page works in it as its user
+// would; the console stays signed in beside it.
+async function openMailbox(accountId, extensionId) {
+  await adminAction(async () => {
+    await api('POST', '/ui/session/mailbox', { json: { accountId, extensionId } });
+    location.hash = '#/inbox';
+    route.listed = false;
+    await boot();
+    return { opened: extensionId };
+  });
 }
 
 async function loadQueue() {
@@ -722,8 +744,12 @@ async function route() {
       showView('compose');
       return initCompose();
     case 'admin':
-      location.hash = '#/inbox';
-      return;
+      if (!state.session.console) {
+        location.hash = '#/inbox';
+        return;
+      }
+      showView('admin');
+      return initAdmin();
     default:
       showView('inbox');
       if (!state.events) openEvents();
