@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -225,10 +226,8 @@ type App struct {
 // codes: one of its registered URIs exactly, or, when the app accepts
 // loopback redirects, an http URI on 127.0.0.1, [::1] or localhost.
 func (a *App) AllowsRedirect(uri string) bool {
-	for _, r := range a.RedirectURIs {
-		if r == uri {
-			return true
-		}
+	if slices.Contains(a.RedirectURIs, uri) {
+		return true
 	}
 	if !a.LoopbackRedirects {
 		return false

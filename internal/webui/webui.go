@@ -80,6 +80,9 @@ func New(store switchboard.Store, authService *auth.Service, clock switchboard.C
 	m.HandleFunc("GET /ui/events", u.handleEvents)
 	m.HandleFunc("GET /restapi/oauth/authorize", u.handleAuthorize)
 	m.HandleFunc("POST /restapi/oauth/authorize", u.handleAuthorize)
+	m.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
+		u.writeError(w, http.StatusNotFound, "CMN-120", "Invalid URI: "+r.Method+" "+r.URL.Path)
+	})
 	return u
 }
 

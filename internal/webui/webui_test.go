@@ -28,6 +28,7 @@ type env struct {
 	t          *testing.T
 	srv        *httptest.Server
 	store      *sqlstore.DB
+	clock      *switchboard.ManualClock
 	adminToken string
 	acc1, acc2 *switchboard.Account
 	alice, bob *switchboard.Extension // acc1: administrator, user
@@ -53,7 +54,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("EnsureApp is not idempotent: %v", err)
 	}
 	ui := webui.New(store, authService, clock, logger, webui.Config{ClientID: "switchboard-web", EventsBackstop: 50 * time.Millisecond})
-	e := &env{t: t, store: store}
+	e := &env{t: t, store: store, clock: clock}
 	e.srv = httptest.NewServer(httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, UI: ui}, httpapi.Config{}))
 	t.Cleanup(e.srv.Close)
 
@@ -190,6 +191,14 @@ func TestSessionIsAnOrdinaryTokenWithCSRF(t *testing.T) {
 				t.Fatalf("GET %s = %d, want %d: %s", tc.path, got.status, tc.want, got.body)
 			}
 		})
+	}
+
+	// Another origin's script cannot send the CSRF header: CORS does not
+	// allow it, so the browser refuses before the request is made.
+	pre := b.do("OPTIONS", me, "", "Origin", "http://evil.example", "Access-Control-Request-Method", "GET",
+		"Access-Control-Request-Headers", strings.ToLower(auth.CSRFHeader))
+	if strings.Contains(strings.ToLower(pre.header.Get("Access-Control-Allow-Headers")), strings.ToLower(auth.CSRFHeader)) {
+		t.Fatalf("CORS lets other origins send %s: %v", auth.CSRFHeader, pre.header)
 	}
 
 	// Sign-out revokes the token itself, not just the cookie.
@@ -344,6 +353,9 @@ func TestPagesAndBadInput(t *testing.T) {
 			t.Fatalf("authorize?%s = %d %s", q, r.status, r.body)
 		}
 	}
+	if r := b.do("GET", "/ui/nope", ""); r.status != http.StatusNotFound || r.json(t)["errorCode"] != "CMN-120" {
+		t.Fatalf("GET /ui/nope = %d %s", r.status, r.body)
+	}
 	if r := b.do("GET", "/nope", ""); r.status != http.StatusNotFound {
 		t.Fatalf("GET /nope = %d", r.status)
 	}
@@ -408,5 +420,33 @@ func TestAdminOpensAnyMailbox(t *testing.T) {
 	}
 	if s := b.do("GET", "/ui/session", "").json(t); s["kind"] != "admin" {
 		t.Fatalf("after closing the mailbox: %v", s)
+	}
+}
+
+// TestSessionRenewsWithItsRefreshToken: a tab left open past the access
+// token's hour gets a new one from /ui/session; the old one is dead.
+func TestSessionRenewsWithItsRefreshToken(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn("+16505550102")
+	const me = "/restapi/v1.0/account/~/extension/~"
+	if r := b.do("GET", me, "", auth.CSRFHeader, b.csrf); r.status != http.StatusOK {
+		t.Fatalf("fresh session: %d", r.status)
+	}
+	e.clock.Advance(61 * time.Minute)
+	if r := b.do("GET", me, "", auth.CSRFHeader, b.csrf); r.status != http.StatusUnauthorized {
+		t.Fatalf("an access token past its hour still works: %d", r.status)
+	}
+	s := b.do("GET", "/ui/session", "").json(t)
+	if s["kind"] != "user" || s["csrf"] == b.csrf {
+		t.Fatalf("session not renewed: %v", s)
+	}
+	if r := b.do("GET", me, "", auth.CSRFHeader, s["csrf"].(string)); r.status != http.StatusOK {
+		t.Fatalf("renewed session: %d %s", r.status, r.body)
+	}
+	// Past the refresh token's week, the session is over.
+	e.clock.Advance(8 * 24 * time.Hour)
+	if s := b.do("GET", "/ui/session", "").json(t); s["kind"] != "" && s["kind"] != nil {
+		t.Fatalf("session renewed past its refresh token: %v", s)
 	}
 }
