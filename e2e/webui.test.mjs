@@ -323,6 +323,28 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
     assert.match(await page.textContent('#compose-error'), /phone|number|to/i);
   });
 
+  it('works from the keyboard, and every control has an accessible name', async () => {
+    await page.goto(`${srv.server}/#/inbox`);
+    await page.locator('#messages li[data-id] a').first().waitFor();
+    // Tab from the last filter button to the first message and open it with Enter.
+    await page.focus('#filters button[type=reset]');
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement.closest('#messages') !== null);
+    assert.ok(focused, 'Tab after the filters lands on the message list');
+    await page.keyboard.press('Enter');
+    await page.locator('#detail h2').waitFor();
+    for (const view of ['#/inbox', '#/compose']) {
+      await page.goto(`${srv.server}/${view}`);
+      await page.waitForTimeout(200);
+      const unnamed = await page.evaluate(() =>
+        [...document.querySelectorAll('main:not([hidden]) input, main:not([hidden]) select, main:not([hidden]) textarea, main:not([hidden]) button, header select:not([hidden])')]
+          .filter((e) => e.type !== 'hidden' && e.offsetParent !== null)
+          .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !(e.textContent || '').trim())
+          .map((e) => e.outerHTML.slice(0, 80)));
+      assert.deepEqual(unnamed, [], `controls without an accessible name on ${view}`);
+    }
+  });
+
   it('filters like the API and fits a phone-sized screen', async () => {
     await page.goto(`${srv.server}/#/inbox`);
     await page.selectOption('#filters select[name=messageType]', 'VoiceMail');
@@ -369,6 +391,17 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
     await page.locator('#admin-result', { hasText: 'Injected from the console' }).waitFor();
     const got = await (await bob.get(STORE, { messageType: 'SMS', direction: 'Inbound' })).json();
     assert.ok(got.records.some((r) => r.subject === 'Injected from the console'));
+    await page.click('#retention-run');
+    await page.locator('#admin-result', { hasText: 'purged' }).waitFor();
+    // Carrier rules: a bad edit is refused in the page, a good one is saved.
+    await page.fill('#rules', '{"rules": [');
+    await page.click('#rules-save');
+    await page.locator('#admin-error', { hasText: 'not valid JSON' }).waitFor();
+    await page.fill('#rules', '{"deliveryDelaySeconds": 1, "rules": [{"match": "^[+]1555000", "stage": "submit", "errorCode": "SMS-UP-410"}]}');
+    await page.click('#rules-save');
+    await page.locator('#admin-result', { hasText: 'saved' }).waitFor();
+    const rules = await http(srv.server, '/switchboard/v1/carrier/rules', { token: srv.demo.adminToken });
+    assert.equal(rules.json.rules[0].errorCode, 'SMS-UP-410', show(rules));
     await page.fill('#clock-by', '1h');
     await page.click('#clock button[type=submit]');
     await page.locator('#admin-result', { hasText: '"now"' }).waitFor();

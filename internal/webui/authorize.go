@@ -26,6 +26,7 @@ type authorizePage struct {
 // to be the app's, shown on the page before that. prompt, ui_options and
 // the other display parameters are accepted and ignored.
 func (u *UI) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxSignInBytes)
 	if err := r.ParseForm(); err != nil {
 		u.render(w, http.StatusBadRequest, "authorize.html", authorizePage{Fatal: "The request could not be read: " + err.Error()})
 		return
