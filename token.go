@@ -67,7 +67,10 @@ type AuthCode struct {
 	AccountID     int64
 	ExtensionID   int64
 	RedirectURI   string
-	CodeChallenge string // the S256 code_challenge; "" when none was given
-	Created       time.Time
-	Expires       time.Time
+	CodeChallenge string // the PKCE code_challenge; "" when none was given
+	// CodeChallengeMethod is S256 or plain (RFC 7636 §4.3; RingCentral
+	// accepts plain from clients that cannot hash).
+	CodeChallengeMethod string
+	Created             time.Time
+	Expires             time.Time
 }

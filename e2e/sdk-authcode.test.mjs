@@ -149,7 +149,7 @@ describe('@ringcentral/sdk: authorization code with PKCE', () => {
     assert.equal(loc.searchParams.get('error'), 'unsupported_response_type');
     assert.equal(loc.searchParams.get('state'), 'st');
 
-    res = await fetch(q({ ...base, code_challenge: 'x'.repeat(43), code_challenge_method: 'plain' }), { redirect: 'manual' });
+    res = await fetch(q({ ...base, code_challenge: 'x'.repeat(43), code_challenge_method: 'S512' }), { redirect: 'manual' });
     loc = new URL(res.headers.get('location'));
     assert.equal(loc.searchParams.get('error'), 'invalid_request');
 
@@ -164,6 +164,19 @@ describe('@ringcentral/sdk: authorization code with PKCE', () => {
       assert.equal(res.headers.get('location'), null, `${what}: must not redirect`);
       assert.match(text, /role="alert"/, what);
     }
+  });
+
+  it('a plain challenge (for clients that cannot hash) is redeemed with the same string', async () => {
+    const verifier = 'plain-verifier-'.padEnd(50, 'x');
+    const url = `${srv.server}/restapi/oauth/authorize?${new URLSearchParams({
+      response_type: 'code', client_id: srv.demo.clientId, redirect_uri: REDIRECT, code_challenge: verifier })}`; // method omitted: plain
+    const r = await signIn(url, srv.e101);
+    const code = new URL(r.location).searchParams.get('code');
+    const redeem = (v) => http(srv.server, '/restapi/oauth/token', {
+      method: 'POST', form: { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: v, client_id: srv.demo.clientId } });
+    const ok = await redeem(verifier);
+    assert.equal(ok.status, 200, show(ok));
+    assert.equal(String(ok.json.owner_id), srv.e101.id);
   });
 
   it('registered redirect URIs through the admin API', async () => {

@@ -69,6 +69,7 @@ func (s *Service) CheckAuthorize(ctx context.Context, req AuthorizeRequest) (*sw
 			Description: "redirect_uri " + redirect + " is not registered for this app; register it with `switchboard app redirect-uris` or the admin API"}
 	}
 	redirectErr := func(code, desc string) error { return &AuthorizeError{Err: code, Description: desc, Redirect: true} }
+	method := challengeMethod(req)
 	switch {
 	case app.Status != switchboard.StatusEnabled:
 		return nil, redirect, redirectErr("unauthorized_client", "Application is disabled")
@@ -76,9 +77,8 @@ func (s *Service) CheckAuthorize(ctx context.Context, req AuthorizeRequest) (*sw
 		return nil, redirect, redirectErr("unsupported_response_type", "Only response_type=code is supported")
 	case req.CodeChallenge == "" && req.CodeChallengeMethod != "":
 		return nil, redirect, redirectErr("invalid_request", "Parameter code_challenge is missing")
-	case req.CodeChallenge != "" && req.CodeChallengeMethod != "S256":
-		// plain would let anyone who sees the request redeem the code.
-		return nil, redirect, redirectErr("invalid_request", "code_challenge_method must be S256")
+	case req.CodeChallenge != "" && method != PKCES256 && method != PKCEPlain:
+		return nil, redirect, redirectErr("invalid_request", "code_challenge_method must be S256 or plain")
 	case req.CodeChallenge != "" && !validVerifierShape(req.CodeChallenge):
 		return nil, redirect, redirectErr("invalid_request", "code_challenge must be 43 to 128 characters of [A-Za-z0-9-._~]")
 	}
@@ -102,8 +102,12 @@ func (s *Service) Authorize(ctx context.Context, req AuthorizeRequest, username,
 	}
 	text, hash := NewOpaqueToken()
 	now := s.clock.Now()
-	err = s.store.CreateAuthCode(ctx, &switchboard.AuthCode{Hash: hash, AppID: app.ID, AccountID: ext.AccountID,
-		ExtensionID: ext.ID, RedirectURI: redirect, CodeChallenge: req.CodeChallenge, Created: now, Expires: now.Add(AuthCodeTTL)})
+	c := &switchboard.AuthCode{Hash: hash, AppID: app.ID, AccountID: ext.AccountID, ExtensionID: ext.ID,
+		RedirectURI: redirect, Created: now, Expires: now.Add(AuthCodeTTL)}
+	if req.CodeChallenge != "" {
+		c.CodeChallenge, c.CodeChallengeMethod = req.CodeChallenge, challengeMethod(req)
+	}
+	err = s.store.CreateAuthCode(ctx, c)
 	if err != nil {
 		return "", "", err
 	}
@@ -136,25 +140,47 @@ func (s *Service) redeemCode(ctx context.Context, app *switchboard.App, secretSh
 		return nil, oauthErr(http.StatusUnauthorized, "invalid_client", "OAU-123", "Client authentication failed: a client secret or PKCE is required")
 	case c.CodeChallenge != "" && req.CodeVerifier == "":
 		return nil, oauthErr(http.StatusBadRequest, "invalid_request", "OAU-101", "Parameter code_verifier is missing")
-	case c.CodeChallenge != "" && !VerifyPKCE(c.CodeChallenge, req.CodeVerifier):
+	case c.CodeChallenge != "" && !VerifyPKCE(c.CodeChallengeMethod, c.CodeChallenge, req.CodeVerifier):
 		return nil, invalidGrant("code_verifier does not match the code_challenge")
 	}
 	return s.store.Extension(ctx, c.AccountID, c.ExtensionID)
 }
 
-// VerifyPKCE checks an S256 code verifier against its challenge (RFC 7636
-// §4.6).
-func VerifyPKCE(challenge, verifier string) bool {
+// PKCE challenge methods (RFC 7636 §4.2). RingCentral takes plain from
+// clients that cannot hash; S256 is what the SDKs send.
+const (
+	PKCES256  = "S256"
+	PKCEPlain = "plain"
+)
+
+// challengeMethod is the request's method; RFC 7636 §4.3: plain when a
+// challenge comes without one.
+func challengeMethod(req AuthorizeRequest) string {
+	if req.CodeChallengeMethod == "" {
+		return PKCEPlain
+	}
+	return req.CodeChallengeMethod
+}
+
+// VerifyPKCE checks a code verifier against its challenge (RFC 7636 §4.6).
+func VerifyPKCE(method, challenge, verifier string) bool {
 	if !validVerifierShape(verifier) {
 		return false
 	}
-	sum := sha256.Sum256([]byte(verifier))
-	want := base64.RawURLEncoding.EncodeToString(sum[:])
+	want := verifier
+	switch method {
+	case PKCES256:
+		sum := sha256.Sum256([]byte(verifier))
+		want = base64.RawURLEncoding.EncodeToString(sum[:])
+	case PKCEPlain:
+	default:
+		return false
+	}
 	return subtle.ConstantTimeCompare([]byte(want), []byte(challenge)) == 1
 }
 
-// validVerifierShape: 43 to 128 unreserved characters (RFC 7636 §4.1); an
-// S256 challenge has the same alphabet and 43 characters.
+// validVerifierShape: 43 to 128 unreserved characters (RFC 7636 §4.1); a
+// challenge has the same alphabet (an S256 one 43 characters).
 func validVerifierShape(s string) bool {
 	if len(s) < 43 || len(s) > 128 {
 		return false

@@ -169,9 +169,9 @@ func (db *DB) CreateAuthCode(ctx context.Context, c *switchboard.AuthCode) error
 		}
 		c.Created, c.Expires = fromMillis(toMillis(c.Created)), fromMillis(toMillis(c.Expires))
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO authorization_codes (hash, app_id, account_id, extension_id, redirect_uri, code_challenge, expires_at, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			c.Hash, c.AppID, c.AccountID, c.ExtensionID, c.RedirectURI, c.CodeChallenge, toMillis(c.Expires), toMillis(c.Created))
+			INSERT INTO authorization_codes (hash, app_id, account_id, extension_id, redirect_uri, code_challenge, challenge_method, expires_at, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			c.Hash, c.AppID, c.AccountID, c.ExtensionID, c.RedirectURI, c.CodeChallenge, c.CodeChallengeMethod, toMillis(c.Expires), toMillis(c.Created))
 		return err
 	})
 	return db.wrap(err, "create authorization code")
@@ -185,8 +185,9 @@ func (db *DB) ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (
 		var created, expires int64
 		err := tx.QueryRowContext(ctx, `
 			DELETE FROM authorization_codes WHERE hash = $1 AND expires_at > $2
-			RETURNING hash, app_id, account_id, extension_id, redirect_uri, code_challenge, created_at, expires_at`,
-			hash, toMillis(now)).Scan(&c.Hash, &c.AppID, &c.AccountID, &c.ExtensionID, &c.RedirectURI, &c.CodeChallenge, &created, &expires)
+			RETURNING hash, app_id, account_id, extension_id, redirect_uri, code_challenge, challenge_method, created_at, expires_at`,
+			hash, toMillis(now)).Scan(&c.Hash, &c.AppID, &c.AccountID, &c.ExtensionID, &c.RedirectURI, &c.CodeChallenge, &c.CodeChallengeMethod,
+			&created, &expires)
 		c.Created, c.Expires = fromMillis(created), fromMillis(expires)
 		return err
 	})

@@ -212,7 +212,7 @@ func testAuthCodes(t *testing.T, e *env) {
 	app := &switchboard.App{ClientID: "code-client", Name: "Codes"}
 	noErr(t, s.CreateApp(e.ctx, app))
 	code := &switchboard.AuthCode{Hash: "code-1", AppID: app.ID, AccountID: e.acc1.ID, ExtensionID: e.ext1.ID,
-		RedirectURI: "http://127.0.0.1:5000/cb", CodeChallenge: "challenge", Expires: Base.Add(time.Minute)}
+		RedirectURI: "http://127.0.0.1:5000/cb", CodeChallenge: "challenge", CodeChallengeMethod: "S256", Expires: Base.Add(time.Minute)}
 	noErr(t, s.CreateAuthCode(e.ctx, code))
 	if !code.Created.Equal(Base) {
 		t.Fatalf("CreateAuthCode did not fill Created: %+v", code)

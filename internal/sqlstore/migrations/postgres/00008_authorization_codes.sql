@@ -14,7 +14,8 @@ CREATE TABLE authorization_codes (
     account_id     BIGINT  NOT NULL REFERENCES accounts(id),
     extension_id   BIGINT  NOT NULL REFERENCES extensions(id),
     redirect_uri   TEXT    NOT NULL,
-    code_challenge TEXT    NOT NULL DEFAULT '', -- S256 challenge; '' without PKCE
+    code_challenge TEXT    NOT NULL DEFAULT '', -- PKCE challenge; '' without PKCE
+    challenge_method TEXT  NOT NULL DEFAULT '', -- S256 or plain
     expires_at     BIGINT  NOT NULL,
     created_at     BIGINT  NOT NULL
 );

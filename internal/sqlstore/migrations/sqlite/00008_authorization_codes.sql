@@ -14,7 +14,8 @@ CREATE TABLE authorization_codes (
     account_id     INTEGER NOT NULL REFERENCES accounts(id),
     extension_id   INTEGER NOT NULL REFERENCES extensions(id),
     redirect_uri   TEXT    NOT NULL,
-    code_challenge TEXT    NOT NULL DEFAULT '', -- S256 challenge; '' without PKCE
+    code_challenge TEXT    NOT NULL DEFAULT '', -- PKCE challenge; '' without PKCE
+    challenge_method TEXT  NOT NULL DEFAULT '', -- S256 or plain
     expires_at     INTEGER NOT NULL,
     created_at     INTEGER NOT NULL
 );
