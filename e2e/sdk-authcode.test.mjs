@@ -6,7 +6,10 @@
 // is exercised in a real browser by webui.test.mjs.
 
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+
+import RingCentral from '@rc-ex/core';
 
 import { assertOAuthError, basicAuth, http, newSdk, sdkFailure, serverLogOnFailure, show, startServer } from './harness.mjs';
 
@@ -164,6 +167,22 @@ describe('@ringcentral/sdk: authorization code with PKCE', () => {
       assert.equal(res.headers.get('location'), null, `${what}: must not redirect`);
       assert.match(text, /role="alert"/, what);
     }
+  });
+
+  it('@rc-ex/core: authorize({code, redirect_uri, code_verifier}) as a PKCE client without a secret', async () => {
+    // The authorization URI as @rc-ex/authorize-uri builds it (that package
+    // does not load beside @rc-ex/core 1.8: it requires the old lib/ layout).
+    const b64url = (b) => b.toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=/g, '');
+    const verifier = b64url(randomBytes(32));
+    const url = `${srv.server}/restapi/oauth/authorize?${new URLSearchParams({
+      response_type: 'code', client_id: srv.demo.clientId, redirect_uri: REDIRECT, state: 'rcex',
+      code_challenge_method: 'S256', code_challenge: b64url(createHash('sha256').update(verifier).digest()) })}`;
+    const r = await signIn(url, srv.e102);
+    assert.equal(r.status, 302, r.text);
+    const rc = new RingCentral({ server: srv.server, clientId: srv.demo.clientId });
+    await rc.authorize({ code: new URL(r.location).searchParams.get('code'), redirect_uri: REDIRECT, code_verifier: verifier });
+    const me = await rc.restapi().account().extension().get();
+    assert.equal(String(me.id), srv.e102.id);
   });
 
   it('a plain challenge (for clients that cannot hash) is redeemed with the same string', async () => {
