@@ -78,6 +78,11 @@ func (u *UI) clearCookies(w http.ResponseWriter) {
 // handleSession reports the current session. An expired user session is
 // renewed here with its refresh token, so a tab left open keeps working.
 func (u *UI) handleSession(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		// It tells the CSRF token: for this server's page only.
+		u.writeError(w, http.StatusForbidden, "CMN-408", "The session is shown to this server's own page only")
+		return
+	}
 	ctx := r.Context()
 	info := sessionInfo{Emulator: u.config.Emulator}
 	adminToken, err := u.adminSession(r)

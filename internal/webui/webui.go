@@ -89,6 +89,12 @@ func New(store switchboard.Store, authService *auth.Service, clock switchboard.C
 // ServeHTTP serves the UI's routes.
 func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
+	// The API's CORS answer lets any origin read responses with
+	// credentials, as the SDKs need; the UI's own endpoints are for this
+	// origin's page alone, so other origins may not read them.
+	for _, k := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Expose-Headers"} {
+		h.Del(k)
+	}
 	// Everything comes from this origin; nothing is framed by others.
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; frame-src 'self' blob:; object-src 'self' blob:; frame-ancestors 'none'; form-action 'self' http: https:")
 	h.Set("X-Content-Type-Options", "nosniff")

@@ -193,6 +193,18 @@ func TestSessionIsAnOrdinaryTokenWithCSRF(t *testing.T) {
 		})
 	}
 
+	// Another origin cannot learn the CSRF token: /ui/session answers it
+	// nothing, and the UI's answers carry no CORS permission.
+	for _, origin := range []string{"http://evil.example", "http://127.0.0.1:1"} {
+		r := b.do("GET", "/ui/session", "", "Origin", origin)
+		if r.status != http.StatusForbidden || strings.Contains(string(r.body), b.csrf) || r.header.Get("Access-Control-Allow-Origin") != "" {
+			t.Fatalf("GET /ui/session from %s: %d %v %s", origin, r.status, r.header, r.body)
+		}
+	}
+	if r := b.do("GET", "/ui/session", "", "Sec-Fetch-Site", "cross-site"); r.status != http.StatusForbidden {
+		t.Fatalf("GET /ui/session cross-site: %d", r.status)
+	}
+
 	// Another origin's script cannot send the CSRF header: CORS does not
 	// allow it, so the browser refuses before the request is made.
 	pre := b.do("OPTIONS", me, "", "Origin", "http://evil.example", "Access-Control-Request-Method", "GET",
