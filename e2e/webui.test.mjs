@@ -458,4 +458,15 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
       app.close();
     }
   });
+  it('the server stops cleanly (SIGTERM) while a page holds a live stream', async () => {
+    await page.goto(srv.server);
+    await page.fill('#username', srv.e101.username);
+    await page.fill('#password', srv.e101.password);
+    await page.press('#password', 'Enter');
+    await page.locator('#live:not(.off)').waitFor();
+    const started = Date.now();
+    await srv.stopAndCheck(); // fails on a forced kill or a non-zero exit
+    assert.ok(Date.now() - started < 5000, `shutdown took ${Date.now() - started} ms`);
+    await page.locator('#live.off').waitFor();
+  });
 });

@@ -101,7 +101,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		SuspendAfter: cfg.WebHookSuspendAfter, RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(serverURL, m) }})
 
 	worker := retention.NewWorker(store, clock, retention.Config{Defaults: cfg.Retention(), ChangeLogPeriod: cfg.ChangeLogPeriod}, logger)
-	var ui http.Handler
+	var ui *webui.UI
 	if cfg.WebUI && cfg.Role != config.RoleWorker {
 		if err := webui.EnsureApp(ctx, store, cfg.WebUIClientID); err != nil {
 			ln.Close()
@@ -110,8 +110,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ui = webui.New(store, authService, clock, logger, webui.Config{ClientID: cfg.WebUIClientID,
 			SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Emulator: emulator != nil})
 	}
+	var uiHandler http.Handler // nil, not a nil *webui.UI, when the UI is off
+	if ui != nil {
+		uiHandler = ui
+	}
 	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator,
-		Outbox: sender, Carrier: sim, Inbound: in.receiver, CarrierInbound: sim, Push: notifier, UI: ui},
+		Outbox: sender, Carrier: sim, Inbound: in.receiver, CarrierInbound: sim, Push: notifier, UI: uiHandler},
 		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
 			Limits: httpapi.SendLimits{MaxRequestBytes: cfg.MaxSendBytes, MaxRecipients: cfg.MaxRecipients, MaxMMSBytes: cfg.MaxMMSBytes}})
 	srv := &http.Server{
@@ -119,6 +123,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if ui != nil {
+		srv.RegisterOnShutdown(ui.Shutdown)
 	}
 	if cfg.Role != config.RoleAPI {
 		go sweepTokens(ctx, store, clock, logger)

@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
@@ -57,6 +58,17 @@ type UI struct {
 	logger *slog.Logger
 	config Config
 	mux    *http.ServeMux
+	// stop ends the live streams at shutdown: http.Server.Shutdown waits
+	// for requests to finish, and a stream never does by itself.
+	stop     chan struct{}
+	stopOnce sync.Once
+}
+
+// Shutdown ends every live-update stream; the pages reconnect to another
+// node or to this one when it is back. Register it with
+// http.Server.RegisterOnShutdown.
+func (u *UI) Shutdown() {
+	u.stopOnce.Do(func() { close(u.stop) })
 }
 
 // New returns the UI.
@@ -64,7 +76,7 @@ func New(store switchboard.Store, authService *auth.Service, clock switchboard.C
 	if config.EventsBackstop <= 0 {
 		config.EventsBackstop = 5 * time.Second
 	}
-	u := &UI{store: store, auth: authService, clock: clock, logger: logger, config: config, mux: http.NewServeMux()}
+	u := &UI{store: store, auth: authService, clock: clock, logger: logger, config: config, mux: http.NewServeMux(), stop: make(chan struct{})}
 	assets, err := fs.Sub(assetFS, "assets")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time

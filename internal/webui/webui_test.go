@@ -28,6 +28,7 @@ type env struct {
 	t          *testing.T
 	srv        *httptest.Server
 	store      *sqlstore.DB
+	ui         *webui.UI
 	clock      *switchboard.ManualClock
 	adminToken string
 	acc1, acc2 *switchboard.Account
@@ -54,7 +55,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("EnsureApp is not idempotent: %v", err)
 	}
 	ui := webui.New(store, authService, clock, logger, webui.Config{ClientID: "switchboard-web", EventsBackstop: 50 * time.Millisecond})
-	e := &env{t: t, store: store, clock: clock}
+	e := &env{t: t, store: store, clock: clock, ui: ui}
 	e.srv = httptest.NewServer(httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, UI: ui}, httpapi.Config{}))
 	t.Cleanup(e.srv.Close)
 
@@ -460,5 +461,32 @@ func TestSessionRenewsWithItsRefreshToken(t *testing.T) {
 	e.clock.Advance(8 * 24 * time.Hour)
 	if s := b.do("GET", "/ui/session", "").json(t); s["kind"] != "" && s["kind"] != nil {
 		t.Fatalf("session renewed past its refresh token: %v", s)
+	}
+}
+
+// TestShutdownEndsStreams: an open live-update stream does not hold up the
+// server's shutdown.
+func TestShutdownEndsStreams(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn("+16505550102")
+	req, _ := http.NewRequest("GET", e.srv.URL+"/ui/events?csrf="+url.QueryEscape(b.csrf), nil)
+	res, err := b.c.Do(req)
+	check(t, err)
+	defer res.Body.Close()
+	rd := bufio.NewReader(res.Body)
+	if name, _ := event(t, rd); name != "ready" {
+		t.Fatalf("first event %q", name)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := io.ReadAll(rd); done <- err }()
+	e.ui.Shutdown()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("stream ended with %v, want a clean end", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream is still open after Shutdown")
 	}
 }
