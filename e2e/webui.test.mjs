@@ -297,13 +297,17 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
     await page.selectOption('#mailbox', srv.e103.id);
     await page.uncheck('#filters input[name=group]');
     await page.click('#filters button[type=submit]');
+    await page.locator('#messages li[data-id] .snippet', { hasText: /^bulk 0$/ }).waitFor();
     const seen = [];
     for (let pageNo = 1; pageNo <= 5; pageNo++) {
       await page.locator('#pageinfo', { hasText: `Page ${pageNo}` }).waitFor();
       await page.locator('#messages li[data-id]').first().waitFor();
       seen.push(...(await page.locator('#messages li[data-id] .snippet').allTextContents()));
       if (await page.isDisabled('#older')) break;
+      const last = await page.locator('#messages li[data-id]').last().getAttribute('data-id');
       await page.click('#older');
+      // Wait for the next page's rows, not just its number.
+      await page.waitForFunction((id) => !document.querySelector(`#messages li[data-id="${id}"]`), last);
     }
     const bulk = seen.filter((s) => s.startsWith('bulk '));
     assert.equal(bulk.length, 130, `saw ${bulk.length} bulk messages over the pages`);
@@ -349,9 +353,11 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
     await page.goto(`${srv.server}/#/inbox`);
     await page.selectOption('#filters select[name=messageType]', 'VoiceMail');
     await page.click('#filters button[type=submit]');
-    await page.locator('#messages li[data-id]').first().waitFor();
-    const types = await page.locator('#messages li[data-id] .type').allTextContents();
-    assert.ok(types.length > 0 && types.every((t) => t === 'Voice'), types.join());
+    // The list is redrawn when the API answers: wait for the filtered one.
+    await page.waitForFunction(() => {
+      const types = [...document.querySelectorAll('#messages li[data-id] .type')].map((e) => e.textContent);
+      return types.length > 0 && types.every((t) => t === 'Voice');
+    });
     await page.click('#filters button[type=reset]');
     await page.setViewportSize({ width: 390, height: 800 });
     await page.locator('#messages li[data-id]').nth(1).waitFor();
