@@ -360,11 +360,15 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
     });
     await page.click('#filters button[type=reset]');
     await page.setViewportSize({ width: 390, height: 800 });
+    await page.reload();
     await page.locator('#messages li[data-id]').nth(1).waitFor();
+    assert.equal(await page.evaluate(() => document.querySelector('#filters-box').open), false, 'filters start folded on a phone');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px on a phone`);
     await shot('inbox-phone');
     await page.setViewportSize({ width: 1280, height: 820 });
+    await page.reload();
+    await page.locator('#messages li[data-id]').first().waitFor();
   });
 
   it('signs out: the session ends on the server too', async () => {

@@ -337,12 +337,13 @@ function renderList(more) {
     el('li', { class: m.readStatus === 'Unread' ? 'unread' : '', 'data-id': String(m.id) },
       el('a', { class: 'row', href: `#/inbox/${m.id}`, 'aria-current': state.selected && String(state.selected.id) === String(m.id) ? 'true' : null },
         el('span', { class: 'type' }, m.type === 'VoiceMail' ? 'Voice' : m.type),
-        el('span', { class: 'who' }, m.direction === 'Outbound' ? '→ ' : '', peerOf(m),
-          count > 1 ? el('span', { class: 'badge', title: `${count} messages in this conversation on this page` }, String(count)) : null),
+        el('span', { class: 'who' }, m.direction === 'Outbound' ? '→ ' : '', peerOf(m)),
         el('span', { class: 'when' }, fmtTime(m.creationTime),
           el('span', { class: `badge status-${m.messageStatus}` }, m.messageStatus),
           m.availability !== 'Alive' ? el('span', { class: `badge avail-${m.availability}` }, m.availability) : null),
-        el('span', { class: 'snippet' }, snippet(m) || '\u00a0'))));
+        el('span', { class: 'snippet' },
+          count > 1 ? el('span', { class: 'badge count', title: `${count} messages of this conversation on this page` }, `${count} msgs`) : null,
+          snippet(m) || '\u00a0'))));
   const box = $('#messages');
   box.replaceChildren(...(items.length ? items : [el('li', { class: 'muted', style: 'padding:1em' }, 'No messages match.')]));
   $('#newer').disabled = state.cursors.length <= 1;
@@ -765,6 +766,8 @@ async function route() {
 }
 
 document.addEventListener('DOMContentLoaded', () => {
+  // On a phone the filters start folded, so the messages come first.
+  if (window.matchMedia('(max-width: 760px)').matches) $('#filters-box').open = false;
   $('#signin-user').addEventListener('submit', (ev) => {
     ev.preventDefault();
     signIn({ username: $('#username').value, password: $('#password').value });
