@@ -178,6 +178,18 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
     assert.equal((await apiMessage(smsId)).availability, 'Alive');
   });
 
+  it('purges a deleted message after asking', async () => {
+    const [doomed] = await importMessages(srv, [inboundSms(srv.e101, { subject: 'Purge me' })]);
+    await row(doomed.id).waitFor(); // live, from the change log
+    await row(doomed.id).locator('a').click();
+    await page.click('button:has-text("Delete")');
+    await page.locator('#message-availability', { hasText: 'Deleted' }).waitFor();
+    page.once('dialog', (d) => d.accept());
+    await page.click('button:has-text("Purge")');
+    await page.locator('#message-availability', { hasText: 'Purged' }).waitFor();
+    assert.equal((await apiMessage(doomed.id)).availability, 'Purged');
+  });
+
   it('plays a voicemail (seekable) and shows its transcription state', async () => {
     const vm = await postInbound(srv, 'voicemail', { from: PEER, to: srv.e101.phoneNumber }, { field: 'audio', name: 'vm.wav', type: 'audio/wav', data: toneWav(4) });
     await row(vm.id).waitFor();
