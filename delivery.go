@@ -110,6 +110,9 @@ type DeliveryStore interface {
 	// outlived the carrier's memory (an SMSC resending it after a restart)
 	// finds its delivery.
 	DeliveryByCarrierID(ctx context.Context, carrierID string) (messageID int64, recipient string, err error)
+	// ListDeliveries returns up to limit deliveries in state, newest first:
+	// the delivery queue as the admin console shows it.
+	ListDeliveries(ctx context.Context, state DeliveryState, limit int) ([]*Delivery, error)
 }
 
 // ErrLeaseLost is returned when a worker completes a delivery it no longer

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/mail"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -211,6 +213,47 @@ type App struct {
 	Scopes     []string
 	Status     string
 	Created    time.Time
+	// RedirectURIs are the exact redirect URIs the app registered for the
+	// authorization-code grant.
+	RedirectURIs []string
+	// LoopbackRedirects also accepts any http loopback redirect URI on any
+	// port (RFC 8252 §7.3): native and development apps pick their port at
+	// run time. The demo app has it.
+	LoopbackRedirects bool
+}
+
+// AllowsRedirect reports whether uri may receive this app's authorization
+// codes: one of its registered URIs exactly, or, when the app accepts
+// loopback redirects, an http URI on 127.0.0.1, [::1] or localhost.
+func (a *App) AllowsRedirect(uri string) bool {
+	if slices.Contains(a.RedirectURIs, uri) {
+		return true
+	}
+	if !a.LoopbackRedirects {
+		return false
+	}
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "http" || u.User != nil || u.Fragment != "" {
+		return false
+	}
+	switch u.Hostname() {
+	case "127.0.0.1", "::1", "localhost":
+		return true
+	}
+	return false
+}
+
+// ValidateRedirectURI checks a URI an app registers: absolute, http or
+// https (or a private-use scheme of a native app), without a fragment
+// (RFC 6749 §3.1.2).
+func ValidateRedirectURI(uri string) error {
+	u, err := url.Parse(uri)
+	bad := err != nil || !u.IsAbs() || u.Fragment != "" || strings.ContainsAny(uri, " \t\r\n") ||
+		(u.Scheme == "http" || u.Scheme == "https") && u.Host == ""
+	if bad {
+		return InvalidParam("redirectUris", uri, "Redirect URI %q must be an absolute URI without a fragment", uri)
+	}
+	return nil
 }
 
 // JWTCredential is a user's long-lived JWT credential for the jwt-bearer
@@ -266,6 +309,9 @@ type DirectoryStore interface {
 	AppByClientID(ctx context.Context, clientID string) (*App, error)
 	Apps(ctx context.Context) ([]*App, error)
 	SetAppStatus(ctx context.Context, clientID, status string) error
+	// SetAppRedirects replaces the app's registered redirect URIs and its
+	// loopback setting.
+	SetAppRedirects(ctx context.Context, clientID string, uris []string, loopback bool) error
 
 	CreateJWTCredential(ctx context.Context, c *JWTCredential) error
 	JWTCredential(ctx context.Context, id string) (*JWTCredential, error)

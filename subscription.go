@@ -367,6 +367,9 @@ type SubscriptionStore interface {
 	SubscriptionByID(ctx context.Context, id string) (*Subscription, error)
 	// ListSubscriptions returns the owner's subscriptions, oldest first.
 	ListSubscriptions(ctx context.Context, accountID, extensionID, appID int64) ([]*Subscription, error)
+	// AllSubscriptions returns up to limit subscriptions of every owner,
+	// newest first, with their delivery state (the admin console).
+	AllSubscriptions(ctx context.Context, limit int) ([]*Subscription, error)
 	// UpdateSubscription replaces the filters (when non-nil), the expiry and
 	// the lifetime of one of the owner's subscriptions and returns it.
 	UpdateSubscription(ctx context.Context, accountID, extensionID, appID int64, id string, filters []string, expires time.Time, lifetime time.Duration) (*Subscription, error)

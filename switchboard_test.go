@@ -188,3 +188,33 @@ func TestParseEnum(t *testing.T) {
 		t.Fatal("a bad enum is not a missing resource")
 	}
 }
+
+func TestAppAllowsRedirect(t *testing.T) {
+	registered := &App{RedirectURIs: []string{"https://app.example/cb"}}
+	loopback := &App{RedirectURIs: []string{"https://app.example/cb"}, LoopbackRedirects: true}
+	tests := []struct {
+		app  *App
+		uri  string
+		want bool
+	}{
+		{registered, "https://app.example/cb", true},
+		{registered, "https://app.example/cb?x=1", false}, // exact match only
+		{registered, "https://app.example/cb/", false},
+		{registered, "http://127.0.0.1:5000/cb", false},
+		{loopback, "http://127.0.0.1:5000/cb", true},
+		{loopback, "http://localhost:3000/", true},
+		{loopback, "http://[::1]:8080/callback", true},
+		{loopback, "http://127.0.0.1/cb", true},
+		{loopback, "https://127.0.0.1:5000/cb", false}, // RFC 8252: http loopback
+		{loopback, "http://127.0.0.1.attacker.example/cb", false},
+		{loopback, "http://localhost.attacker.example:80/cb", false},
+		{loopback, "http://user@127.0.0.1:5000/cb", false},
+		{loopback, "http://127.0.0.1:5000/cb#frag", false},
+		{loopback, "https://app.example/cb", true},
+	}
+	for _, tc := range tests {
+		if got := tc.app.AllowsRedirect(tc.uri); got != tc.want {
+			t.Errorf("AllowsRedirect(%q) with loopback=%v = %v, want %v", tc.uri, tc.app.LoopbackRedirects, got, tc.want)
+		}
+	}
+}

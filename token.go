@@ -46,7 +46,31 @@ type TokenStore interface {
 	RotateRefreshToken(ctx context.Context, oldHash string, now time.Time, tokens ...*Token) error
 	// RevokeSession removes every token of the session.
 	RevokeSession(ctx context.Context, sessionID string) error
-	// DeleteExpiredTokens removes tokens that expired before now and reports
+	// DeleteExpiredTokens removes tokens (and authorization codes) that expired before now and reports
 	// how many.
 	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
+
+	// CreateAuthCode stores an authorization code waiting to be redeemed.
+	CreateAuthCode(ctx context.Context, c *AuthCode) error
+	// ConsumeAuthCode removes the unexpired code hash and returns it: a
+	// code is redeemed once, whatever the outcome of the checks that
+	// follow. An unknown, used or expired code is ErrNotFound.
+	ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (*AuthCode, error)
+}
+
+// AuthCode is an authorization code of the OAuth authorization-code grant,
+// bound to the app, the redirect URI and the PKCE challenge it was issued
+// for. Only its SHA-256 is stored.
+type AuthCode struct {
+	Hash          string // hex SHA-256 of the code text
+	AppID         int64
+	AccountID     int64
+	ExtensionID   int64
+	RedirectURI   string
+	CodeChallenge string // the PKCE code_challenge; "" when none was given
+	// CodeChallengeMethod is S256 or plain (RFC 7636 §4.3; RingCentral
+	// accepts plain from clients that cannot hash).
+	CodeChallengeMethod string
+	Created             time.Time
+	Expires             time.Time
 }

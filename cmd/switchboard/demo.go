@@ -166,7 +166,10 @@ func newDemoApp(ctx context.Context, store switchboard.Store) (*demoInfo, error)
 	info := &demoInfo{}
 	secret := rand.Text()
 	app := &switchboard.App{ClientID: rand.Text(), SecretHash: auth.HashSecret(secret), Name: "Switchboard Demo",
-		Scopes: switchboard.DefaultAppScopes, Status: switchboard.StatusEnabled}
+		Scopes: switchboard.DefaultAppScopes, Status: switchboard.StatusEnabled,
+		// Browser sign-in from any local development server (RFC 8252), so
+		// the SDKs' loginUrl() then login({code}) work out of the box.
+		LoopbackRedirects: true}
 	if err := store.CreateApp(ctx, app); err != nil {
 		return nil, err
 	}
@@ -248,6 +251,7 @@ func createDemo(ctx context.Context, store switchboard.Store, authService *auth.
 func printDemo(w io.Writer, d *demoInfo, path string) {
 	fmt.Fprintf(w, `
 Switchboard demo is running at %s
+Open it in a browser and sign in with a username and password below.
 All credentials are in %s
 
   client id:     %s

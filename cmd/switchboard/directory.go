@@ -58,6 +58,7 @@ var directoryCommands = map[string][]subcommand{
 	"app": {
 		{"create", "create an OAuth app; prints its client id and secret once", appCreate},
 		{"list", "list apps", appList},
+		{"redirect-uris", "set the redirect URIs an app may receive authorization codes at", appRedirects},
 		{"disable", "disable an app: its tokens stop being issued", appStatus(switchboard.StatusDisabled)},
 		{"enable", "enable a disabled app", appStatus(switchboard.StatusEnabled)},
 	},
@@ -496,11 +497,14 @@ func appCreate(fs *flag.FlagSet) func(*cliEnv) error {
 	name := fs.String("name", "", "app name (required)")
 	public := fs.Bool("public", false, "public client (browser or mobile): no client secret")
 	scopes := fs.String("scopes", strings.Join(switchboard.DefaultAppScopes, ","), "comma-separated app permissions")
+	redirects := fs.String("redirect-uris", "", "comma-separated redirect URIs of the authorization-code flow")
+	loopback := fs.Bool("loopback-redirects", false, "also accept any http://127.0.0.1:PORT, http://[::1]:PORT or http://localhost:PORT redirect URI (RFC 8252)")
 	return func(e *cliEnv) error {
 		if err := required("name", *name); err != nil {
 			return err
 		}
-		app := &switchboard.App{ClientID: rand.Text(), Name: *name, Status: switchboard.StatusEnabled}
+		app := &switchboard.App{ClientID: rand.Text(), Name: *name, Status: switchboard.StatusEnabled,
+			RedirectURIs: splitList(*redirects), LoopbackRedirects: *loopback}
 		for _, s := range strings.Split(*scopes, ",") {
 			if s = strings.TrimSpace(s); s != "" {
 				app.Scopes = append(app.Scopes, s)
@@ -534,11 +538,43 @@ func appList(fs *flag.FlagSet) func(*cliEnv) error {
 			if a.SecretHash == "" {
 				kind = "public"
 			}
-			rows = append(rows, []string{a.ClientID, a.Name, kind, a.Status, strings.Join(a.Scopes, ",")})
+			redirects := strings.Join(a.RedirectURIs, ",")
+			if a.LoopbackRedirects {
+				redirects = strings.TrimPrefix(redirects+",loopback", ",")
+			}
+			rows = append(rows, []string{a.ClientID, a.Name, kind, a.Status, strings.Join(a.Scopes, ","), redirects})
 		}
-		table(e.out, "CLIENT ID\tNAME\tKIND\tSTATUS\tSCOPES", rows)
+		table(e.out, "CLIENT ID\tNAME\tKIND\tSTATUS\tSCOPES\tREDIRECT URIS", rows)
 		return nil
 	}
+}
+
+func appRedirects(fs *flag.FlagSet) func(*cliEnv) error {
+	clientID := fs.String("client-id", "", "client id (required)")
+	uris := fs.String("set", "", "comma-separated redirect URIs; empty clears them")
+	loopback := fs.Bool("loopback-redirects", false, "also accept any http loopback redirect URI on any port (RFC 8252)")
+	return func(e *cliEnv) error {
+		if err := required("client-id", *clientID); err != nil {
+			return err
+		}
+		list := splitList(*uris)
+		if err := e.store.SetAppRedirects(e.ctx, *clientID, list, *loopback); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.out, "app %s: %d redirect URIs, loopback redirects %v\n", *clientID, len(list), *loopback)
+		return nil
+	}
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func appStatus(status string) func(fs *flag.FlagSet) func(*cliEnv) error {

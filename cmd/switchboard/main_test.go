@@ -141,6 +141,18 @@ func TestDirectoryCommands(t *testing.T) {
 	if out := mustCLI("app", "list"); !strings.Contains(out, "CRM") || !strings.Contains(out, "confidential") {
 		t.Fatalf("app list: %s", out)
 	}
+	out = mustCLI("app", "create", "--name", "Web", "--public", "--redirect-uris", "https://web.example/cb")
+	var webID string
+	if _, err := fmt.Sscanf(out[strings.Index(out, "client id:"):], "client id: %s", &webID); err != nil {
+		t.Fatalf("app create --public: %q", out)
+	}
+	if out := mustCLI("app", "list"); !strings.Contains(out, "https://web.example/cb") {
+		t.Fatalf("app list shows no redirect URI: %s", out)
+	}
+	mustCLI("app", "redirect-uris", "--client-id", webID, "--set", "https://web.example/a,https://web.example/b", "--loopback-redirects")
+	if out := mustCLI("app", "list"); !strings.Contains(out, "https://web.example/a,https://web.example/b,loopback") {
+		t.Fatalf("app list after redirect-uris: %s", out)
+	}
 	if out := mustCLI("jwt", "create", "--account", acc, "--extension", ext); !strings.Contains(out, "eyJ") {
 		t.Fatalf("jwt create: %s", out)
 	}

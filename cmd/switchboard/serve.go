@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,13 +25,14 @@ import (
 	"github.com/switchboardhq/switchboard/internal/carrier/smpp"
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/delivery"
-	"github.com/switchboardhq/switchboard/internal/fax"
 	"github.com/switchboardhq/switchboard/internal/export"
+	"github.com/switchboardhq/switchboard/internal/fax"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/metrics"
 	"github.com/switchboardhq/switchboard/internal/push"
 	"github.com/switchboardhq/switchboard/internal/retention"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
+	"github.com/switchboardhq/switchboard/internal/webui"
 )
 
 // databaseFile is the SQLite file inside the data directory.
@@ -162,8 +164,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(serverURL, m) }}, logger)
 
 	worker := retention.NewWorker(store, clock, retention.Config{Defaults: cfg.Retention(), ChangeLogPeriod: cfg.ChangeLogPeriod, Metrics: m}, logger)
+	var ui *webui.UI
+	if cfg.WebUI && cfg.Role != config.RoleWorker {
+		if err := webui.EnsureApp(ctx, store, cfg.WebUIClientID); err != nil {
+			ln.Close()
+			return fmt.Errorf("web UI: create its app %s: %w", cfg.WebUIClientID, err)
+		}
+		ui = webui.New(store, authService, clock, logger, webui.Config{ClientID: cfg.WebUIClientID,
+			SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Emulator: emulator != nil})
+	}
+	var uiHandler http.Handler // nil, not a nil *webui.UI, when the UI is off
+	if ui != nil {
+		uiHandler = ui
+	}
 	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator,
-		Outbox: sender, Exports: exports, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m},
+		Outbox: sender, Exports: exports, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m, UI: uiHandler},
 		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
 			Limits: httpapi.SendLimits{MaxRequestBytes: cfg.MaxSendBytes, MaxRecipients: cfg.MaxRecipients, MaxMMSBytes: cfg.MaxMMSBytes}})
 	srv := &http.Server{
@@ -171,6 +186,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if ui != nil {
+		srv.RegisterOnShutdown(ui.Shutdown)
 	}
 	if cfg.Role != config.RoleAPI {
 		goWork(func(ctx context.Context) { sweepTokens(ctx, store, switchboard.SystemClock{}, logger) })

@@ -72,3 +72,32 @@ func TestTTL(t *testing.T) {
 		}
 	}
 }
+
+func TestVerifyPKCE(t *testing.T) {
+	// RFC 7636 appendix B.
+	const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+	const challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+	tests := []struct {
+		name                        string
+		method, challenge, verifier string
+		want                        bool
+	}{
+		{"RFC 7636 example", PKCES256, challenge, verifier, true},
+		{"another verifier", PKCES256, challenge, verifier[:42] + "A", false},
+		{"verifier too short", PKCES256, challenge, verifier[:42], false},
+		{"verifier with a character outside the alphabet", PKCES256, challenge, verifier[:42] + "+", false},
+		{"the S256 challenge itself as verifier", PKCES256, challenge, challenge, false},
+		{"empty", PKCES256, challenge, "", false},
+		{"plain: the verifier is the challenge", PKCEPlain, verifier, verifier, true},
+		{"plain: another verifier", PKCEPlain, verifier, challenge, false},
+		{"plain: the hash of the verifier is not it", PKCEPlain, challenge, verifier, false},
+		{"unknown method", "S512", challenge, verifier, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := VerifyPKCE(tc.method, tc.challenge, tc.verifier); got != tc.want {
+				t.Fatalf("VerifyPKCE = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,5 +1,6 @@
 // Package auth implements Switchboard's OAuth 2.0 server logic in
-// RingCentral's dialect: token grants (JWT bearer, password, refresh token),
+// RingCentral's dialect: token grants (JWT bearer, password, refresh token,
+// authorization code with PKCE), browser sessions of the web UI,
 // opaque tokens stored as hashes, password hashing and the server-signed JWT
 // credentials users log in with. It holds no HTTP code; internal/httpapi
 // decodes requests and encodes responses around it.

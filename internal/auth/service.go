@@ -81,7 +81,9 @@ type TokenRequest struct {
 	Username, Password     string
 	Extension              string // extension number for the password grant
 	RefreshToken           string
-	AccessTokenTTL         int // seconds; <= 0 means default
+	Code, RedirectURI      string // authorization_code
+	CodeVerifier           string // authorization_code with PKCE
+	AccessTokenTTL         int    // seconds; <= 0 means default
 	RefreshTokenTTL        int
 	EndpointID             string
 }
@@ -101,12 +103,14 @@ type TokenResponse struct {
 
 // Token runs a grant.
 func (s *Service) Token(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
-	app, err := s.authenticateClient(ctx, req)
+	app, secretShown, err := s.authenticateClient(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	var ext *switchboard.Extension
 	switch req.GrantType {
+	case GrantAuthorizationCode:
+		ext, err = s.redeemCode(ctx, app, secretShown, req)
 	case GrantJWTBearer:
 		ext, err = s.extensionForJWT(ctx, req.Assertion)
 	case GrantPassword:
@@ -131,26 +135,33 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (*TokenResponse, 
 	return resp, nil
 }
 
-func (s *Service) authenticateClient(ctx context.Context, req TokenRequest) (*switchboard.App, error) {
+// authenticateClient finds the app and checks its secret. An app with a
+// secret may leave it out only to redeem a code with a PKCE verifier, as
+// RingCentral allows browser and mobile apps to; redeemCode then insists
+// that the code had a challenge. secretShown reports whether the secret was
+// checked.
+func (s *Service) authenticateClient(ctx context.Context, req TokenRequest) (app *switchboard.App, secretShown bool, err error) {
 	if req.ClientID == "" {
-		return nil, oauthErr(http.StatusUnauthorized, "invalid_client", "OAU-123", "Client authentication is required")
+		return nil, false, oauthErr(http.StatusUnauthorized, "invalid_client", "OAU-123", "Client authentication is required")
 	}
-	app, err := s.store.AppByClientID(ctx, req.ClientID)
+	app, err = s.store.AppByClientID(ctx, req.ClientID)
 	if errors.Is(err, switchboard.ErrNotFound) {
-		return nil, oauthErr(http.StatusUnauthorized, "invalid_client", "OAU-153", "Invalid client: %s", req.ClientID)
+		return nil, false, oauthErr(http.StatusUnauthorized, "invalid_client", "OAU-153", "Invalid client: %s", req.ClientID)
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if app.SecretHash != "" {
+	pkceOnly := req.GrantType == GrantAuthorizationCode && req.CodeVerifier != "" && !req.ClientSecretGiven
+	if app.SecretHash != "" && !pkceOnly {
 		if !req.ClientSecretGiven || HashSecret(req.ClientSecret) != app.SecretHash {
-			return nil, oauthErr(http.StatusUnauthorized, "invalid_client", "OAU-123", "Client authentication failed: wrong client secret")
+			return nil, false, oauthErr(http.StatusUnauthorized, "invalid_client", "OAU-123", "Client authentication failed: wrong client secret")
 		}
+		secretShown = true
 	}
 	if app.Status != switchboard.StatusEnabled {
-		return nil, oauthErr(http.StatusUnauthorized, "unauthorized_client", "OAU-251", "Application is disabled")
+		return nil, false, oauthErr(http.StatusUnauthorized, "unauthorized_client", "OAU-251", "Application is disabled")
 	}
-	return app, nil
+	return app, secretShown, nil
 }
 
 func (s *Service) checkActive(ctx context.Context, ext *switchboard.Extension) error {

@@ -57,6 +57,9 @@ type Config struct {
 	// Push notifications (internal/push).
 	WebHookAllowPrivate bool          // WebHooks may target loopback/private/reserved addresses (development)
 	WebHookSuspendAfter time.Duration // a WebHook failing this long is Blacklisted
+	// Web UI (internal/webui).
+	WebUI         bool   // serve the web UI at / and the authorization endpoint's sign-in page
+	WebUIClientID string // client id of the public app the UI signs users in as (created at start)
 }
 
 // Default returns the defaults.
@@ -89,6 +92,8 @@ func Default() Config {
 		Inbound:             defaultInbound(),
 		WebHookAllowPrivate: true,
 		WebHookSuspendAfter: 24 * time.Hour,
+		WebUI:               true,
+		WebUIClientID:       "switchboard-web",
 	}
 }
 
@@ -198,6 +203,12 @@ var vars = []envVar{
 	{"SWITCHBOARD_WEBHOOK_SUSPEND_AFTER", "webhook-suspend-after", "a WebHook whose deliveries keep failing this long is Blacklisted (retries back off from 2s to 10m meanwhile)",
 		func(c *Config, v string) (err error) { c.WebHookSuspendAfter, err = time.ParseDuration(v); return err },
 		func(c *Config) string { return c.WebHookSuspendAfter.String() }},
+	{"SWITCHBOARD_WEB_UI", "web-ui", "serve the web UI at / and the sign-in page of the OAuth authorization-code flow (/restapi/oauth/authorize)",
+		func(c *Config, v string) (err error) { c.WebUI, err = strconv.ParseBool(v); return err },
+		func(c *Config) string { return strconv.FormatBool(c.WebUI) }},
+	{"SWITCHBOARD_WEB_UI_CLIENT_ID", "web-ui-client-id", "client id of the public app the web UI signs users in as; created at start when missing",
+		func(c *Config, v string) error { c.WebUIClientID = v; return nil },
+		func(c *Config) string { return c.WebUIClientID }},
 }
 
 // redact hides a password in a database URL.
@@ -310,6 +321,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := ParseCarrier(c.Carrier); err != nil {
 		errs = append(errs, err)
+	}
+	if c.WebUI && strings.TrimSpace(c.WebUIClientID) == "" {
+		errs = append(errs, errors.New("web-ui-client-id is empty: name the app the web UI signs in as, or turn the UI off with --web-ui=false"))
 	}
 	errs = append(errs, c.Inbound.validate()...)
 	return errors.Join(errs...)

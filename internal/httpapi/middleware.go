@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/auth"
 )
 
 // recoverPanics turns a handler panic into a logged 500 instead of a dropped
@@ -64,6 +65,28 @@ func bearerToken(r *http.Request) string {
 	return r.URL.Query().Get("access_token")
 }
 
+// credential is the token a request acts with: its bearer token or, from the
+// web UI, the session cookie named cookie, honoured only with the session's
+// CSRF token (header, or query parameter for media links). The cookie is a
+// way of carrying the same token, never a different kind of access.
+func credential(r *http.Request, cookie string) string {
+	if t := bearerToken(r); t != "" {
+		return t
+	}
+	c, err := r.Cookie(cookie)
+	if err != nil || c.Value == "" {
+		return ""
+	}
+	given := r.Header.Get(auth.CSRFHeader)
+	if given == "" {
+		given = r.URL.Query().Get(auth.CSRFParam)
+	}
+	if !auth.CheckCSRF(c.Value, given) {
+		return ""
+	}
+	return c.Value
+}
+
 // authed wraps a RingCentral API handler: it authenticates the bearer token
 // and checks the app permission the route needs (empty: none).
 func (s *Server) authed(scope string, h func(http.ResponseWriter, *http.Request, *switchboard.Principal)) http.HandlerFunc {
@@ -73,7 +96,7 @@ func (s *Server) authed(scope string, h func(http.ResponseWriter, *http.Request,
 		p, ok := r.Context().Value(socketPrincipalKey{}).(*switchboard.Principal)
 		if !ok {
 			var err error
-			if p, err = s.auth.Authenticate(r.Context(), bearerToken(r)); err != nil {
+			if p, err = s.auth.Authenticate(r.Context(), credential(r, auth.SessionCookie)); err != nil {
 				s.writeError(w, r, err)
 				return
 			}
@@ -91,7 +114,7 @@ func (s *Server) authed(scope string, h func(http.ResponseWriter, *http.Request,
 // admin wraps an admin API handler.
 func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := s.auth.AuthenticateAdmin(r.Context(), bearerToken(r)); err != nil {
+		if err := s.auth.AuthenticateAdmin(r.Context(), credential(r, auth.AdminSessionCookie)); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

@@ -56,6 +56,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		GrantType: form.Get("grant_type"), Assertion: form.Get("assertion"),
 		Username: form.Get("username"), Password: form.Get("password"), Extension: form.Get("extension"),
 		RefreshToken: form.Get("refresh_token"), EndpointID: form.Get("endpoint_id"),
+		Code: form.Get("code"), RedirectURI: form.Get("redirect_uri"), CodeVerifier: form.Get("code_verifier"),
 		AccessTokenTTL: atoi("access_token_ttl"), RefreshTokenTTL: atoi("refresh_token_ttl"),
 	})
 	if err != nil {

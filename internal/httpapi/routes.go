@@ -14,6 +14,14 @@ func (s *Server) routes() {
 
 	m.HandleFunc("POST /restapi/oauth/token", s.handleToken)
 	m.HandleFunc("POST /restapi/oauth/revoke", s.handleRevoke)
+	if s.ui != nil {
+		// The web UI and the authorization endpoint's sign-in page
+		// (internal/webui); the UI calls the API routes below.
+		m.Handle("GET /{$}", s.ui)
+		m.Handle("/ui/", s.ui)
+		m.Handle("GET /restapi/oauth/authorize", s.ui)
+		m.Handle("POST /restapi/oauth/authorize", s.ui)
+	}
 
 	m.HandleFunc("GET /restapi/v1.0/account/{accountId}", s.authed(switchboard.ScopeReadAccounts, s.handleAccount))
 	m.HandleFunc("GET /restapi/v1.0/account/{accountId}/extension", s.authed(switchboard.ScopeReadAccounts, s.handleExtensionList))
@@ -51,6 +59,13 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /switchboard/v1/messages", s.admin(s.handleImportMessages))
 	m.HandleFunc("GET /switchboard/v1/accounts/{accountId}/retention", s.admin(s.handleGetRetention))
 	m.HandleFunc("PUT /switchboard/v1/accounts/{accountId}/retention", s.admin(s.handlePutRetention))
+	m.HandleFunc("GET /switchboard/v1/accounts", s.admin(s.handleAdminAccounts))
+	m.HandleFunc("GET /switchboard/v1/accounts/{accountId}/extensions", s.admin(s.handleAdminExtensions))
+	m.HandleFunc("GET /switchboard/v1/accounts/{accountId}/phone-numbers", s.admin(s.handleAdminPhoneNumbers))
+	m.HandleFunc("GET /switchboard/v1/deliveries", s.admin(s.handleAdminDeliveries))
+	m.HandleFunc("GET /switchboard/v1/subscriptions", s.admin(s.handleAdminSubscriptions))
+	m.HandleFunc("GET /switchboard/v1/apps", s.admin(s.handleListApps))
+	m.HandleFunc("PUT /switchboard/v1/apps/{clientId}/redirect-uris", s.admin(s.handlePutRedirectURIs))
 	m.HandleFunc("GET /switchboard/v1/carrier/rules", s.admin(s.handleGetCarrierRules))
 	m.HandleFunc("PUT /switchboard/v1/carrier/rules", s.admin(s.handlePutCarrierRules))
 	m.HandleFunc("POST /switchboard/v1/clock/advance", s.admin(s.handleClockAdvance))

@@ -85,6 +85,9 @@ type Deps struct {
 	// Metrics counts requests and serves GET /metrics; nil: a private set
 	// nobody scrapes.
 	Metrics *metrics.Metrics
+	// UI serves the web UI at / and the sign-in page of the
+	// authorization-code flow; nil: neither is served.
+	UI http.Handler
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -103,6 +106,7 @@ type Server struct {
 	push      Notifier
 	carrierSt func() any
 	metrics   *metrics.Metrics
+	ui        http.Handler
 	config    Config
 	mux       *http.ServeMux
 	closing   chan struct{} // closed by CloseSockets
@@ -129,7 +133,7 @@ func New(d Deps, config Config) *Server {
 	}
 	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
-		emulator: d.Emulator, outbox: d.Outbox, exports: d.Exports, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, metrics: metrics.OrNew(d.Metrics), config: config, mux: http.NewServeMux(),
+		emulator: d.Emulator, outbox: d.Outbox, exports: d.Exports, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, metrics: metrics.OrNew(d.Metrics), ui: d.UI, config: config, mux: http.NewServeMux(),
 		closing: make(chan struct{})}
 	s.routes()
 	return s

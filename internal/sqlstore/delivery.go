@@ -591,3 +591,18 @@ func (db *DB) DeliveryByCarrierID(ctx context.Context, carrierID string) (int64,
 	})
 	return messageID, recipient, db.wrap(err, "find delivery by carrier id %q", carrierID)
 }
+
+// ListDeliveries returns up to limit deliveries in state, newest first. The
+// Pending and Submitted states have partial indexes of their own, Failed
+// one from migration 00008; Done is the bulk of the table and is read
+// newest first by primary key.
+func (db *DB) ListDeliveries(ctx context.Context, state switchboard.DeliveryState, limit int) ([]*switchboard.Delivery, error) {
+	var out []*switchboard.Delivery
+	err := db.read(ctx, func(tx *tx) error {
+		var err error
+		out, err = queryAll(ctx, tx, scanDelivery, `SELECT `+deliveryColumns+` FROM deliveries
+			WHERE state = $1 ORDER BY id DESC LIMIT $2`, string(state), limit)
+		return err
+	})
+	return out, db.wrap(err, "list %s deliveries", state)
+}

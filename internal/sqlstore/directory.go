@@ -372,16 +372,17 @@ func (db *DB) SetPhoneNumberStatus(ctx context.Context, accountID int64, number,
 
 // ---- apps
 
-const appColumns = `id, client_id, secret_hash, name, scopes, status, created_at`
+const appColumns = `id, client_id, secret_hash, name, scopes, status, created_at, redirect_uris, loopback_redirects`
 
 func scanApp(s scanner) (*switchboard.App, error) {
 	var a switchboard.App
-	var scopes string
+	var scopes, redirects string
 	var created int64
-	if err := s.Scan(&a.ID, &a.ClientID, &a.SecretHash, &a.Name, &scopes, &a.Status, &created); err != nil {
+	if err := s.Scan(&a.ID, &a.ClientID, &a.SecretHash, &a.Name, &scopes, &a.Status, &created, &redirects, &a.LoopbackRedirects); err != nil {
 		return nil, err
 	}
 	a.Scopes = splitFields(scopes)
+	a.RedirectURIs = splitFields(redirects)
 	a.Created = fromMillis(created)
 	return &a, nil
 }
@@ -397,13 +398,17 @@ func (db *DB) CreateApp(ctx context.Context, a *switchboard.App) error {
 			return switchboard.InvalidParam("scopes", s, "Scope %q is not a single word", s)
 		}
 	}
+	if err := checkRedirects(a.RedirectURIs); err != nil {
+		return err
+	}
 	err := db.write(ctx, func(tx *tx) error {
 		fillCreated(tx, &a.Created, &a.Status)
 		return tx.QueryRowContext(ctx, `
-			INSERT INTO apps (client_id, secret_hash, name, scopes, status, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)
+			INSERT INTO apps (client_id, secret_hash, name, scopes, status, created_at, redirect_uris, loopback_redirects)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			RETURNING id`,
-			a.ClientID, a.SecretHash, a.Name, joinFields(a.Scopes), a.Status, toMillis(a.Created)).Scan(&a.ID)
+			a.ClientID, a.SecretHash, a.Name, joinFields(a.Scopes), a.Status, toMillis(a.Created),
+			joinFields(a.RedirectURIs), flag(a.LoopbackRedirects)).Scan(&a.ID)
 	})
 	return db.wrap(err, "create app %s", a.ClientID)
 }
@@ -455,6 +460,34 @@ func (db *DB) SetAppStatus(ctx context.Context, clientID, status string) error {
 		return rowsAffected(res)
 	})
 	return db.wrap(err, "set status of app %s", clientID)
+}
+
+// SetAppRedirects replaces the app's registered redirect URIs and its
+// loopback setting.
+func (db *DB) SetAppRedirects(ctx context.Context, clientID string, uris []string, loopback bool) error {
+	if err := checkRedirects(uris); err != nil {
+		return err
+	}
+	err := db.write(ctx, func(tx *tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE apps SET redirect_uris = $1, loopback_redirects = $2 WHERE client_id = $3`,
+			joinFields(uris), flag(loopback), clientID)
+		if err != nil {
+			return err
+		}
+		return rowsAffected(res)
+	})
+	return db.wrap(err, "set redirect URIs of app %s", clientID)
+}
+
+// checkRedirects validates URIs to register; they are stored
+// space-separated, which ValidateRedirectURI guarantees is unambiguous.
+func checkRedirects(uris []string) error {
+	for _, u := range uris {
+		if err := switchboard.ValidateRedirectURI(u); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ---- JWT credentials

@@ -139,6 +139,18 @@ func (db *DB) ListSubscriptions(ctx context.Context, accountID, extensionID, app
 	return out, db.wrap(err, "list subscriptions of %d/%d", accountID, extensionID)
 }
 
+// AllSubscriptions implements switchboard.SubscriptionStore.
+func (db *DB) AllSubscriptions(ctx context.Context, limit int) ([]*switchboard.Subscription, error) {
+	var out []*switchboard.Subscription
+	err := db.read(ctx, func(tx *tx) error {
+		var err error
+		out, err = queryAll(ctx, tx, scanSubscription, `SELECT `+subscriptionColumns+` FROM subscriptions
+			ORDER BY created_at DESC, id DESC LIMIT $1`, limit)
+		return err
+	})
+	return out, db.wrap(err, "list all subscriptions")
+}
+
 // UpdateSubscription implements switchboard.SubscriptionStore.
 func (db *DB) UpdateSubscription(ctx context.Context, accountID, extensionID, appID int64, id string, filters []string, expires time.Time, lifetime time.Duration) (*switchboard.Subscription, error) {
 	var s *switchboard.Subscription

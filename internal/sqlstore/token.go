@@ -141,8 +141,58 @@ func (db *DB) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, erro
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		// Unredeemed authorization codes go with them.
+		res, err = tx.ExecContext(ctx, `DELETE FROM authorization_codes WHERE expires_at <= $1`, toMillis(now))
+		if err != nil {
+			return err
+		}
+		codes, err := res.RowsAffected()
+		n += codes
 		return err
 	})
 	return int(n), db.wrap(err, "delete expired tokens")
+}
+
+// ---- authorization codes
+
+// CreateAuthCode stores an authorization code waiting to be redeemed.
+func (db *DB) CreateAuthCode(ctx context.Context, c *switchboard.AuthCode) error {
+	if c.Hash == "" || c.Expires.IsZero() {
+		return switchboard.InvalidParam("code", "", "An authorization code needs a hash and an expiry")
+	}
+	err := db.write(ctx, func(tx *tx) error {
+		if c.Created.IsZero() {
+			c.Created = tx.now
+		}
+		c.Created, c.Expires = fromMillis(toMillis(c.Created)), fromMillis(toMillis(c.Expires))
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO authorization_codes (hash, app_id, account_id, extension_id, redirect_uri, code_challenge, challenge_method, expires_at, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			c.Hash, c.AppID, c.AccountID, c.ExtensionID, c.RedirectURI, c.CodeChallenge, c.CodeChallengeMethod, toMillis(c.Expires), toMillis(c.Created))
+		return err
+	})
+	return db.wrap(err, "create authorization code")
+}
+
+// ConsumeAuthCode deletes the unexpired code and returns what it was: the
+// DELETE decides, so of two nodes redeeming one code at once one wins.
+func (db *DB) ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (*switchboard.AuthCode, error) {
+	var c switchboard.AuthCode
+	err := db.write(ctx, func(tx *tx) error {
+		var created, expires int64
+		err := tx.QueryRowContext(ctx, `
+			DELETE FROM authorization_codes WHERE hash = $1 AND expires_at > $2
+			RETURNING hash, app_id, account_id, extension_id, redirect_uri, code_challenge, challenge_method, created_at, expires_at`,
+			hash, toMillis(now)).Scan(&c.Hash, &c.AppID, &c.AccountID, &c.ExtensionID, &c.RedirectURI, &c.CodeChallenge, &c.CodeChallengeMethod,
+			&created, &expires)
+		c.Created, c.Expires = fromMillis(created), fromMillis(expires)
+		return err
+	})
+	if err != nil {
+		return nil, db.wrap(err, "redeem authorization code")
+	}
+	return &c, nil
 }

@@ -630,3 +630,32 @@ func testClaimUnreceipted(t *testing.T, e *env) {
 		}
 	}
 }
+
+// testListDeliveries: the queue by state, newest first, with the carrier's
+// answer on failures.
+func testListDeliveries(t *testing.T, e *env) {
+	m1 := e.send(t, e.outbound(switchboard.TypeSMS, p1, p2))
+	e.clock.Advance(time.Second)
+	m2 := e.send(t, e.outbound(switchboard.TypeSMS, p3))
+	pending := must(e.store.ListDeliveries(e.ctx, switchboard.DeliveryPending, 10))(t)
+	if len(pending) != 3 || pending[0].MessageID != m2.ID || pending[2].MessageID != m1.ID {
+		t.Fatalf("pending = %+v, want 3 newest first", pending)
+	}
+	if got := must(e.store.ListDeliveries(e.ctx, switchboard.DeliveryPending, 2))(t); len(got) != 2 {
+		t.Fatalf("limit 2 gave %d", len(got))
+	}
+	ds := e.claimAll(t, "w")
+	noErr(t, e.store.RecordSubmit(e.ctx, "w", ds[p1].ID, false, "", "SMS-UP-410"))
+	noErr(t, e.store.RecordSubmit(e.ctx, "w", ds[p2].ID, true, "c-2", ""))
+	failed := must(e.store.ListDeliveries(e.ctx, switchboard.DeliveryFailed, 10))(t)
+	if len(failed) != 1 || failed[0].Recipient != p1 || failed[0].ErrorCode != "SMS-UP-410" {
+		t.Fatalf("failed = %+v", failed)
+	}
+	submitted := must(e.store.ListDeliveries(e.ctx, switchboard.DeliverySubmitted, 10))(t)
+	if len(submitted) != 1 || submitted[0].CarrierID != "c-2" {
+		t.Fatalf("submitted = %+v", submitted)
+	}
+	if got := must(e.store.ListDeliveries(e.ctx, switchboard.DeliveryPending, 10))(t); len(got) != 1 || got[0].Recipient != p3 {
+		t.Fatalf("pending after the claim = %+v (claimed rows stay Pending until recorded)", got)
+	}
+}

@@ -251,3 +251,17 @@ func testSubscriptionClaimConcurrently(t *testing.T, e *env) {
 	wg.Wait()
 	wantEqual(t, len(seen), 5, "subscriptions claimed")
 }
+
+// testAllSubscriptions: every owner's subscriptions, newest first.
+func testAllSubscriptions(t *testing.T, e *env) {
+	e.newSubscription(t, "sub-1", e.ext1, 7, time.Hour, e.filter(e.ext1, "message-store"))
+	e.clock.Advance(time.Second)
+	e.newSubscription(t, "sub-2", e.ext3, 9, time.Hour, e.filter(e.ext3, "message-store"))
+	all := must(e.store.AllSubscriptions(e.ctx, 10))(t)
+	if len(all) != 2 || all[0].ID != "sub-2" || all[1].ID != "sub-1" || all[0].AccountID != e.ext3.AccountID {
+		t.Fatalf("AllSubscriptions = %+v", all)
+	}
+	if got := must(e.store.AllSubscriptions(e.ctx, 1))(t); len(got) != 1 {
+		t.Fatalf("limit 1 gave %d", len(got))
+	}
+}

@@ -206,3 +206,80 @@ func testAccessPrincipal(t *testing.T, e *env) {
 	_, err = s.AccessPrincipal(e.ctx, a.Hash, switchboard.TokenAccess, Base)
 	wantIs(t, err, switchboard.ErrNotFound, "disabled account")
 }
+
+func testAuthCodes(t *testing.T, e *env) {
+	s := e.store
+	app := &switchboard.App{ClientID: "code-client", Name: "Codes"}
+	noErr(t, s.CreateApp(e.ctx, app))
+	code := &switchboard.AuthCode{Hash: "code-1", AppID: app.ID, AccountID: e.acc1.ID, ExtensionID: e.ext1.ID,
+		RedirectURI: "http://127.0.0.1:5000/cb", CodeChallenge: "challenge", CodeChallengeMethod: "S256", Expires: Base.Add(time.Minute)}
+	noErr(t, s.CreateAuthCode(e.ctx, code))
+	if !code.Created.Equal(Base) {
+		t.Fatalf("CreateAuthCode did not fill Created: %+v", code)
+	}
+	wantIs(t, s.CreateAuthCode(e.ctx, &switchboard.AuthCode{Hash: "code-1", AppID: app.ID, AccountID: e.acc1.ID,
+		ExtensionID: e.ext1.ID, Expires: Base.Add(time.Minute)}), switchboard.ErrConflict, "duplicate code")
+
+	got, err := s.ConsumeAuthCode(e.ctx, "code-1", Base)
+	noErr(t, err)
+	wantEqual(t, got, code, "consumed code")
+	_, err = s.ConsumeAuthCode(e.ctx, "code-1", Base)
+	wantIs(t, err, switchboard.ErrNotFound, "a code redeemed twice")
+
+	expiring := &switchboard.AuthCode{Hash: "code-2", AppID: app.ID, AccountID: e.acc1.ID, ExtensionID: e.ext1.ID,
+		RedirectURI: "https://app.example/cb", Expires: Base.Add(time.Minute)}
+	noErr(t, s.CreateAuthCode(e.ctx, expiring))
+	_, err = s.ConsumeAuthCode(e.ctx, "code-2", expiring.Expires)
+	wantIs(t, err, switchboard.ErrNotFound, "a code at its expiry")
+	if n := must(s.DeleteExpiredTokens(e.ctx, expiring.Expires))(t); n != 1 {
+		t.Fatalf("DeleteExpiredTokens = %d, want the expired code", n)
+	}
+
+	t.Run("redeemed once under concurrency", func(t *testing.T) {
+		noErr(t, s.CreateAuthCode(e.ctx, &switchboard.AuthCode{Hash: "code-3", AppID: app.ID, AccountID: e.acc1.ID,
+			ExtensionID: e.ext1.ID, RedirectURI: "https://app.example/cb", Expires: Base.Add(time.Minute)}))
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.ConsumeAuthCode(e.ctx, "code-3", Base)
+				if err == nil {
+					mu.Lock()
+					wins++
+					mu.Unlock()
+				} else if !isNotFound(err) {
+					t.Errorf("ConsumeAuthCode: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins != 1 {
+			t.Fatalf("%d redemptions of one code succeeded, want 1", wins)
+		}
+	})
+}
+
+func testAppRedirects(t *testing.T, e *env) {
+	s := e.store
+	a := &switchboard.App{ClientID: "web", Name: "Web", RedirectURIs: []string{"https://app.example/cb"}}
+	noErr(t, s.CreateApp(e.ctx, a))
+	wantEqual(t, must(s.AppByClientID(e.ctx, "web"))(t), a, "app with a redirect URI")
+
+	noErr(t, s.SetAppRedirects(e.ctx, "web", []string{"https://app.example/a", "com.example.app:/cb"}, true))
+	got := must(s.AppByClientID(e.ctx, "web"))(t)
+	if !got.LoopbackRedirects || len(got.RedirectURIs) != 2 || got.RedirectURIs[1] != "com.example.app:/cb" {
+		t.Fatalf("after SetAppRedirects: %+v", got)
+	}
+	noErr(t, s.SetAppRedirects(e.ctx, "web", nil, false))
+	if got := must(s.AppByClientID(e.ctx, "web"))(t); got.LoopbackRedirects || got.RedirectURIs != nil {
+		t.Fatalf("after clearing: %+v", got)
+	}
+	wantIs(t, s.SetAppRedirects(e.ctx, "nope", nil, false), switchboard.ErrNotFound, "unknown app")
+	for _, bad := range []string{"/relative", "https://app.example/cb#frag", "http:///nohost", "https://a.example/x y"} {
+		err := s.SetAppRedirects(e.ctx, "web", []string{bad}, false)
+		wantCode(t, err, switchboard.CodeInvalidParameter, bad)
+	}
+}

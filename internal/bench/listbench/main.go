@@ -142,15 +142,35 @@ func run(total, mailbox, iterations, perPage int, dataDir string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	// The web UI pages by creation time (keyset: dateTo = the last instant
+	// shown); the middle of the mailbox by that and by offset shows the
+	// difference.
+	middle := mailbox / 2 / perPage * perPage
+	mid, err := store.ListMessages(ctx, switchboard.MessageFilter{AccountID: target.AccountID, ExtensionID: target.ExtensionID,
+		Availability: []switchboard.Availability{switchboard.Alive}, DateFrom: dateFrom, DateTo: base, Offset: middle, Limit: 1})
+	if err != nil || len(mid.Messages) == 0 {
+		return fmt.Errorf("find the middle of the mailbox: %v", err)
+	}
+	keysetTo := mid.Messages[0].Created.Add(time.Millisecond)
+	type listCase struct {
+		name   string
+		dateTo time.Time
+		page   int
+	}
+	cases := []listCase{{"page 1", base, 1}, {"page 50", base, 50},
+		{fmt.Sprintf("offset %d (page %d)", middle, middle/perPage+1), base, middle/perPage + 1},
+		{fmt.Sprintf("keyset at message %d (dateTo)", middle), keysetTo, 1}}
+
 	fmt.Println("| case | layer | p50 | p99 | mean |")
 	fmt.Println("|---|---|---|---|---|")
-	for _, page := range []int{1, 50} {
+	for _, c := range cases {
+		page := c.page
 		offset := (page - 1) * perPage
 		f := switchboard.MessageFilter{AccountID: target.AccountID, ExtensionID: target.ExtensionID,
-			Availability: []switchboard.Availability{switchboard.Alive}, DateFrom: dateFrom, DateTo: base,
+			Availability: []switchboard.Availability{switchboard.Alive}, DateFrom: dateFrom, DateTo: c.dateTo,
 			Offset: offset, Limit: perPage}
-		u := fmt.Sprintf("%s/restapi/v1.0/account/~/extension/~/message-store?dateFrom=%s&page=%d&perPage=%d",
-			serverURL, url.QueryEscape(dateFrom.Format(time.RFC3339)), page, perPage)
+		u := fmt.Sprintf("%s/restapi/v1.0/account/~/extension/~/message-store?dateFrom=%s&dateTo=%s&page=%d&perPage=%d",
+			serverURL, url.QueryEscape(dateFrom.Format(time.RFC3339)), url.QueryEscape(c.dateTo.Format("2006-01-02T15:04:05.000Z07:00")), page, perPage)
 		layers := []struct {
 			name string
 			fn   func() error
@@ -182,7 +202,7 @@ func run(total, mailbox, iterations, perPage int, dataDir string) error {
 		}
 		for l, layer := range layers {
 			p50, p99, mean := stats(samples[l])
-			fmt.Printf("| page %d | %s | %s | %s | %s |\n", page, layer.name, ms(p50), ms(p99), ms(mean))
+			fmt.Printf("| %s | %s | %s | %s | %s |\n", c.name, layer.name, ms(p50), ms(p99), ms(mean))
 		}
 	}
 	return nil
