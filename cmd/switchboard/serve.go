@@ -130,7 +130,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	out, err := newCarrier(ctx, cfg, clock, logger)
+	out, err := newCarrier(ctx, cfg, clock, logger, m)
 	if err != nil {
 		ln.Close()
 		return err
@@ -280,15 +280,15 @@ type carrierParts struct {
 // newCarrier builds the carrier --carrier names: the simulator (with
 // --carrier-rules), or an SMPP connection to an SMSC, which it keeps bound
 // until ctx ends.
-func newCarrier(ctx context.Context, cfg config.Config, clock switchboard.Clock, logger *slog.Logger) (carrierParts, error) {
+func newCarrier(ctx context.Context, cfg config.Config, clock switchboard.Clock, logger *slog.Logger, m *metrics.Metrics) (carrierParts, error) {
 	smppConfig, err := config.ParseCarrier(cfg.Carrier)
 	if err != nil {
 		return carrierParts{}, err
 	}
 	if smppConfig != nil {
-		// The SMPP carrier's counters are kept for the health check; the
-		// metrics package can count them too by passing a smpp.Metrics.
-		c := smpp.New(*smppConfig, clock, logger, nil)
+		// The SMPP carrier's counters are kept for the health check and
+		// exported as switchboard_carrier_events_total.
+		c := smpp.New(*smppConfig, clock, logger, m.CarrierEvents)
 		if cfg.Role == config.RoleAPI {
 			// No delivery worker here to submit or to record receipts: an
 			// API node does not bind, or the SMSC could hand it receipts

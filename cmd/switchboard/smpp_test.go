@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -137,6 +139,20 @@ func TestServeSMPP(t *testing.T) {
 		c, _ := h["carrier"].(map[string]any)
 		if status != 200 || c["state"] != "bound" || c["smsc"] != smsc.Addr() {
 			t.Fatalf("health %d %v", status, h)
+		}
+	})
+
+	t.Run("metrics count the carrier's events", func(t *testing.T) {
+		resp, err := http.Get(d.Server + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		for _, event := range []string{"submit_accepted", "receipt_delivered", "receipt_failed", "inbound_received", "inbound_refused"} {
+			if !strings.Contains(string(body), `switchboard_carrier_events_total{event="`+event+`"}`) {
+				t.Errorf("/metrics has no %s count", event)
+			}
 		}
 	})
 

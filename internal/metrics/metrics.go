@@ -50,6 +50,11 @@ type Metrics struct {
 	// Transcription jobs by result: Completed, Failed, TimedOut.
 	TranscriptionJobs *prometheus.CounterVec
 
+	// CarrierEvents counts a real carrier's protocol events (SMPP binds
+	// lost or refused, submits accepted, refused or retried, receipts,
+	// inbound messages), by event.
+	CarrierEvents CarrierEvents
+
 	// WorkerErrors counts failed worker runs (by worker): while the
 	// database is down the workers back off and log once, and this counter
 	// shows each failed try.
@@ -95,15 +100,25 @@ func New() *Metrics {
 		TranscriptionJobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_transcription_jobs_total", Help: "Voicemail transcription jobs finished, by result.",
 		}, []string{"result"}),
+		CarrierEvents: CarrierEvents{prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_carrier_events_total", Help: "A real carrier's protocol events (SMPP: bind_failed, connection_lost, submit_accepted, submit_refused, submit_temporary, receipt_delivered, receipt_failed, inbound_received, inbound_refused).",
+		}, []string{"event"})},
 		WorkerErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_worker_errors_total", Help: "Failed worker runs, by worker (delivery, push, retention, transcription).",
 		}, []string{"worker"}),
 	}
 	m.Register(m.HTTPRequests, m.HTTPDuration, m.MessagesCreated, m.StatusTransitions, m.DeliveryAttempts, m.CarrierErrors,
-		m.RetentionItems, m.RetentionRuns, m.WebHookDeliveries, m.WebSocketSessions, m.TranscriptionJobs, m.WorkerErrors,
+		m.RetentionItems, m.RetentionRuns, m.WebHookDeliveries, m.WebSocketSessions, m.TranscriptionJobs, m.CarrierEvents.vec, m.WorkerErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// CarrierEvents is the counter a carrier reports its events to (it
+// satisfies smpp.Metrics).
+type CarrierEvents struct{ vec *prometheus.CounterVec }
+
+// Count adds one event.
+func (c CarrierEvents) Count(event string) { c.vec.WithLabelValues(event).Inc() }
 
 // OrNew returns m, or a fresh unexported set when m is nil, so a package
 // used without metrics (its own tests) counts into nothing anyone reads.
