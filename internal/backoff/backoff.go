@@ -23,9 +23,23 @@ type Failures struct {
 // after the first error line (at the longest wait, about a few minutes).
 const remindEvery = 20
 
+// The waits of a worker that names none: short enough that a brief
+// outage costs little latency, long enough at the top that a long one
+// costs few queries.
+const (
+	DefaultBase = 250 * time.Millisecond
+	DefaultMax  = 10 * time.Second
+)
+
 // New returns the failure tracker of the named worker: waits double from
-// base to max.
+// base to max (zero: DefaultBase, DefaultMax).
 func New(worker string, base, max time.Duration, logger *slog.Logger) *Failures {
+	if base <= 0 {
+		base = DefaultBase
+	}
+	if max <= 0 {
+		max = DefaultMax
+	}
 	return &Failures{worker: worker, base: base, max: max, logger: logger}
 }
 

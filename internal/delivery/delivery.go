@@ -61,7 +61,7 @@ type Config struct {
 	// (nil: not exported).
 	Metrics *metrics.Metrics
 	// ErrorBackoff is the first wait after a failed run (the database
-	// down); it doubles up to MaxErrorBackoff.
+	// down); it doubles up to MaxErrorBackoff; zero: backoff's defaults.
 	ErrorBackoff, MaxErrorBackoff time.Duration
 }
 
@@ -92,12 +92,6 @@ func (c *Config) defaults() {
 	}
 	if c.UnknownReceiptGrace <= 0 {
 		c.UnknownReceiptGrace = time.Minute
-	}
-	if c.ErrorBackoff <= 0 {
-		c.ErrorBackoff = 250 * time.Millisecond
-	}
-	if c.MaxErrorBackoff <= 0 {
-		c.MaxErrorBackoff = 10 * time.Second
 	}
 	c.Metrics = metrics.OrNew(c.Metrics)
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/backoff"
 )
 
 // Store is what the worker needs.
@@ -83,17 +84,25 @@ func (w *Worker) Wake() {
 
 // Run runs tasks until ctx ends.
 func (w *Worker) Run(ctx context.Context) {
+	fails := backoff.New("message store export worker", 0, 0, w.logger)
 	t := time.NewTicker(w.config.Poll)
 	defer t.Stop()
 	for {
-		for {
-			did, err := w.RunOnce(ctx)
-			if err != nil && ctx.Err() == nil {
-				w.logger.Error("message store export", "err", err)
+		did, err := w.RunOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			// The database is out of reach: wait longer after each failure
+			// instead of failing every poll.
+			if !backoff.Sleep(ctx, fails.Fail(ctx, err)) {
+				return
 			}
-			if !did || err != nil {
-				break
-			}
+			continue
+		}
+		fails.Succeed(ctx)
+		if did {
+			continue // there may be more
 		}
 		select {
 		case <-ctx.Done():

@@ -50,7 +50,7 @@ type Config struct {
 	// Metrics counts WebHook deliveries (nil: not exported).
 	Metrics *metrics.Metrics
 	// ErrorBackoff is the first wait after a failed round (the database
-	// down); it doubles up to MaxErrorBackoff.
+	// down); it doubles up to MaxErrorBackoff; zero: backoff's defaults.
 	ErrorBackoff, MaxErrorBackoff time.Duration
 }
 
@@ -81,12 +81,6 @@ func (c *Config) defaults() {
 	}
 	if c.Workers <= 0 {
 		c.Workers = 16
-	}
-	if c.ErrorBackoff <= 0 {
-		c.ErrorBackoff = 250 * time.Millisecond
-	}
-	if c.MaxErrorBackoff <= 0 {
-		c.MaxErrorBackoff = 10 * time.Second
 	}
 	c.Metrics = metrics.OrNew(c.Metrics)
 }

@@ -30,7 +30,7 @@ type Config struct {
 	Batch       int           // jobs claimed at once (default 2)
 	Metrics     *metrics.Metrics
 	// ErrorBackoff is the first wait after a failed run (the database
-	// down), doubling up to MaxErrorBackoff.
+	// down), doubling up to MaxErrorBackoff; zero: backoff's defaults.
 	ErrorBackoff, MaxErrorBackoff time.Duration
 }
 
@@ -58,12 +58,6 @@ func NewWorker(store Store, t Transcriber, config Config, logger *slog.Logger) *
 	}
 	if config.Batch <= 0 {
 		config.Batch = 2
-	}
-	if config.ErrorBackoff <= 0 {
-		config.ErrorBackoff = 250 * time.Millisecond
-	}
-	if config.MaxErrorBackoff <= 0 {
-		config.MaxErrorBackoff = 10 * time.Second
 	}
 	config.Metrics = metrics.OrNew(config.Metrics)
 	return &Worker{store: store, t: t, logger: logger, config: config, wake: make(chan struct{}, 1)}
