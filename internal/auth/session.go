@@ -43,6 +43,24 @@ func CheckCSRF(session, given string) bool {
 	return given != "" && subtle.ConstantTimeCompare([]byte(CSRFToken(session)), []byte(given)) == 1
 }
 
+// SessionCredential returns the session that r's cookie (SessionCookie or
+// AdminSessionCookie) holds when r also carries that session's CSRF token
+// (CSRFHeader, or CSRFParam where headers cannot be set), else "".
+func SessionCredential(r *http.Request, cookie string) string {
+	c, err := r.Cookie(cookie)
+	if err != nil || c.Value == "" {
+		return ""
+	}
+	given := r.Header.Get(CSRFHeader)
+	if given == "" {
+		given = r.URL.Query().Get(CSRFParam)
+	}
+	if !CheckCSRF(c.Value, given) {
+		return ""
+	}
+	return c.Value
+}
+
 // IssueFor issues tokens of the app clientID for an extension without its
 // credentials, for a caller that already holds authority over every
 // mailbox: the admin console, signed in with the admin token, opening one.

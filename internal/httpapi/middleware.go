@@ -73,18 +73,7 @@ func credential(r *http.Request, cookie string) string {
 	if t := bearerToken(r); t != "" {
 		return t
 	}
-	c, err := r.Cookie(cookie)
-	if err != nil || c.Value == "" {
-		return ""
-	}
-	given := r.Header.Get(auth.CSRFHeader)
-	if given == "" {
-		given = r.URL.Query().Get(auth.CSRFParam)
-	}
-	if !auth.CheckCSRF(c.Value, given) {
-		return ""
-	}
-	return c.Value
+	return auth.SessionCredential(r, cookie)
 }
 
 // authed wraps a RingCentral API handler: it authenticates the bearer token

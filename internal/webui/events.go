@@ -27,11 +27,7 @@ const keepAliveEvery = 20 * time.Second
 // ReadMessages permission and access to the mailbox.
 func (u *UI) handleEvents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	token := ""
-	if c, err := r.Cookie(auth.SessionCookie); err == nil && auth.CheckCSRF(c.Value, r.URL.Query().Get(auth.CSRFParam)) {
-		token = c.Value
-	}
-	p, err := u.auth.Authenticate(ctx, token)
+	p, err := u.auth.Authenticate(ctx, auth.SessionCredential(r, auth.SessionCookie))
 	if err != nil {
 		u.unavailable(w, r, err)
 		return

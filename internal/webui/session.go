@@ -208,9 +208,7 @@ func (u *UI) handleOpenMailbox(w http.ResponseWriter, r *http.Request) {
 		u.unavailable(w, r, err)
 		return
 	}
-	if c, err := r.Cookie(auth.SessionCookie); err == nil && c.Value != "" {
-		_ = u.auth.Revoke(r.Context(), c.Value) // the mailbox opened before; best effort
-	}
+	_ = u.revokeSession(r) // the mailbox opened before; best effort
 	u.setUserCookies(w, resp)
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -222,11 +220,9 @@ func (u *UI) handleCloseMailbox(w http.ResponseWriter, r *http.Request) {
 		u.writeError(w, http.StatusForbidden, "CMN-408", "Accepted from this server's own page only")
 		return
 	}
-	if c, err := r.Cookie(auth.SessionCookie); err == nil && c.Value != "" {
-		if err := u.auth.Revoke(r.Context(), c.Value); err != nil {
-			u.unavailable(w, r, err)
-			return
-		}
+	if err := u.revokeSession(r); err != nil {
+		u.unavailable(w, r, err)
+		return
 	}
 	u.clearUserCookies(w)
 	w.WriteHeader(http.StatusNoContent)
@@ -256,9 +252,7 @@ func (u *UI) handleSignIn(w http.ResponseWriter, r *http.Request) {
 			u.writeError(w, http.StatusUnauthorized, switchboard.CodeAccessTokenInvalid, "That admin token is not valid")
 			return
 		}
-		if c, err := r.Cookie(auth.SessionCookie); err == nil && c.Value != "" {
-			_ = u.auth.Revoke(ctx, c.Value) // a user signed in before on this browser; best effort
-		}
+		_ = u.revokeSession(r) // a user signed in before on this browser; best effort
 		u.clearCookies(w)
 		u.setCookie(w, auth.AdminSessionCookie, token, "/", 0)
 		writeJSON(w, http.StatusOK, sessionInfo{Kind: "admin", CSRF: auth.CSRFToken(token), Emulator: u.config.Emulator})
@@ -296,14 +290,21 @@ func (u *UI) handleSignOut(w http.ResponseWriter, r *http.Request) {
 		u.writeError(w, http.StatusForbidden, "CMN-408", "Sign-out is accepted from this server's own page only")
 		return
 	}
-	if c, err := r.Cookie(auth.SessionCookie); err == nil && c.Value != "" {
-		if err := u.auth.Revoke(r.Context(), c.Value); err != nil {
-			u.unavailable(w, r, err)
-			return
-		}
+	if err := u.revokeSession(r); err != nil {
+		u.unavailable(w, r, err)
+		return
 	}
 	u.clearCookies(w)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// revokeSession revokes the user session this browser holds, if any.
+func (u *UI) revokeSession(r *http.Request) error {
+	c, err := r.Cookie(auth.SessionCookie)
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	return u.auth.Revoke(r.Context(), c.Value)
 }
 
 // unavailable answers an error that is not the client's: a database outage
