@@ -83,6 +83,8 @@ func (db *DB) ReleaseLeases(ctx context.Context, owner string) (int64, error) {
 			`UPDATE subscriptions SET lease_owner = '', lease_until = 0 WHERE lease_owner = $1`,
 			`UPDATE transcriptions SET lease_owner = '', lease_until = 0,
 				attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE lease_owner = $1`,
+			`UPDATE export_tasks SET lease_owner = '', lease_until = 0,
+				attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE lease_owner = $1 AND status = 'InProgress'`,
 		} {
 			res, err := tx.ExecContext(ctx, q, owner)
 			if err != nil {

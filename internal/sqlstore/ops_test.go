@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -59,12 +60,27 @@ func TestReleaseLeases(t *testing.T) {
 			if err != nil || backlog.OutboxPending != 2 || backlog.OldestDue.IsZero() {
 				t.Fatalf("backlog %+v %v", backlog, err)
 			}
+			// An export task node-a is writing: given back too, without
+			// counting the interrupted attempt against the task.
+			if err := db.CreateExport(ctx, &switchboard.ExportTask{ID: "exp-release", AccountID: acc, ExtensionID: ext,
+				DateTo: time.Now(), Types: []switchboard.MessageType{switchboard.TypeSMS}, Created: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.ClaimExport(ctx, "node-a", time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.ClaimExport(ctx, "node-b", time.Hour); !errors.Is(err, switchboard.ErrNotFound) {
+				t.Fatalf("node-b claimed node-a's leased export: %v", err)
+			}
 			released, err := db.ReleaseLeases(ctx, "node-a")
-			if err != nil || released != 1 {
+			if err != nil || released != 2 {
 				t.Fatalf("released %d, %v", released, err)
 			}
 			if n := claim("node-b", 10); n != 1 {
 				t.Fatalf("after node-a released its lease node-b claimed %d, want its 1 (node-c's stays leased)", n)
+			}
+			if task, err := db.ClaimExport(ctx, "node-b", time.Hour); err != nil || task.ID != "exp-release" || task.Attempts != 1 {
+				t.Fatalf("after node-a released it node-b claimed export %+v, %v; want exp-release at its first attempt", task, err)
 			}
 		})
 	}
