@@ -94,8 +94,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		manual.SetOffset(offset)
 	}
-	// OAuth sessions and token lifetimes run on real time, so moving the
-	// emulator's clock does not log everyone out.
 	authService := auth.NewService(store, switchboard.SystemClock{}, auth.Config{AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL})
 
 	// The PDF rasteriser compiles its WebAssembly once per process: keep
@@ -156,12 +154,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer in.stop()
 
+	// Notifications and export archives show a message as the API does.
+	renderMessage := func(msg *switchboard.Message) any { return httpapi.MessageJSON(serverURL, msg) }
 	notifier := push.New(store, clock, logger, push.Config{
 		Owner: owner, AllowPrivateTargets: cfg.WebHookAllowPrivate, Metrics: m,
-		SuspendAfter: cfg.WebHookSuspendAfter, RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(serverURL, m) }})
+		SuspendAfter: cfg.WebHookSuspendAfter, RenderMessage: renderMessage})
 
-	exports := export.New(store, export.Config{Owner: owner,
-		RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(serverURL, m) }}, logger)
+	exports := export.New(store, export.Config{Owner: owner, RenderMessage: renderMessage}, logger)
 
 	worker := retention.NewWorker(store, clock, retention.Config{Defaults: cfg.Retention(), ChangeLogPeriod: cfg.ChangeLogPeriod, Metrics: m}, logger)
 	var ui *webui.UI
