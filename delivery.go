@@ -39,12 +39,29 @@ type Delivery struct {
 	NextAttempt time.Time
 	CarrierID   string
 	ErrorCode   string
+	// Mailboxes are the mailboxes of an Internal delivery, decided when
+	// the message was sent: each gets an inbound copy.
+	Mailboxes []Mailbox
+	// Message is the sender's message with its attachments (their content
+	// included), as ClaimDeliveries claims it alongside the delivery; nil
+	// when the message was removed before delivery, and on other reads.
+	Message *Message
 }
 
-// DeliveryTarget is a recipient of a new outbound message.
+// DeliveryTarget is a recipient of a new outbound message, routed when it
+// is sent: Internal with the Mailboxes that get a copy (none: a department
+// without other members), or to the carrier.
 type DeliveryTarget struct {
 	Recipient string
 	Internal  bool
+	Mailboxes []Mailbox
+}
+
+// InternalDelivery completes one internal delivery: the inbound copies to
+// store (InboundCopy of the sender's message, one per mailbox).
+type InternalDelivery struct {
+	DeliveryID int64
+	Copies     []MessageCreate
 }
 
 // OutboundCreate is a message to send: the sender's copy and its recipients.
@@ -69,15 +86,19 @@ type DeliveryStore interface {
 	// per recipient, due now, in one transaction, and returns the message.
 	CreateOutbound(ctx context.Context, c OutboundCreate) (*Message, error)
 	// ClaimDeliveries leases up to limit Pending deliveries that are due to
-	// owner until now+lease. A delivery whose lease has expired (its worker
-	// died) can be claimed again.
+	// owner until now+lease, each with its sender's Message (attachments
+	// and their content included) read in the same transaction. A delivery
+	// whose lease has expired (its worker died) can be claimed again.
 	ClaimDeliveries(ctx context.Context, owner string, lease time.Duration, limit int) ([]*Delivery, error)
-	// DeliverInternal completes an internal delivery: it stores the inbound
-	// copies (one per recipient mailbox) and marks the delivery Done, in one
-	// transaction. If the delivery is not Pending under owner's lease any
-	// more, it stores nothing and returns ErrLeaseLost: every inbound copy
-	// exists exactly once.
-	DeliverInternal(ctx context.Context, owner string, deliveryID int64, copies []MessageCreate) error
+	// DeliverInternal completes a batch of internal deliveries in one
+	// transaction: each still Pending under owner's lease gets its copies
+	// stored and becomes Done; one whose lease was lost stores nothing
+	// (ErrLeaseLost in its place of the result: every inbound copy exists
+	// exactly once); one whose recipient mailbox no longer exists fails
+	// with RecipientGoneCode. The copies are stored as given (built by
+	// InboundCopy from a stored message, they are not validated again).
+	// The error is the transaction's: then nothing of the batch is stored.
+	DeliverInternal(ctx context.Context, owner string, batch []InternalDelivery) ([]error, error)
 	// RecordSubmit records a carrier's answer to a submit: accepted
 	// (Submitted with the carrier id) or refused for good (Failed with the
 	// error code). ErrLeaseLost as above.

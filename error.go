@@ -94,3 +94,23 @@ func AsError(err error) *Error {
 	}
 	return nil
 }
+
+// EmptyFile is the 400 MSG-347 error for an empty attachment or document.
+func EmptyFile(param, name string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "MSG-347", Message: fmt.Sprintf("Attachment %q is empty", name),
+		Params: []ParamError{{Code: "MSG-347", Name: param, Value: name, Message: "empty attachment"}}}
+}
+
+// UnsupportedMedia is the 415 MSG-348 error for a file of a media type the
+// message cannot carry; value is the file name or its type.
+func UnsupportedMedia(param, value, msg string) *Error {
+	return &Error{Status: http.StatusUnsupportedMediaType, Code: "MSG-348", Message: msg,
+		Params: []ParamError{{Code: "MSG-348", Name: param, Value: value, Message: "unsupported media type"}}}
+}
+
+// MMSTooLarge is the 400 MSG-337 error for MMS media over limit bytes together.
+func MMSTooLarge(limit int) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "MSG-337",
+		Message: fmt.Sprintf("MMS attachments are over %d bytes together", limit),
+		Params:  []ParamError{{Code: "MSG-337", Name: "attachments", Message: "attachments too large"}}}
+}

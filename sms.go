@@ -93,3 +93,15 @@ func SMSParts(text string) (parts []string, gsm bool) {
 	}
 	return append(parts, text[start:]), gsm
 }
+
+// mmsTypes are the media types carriers carry in MMS.
+var mmsTypes = map[string]bool{
+	"image/jpeg": true, "image/png": true, "image/gif": true, "image/bmp": true, "image/tiff": true,
+	"video/mp4": true, "video/mpeg": true, "video/3gpp": true, "video/quicktime": true,
+	"audio/mpeg": true, "audio/mp4": true, "audio/amr": true, "audio/wav": true, "audio/ogg": true,
+	"text/vcard": true, "text/x-vcard": true, "text/plain": true, "application/pdf": true,
+}
+
+// MMSContentType reports whether MMS carries media of this type, sent or
+// received.
+func MMSContentType(ct string) bool { return mmsTypes[ct] }

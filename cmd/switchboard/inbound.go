@@ -42,7 +42,7 @@ func startInbound(ctx context.Context, serve config.Config, owner string, m *met
 		t = &transcribe.HTTP{URL: cfg.TranscribeURL}
 	}
 	// MMS from outside is held to the same media limit as MMS sent out.
-	icfg := inbound.Config{MaxAudioBytes: cfg.MaxAudioBytes, MaxMMSBytes: int64(serve.MaxMMSBytes)}
+	icfg := inbound.Config{MaxAudioBytes: cfg.MaxAudioBytes, MMS: serve.Send}
 	if t != nil {
 		w := transcribe.NewWorker(store, t, transcribe.Config{Owner: owner, Timeout: cfg.TranscribeTimeout, Metrics: m}, logger)
 		icfg.Transcribe, icfg.Wake = true, w.Wake

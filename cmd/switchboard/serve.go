@@ -28,6 +28,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/export"
 	"github.com/switchboardhq/switchboard/internal/fax"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/outbound"
 	"github.com/switchboardhq/switchboard/internal/metrics"
 	"github.com/switchboardhq/switchboard/internal/push"
 	"github.com/switchboardhq/switchboard/internal/retention"
@@ -177,9 +178,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		uiHandler = ui
 	}
 	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator,
-		Outbox: sender, Exports: exports, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m, UI: uiHandler},
-		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
-			Limits: httpapi.SendLimits{MaxRequestBytes: cfg.MaxSendBytes, MaxRecipients: cfg.MaxRecipients, MaxMMSBytes: cfg.MaxMMSBytes}})
+		Sender: outbound.New(store, clock, outbound.RenderFunc(fax.Render), cfg.Send, sender.Wake), Exports: exports, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m, UI: uiHandler},
+		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention()})
 	srv := &http.Server{
 		Handler:           roleHandler(cfg.Role, api),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -44,9 +44,7 @@ type Config struct {
 	CarrierRules   string        // file of carrier simulator rules (JSON); empty: accept and deliver everything
 	ReceiptTimeout time.Duration // an accepted delivery without a receipt this long is submitted again
 
-	MaxRecipients int   // recipients of one message
-	MaxMMSBytes   int   // MMS attachments together
-	MaxSendBytes  int64 // one send request (JSON and files)
+	Send SendLimits // bounds of sending (SMS, MMS, pager, fax)
 
 	// Database and nodes (PostgreSQL, several nodes).
 	Database           string        // "" or sqlite://PATH: SQLite (default <data>/switchboard.db); postgres://...: PostgreSQL
@@ -82,9 +80,7 @@ func Default() Config {
 		ReceiptTimeout:    10 * time.Minute,
 		Carrier:           CarrierSimulator,
 
-		MaxRecipients: 50,
-		MaxMMSBytes:   1_500_000,
-		MaxSendBytes:  60 << 20,
+		Send: DefaultSendLimits(),
 
 		Role:                RoleAll,
 		DBMaxConns:          16,
@@ -95,6 +91,22 @@ func Default() Config {
 		WebUI:               true,
 		WebUIClientID:       "switchboard-web",
 	}
+}
+
+// SendLimits bound what one message may be, the same for every way a
+// message is sent (and, for MMS media, received).
+type SendLimits struct {
+	MaxRequestBytes int64 // one send request: JSON and files (a fax's documents)
+	MaxRecipients   int   // recipients of one SMS, MMS, pager message or fax
+	MaxMMSFiles     int   // attachments of one MMS
+	MaxMMSBytes     int   // attachments of one MMS together
+}
+
+// DefaultSendLimits are RingCentral's: MMS of up to 10 attachments of 1.5
+// MB together, 50 recipients, and requests that carry a fax's 50 MB of
+// documents with room for the multipart encoding.
+func DefaultSendLimits() SendLimits {
+	return SendLimits{MaxRequestBytes: 60 << 20, MaxRecipients: 50, MaxMMSFiles: 10, MaxMMSBytes: 1_500_000}
 }
 
 // Node roles.
@@ -175,14 +187,17 @@ var vars = []envVar{
 		func(c *Config, v string) (err error) { c.ReceiptTimeout, err = time.ParseDuration(v); return err },
 		func(c *Config) string { return c.ReceiptTimeout.String() }},
 	{"SWITCHBOARD_MAX_RECIPIENTS", "max-recipients", "most recipients of one SMS, MMS, pager message or fax",
-		func(c *Config, v string) (err error) { c.MaxRecipients, err = strconv.Atoi(v); return err },
-		func(c *Config) string { return strconv.Itoa(c.MaxRecipients) }},
+		func(c *Config, v string) (err error) { c.Send.MaxRecipients, err = strconv.Atoi(v); return err },
+		func(c *Config) string { return strconv.Itoa(c.Send.MaxRecipients) }},
 	{"SWITCHBOARD_MAX_MMS_BYTES", "max-mms-bytes", "most bytes of the attachments of one MMS together",
-		func(c *Config, v string) (err error) { c.MaxMMSBytes, err = strconv.Atoi(v); return err },
-		func(c *Config) string { return strconv.Itoa(c.MaxMMSBytes) }},
+		func(c *Config, v string) (err error) { c.Send.MaxMMSBytes, err = strconv.Atoi(v); return err },
+		func(c *Config) string { return strconv.Itoa(c.Send.MaxMMSBytes) }},
 	{"SWITCHBOARD_MAX_SEND_BYTES", "max-send-bytes", "largest send request (JSON and files; a fax's documents)",
-		func(c *Config, v string) (err error) { c.MaxSendBytes, err = strconv.ParseInt(v, 10, 64); return err },
-		func(c *Config) string { return strconv.FormatInt(c.MaxSendBytes, 10) }},
+		func(c *Config, v string) (err error) {
+			c.Send.MaxRequestBytes, err = strconv.ParseInt(v, 10, 64)
+			return err
+		},
+		func(c *Config) string { return strconv.FormatInt(c.Send.MaxRequestBytes, 10) }},
 
 	// Database and nodes.
 	{"SWITCHBOARD_DATABASE", "database", "database: sqlite://PATH, or postgres://user:pass@host:5432/db?sslmode=disable for PostgreSQL (several nodes may share it); empty: SQLite in the data directory",
@@ -292,11 +307,11 @@ func (c *Config) Validate() error {
 	if c.ChangeLogPeriod < time.Hour {
 		errs = append(errs, fmt.Errorf("change-log-period %s: want at least 1h", c.ChangeLogPeriod))
 	}
-	if c.MaxRecipients < 1 || c.MaxRecipients > switchboard.MaxRecipients {
-		errs = append(errs, fmt.Errorf("max-recipients %d: want 1 to %d (the most a stored message holds)", c.MaxRecipients, switchboard.MaxRecipients))
+	if c.Send.MaxRecipients < 1 || c.Send.MaxRecipients > switchboard.MaxRecipients {
+		errs = append(errs, fmt.Errorf("max-recipients %d: want 1 to %d (the most a stored message holds)", c.Send.MaxRecipients, switchboard.MaxRecipients))
 	}
-	if c.MaxMMSBytes < 1 || c.MaxSendBytes < 1024 || c.MaxSendBytes > 1<<30 {
-		errs = append(errs, fmt.Errorf("max-mms-bytes %d and max-send-bytes %d: want positive sizes, max-send-bytes 1024 to 1073741824", c.MaxMMSBytes, c.MaxSendBytes))
+	if c.Send.MaxMMSBytes < 1 || c.Send.MaxRequestBytes < 1024 || c.Send.MaxRequestBytes > 1<<30 {
+		errs = append(errs, fmt.Errorf("max-mms-bytes %d and max-send-bytes %d: want positive sizes, max-send-bytes 1024 to 1073741824", c.Send.MaxMMSBytes, c.Send.MaxRequestBytes))
 	}
 	if c.ReceiptTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("receipt-timeout %s: want at least 1s", c.ReceiptTimeout))

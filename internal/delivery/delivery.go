@@ -24,14 +24,11 @@ import (
 	"github.com/switchboardhq/switchboard/internal/metrics"
 )
 
-// Store is what the worker needs of the store.
+// Store is what the worker needs of the store: the outbox, and the
+// sender's message for a resubmit (a claim brings it along otherwise).
 type Store interface {
 	switchboard.DeliveryStore
-	switchboard.DepartmentStore
 	Message(ctx context.Context, accountID, extensionID, id int64) (*switchboard.Message, error)
-	Attachment(ctx context.Context, accountID, extensionID, messageID, attachmentID int64) (*switchboard.Attachment, error)
-	PhoneNumberByNumber(ctx context.Context, number string) (*switchboard.PhoneNumber, error)
-	ExtensionByNumber(ctx context.Context, accountID int64, number string) (*switchboard.Extension, error)
 }
 
 // Config tunes the worker.
@@ -176,28 +173,56 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("claim deliveries: %w", err)
 	}
-	// Deliveries are processed concurrently so that their writes meet in
-	// the store's group commit: one fsync for many deliveries.
+	// Internal deliveries of the batch are stored in one transaction;
+	// carrier submits run concurrently, so that their writes meet in the
+	// store's group commit: one fsync for many deliveries.
+	var internal []*switchboard.Delivery
+	var external []*switchboard.Delivery
+	for _, d := range ds {
+		if d.Internal && d.Message != nil {
+			internal = append(internal, d)
+		} else {
+			external = append(external, d)
+		}
+	}
 	var wg sync.WaitGroup
 	var unavailable atomic.Int64
+	report := func(d *switchboard.Delivery, err error) {
+		// A shutdown leaves the delivery for the lease release.
+		if err == nil || errors.Is(err, switchboard.ErrLeaseLost) || ctx.Err() != nil {
+			return
+		}
+		// Left leased: it is retried when the lease expires. (A lost lease
+		// means another worker has it; nothing was stored.)
+		w.config.Metrics.DeliveryAttempts.WithLabelValues("error").Inc()
+		level := slog.LevelError
+		if errors.Is(err, switchboard.ErrUnavailable) {
+			unavailable.Add(1)
+			level = slog.LevelWarn // the run's own error says the database is down, once
+		}
+		w.logger.Log(ctx, level, "delivery failed, retrying after its lease", "delivery", d.ID, "message", d.MessageID, "err", err)
+	}
+	if len(internal) > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs, err := w.deliverInternal(ctx, internal)
+			for i, d := range internal {
+				if err != nil {
+					report(d, err)
+				} else {
+					report(d, errs[i])
+				}
+			}
+		}()
+	}
 	slots := make(chan struct{}, w.config.Parallel)
-	for _, d := range ds {
+	for _, d := range external {
 		slots <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			// A shutdown leaves the delivery for the lease release.
-			if err := w.process(ctx, d); err != nil && !errors.Is(err, switchboard.ErrLeaseLost) && ctx.Err() == nil {
-				// Left leased: it is retried when the lease expires. (A lost
-				// lease means another worker has it; nothing was stored.)
-				w.config.Metrics.DeliveryAttempts.WithLabelValues("error").Inc()
-				level := slog.LevelError
-				if errors.Is(err, switchboard.ErrUnavailable) {
-					unavailable.Add(1)
-					level = slog.LevelWarn // the run's own error says the database is down, once
-				}
-				w.logger.Log(ctx, level, "delivery failed, retrying after its lease", "delivery", d.ID, "message", d.MessageID, "err", err)
-			}
+			report(d, w.process(ctx, d))
 		}()
 	}
 	wg.Wait()
@@ -226,19 +251,13 @@ func (w *Worker) sweepOverdue(ctx context.Context) error {
 	return w.resubmit(ctx, now.Add(-w.config.ReceiptTimeout))
 }
 
+// process submits one claimed delivery to the carrier.
 func (w *Worker) process(ctx context.Context, d *switchboard.Delivery) error {
-	m, err := w.store.Message(ctx, d.AccountID, d.ExtensionID, d.MessageID)
-	if errors.Is(err, switchboard.ErrNotFound) {
+	if d.Message == nil {
 		// The sender's message was removed before delivery: nothing to send.
-		return w.store.RecordSubmit(ctx, w.config.Owner, d.ID, false, "", "InternalError")
+		return w.store.RecordSubmit(ctx, w.config.Owner, d.ID, false, "", switchboard.FailureSenderGone)
 	}
-	if err != nil {
-		return err
-	}
-	if d.Internal {
-		return w.deliverInternal(ctx, d, m)
-	}
-	return w.submit(ctx, d, m)
+	return w.submit(ctx, d, d.Message)
 }
 
 func (w *Worker) submit(ctx context.Context, d *switchboard.Delivery, m *switchboard.Message) error {
@@ -253,7 +272,7 @@ func (w *Worker) submit(ctx context.Context, d *switchboard.Delivery, m *switchb
 	case errors.Is(err, carrier.ErrTemporary):
 		mt.CarrierErrors.WithLabelValues("temporary").Inc()
 		at := w.clock.Now().Add(w.backoff(d.Attempts, carrier.RetryAfter(err)))
-		if err := w.store.Reschedule(ctx, w.config.Owner, d.ID, at, w.config.MaxAttempts, failCode(m.Type)); err != nil {
+		if err := w.store.Reschedule(ctx, w.config.Owner, d.ID, at, w.config.MaxAttempts, switchboard.OutOfTriesCode(m.Type)); err != nil {
 			return err
 		}
 		mt.DeliveryAttempts.WithLabelValues("temporary").Inc()
@@ -263,7 +282,7 @@ func (w *Worker) submit(ctx context.Context, d *switchboard.Delivery, m *switchb
 		return nil
 	case errors.Is(err, carrier.ErrInvalid):
 		mt.CarrierErrors.WithLabelValues("invalid").Inc()
-		res = carrier.Result{ErrorCode: failCode(m.Type)}
+		res = carrier.Result{ErrorCode: switchboard.OutOfTriesCode(m.Type)}
 	case err != nil:
 		mt.CarrierErrors.WithLabelValues("other").Inc()
 		return err
@@ -294,14 +313,6 @@ func submission(d *switchboard.Delivery, m *switchboard.Message) carrier.Submiss
 	return s
 }
 
-// failCode is the error a delivery gets when it runs out of tries.
-func failCode(t switchboard.MessageType) string {
-	if t == switchboard.TypeFax {
-		return "CallFailed"
-	}
-	return "SMS-UP-500"
-}
-
 // backoff doubles from BaseBackoff per attempt up to MaxBackoff, and
 // honours a carrier's retry-after hint when it is longer.
 func (w *Worker) backoff(attempts int, hint time.Duration) time.Duration {
@@ -312,84 +323,27 @@ func (w *Worker) backoff(attempts int, hint time.Duration) time.Duration {
 	return max(d, hint)
 }
 
-// deliverInternal stores the inbound copies of an internal delivery: the
-// mailbox owning the number (SMS, fax), or the extension (pager), or every
-// member of a department (pager).
-func (w *Worker) deliverInternal(ctx context.Context, d *switchboard.Delivery, m *switchboard.Message) error {
-	var owners []*switchboard.Extension
-	pgToDepartment := false
-	if m.Type == switchboard.TypePager {
-		ext, err := w.store.ExtensionByNumber(ctx, d.AccountID, d.Recipient)
-		if err != nil {
-			return w.failInternal(ctx, d, err)
+// deliverInternal stores the inbound copies of internal deliveries, one
+// per mailbox the send routed each to, in one transaction.
+func (w *Worker) deliverInternal(ctx context.Context, ds []*switchboard.Delivery) ([]error, error) {
+	batch := make([]switchboard.InternalDelivery, len(ds))
+	for i, d := range ds {
+		batch[i].DeliveryID = d.ID
+		for _, mb := range d.Mailboxes {
+			batch[i].Copies = append(batch[i].Copies, switchboard.InboundCopy(d.Message, mb))
 		}
-		if ext.Type == switchboard.ExtensionTypeDepartment {
-			pgToDepartment = true
-			if owners, err = w.store.DepartmentMembers(ctx, d.AccountID, ext.ID); err != nil {
-				return err
-			}
-		} else {
-			owners = []*switchboard.Extension{ext}
-		}
-	} else {
-		pn, err := w.store.PhoneNumberByNumber(ctx, d.Recipient)
-		if err != nil || pn.ExtensionID == 0 {
-			return w.failInternal(ctx, d, err)
-		}
-		owners = []*switchboard.Extension{{ID: pn.ExtensionID, AccountID: pn.AccountID}}
 	}
-	atts := make([]*switchboard.Attachment, 0, len(m.Attachments))
-	for _, a := range m.Attachments {
-		full, err := w.store.Attachment(ctx, m.AccountID, m.ExtensionID, m.ID, a.ID)
-		if err != nil {
-			return err
+	errs, err := w.store.DeliverInternal(ctx, w.config.Owner, batch)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ds {
+		if errs[i] == nil {
+			w.config.Metrics.DeliveryAttempts.WithLabelValues("internal").Inc()
+			w.config.Metrics.StatusTransitions.WithLabelValues("Delivered").Inc()
 		}
-		atts = append(atts, full)
 	}
-	copies := make([]switchboard.MessageCreate, 0, len(owners))
-	for _, o := range owners {
-		if o.ID == m.ExtensionID {
-			continue // a sender in its own department keeps only its outbound copy
-		}
-		c := switchboard.MessageCreate{
-			AccountID: o.AccountID, ExtensionID: o.ID, Type: m.Type, Direction: switchboard.Inbound,
-			MessageStatus: switchboard.StatusReceived, ReadStatus: switchboard.Unread, Priority: m.Priority,
-			Subject: m.Subject, From: m.From, To: recipientParties(m.To), ConversationID: m.ConversationID,
-			TypeDetails: switchboard.TypeDetails{SegmentCount: m.SegmentCount, FaxPageCount: m.FaxPageCount,
-				FaxResolution: m.FaxResolution, PgToDepartment: pgToDepartment || m.PgToDepartment},
-		}
-		for _, a := range atts {
-			if m.Type == switchboard.TypeFax && a.Type == switchboard.AttachmentSourceDocument {
-				continue // the recipient gets the rendered fax, not the sender's sources
-			}
-			cp := *a
-			cp.ID, cp.MessageID = 0, 0
-			c.Attachments = append(c.Attachments, &cp)
-		}
-		copies = append(copies, c)
-	}
-	if err := w.store.DeliverInternal(ctx, w.config.Owner, d.ID, copies); err != nil {
-		return err
-	}
-	w.config.Metrics.DeliveryAttempts.WithLabelValues("internal").Inc()
-	w.config.Metrics.StatusTransitions.WithLabelValues("Delivered").Inc()
-	return nil
-}
-
-// failInternal fails an internal delivery whose recipient is gone (the
-// number was reassigned or the extension deleted since the send).
-func (w *Worker) failInternal(ctx context.Context, d *switchboard.Delivery, err error) error {
-	if err != nil && !errors.Is(err, switchboard.ErrNotFound) {
-		return err
-	}
-	code := "SMS-RC-410"
-	switch d.Type {
-	case switchboard.TypeFax:
-		code = "UserNotFound"
-	case switchboard.TypePager:
-		code = "MSG-324"
-	}
-	return w.store.RecordSubmit(ctx, w.config.Owner, d.ID, false, "", code)
+	return errs, nil
 }
 
 // applyReceipts records the carrier's due delivery reports, then
@@ -476,16 +430,4 @@ func (w *Worker) resubmit(ctx context.Context, cutoff time.Time) error {
 			return nil
 		}
 	}
-}
-
-// recipientParties is to[] as a recipient's copy shows it: the parties
-// without the sender's per-recipient delivery state, which is the sender's
-// to follow and would otherwise stay Queued in the copy for ever.
-func recipientParties(to []switchboard.Party) []switchboard.Party {
-	out := make([]switchboard.Party, len(to))
-	for i, p := range to {
-		p.MessageStatus, p.FaxErrorCode = "", ""
-		out[i] = p
-	}
-	return out
 }

@@ -129,14 +129,25 @@ func (e *env) extension(t *testing.T, acc *switchboard.Account, number, phone st
 }
 
 // send queues an SMS from the sender to one recipient.
+// send queues an SMS to `to`, routed as the send decides: internal to the
+// receiver's mailbox for recipientNumber, internal to a mailbox that does
+// not exist (any more) for another internal number, else to the carrier.
 func (e *env) send(t *testing.T, to string, internal bool) *switchboard.Message {
 	t.Helper()
+	target := switchboard.DeliveryTarget{Recipient: to, Internal: internal}
+	if internal {
+		box := switchboard.Mailbox{AccountID: e.receiver.AccountID, ExtensionID: e.receiver.ID}
+		if to != recipientNumber {
+			box.ExtensionID += 1000
+		}
+		target.Mailboxes = []switchboard.Mailbox{box}
+	}
 	return must[*switchboard.Message](t)(e.store.CreateOutbound(e.ctx, switchboard.OutboundCreate{
 		Message: switchboard.MessageCreate{AccountID: e.sender.AccountID, ExtensionID: e.sender.ID, Type: switchboard.TypeSMS,
 			Direction: switchboard.Outbound, MessageStatus: switchboard.StatusQueued, ReadStatus: switchboard.Read,
 			Subject: "hello", From: switchboard.Party{PhoneNumber: senderNumber}, To: []switchboard.Party{{PhoneNumber: to}},
 			Attachments: []*switchboard.Attachment{{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: []byte("hello")}}},
-		Recipients: []switchboard.DeliveryTarget{{Recipient: to, Internal: internal}},
+		Recipients: []switchboard.DeliveryTarget{target},
 	}))
 }
 
@@ -332,7 +343,7 @@ func TestNoResubmit(t *testing.T) {
 }
 
 // An internal recipient gets exactly one inbound copy, however often the
-// worker runs; a number that lost its owner before delivery fails the send.
+// worker runs; a recipient mailbox removed before delivery fails the send.
 func TestInternalDelivery(t *testing.T) {
 	e := newEnv(t, answer{err: errors.New("an internal delivery must not reach the carrier")})
 	m := e.send(t, recipientNumber, true)
@@ -353,7 +364,7 @@ func TestInternalDelivery(t *testing.T) {
 		t.Fatalf("sender %s, carrier calls %d", got.MessageStatus, e.carrier.submissions())
 	}
 
-	// The number is released between the send and its delivery.
+	// The recipient's extension is removed between the send and its delivery.
 	gone := e.send(t, "+16505550177", true)
 	e.run(t)
 	if got := e.sent(t, gone); got.MessageStatus != switchboard.StatusSendingFailed || got.DeliveryErrorCode != "SMS-RC-410" {

@@ -2,21 +2,20 @@ package httpapi
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/fax"
+	"github.com/switchboardhq/switchboard/internal/outbound"
 )
 
 // Fax limits (RingCentral's, ringcentral-api-reference §3.4): documents of
 // 50 MB together, 50 documents and 200 pages (cover page included), enforced
-// by the fax package; the request size and recipients are Config.Limits, as for SMS.
-const renderedFileName = "fax.pdf"
+// by the fax package; the request size and recipients are the send limits
+// of config, as for SMS.
 
 // faxTo is FaxRequestTo.
 type faxTo struct {
@@ -53,15 +52,6 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	}
 	*f = flexString(n.String())
 	return nil
-}
-
-// faxJob is a validated fax request.
-type faxJob struct {
-	to         []switchboard.Party // Queued, with the names given
-	resolution fax.Resolution
-	coverIndex int
-	coverText  string
-	sendAt     time.Time // zero: now
 }
 
 // handleFax serves POST .../fax (createFaxMessage).
@@ -110,150 +100,39 @@ type faxJob struct {
 // cover page (coverIndex absent means no cover page), file-name character
 // restrictions, and Office/HTML rendering (see package fax).
 func (s *Server) handleFax(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
-	ext, err := s.sender(r, p)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	// A JSON body is a resend; multipart is a new fax whose envelope is a
 	// JSON part or, as in RingCentral's raw examples, form fields.
 	var req faxRequest
-	files, multi, err := s.decodeSend(w, r, &req, sendForm{maxFiles: fax.MaxDocuments, field: func(name, v string) (bool, error) {
+	ups, multi, err := s.decodeSend(w, r, &req, sendForm{maxFiles: fax.MaxDocuments, field: func(name, v string) (bool, error) {
 		if !isFaxField(name) {
 			return false, nil
 		}
 		return true, setFaxField(&req, name, v)
 	}})
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	out := outbound.Request{Type: switchboard.TypeFax, Files: files(ups),
+		Fax: outbound.FaxOptions{Resolution: req.FaxResolution, CoverIndex: req.CoverIndex, CoverPageText: req.CoverPageText}}
+	for _, t := range req.To {
+		out.To = append(out.To, outbound.Recipient{PhoneNumber: t.PhoneNumber, Name: t.Name})
 	}
-	if !multi {
-		s.resendFax(w, r, ext, &req)
-		return
-	}
-	docs := make([]fax.Document, len(files))
-	for i, f := range files {
-		docs[i] = fax.Document{FileName: f.fileName, ContentType: f.contentType, Data: f.data}
-	}
-	job, err := s.validateFax(&req)
-	var sources []*switchboard.Attachment
-	if err == nil {
-		sources, err = sourceDocuments(docs)
-	}
-	var from string
-	if err == nil {
-		from, err = s.faxFromNumber(r, ext, "")
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	opts := fax.Options{Resolution: job.resolution}
-	if job.coverIndex != 0 {
-		opts.Cover = &fax.Cover{Index: job.coverIndex, Text: job.coverText, From: partyLabel(ext.Name, from),
-			To: coverRecipients(job.to), Date: s.clock.Now()}
-	}
-	res, err := fax.Render(r.Context(), docs, opts)
-	if err != nil {
-		s.writeError(w, r, fax.APIError(err))
-		return
-	}
-	atts := append(sources, &switchboard.Attachment{Type: switchboard.AttachmentRenderedDocument,
-		ContentType: fax.TypePDF, FileName: renderedFileName, Content: res.PDF})
-	c := switchboard.OutboundCreate{SendAt: job.sendAt, Message: switchboard.MessageCreate{
-		AccountID: ext.AccountID, ExtensionID: ext.ID, Type: switchboard.TypeFax, Direction: switchboard.Outbound,
-		MessageStatus: switchboard.StatusQueued, ReadStatus: switchboard.Read,
-		From: switchboard.Party{PhoneNumber: from, Name: ext.Name}, To: job.to, Attachments: atts,
-		TypeDetails: switchboard.TypeDetails{FaxPageCount: res.Pages, FaxResolution: job.resolution.String(),
-			CoverIndex: job.coverIndex, CoverPageText: job.coverText},
-	}}
-	s.queueFax(w, r, c)
-}
-
-// resendFax serves the JSON form of POST .../fax: resend (or forward) a
-// failed outbound fax as a new message.
-func (s *Server) resendFax(w http.ResponseWriter, r *http.Request, ext *switchboard.Extension, req *faxRequest) {
-	raw := strings.TrimSpace(string(req.OriginalMessageID))
-	if raw == "" {
-		s.writeError(w, r, switchboard.InvalidParam("originalMessageId", "",
-			"Parameter [originalMessageId] is required in a JSON fax request (a resend); send a new fax as multipart/form-data with its documents"))
-		return
-	}
-	id, err := parseID("originalMessageId", raw)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	orig, err := s.store.Message(r.Context(), ext.AccountID, ext.ID, id)
-	if errors.Is(err, switchboard.ErrNotFound) {
-		err = switchboard.NotFound("originalMessageId", raw)
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if orig.Type != switchboard.TypeFax || orig.Direction != switchboard.Outbound || orig.MessageStatus != switchboard.StatusSendingFailed {
-		s.writeError(w, r, &switchboard.Error{Status: http.StatusNotAcceptable, Code: "MSG-343",
-			Message: fmt.Sprintf("Message %d cannot be resent: only an outbound fax whose sending failed can be (it is an %s %s, %s)", id, orig.Direction, orig.Type, orig.MessageStatus),
-			Params:  []switchboard.ParamError{{Code: "MSG-343", Name: "originalMessageId", Value: raw, Message: "resend not allowed in the current state"}}})
-		return
-	}
-	// Validate as a new fax with the original's settings; only to and
-	// sendTime come from the request.
-	nreq := faxRequest{To: req.To, SendTime: req.SendTime, FaxResolution: orig.FaxResolution, CoverPageText: orig.CoverPageText}
-	cover := orig.CoverIndex
-	nreq.CoverIndex = &cover
-	if len(nreq.To) == 0 {
-		for _, t := range orig.To {
-			nreq.To = append(nreq.To, faxTo{PhoneNumber: t.PhoneNumber, Name: t.Name})
+	if err == nil && !multi {
+		// The resend of a failed fax: only to and sendTime are its own.
+		out.Fax = outbound.FaxOptions{}
+		raw := strings.TrimSpace(string(req.OriginalMessageID))
+		if raw == "" {
+			err = switchboard.InvalidParam("originalMessageId", "",
+				"Parameter [originalMessageId] is required in a JSON fax request (a resend); send a new fax as multipart/form-data with its documents")
+		} else {
+			out.Fax.ResendOf, err = parseID("originalMessageId", raw)
 		}
 	}
-	job, err := s.validateFax(&nreq)
-	var from string
-	if err == nil {
-		// From the original's number while the caller still holds it,
-		// else from its current one: never from a number it has lost.
-		from, err = s.faxFromNumber(r, ext, orig.From.PhoneNumber)
+	if err == nil && strings.TrimSpace(req.SendTime) != "" {
+		out.Fax.SendAt, err = parseTime("sendTime", strings.TrimSpace(req.SendTime))
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var atts []*switchboard.Attachment
-	for _, a := range orig.Attachments {
-		full, err := s.store.Attachment(r.Context(), orig.AccountID, orig.ExtensionID, orig.ID, a.ID)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		cp := *full
-		cp.ID, cp.MessageID = 0, 0
-		atts = append(atts, &cp)
-	}
-	c := switchboard.OutboundCreate{SendAt: job.sendAt, Message: switchboard.MessageCreate{
-		AccountID: ext.AccountID, ExtensionID: ext.ID, Type: switchboard.TypeFax, Direction: switchboard.Outbound,
-		MessageStatus: switchboard.StatusQueued, ReadStatus: switchboard.Read,
-		From: switchboard.Party{PhoneNumber: from, Name: orig.From.Name}, To: job.to, Attachments: atts,
-		TypeDetails: switchboard.TypeDetails{FaxPageCount: orig.FaxPageCount, FaxResolution: job.resolution.String(),
-			CoverIndex: job.coverIndex, CoverPageText: job.coverText},
-	}}
-	s.queueFax(w, r, c)
-}
-
-// queueFax adds the deliveries (internal when a mailbox of this server owns
-// the number, as for SMS) and stores the fax.
-func (s *Server) queueFax(w http.ResponseWriter, r *http.Request, c switchboard.OutboundCreate) {
-	numbers := make([]string, len(c.Message.To))
-	for i, to := range c.Message.To {
-		numbers[i] = to.PhoneNumber
-	}
-	var err error
-	if c.Recipients, err = s.phoneTargets(r.Context(), numbers); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.createOutbound(w, r, c)
+	s.send(w, r, p, out)
 }
 
 func isFaxField(name string) bool {
@@ -292,120 +171,6 @@ func setFaxField(req *faxRequest, name, v string) error {
 		req.CoverPageText = v
 	}
 	return nil
-}
-
-// validateFax checks the envelope of a fax request.
-func (s *Server) validateFax(req *faxRequest) (*faxJob, error) {
-	job := &faxJob{}
-	if len(req.To) == 0 {
-		return nil, switchboard.InvalidParam("to", "", "Parameter [to] needs at least one recipient")
-	}
-	if len(req.To) > s.config.Limits.MaxRecipients {
-		return nil, switchboard.InvalidParam("to", strconv.Itoa(len(req.To)), "At most %d recipients per fax", s.config.Limits.MaxRecipients)
-	}
-	seen := map[string]bool{}
-	for _, t := range req.To {
-		n, err := switchboard.NormalizeE164(t.PhoneNumber)
-		if err != nil {
-			return nil, switchboard.InvalidParam("to.phoneNumber", t.PhoneNumber, "Recipient %q: %v", t.PhoneNumber, err)
-		}
-		if !seen[n] {
-			seen[n] = true
-			job.to = append(job.to, switchboard.Party{PhoneNumber: n, Name: t.Name, MessageStatus: switchboard.StatusQueued})
-		}
-	}
-	switch strings.ToLower(req.FaxResolution) {
-	case "", "high":
-		job.resolution = fax.High
-	case "low":
-		job.resolution = fax.Low
-	default:
-		return nil, switchboard.InvalidParam("faxResolution", req.FaxResolution, "Parameter [faxResolution] must be High or Low")
-	}
-	if req.CoverIndex != nil {
-		job.coverIndex = *req.CoverIndex
-		if !validCoverIndex(job.coverIndex) {
-			return nil, switchboard.InvalidParam("coverIndex", strconv.Itoa(job.coverIndex),
-				"Parameter [coverIndex] value %d is not a cover page; see GET /restapi/v1.0/dictionary/fax-cover-page", job.coverIndex)
-		}
-	}
-	if n := switchboard.UTF16Len(req.CoverPageText); n > switchboard.MaxCoverText {
-		return nil, switchboard.InvalidParam("coverPageText", "", "Parameter [coverPageText] is %d characters long; the limit is %d (UTF-16 code units)", n, switchboard.MaxCoverText)
-	}
-	job.coverText = req.CoverPageText
-	if strings.TrimSpace(req.SendTime) != "" {
-		at, err := parseTime("sendTime", strings.TrimSpace(req.SendTime))
-		if err != nil {
-			return nil, err
-		}
-		if at.After(s.clock.Now()) {
-			job.sendAt = at
-		}
-	}
-	return job, nil
-}
-
-func validCoverIndex(i int) bool {
-	for _, c := range fax.CoverTemplates() {
-		if c.Index == i {
-			return true
-		}
-	}
-	return false
-}
-
-// sourceDocuments checks the uploaded documents (fax.Check) and returns
-// them as SourceDocument attachments, typed as what their content is.
-func sourceDocuments(docs []fax.Document) ([]*switchboard.Attachment, error) {
-	types, err := fax.Check(docs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*switchboard.Attachment, len(docs))
-	for i, d := range docs {
-		out[i] = &switchboard.Attachment{Type: switchboard.AttachmentSourceDocument, ContentType: types[i], FileName: d.FileName, Content: d.Data}
-	}
-	return out, nil
-}
-
-// faxFromNumber is the number a fax goes out from: prefer, when it is an
-// enabled number of the extension, else the extension's first enabled one.
-func (s *Server) faxFromNumber(r *http.Request, ext *switchboard.Extension, prefer string) (string, error) {
-	nums, err := s.store.PhoneNumbers(r.Context(), ext.AccountID, ext.ID)
-	if err != nil {
-		return "", err
-	}
-	first := ""
-	for _, pn := range nums {
-		if pn.Status == switchboard.StatusDisabled {
-			continue
-		}
-		if pn.PhoneNumber == prefer {
-			return prefer, nil
-		}
-		if first == "" {
-			first = pn.PhoneNumber
-		}
-	}
-	if first != "" {
-		return first, nil
-	}
-	return "", switchboard.Errorf(http.StatusBadRequest, "MSG-245", "Cannot find a phone number of extension %s to send the fax from", ext.ExtensionNumber)
-}
-
-func partyLabel(name, number string) string {
-	if name == "" {
-		return number
-	}
-	return name + " (" + number + ")"
-}
-
-func coverRecipients(to []switchboard.Party) string {
-	labels := make([]string, len(to))
-	for i, t := range to {
-		labels[i] = partyLabel(t.Name, t.PhoneNumber)
-	}
-	return strings.Join(labels, ", ")
 }
 
 type coverPageJSON struct {

@@ -126,9 +126,9 @@ func (s *Server) decodeInbound(w http.ResponseWriter, r *http.Request, typ switc
 	}
 	for _, f := range files {
 		if typ == switchboard.TypeVoiceMail && f.field != "audio" {
-			return in, switchboard.InvalidParam(f.field, f.fileName, "A voicemail takes one file, in the field named audio")
+			return in, switchboard.InvalidParam(f.field, f.FileName, "A voicemail takes one file, in the field named audio")
 		}
-		in.Files = append(in.Files, switchboard.InboundFile{FileName: f.fileName, ContentType: f.contentType, Data: f.data})
+		in.Files = append(in.Files, switchboard.InboundFile{FileName: f.FileName, ContentType: f.ContentType, Data: f.Data})
 	}
 	if typ == switchboard.TypeSMS && len(in.Files) == 0 {
 		return in, switchboard.InvalidParam("attachments", "", "An MMS needs at least one file; send text alone to /switchboard/v1/inbound/sms")

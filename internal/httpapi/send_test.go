@@ -17,7 +17,10 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/internal/carrier"
+	"github.com/switchboardhq/switchboard/internal/config"
+	"github.com/switchboardhq/switchboard/internal/fax"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/outbound"
 )
 
 // deliver runs the delivery worker until it has nothing due.
@@ -380,8 +383,11 @@ func TestSendPager(t *testing.T) {
 func TestSendLimitsConfigurable(t *testing.T) {
 	e := newTestEnv(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(httpapi.New(httpapi.Deps{Store: e.store, Auth: e.auth, Clock: e.clock, Logger: logger},
-		httpapi.Config{Limits: httpapi.SendLimits{MaxRecipients: 2, MaxRequestBytes: 4096}}))
+	limits := config.DefaultSendLimits()
+	limits.MaxRecipients, limits.MaxRequestBytes = 2, 4096
+	sender := outbound.New(e.store, e.clock, outbound.RenderFunc(fax.Render), limits, nil)
+	srv := httptest.NewServer(httpapi.New(httpapi.Deps{Store: e.store, Auth: e.auth, Clock: e.clock, Logger: logger, Sender: sender},
+		httpapi.Config{}))
 	defer srv.Close()
 	bob := e.token(e.bob)
 	r := e.request("POST", srv.URL+"/restapi/v1.0/account/~/extension/~/sms", bob, smsBody("+16505550102", "hi", manyNumbers(3)...))

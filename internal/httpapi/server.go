@@ -15,7 +15,10 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/config"
+	"github.com/switchboardhq/switchboard/internal/fax"
 	"github.com/switchboardhq/switchboard/internal/metrics"
+	"github.com/switchboardhq/switchboard/internal/outbound"
 )
 
 // Config tunes the API.
@@ -29,8 +32,6 @@ type Config struct {
 	MaxImportBytes int64
 	// Retention is the server's lifecycle policy, which accounts override.
 	Retention switchboard.RetentionPolicy
-	// Limits bound send requests.
-	Limits SendLimits
 	// WebSocketIdleTimeout closes a socket that sent nothing (not even a
 	// heartbeat) for this long; WebSocketAbsoluteTimeout closes any socket
 	// this old. Both are announced in ConnectionDetails, and the SDKs
@@ -61,8 +62,11 @@ type Deps struct {
 	// Emulator is set only in emulator (demo) mode: the admin API may then
 	// move time and run the lifecycle on demand.
 	Emulator ClockAdvancer
+	// Sender sends messages (SMS, MMS, pager, fax); nil: one over Store
+	// with the default limits and synchronous fax rendering, waking Outbox.
+	Sender *outbound.Service
 	// Outbox is woken after a message is queued, so delivery starts at
-	// once instead of at its next poll. Optional.
+	// once instead of at its next poll. Optional; used only without Sender.
 	Outbox interface{ Wake() }
 	// Exports is woken after a message store report task is created.
 	// Optional: without it the worker finds the task at its next poll.
@@ -98,7 +102,7 @@ type Server struct {
 	logger    *slog.Logger
 	retention RetentionRunner
 	emulator  ClockAdvancer
-	outbox    interface{ Wake() }
+	sender    *outbound.Service
 	exports   interface{ Wake() }
 	carrier   CarrierControl
 	inbound   switchboard.InboundReceiver
@@ -114,27 +118,33 @@ type Server struct {
 }
 
 // New returns the API.
-func New(d Deps, config Config) *Server {
-	if config.MaxBodyBytes <= 0 {
-		config.MaxBodyBytes = 1 << 20
+func New(d Deps, cfg Config) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
 	}
-	if config.MaxImportBytes <= 0 {
-		config.MaxImportBytes = 64 << 20
+	if cfg.MaxImportBytes <= 0 {
+		cfg.MaxImportBytes = 64 << 20
 	}
-	if config.Retention == (switchboard.RetentionPolicy{}) {
-		config.Retention = switchboard.DefaultRetention()
+	if cfg.Retention == (switchboard.RetentionPolicy{}) {
+		cfg.Retention = switchboard.DefaultRetention()
 	}
-	config.Limits.defaults()
-	if config.WebSocketIdleTimeout <= 0 {
-		config.WebSocketIdleTimeout = 30 * time.Minute
+	if cfg.WebSocketIdleTimeout <= 0 {
+		cfg.WebSocketIdleTimeout = 30 * time.Minute
 	}
-	if config.WebSocketAbsoluteTimeout <= 0 {
-		config.WebSocketAbsoluteTimeout = 24 * time.Hour
+	if cfg.WebSocketAbsoluteTimeout <= 0 {
+		cfg.WebSocketAbsoluteTimeout = 24 * time.Hour
 	}
-	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
-		emulator: d.Emulator, outbox: d.Outbox, exports: d.Exports, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, metrics: metrics.OrNew(d.Metrics), ui: d.UI, config: config, mux: http.NewServeMux(),
+		emulator: d.Emulator, sender: d.Sender, exports: d.Exports, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, metrics: metrics.OrNew(d.Metrics), ui: d.UI, config: cfg, mux: http.NewServeMux(),
 		closing: make(chan struct{})}
+	if s.sender == nil {
+		var wake func()
+		if d.Outbox != nil {
+			wake = d.Outbox.Wake
+		}
+		s.sender = outbound.New(d.Store, d.Clock, outbound.RenderFunc(fax.Render), config.DefaultSendLimits(), wake)
+	}
 	s.routes()
 	return s
 }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/audio"
+	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/fax"
 )
 
@@ -47,10 +48,9 @@ type Config struct {
 	// MaxAudioBytes bounds one voicemail recording (default 20 MB: about
 	// 20 minutes of 16-bit 8 kHz WAV).
 	MaxAudioBytes int64
-	// MaxMMSBytes and MaxMMSFiles bound the media of one MMS (RingCentral's
-	// 1.5 MB and 10 by default).
-	MaxMMSBytes int64
-	MaxMMSFiles int
+	// MMS bounds the media of one MMS, as for sending (MaxMMSFiles,
+	// MaxMMSBytes); zero: config.DefaultSendLimits.
+	MMS config.SendLimits
 	// Transcribe is set when a transcriber is configured: new voicemails
 	// are then InProgress with a transcription job, else NotAvailable.
 	Transcribe bool
@@ -59,12 +59,8 @@ type Config struct {
 	Wake func()
 }
 
-// Defaults.
-const (
-	DefaultMaxAudioBytes = 20 << 20
-	DefaultMaxMMSBytes   = 1_500_000
-	DefaultMaxMMSFiles   = 10
-)
+// DefaultMaxAudioBytes bounds a voicemail recording unless told otherwise.
+const DefaultMaxAudioBytes = 20 << 20
 
 // Service stores inbound messages. It is safe for concurrent use.
 type Service struct {
@@ -76,17 +72,14 @@ type Service struct {
 var _ switchboard.InboundReceiver = (*Service)(nil)
 
 // New returns the service.
-func New(store Store, logger *slog.Logger, config Config) *Service {
-	if config.MaxAudioBytes <= 0 {
-		config.MaxAudioBytes = DefaultMaxAudioBytes
+func New(store Store, logger *slog.Logger, cfg Config) *Service {
+	if cfg.MaxAudioBytes <= 0 {
+		cfg.MaxAudioBytes = DefaultMaxAudioBytes
 	}
-	if config.MaxMMSBytes <= 0 {
-		config.MaxMMSBytes = DefaultMaxMMSBytes
+	if cfg.MMS.MaxMMSFiles <= 0 || cfg.MMS.MaxMMSBytes <= 0 {
+		cfg.MMS = config.DefaultSendLimits()
 	}
-	if config.MaxMMSFiles <= 0 {
-		config.MaxMMSFiles = DefaultMaxMMSFiles
-	}
-	return &Service{store: store, logger: logger, config: config}
+	return &Service{store: store, logger: logger, config: cfg}
 }
 
 // Receive checks and stores one inbound message and returns it as stored.
@@ -232,14 +225,6 @@ func (s *Service) unknown(ctx context.Context, in *switchboard.InboundMessage, t
 		Params: []switchboard.ParamError{{Code: switchboard.CodeNotFound, Message: msg, Name: "to", Value: to}}}
 }
 
-// mmsTypes are the media types carriers carry in MMS (as for sending).
-var mmsTypes = map[string]bool{
-	"image/jpeg": true, "image/png": true, "image/gif": true, "image/bmp": true, "image/tiff": true,
-	"video/mp4": true, "video/mpeg": true, "video/3gpp": true, "video/quicktime": true,
-	"audio/mpeg": true, "audio/mp4": true, "audio/amr": true, "audio/wav": true, "audio/ogg": true,
-	"text/vcard": true, "text/x-vcard": true, "text/plain": true, "application/pdf": true,
-}
-
 func (s *Service) sms(_ context.Context, in *switchboard.InboundMessage, c *switchboard.MessageCreate) error {
 	mms := len(in.Files) > 0
 	if !mms && strings.TrimSpace(in.Text) == "" {
@@ -256,23 +241,21 @@ func (s *Service) sms(_ context.Context, in *switchboard.InboundMessage, c *swit
 		c.SegmentCount = switchboard.SMSSegments(in.Text)
 		return nil
 	}
-	if len(in.Files) > s.config.MaxMMSFiles {
-		return switchboard.InvalidParam("attachments", "", "At most %d attachments per MMS", s.config.MaxMMSFiles)
+	if len(in.Files) > s.config.MMS.MaxMMSFiles {
+		return switchboard.InvalidParam("attachments", "", "At most %d attachments per MMS", s.config.MMS.MaxMMSFiles)
 	}
-	var total int64
+	total := 0
 	for _, f := range in.Files {
 		if len(f.Data) == 0 {
-			return emptyFile("attachments", f.FileName)
+			return switchboard.EmptyFile("attachments", f.FileName)
 		}
 		ct := detectType(f)
-		if !mmsTypes[ct] {
-			return unsupported("attachments", f.FileName, fmt.Sprintf("Attachment %q has a media type MMS does not carry (%s)", f.FileName, ct))
+		if !switchboard.MMSContentType(ct) {
+			return switchboard.UnsupportedMedia("attachments", f.FileName, fmt.Sprintf("Attachment %q has a media type MMS does not carry (%s)", f.FileName, ct))
 		}
-		total += int64(len(f.Data))
-		if total > s.config.MaxMMSBytes {
-			return &switchboard.Error{Status: http.StatusBadRequest, Code: "MSG-337",
-				Message: fmt.Sprintf("MMS attachments are over %d bytes together", s.config.MaxMMSBytes),
-				Params:  []switchboard.ParamError{{Code: "MSG-337", Name: "attachments", Message: "attachments too large"}}}
+		total += len(f.Data)
+		if total > s.config.MMS.MaxMMSBytes {
+			return switchboard.MMSTooLarge(s.config.MMS.MaxMMSBytes)
 		}
 		c.Attachments = append(c.Attachments, &switchboard.Attachment{Type: switchboard.AttachmentMms, ContentType: ct,
 			FileName: f.FileName, Content: f.Data})
@@ -332,7 +315,7 @@ func (s *Service) voiceMail(_ context.Context, in *switchboard.InboundMessage, c
 	info, err := audio.Measure(f.Data)
 	switch {
 	case len(f.Data) == 0:
-		return emptyFile("audio", f.FileName)
+		return switchboard.EmptyFile("audio", f.FileName)
 	case errors.Is(err, audio.ErrUnsupported):
 		return &switchboard.Error{Status: http.StatusUnsupportedMediaType, Code: switchboard.CodeUnsupportedMedia,
 			Message: fmt.Sprintf("Audio file %q is neither WAV nor MP3", f.FileName),
@@ -352,16 +335,6 @@ func (s *Service) voiceMail(_ context.Context, in *switchboard.InboundMessage, c
 	c.Attachments = []*switchboard.Attachment{{Type: switchboard.AttachmentAudioRecording, ContentType: info.ContentType,
 		FileName: name, Content: f.Data, VMDuration: info.Seconds()}}
 	return nil
-}
-
-func emptyFile(param, name string) error {
-	return &switchboard.Error{Status: http.StatusBadRequest, Code: "MSG-347", Message: fmt.Sprintf("Attachment %q is empty", name),
-		Params: []switchboard.ParamError{{Code: "MSG-347", Name: param, Value: name, Message: "empty attachment"}}}
-}
-
-func unsupported(param, name, msg string) error {
-	return &switchboard.Error{Status: http.StatusUnsupportedMediaType, Code: "MSG-348", Message: msg,
-		Params: []switchboard.ParamError{{Code: "MSG-348", Name: param, Value: name, Message: "unsupported media type"}}}
 }
 
 func isDigits(s string) bool {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
@@ -21,68 +23,59 @@ import (
 // without failed before that (SendingFailed).
 
 const deliveryColumns = `id, message_id, account_id, extension_id, type, recipient, internal, state,
-	attempts, next_attempt_at, carrier_id, error_code`
+	attempts, next_attempt_at, carrier_id, error_code, mailboxes`
 
 func scanDelivery(s scanner) (*switchboard.Delivery, error) {
 	var d switchboard.Delivery
 	var next int64
+	var mailboxes string
 	err := s.Scan(&d.ID, &d.MessageID, &d.AccountID, &d.ExtensionID, &d.Type, &d.Recipient, &d.Internal,
-		&d.State, &d.Attempts, &next, &d.CarrierID, &d.ErrorCode)
+		&d.State, &d.Attempts, &next, &d.CarrierID, &d.ErrorCode, &mailboxes)
+	if err != nil {
+		return nil, err
+	}
 	d.NextAttempt = fromMillis(next)
+	d.Mailboxes, err = decodeMailboxes(mailboxes)
 	return &d, err
 }
 
-// normalizeRecipient returns the stored form of a recipient: E.164 for
-// every type but Pager, whose recipients are extension numbers.
-func normalizeRecipient(typ switchboard.MessageType, r string) (string, error) {
-	if typ == switchboard.TypePager {
-		if r == "" {
-			return "", switchboard.InvalidParam("to", r, "A recipient needs an extension number")
+// encodeMailboxes is deliveries.mailboxes: "account:extension", comma-separated.
+func encodeMailboxes(ms []switchboard.Mailbox) string {
+	var b strings.Builder
+	for i, m := range ms {
+		if i > 0 {
+			b.WriteByte(',')
 		}
-		return r, nil
+		b.WriteString(strconv.FormatInt(m.AccountID, 10))
+		b.WriteByte(':')
+		b.WriteString(strconv.FormatInt(m.ExtensionID, 10))
 	}
-	n, err := switchboard.NormalizeE164(r)
-	if err != nil {
-		return "", switchboard.InvalidParam("to", r, "%v", err)
+	return b.String()
+}
+
+func decodeMailboxes(s string) ([]switchboard.Mailbox, error) {
+	if s == "" {
+		return nil, nil
 	}
-	return n, nil
+	parts := strings.Split(s, ",")
+	out := make([]switchboard.Mailbox, len(parts))
+	for i, p := range parts {
+		acc, ext, ok := strings.Cut(p, ":")
+		a, err1 := strconv.ParseInt(acc, 10, 64)
+		x, err2 := strconv.ParseInt(ext, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("delivery mailboxes %q: malformed", s)
+		}
+		out[i] = switchboard.Mailbox{AccountID: a, ExtensionID: x}
+	}
+	return out, nil
 }
 
 // CreateOutbound stores the sender's message (Queued) and one Pending
-// delivery per recipient, due now, in one transaction.
+// delivery per recipient, routed as given, in one transaction.
 func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) (*switchboard.Message, error) {
-	mc := c.Message // Validate (below) normalises into its own copies
-	if mc.Direction != switchboard.Outbound {
-		return nil, switchboard.InvalidParam("direction", string(mc.Direction), "An outbound message must have direction Outbound")
-	}
-	// Every delivery starts Pending, so the message is Queued.
-	mc.MessageStatus = switchboard.StatusQueued
-	if err := mc.Validate(); err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, err
-	}
-	if len(c.Recipients) == 0 {
-		return nil, switchboard.InvalidParam("to", "", "A message needs at least one recipient")
-	}
-	if len(c.Recipients) > switchboard.MaxRecipients {
-		return nil, switchboard.InvalidParam("to", "", "A message has at most %d recipients", switchboard.MaxRecipients)
-	}
-	targets := make([]switchboard.DeliveryTarget, len(c.Recipients))
-	seen := map[string]bool{}
-	for i, r := range c.Recipients {
-		n, err := normalizeRecipient(mc.Type, r.Recipient)
-		if err != nil {
-			return nil, err
-		}
-		if seen[n] {
-			return nil, switchboard.InvalidParam("to", r.Recipient, "Recipient %s is given more than once", n)
-		}
-		seen[n] = true
-		targets[i] = switchboard.DeliveryTarget{Recipient: n, Internal: r.Internal}
-	}
-	for i := range mc.To {
-		if seen[partyKey(mc.Type, mc.To[i])] {
-			mc.To[i].MessageStatus = switchboard.StatusQueued
-		}
 	}
 	var m *switchboard.Message
 	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
@@ -91,7 +84,7 @@ func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) 
 			return err
 		}
 		defer ins.close()
-		if m, err = ins.insert(ctx, &mc); err != nil {
+		if m, err = ins.insert(ctx, &c.Message); err != nil {
 			return err
 		}
 		now := toMillis(tx.now)
@@ -100,33 +93,24 @@ func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) 
 			due = toMillis(c.SendAt)
 		}
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (message_id, account_id, extension_id, type,
-			recipient, internal, state, next_attempt_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
+			recipient, internal, state, next_attempt_at, created_at, updated_at, mailboxes)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
-		for _, t := range targets {
+		for _, t := range c.Recipients {
 			if _, err := stmt.ExecContext(ctx, m.ID, m.AccountID, m.ExtensionID, m.Type, t.Recipient, flag(t.Internal),
-				switchboard.DeliveryPending, due, now, now); err != nil {
+				switchboard.DeliveryPending, due, now, now, encodeMailboxes(t.Mailboxes)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, db.wrap(err, "create outbound message in mailbox %d/%d", mc.AccountID, mc.ExtensionID)
+		return nil, db.wrap(err, "create outbound message in mailbox %d/%d", c.Message.AccountID, c.Message.ExtensionID)
 	}
 	return m, nil
-}
-
-// partyKey is what a delivery's recipient is matched against in to[]: the
-// extension number for Pager, the phone number otherwise.
-func partyKey(typ switchboard.MessageType, p switchboard.Party) string {
-	if typ == switchboard.TypePager {
-		return p.ExtensionNumber
-	}
-	return p.PhoneNumber
 }
 
 // ClaimDeliveries leases up to limit due Pending deliveries to owner until
@@ -155,7 +139,10 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, lease time.Dura
 			SET lease_owner = $1, lease_until = $2, updated_at = $3
 			WHERE id IN (`+inList(&a, rows)+`) AND state = 'Pending' AND lease_until <= $3
 			RETURNING `+deliveryColumns, a...)
-		return err
+		if err != nil {
+			return err
+		}
+		return attachMessages(ctx, tx, out)
 	})
 	if err != nil {
 		return nil, db.wrap(err, "claim deliveries for %s", owner)
@@ -197,48 +184,164 @@ func reachesCarrier(d *switchboard.Delivery) int {
 	return 0
 }
 
-// DeliverInternal stores the inbound copies and marks the delivery Done, if
-// owner still holds it; otherwise it stores nothing and returns
-// ErrLeaseLost.
-func (db *DB) DeliverInternal(ctx context.Context, owner string, deliveryID int64, copies []switchboard.MessageCreate) error {
-	copies = slices.Clone(copies)
-	for i := range copies {
-		if err := copies[i].Validate(); err != nil {
-			return fmt.Errorf("sqlstore: deliver %d: copy %d: %w", deliveryID, i, err)
+// attachMessages reads the sender's message of each delivery, with its
+// attachments and their content, in two queries for the whole batch: the
+// worker needs nothing else to deliver or submit.
+func attachMessages(ctx context.Context, tx *tx, ds []*switchboard.Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(ds))
+	seen := map[int64]bool{}
+	for _, d := range ds {
+		if !seen[d.MessageID] {
+			seen[d.MessageID] = true
+			ids = append(ids, d.MessageID)
 		}
 	}
-	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
-		d, err := leased(ctx, tx, owner, deliveryID)
+	a := args{}
+	msgs, err := queryAll(ctx, tx, scanMessage, `SELECT `+messageColumns+` FROM messages m WHERE m.id IN (`+inList(&a, ids)+`)`, a...)
+	if err != nil {
+		return err
+	}
+	byID := make(map[int64]*switchboard.Message, len(msgs))
+	for _, m := range msgs {
+		byID[m.ID] = m
+	}
+	a = args{}
+	atts, err := queryAll(ctx, tx, func(s scanner) (*switchboard.Attachment, error) {
+		var at switchboard.Attachment
+		return &at, s.Scan(&at.ID, &at.MessageID, &at.Type, &at.ContentType, &at.FileName, &at.Size,
+			&at.VMDuration, &at.Height, &at.Width, &at.Content)
+	}, `SELECT `+attachmentColumns+`, a.content FROM attachments a WHERE a.message_id IN (`+inList(&a, ids)+`) ORDER BY a.id`, a...)
+	if err != nil {
+		return err
+	}
+	for _, at := range atts {
+		if m := byID[at.MessageID]; m != nil {
+			m.Attachments = append(m.Attachments, at)
+		}
+	}
+	for _, d := range ds {
+		d.Message = byID[d.MessageID]
+	}
+	return nil
+}
+
+// DeliverInternal implements switchboard.DeliveryStore: the whole batch in
+// one transaction, so one commit (one fsync) covers many deliveries.
+func (db *DB) DeliverInternal(ctx context.Context, owner string, batch []switchboard.InternalDelivery) ([]error, error) {
+	results := make([]error, len(batch))
+	if len(batch) == 0 {
+		return results, nil
+	}
+	err := db.write(ctx, func(tx *tx) error {
+		clear(results)
+		now := toMillis(tx.now)
+		a := args{owner, now}
+		ids := make([]int64, len(batch))
+		for i, b := range batch {
+			ids[i] = b.DeliveryID
+		}
+		held, err := queryAll(ctx, tx, scanDelivery, `SELECT `+deliveryColumns+` FROM deliveries
+			WHERE id IN (`+inList(&a, ids)+`) AND state = 'Pending' AND lease_owner = $1 AND lease_until > $2 `+tx.rowLock, a...)
 		if err != nil {
 			return err
 		}
-		if len(copies) > 0 {
-			ins, err := newMessageInserter(ctx, tx)
+		byID := make(map[int64]*switchboard.Delivery, len(held))
+		for _, d := range held {
+			byID[d.ID] = d
+		}
+		// Which recipient mailboxes still exist: one query for the batch.
+		var exts []int64
+		for _, b := range batch {
+			for _, c := range b.Copies {
+				exts = append(exts, c.ExtensionID)
+			}
+		}
+		exist := map[switchboard.Mailbox]bool{}
+		if len(exts) > 0 {
+			a := args{}
+			boxes, err := queryAll(ctx, tx, func(s scanner) (switchboard.Mailbox, error) {
+				var m switchboard.Mailbox
+				return m, s.Scan(&m.AccountID, &m.ExtensionID)
+			}, `SELECT account_id, id FROM extensions WHERE id IN (`+inList(&a, exts)+`)`, a...)
 			if err != nil {
 				return err
 			}
-			defer ins.close()
-			for i := range copies {
-				if _, err := ins.insert(ctx, &copies[i]); err != nil {
-					return fmt.Errorf("copy %d: %w", i, err)
-				}
+			for _, m := range boxes {
+				exist[m] = true
 			}
 		}
-		if err := finish(ctx, tx, d.ID, switchboard.DeliveryDone, "", ""); err != nil {
+		ins, err := newMessageInserter(ctx, tx)
+		if err != nil {
 			return err
 		}
-		// Storing the copy is the delivery: its time is the receipt time
-		// (smsDeliveryTime) and it was one sending attempt.
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET receipt_at = $1 WHERE id = $2`, toMillis(tx.now), d.ID); err != nil {
-			return err
+		defer ins.close()
+		var done, gone []int64
+		senders := map[int64]int{} // message → SMS sending attempts to add
+		for i, b := range batch {
+			d := byID[b.DeliveryID]
+			if d == nil {
+				results[i] = switchboard.ErrLeaseLost
+				continue
+			}
+			ok := true
+			for _, c := range b.Copies {
+				if !exist[switchboard.Mailbox{AccountID: c.AccountID, ExtensionID: c.ExtensionID}] {
+					ok = false
+				}
+			}
+			if !ok {
+				gone = append(gone, d.ID)
+				senders[d.MessageID] += 0
+				continue
+			}
+			for j := range b.Copies {
+				ins.mailboxes[[2]int64{b.Copies[j].AccountID, b.Copies[j].ExtensionID}] = true // checked above
+				if _, err := ins.insert(ctx, &b.Copies[j]); err != nil {
+					return fmt.Errorf("delivery %d, copy %d: %w", d.ID, j, err)
+				}
+			}
+			done = append(done, d.ID)
+			// Storing the copy is the delivery and, for SMS, one sending attempt.
+			if d.Type == switchboard.TypeSMS {
+				senders[d.MessageID]++
+			} else {
+				senders[d.MessageID] += 0
+			}
 		}
-		attempts := 0
-		if d.Type == switchboard.TypeSMS {
-			attempts = 1
+		if len(done) > 0 {
+			// Storing the copy is the delivery: its time is the receipt time
+			// (smsDeliveryTime).
+			a := args{now}
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'Done', receipt_at = $1, lease_owner = '', lease_until = 0,
+				updated_at = $1 WHERE id IN (`+inList(&a, done)+`)`, a...); err != nil {
+				return err
+			}
 		}
-		return updateSender(ctx, tx, d.MessageID, attempts)
+		for _, id := range gone {
+			d := byID[id]
+			if err := finish(ctx, tx, id, switchboard.DeliveryFailed, "", switchboard.RecipientGoneCode(d.Type)); err != nil {
+				return err
+			}
+		}
+		msgIDs := make([]int64, 0, len(senders))
+		for id := range senders {
+			msgIDs = append(msgIDs, id)
+		}
+		slices.Sort(msgIDs) // a fixed lock order (PostgreSQL)
+		for _, id := range msgIDs {
+			if err := updateSender(ctx, tx, id, senders[id]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	return db.wrapDelivery(err, "deliver %d internally", deliveryID)
+	if err != nil {
+		return nil, db.wrap(err, "deliver %d internal deliveries", len(batch))
+	}
+	return results, nil
 }
 
 // wrapDelivery is wrap, with ErrLeaseLost passed as is.
@@ -382,72 +485,6 @@ func (db *DB) ClaimUnreceipted(ctx context.Context, cutoff time.Time, limit int)
 
 // ---- the sender's message
 
-type deliveryOutcome struct {
-	recipient string
-	state     switchboard.DeliveryState
-	errorCode string
-	receiptAt int64
-}
-
-// receiptFailed reports whether a Failed delivery failed by a carrier
-// report, after the carrier had accepted it.
-func (o deliveryOutcome) receiptFailed() bool {
-	return o.state == switchboard.DeliveryFailed && o.receiptAt != 0
-}
-
-// partyStatus is the to[].messageStatus of one recipient.
-func partyStatus(typ switchboard.MessageType, o deliveryOutcome) switchboard.MessageStatus {
-	switch o.state {
-	case switchboard.DeliveryPending:
-		return switchboard.StatusQueued
-	case switchboard.DeliverySubmitted:
-		return switchboard.StatusSent
-	case switchboard.DeliveryDone:
-		if typ == switchboard.TypeSMS {
-			return switchboard.StatusDelivered
-		}
-		return switchboard.StatusSent
-	}
-	if typ == switchboard.TypeSMS && o.receiptFailed() {
-		return switchboard.StatusDeliveryFailed
-	}
-	return switchboard.StatusSendingFailed
-}
-
-// aggregateStatus is the sender's messageStatus over all its deliveries:
-// any Pending → Queued; else any Failed → SendingFailed, or DeliveryFailed
-// for SMS when every failure came from a carrier report; else, for SMS with
-// every delivery Done (internal ones, or a delivered receipt), Delivered;
-// else Sent.
-func aggregateStatus(typ switchboard.MessageType, os []deliveryOutcome) switchboard.MessageStatus {
-	var pending, failed, sendingFailed, notDone bool
-	for _, o := range os {
-		switch o.state {
-		case switchboard.DeliveryPending:
-			pending = true
-		case switchboard.DeliveryFailed:
-			failed = true
-			if !o.receiptFailed() {
-				sendingFailed = true
-			}
-		}
-		if o.state != switchboard.DeliveryDone {
-			notDone = true
-		}
-	}
-	switch {
-	case pending:
-		return switchboard.StatusQueued
-	case failed && (sendingFailed || typ != switchboard.TypeSMS):
-		return switchboard.StatusSendingFailed
-	case failed:
-		return switchboard.StatusDeliveryFailed
-	case typ == switchboard.TypeSMS && !notDone:
-		return switchboard.StatusDelivered
-	}
-	return switchboard.StatusSent
-}
-
 // updateSender recomputes the sender's message from all its deliveries
 // (status, to[] statuses and fax error codes, SMS error code and delivery
 // time) and adds attempts to smsSendingAttemptsCount. If anything visible
@@ -472,34 +509,34 @@ func updateSender(ctx context.Context, tx *tx, messageID int64, attempts int) er
 	if err := json.Unmarshal([]byte(toJSON), &to); err != nil {
 		return fmt.Errorf("decode recipients of message %d: %w", messageID, err)
 	}
-	outcomes, err := queryAll(ctx, tx, func(s scanner) (deliveryOutcome, error) {
-		var o deliveryOutcome
-		return o, s.Scan(&o.recipient, &o.state, &o.errorCode, &o.receiptAt)
+	outcomes, err := queryAll(ctx, tx, func(s scanner) (switchboard.DeliveryOutcome, error) {
+		var o switchboard.DeliveryOutcome
+		return o, s.Scan(&o.Recipient, &o.State, &o.ErrorCode, &o.ReceiptAt)
 	}, `SELECT recipient, state, error_code, receipt_at FROM deliveries WHERE message_id = $1 ORDER BY id`, messageID)
 	if err != nil {
 		return err
 	}
 
-	newStatus := aggregateStatus(typ, outcomes)
+	newStatus := switchboard.AggregateStatus(typ, outcomes)
 	newTo := slices.Clone(to)
 	newCode, newTime := errCode, deliveryTime
 	var latest int64
 	codeSet := false
 	for _, o := range outcomes {
 		for i := range newTo {
-			if partyKey(typ, newTo[i]) != o.recipient {
+			if switchboard.RecipientKey(typ, newTo[i]) != o.Recipient {
 				continue
 			}
-			newTo[i].MessageStatus = partyStatus(typ, o)
-			if typ == switchboard.TypeFax && o.state == switchboard.DeliveryFailed {
-				newTo[i].FaxErrorCode = o.errorCode
+			newTo[i].MessageStatus = switchboard.PartyStatus(typ, o)
+			if typ == switchboard.TypeFax && o.State == switchboard.DeliveryFailed {
+				newTo[i].FaxErrorCode = o.ErrorCode
 			}
 		}
-		if o.state == switchboard.DeliveryFailed && typ == switchboard.TypeSMS && !codeSet && o.errorCode != "" {
-			newCode, codeSet = o.errorCode, true // the first failure's code (by delivery id)
+		if o.State == switchboard.DeliveryFailed && typ == switchboard.TypeSMS && !codeSet && o.ErrorCode != "" {
+			newCode, codeSet = o.ErrorCode, true // the first failure's code (by delivery id)
 		}
-		if o.state == switchboard.DeliveryDone && o.receiptAt > latest {
-			latest = o.receiptAt
+		if o.State == switchboard.DeliveryDone && o.ReceiptAt > latest {
+			latest = o.ReceiptAt
 		}
 	}
 	if typ == switchboard.TypeSMS && latest != 0 {

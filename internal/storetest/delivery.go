@@ -25,11 +25,32 @@ func (e *env) outbound(typ switchboard.MessageType, recipients ...string) switch
 		c.Message.Attachments = []*switchboard.Attachment{{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: []byte("hello")}}
 	}
 	for _, r := range recipients {
-		internal := r == own2 || r == own3
+		t := switchboard.DeliveryTarget{Recipient: r}
+		switch r {
+		case own2:
+			t.Internal, t.Mailboxes = true, []switchboard.Mailbox{{AccountID: e.acc1.ID, ExtensionID: e.ext2.ID}}
+		case own3:
+			t.Internal, t.Mailboxes = true, []switchboard.Mailbox{{AccountID: e.acc2.ID, ExtensionID: e.ext3.ID}}
+		}
 		c.Message.To = append(c.Message.To, switchboard.Party{PhoneNumber: r})
-		c.Recipients = append(c.Recipients, switchboard.DeliveryTarget{Recipient: r, Internal: internal})
+		c.Recipients = append(c.Recipients, t)
 	}
 	return c
+}
+
+// deliver completes one internal delivery as a batch of one; the copies
+// are validated first, as InboundCopy's would be.
+func (e *env) deliver(owner string, id int64, copies []switchboard.MessageCreate) error {
+	for i := range copies {
+		if err := copies[i].Validate(); err != nil {
+			return err
+		}
+	}
+	errs, err := e.store.DeliverInternal(e.ctx, owner, []switchboard.InternalDelivery{{DeliveryID: id, Copies: copies}})
+	if err != nil {
+		return err
+	}
+	return errs[0]
 }
 
 func (e *env) send(t *testing.T, c switchboard.OutboundCreate) *switchboard.Message {
@@ -87,7 +108,12 @@ func testCreateOutbound(t *testing.T, e *env) {
 	}
 	want := switchboard.Delivery{ID: ds[p1].ID, MessageID: m.ID, AccountID: e.acc1.ID, ExtensionID: e.ext1.ID,
 		Type: switchboard.TypeSMS, Recipient: p1, State: switchboard.DeliveryPending, NextAttempt: Base}
-	wantEqual(t, *ds[p1], want, "delivery to a carrier")
+	got := *ds[p1]
+	if got.Message == nil || got.Message.ID != m.ID {
+		t.Fatalf("claimed without its message: %+v", got.Message)
+	}
+	got.Message = nil
+	wantEqual(t, got, want, "delivery to a carrier")
 	if d := ds[own2]; d == nil || !d.Internal || d.MessageID != m.ID {
 		t.Fatalf("internal delivery: %+v", d)
 	}
@@ -99,9 +125,6 @@ func testCreateOutbound(t *testing.T, e *env) {
 		is   error
 	}{
 		{"no recipients", func(c *switchboard.OutboundCreate) { c.Recipients = nil }, nil},
-		{"duplicate recipients", func(c *switchboard.OutboundCreate) {
-			c.Recipients = append(c.Recipients, switchboard.DeliveryTarget{Recipient: "+1 415 555 0002"})
-		}, nil},
 		{"bad number", func(c *switchboard.OutboundCreate) { c.Recipients[0].Recipient = "4155550001" }, nil},
 		{"bad message", func(c *switchboard.OutboundCreate) { c.Message.Type = "Telex" }, nil},
 		{"inbound", func(c *switchboard.OutboundCreate) { c.Message.Direction = switchboard.Inbound }, nil},
@@ -120,6 +143,58 @@ func testCreateOutbound(t *testing.T, e *env) {
 	wantEqual(t, len(e.claimAll(t, "w2")), 0, "deliveries after bad requests")
 }
 
+// testDeliverBatch: a claim brings each delivery's routing and its
+// sender's message (attachment content included) along, a recipient named
+// twice is one delivery, and DeliverInternal completes a batch in one call:
+// a delivery not held stores nothing, one whose mailbox is gone fails, the
+// others are delivered.
+func testDeliverBatch(t *testing.T, e *env) {
+	c := e.outbound(switchboard.TypeSMS, own2)
+	c.Recipients = append(c.Recipients, switchboard.DeliveryTarget{Recipient: "+1 650 555 0102"}) // own2 again
+	first := e.send(t, c)
+	second := e.send(t, e.outbound(switchboard.TypeSMS, own2))
+	gone := e.send(t, e.outbound(switchboard.TypeSMS, own2))
+	ds := must(e.store.ClaimDeliveries(e.ctx, "w", time.Minute, 10))(t)
+	if len(ds) != 3 {
+		t.Fatalf("claimed %d deliveries, want 3 (the duplicate recipient is one)", len(ds))
+	}
+	byMsg := map[int64]*switchboard.Delivery{}
+	for _, d := range ds {
+		byMsg[d.MessageID] = d
+		if !d.Internal || len(d.Mailboxes) != 1 || d.Mailboxes[0] != (switchboard.Mailbox{AccountID: e.acc1.ID, ExtensionID: e.ext2.ID}) {
+			t.Fatalf("delivery %d: routing %v %v, want internal to ext2", d.ID, d.Internal, d.Mailboxes)
+		}
+		if d.Message == nil || d.Message.ID != d.MessageID || len(d.Message.Attachments) != 1 || string(d.Message.Attachments[0].Content) != "hello" {
+			t.Fatalf("delivery %d: claimed message %+v", d.ID, d.Message)
+		}
+	}
+	copyOf := func(m *switchboard.Message, to switchboard.Mailbox) []switchboard.MessageCreate {
+		return []switchboard.MessageCreate{switchboard.InboundCopy(byMsg[m.ID].Message, to)}
+	}
+	box2 := switchboard.Mailbox{AccountID: e.acc1.ID, ExtensionID: e.ext2.ID}
+	before := e.count(t, mb(e.ext2))
+	errs := must(e.store.DeliverInternal(e.ctx, "w", []switchboard.InternalDelivery{
+		{DeliveryID: byMsg[first.ID].ID, Copies: copyOf(first, box2)},
+		{DeliveryID: byMsg[second.ID].ID + 1000, Copies: copyOf(second, box2)}, // not held
+		{DeliveryID: byMsg[gone.ID].ID, Copies: copyOf(gone, switchboard.Mailbox{AccountID: e.acc1.ID, ExtensionID: e.ext2.ID + 1000})},
+	}))(t)
+	noErr(t, errs[0])
+	wantIs(t, errs[1], switchboard.ErrLeaseLost, "a delivery not held")
+	noErr(t, errs[2])
+	wantEqual(t, e.count(t, mb(e.ext2)), before+1, "copies stored")
+	wantStatus(t, e.sent(t, first), switchboard.StatusDelivered, switchboard.StatusDelivered)
+	wantStatus(t, e.sent(t, second), switchboard.StatusQueued, switchboard.StatusQueued)
+	g := e.sent(t, gone)
+	wantStatus(t, g, switchboard.StatusSendingFailed, switchboard.StatusSendingFailed)
+	wantEqual(t, g.DeliveryErrorCode, switchboard.RecipientGoneCode(switchboard.TypeSMS), "error code of a delivery whose mailbox is gone")
+	copies := must(e.store.ListMessages(e.ctx, switchboard.MessageFilter{AccountID: e.acc1.ID, ExtensionID: e.ext2.ID}))(t).Messages
+	in := copies[0]
+	if in.Direction != switchboard.Inbound || in.MessageStatus != switchboard.StatusReceived || in.ReadStatus != switchboard.Unread ||
+		in.ConversationID != first.ConversationID || len(in.Attachments) != 1 || in.To[0].MessageStatus != "" {
+		t.Fatalf("inbound copy: %+v", in)
+	}
+}
+
 func testClaimLease(t *testing.T, e *env) {
 	m := e.send(t, e.outbound(switchboard.TypeSMS, own2))
 	copyFor := func() []switchboard.MessageCreate {
@@ -136,14 +211,14 @@ func testClaimLease(t *testing.T, e *env) {
 	if len(b) != 1 || b[0].ID != a[0].ID {
 		t.Fatalf("claim after the lease ran out: %+v", b)
 	}
-	wantIs(t, e.store.DeliverInternal(e.ctx, "a", a[0].ID, copyFor()), switchboard.ErrLeaseLost, "DeliverInternal by the old owner")
+	wantIs(t, e.deliver("a", a[0].ID, copyFor()), switchboard.ErrLeaseLost, "DeliverInternal by the old owner")
 	wantIs(t, e.store.RecordSubmit(e.ctx, "a", a[0].ID, true, "c1", ""), switchboard.ErrLeaseLost, "RecordSubmit by the old owner")
 	wantIs(t, e.store.Reschedule(e.ctx, "a", a[0].ID, e.clock.Now(), 5, "X"), switchboard.ErrLeaseLost, "Reschedule by the old owner")
 	wantEqual(t, e.count(t, mb(e.ext2)), 0, "copies after a lost lease")
 	wantStatus(t, e.sent(t, m), switchboard.StatusQueued, switchboard.StatusQueued)
 
-	noErr(t, e.store.DeliverInternal(e.ctx, "b", b[0].ID, copyFor()))
-	wantIs(t, e.store.DeliverInternal(e.ctx, "b", b[0].ID, copyFor()), switchboard.ErrLeaseLost, "DeliverInternal twice")
+	noErr(t, e.deliver("b", b[0].ID, copyFor()))
+	wantIs(t, e.deliver("b", b[0].ID, copyFor()), switchboard.ErrLeaseLost, "DeliverInternal twice")
 	wantEqual(t, e.count(t, mb(e.ext2)), 1, "copies")
 	wantEqual(t, len(e.changes(t, mb(e.ext2))), 1, "changes of the recipient")
 	got := e.sent(t, m)
@@ -295,7 +370,7 @@ func testDeliveryStatus(t *testing.T, e *env) {
 		ds := e.claimAll(t, "w")
 		noErr(t, e.store.RecordSubmit(e.ctx, "w", ds[p1].ID, true, "car-3", ""))
 		wantStatus(t, e.sent(t, m), switchboard.StatusQueued, switchboard.StatusSent, switchboard.StatusQueued, switchboard.StatusQueued)
-		noErr(t, e.store.DeliverInternal(e.ctx, "w", ds[own2].ID,
+		noErr(t, e.deliver("w", ds[own2].ID,
 			[]switchboard.MessageCreate{sms(mb(e.ext2), switchboard.Inbound, own1, []string{p1, p2, own2}, "hello")}))
 		wantStatus(t, e.sent(t, m), switchboard.StatusQueued, switchboard.StatusSent, switchboard.StatusQueued, switchboard.StatusDelivered)
 		noErr(t, e.store.RecordSubmit(e.ctx, "w", ds[p2].ID, true, "car-4", ""))
@@ -347,7 +422,7 @@ func testDeliveryStatus(t *testing.T, e *env) {
 		before := e.count(t, mb(e.ext2))
 		copyMsg := c.Message
 		copyMsg.ExtensionID, copyMsg.Direction, copyMsg.MessageStatus = e.ext2.ID, switchboard.Inbound, ""
-		noErr(t, e.store.DeliverInternal(e.ctx, "w", d.ID, []switchboard.MessageCreate{copyMsg}))
+		noErr(t, e.deliver("w", d.ID, []switchboard.MessageCreate{copyMsg}))
 		wantStatus(t, e.sent(t, m), switchboard.StatusSent, switchboard.StatusSent)
 		wantEqual(t, e.count(t, mb(e.ext2)), before+1, "pager copies")
 	})

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"RetentionConcurrently", testRetentionConcurrently},
 		{"CreateOutbound", testCreateOutbound},
 		{"ClaimLease", testClaimLease},
+		{"DeliverBatch", testDeliverBatch},
 		{"ScheduledSend", testScheduledSend},
 		{"GroupedWrites", testGroupedWrites},
 		{"ReceiptBeforeSubmit", testReceiptBeforeSubmit},

@@ -1,0 +1,240 @@
+package switchboard
+
+import "strconv"
+
+// The rules of sending that more than one adapter needs: which recipients a
+// message has, what a recipient's copy looks like, what the sender's status
+// is while its deliveries progress, and the failure codes a delivery ends
+// with. internal/outbound decides a send with them, internal/delivery and
+// internal/sqlstore carry it out with them; none of them re-decides.
+
+// NormalizeRecipients is the one rule for the recipients of an outbound
+// message: at least one and at most limit; E.164 numbers (extension
+// numbers for Pager); a recipient named twice (in any spelling of the
+// number) is one recipient, as RingCentral sends one message per distinct
+// number. The result is in the order given.
+func NormalizeRecipients(typ MessageType, raw []string, limit int) ([]string, error) {
+	if len(raw) == 0 {
+		return nil, InvalidParam("to", "", "Parameter [to] needs at least one recipient")
+	}
+	if limit <= 0 || limit > MaxRecipients {
+		limit = MaxRecipients
+	}
+	seen := make(map[string]bool, len(raw))
+	out := make([]string, 0, len(raw))
+	for _, r := range raw {
+		n, err := normalizeRecipient(typ, r)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	if len(out) > limit {
+		return nil, InvalidParam("to", strconv.Itoa(len(out)), "At most %d recipients per message", limit)
+	}
+	return out, nil
+}
+
+func normalizeRecipient(typ MessageType, r string) (string, error) {
+	if typ == TypePager {
+		if r == "" {
+			return "", InvalidParam("to.extensionNumber", r, "A recipient needs an extension number")
+		}
+		return r, nil
+	}
+	n, err := NormalizeE164(r)
+	if err != nil {
+		return "", InvalidParam("to.phoneNumber", r, "Recipient %q: %v", r, err)
+	}
+	return n, nil
+}
+
+// RecipientKey is what a delivery's recipient is matched against in a
+// message's to[]: the extension number for Pager, the phone number
+// otherwise.
+func RecipientKey(typ MessageType, p Party) string {
+	if typ == TypePager {
+		return p.ExtensionNumber
+	}
+	return p.PhoneNumber
+}
+
+// Validate checks an outbound message before it is stored: an Outbound
+// message, Queued (every delivery starts Pending), whose recipients follow
+// NormalizeRecipients and are normalised in place. It fills the message's
+// defaults as MessageCreate.Validate does.
+func (c *OutboundCreate) Validate() error {
+	if c.Message.Direction != Outbound {
+		return InvalidParam("direction", string(c.Message.Direction), "An outbound message must have direction Outbound")
+	}
+	c.Message.MessageStatus = StatusQueued
+	if err := c.Message.Validate(); err != nil {
+		return err
+	}
+	raw := make([]string, len(c.Recipients))
+	for i, r := range c.Recipients {
+		raw[i] = r.Recipient
+	}
+	norm, err := NormalizeRecipients(c.Message.Type, raw, MaxRecipients)
+	if err != nil {
+		return err
+	}
+	targets := make([]DeliveryTarget, 0, len(norm))
+	at := map[string]int{}
+	for i, r := range c.Recipients {
+		n := raw[i]
+		if nn, err := normalizeRecipient(c.Message.Type, n); err == nil {
+			n = nn
+		}
+		if j, dup := at[n]; dup {
+			// The same recipient twice: one delivery, internal if either said so.
+			targets[j].Internal = targets[j].Internal || r.Internal
+			continue
+		}
+		at[n] = len(targets)
+		r.Recipient = n
+		targets = append(targets, r)
+	}
+	c.Recipients = targets
+	for i := range c.Message.To {
+		if _, ok := at[RecipientKey(c.Message.Type, c.Message.To[i])]; ok {
+			c.Message.To[i].MessageStatus = StatusQueued
+		}
+	}
+	return nil
+}
+
+// DeliveryOutcome is where one delivery of a message stands, as the
+// sender's status is computed from it.
+type DeliveryOutcome struct {
+	Recipient string
+	State     DeliveryState
+	ErrorCode string
+	// ReceiptAt is when the delivery was confirmed (stored internally or a
+	// carrier's receipt); zero before. A Failed delivery with a receipt
+	// failed by a carrier report after the carrier had accepted it.
+	ReceiptAt int64
+}
+
+// ReceiptFailed reports whether a Failed delivery failed by a carrier
+// report, after the carrier had accepted it.
+func (o DeliveryOutcome) ReceiptFailed() bool {
+	return o.State == DeliveryFailed && o.ReceiptAt != 0
+}
+
+// PartyStatus is the to[].messageStatus of one recipient of the sender's
+// message.
+func PartyStatus(typ MessageType, o DeliveryOutcome) MessageStatus {
+	switch o.State {
+	case DeliveryPending:
+		return StatusQueued
+	case DeliverySubmitted:
+		return StatusSent
+	case DeliveryDone:
+		if typ == TypeSMS {
+			return StatusDelivered
+		}
+		return StatusSent
+	}
+	if typ == TypeSMS && o.ReceiptFailed() {
+		return StatusDeliveryFailed
+	}
+	return StatusSendingFailed
+}
+
+// AggregateStatus is the sender's messageStatus over all its deliveries:
+// any Pending → Queued; else any Failed → SendingFailed, or DeliveryFailed
+// for SMS when every failure came from a carrier report; else, for SMS with
+// every delivery Done (internal ones, or a delivered receipt), Delivered;
+// else Sent.
+func AggregateStatus(typ MessageType, os []DeliveryOutcome) MessageStatus {
+	var pending, failed, sendingFailed, notDone bool
+	for _, o := range os {
+		switch o.State {
+		case DeliveryPending:
+			pending = true
+		case DeliveryFailed:
+			failed = true
+			if !o.ReceiptFailed() {
+				sendingFailed = true
+			}
+		}
+		if o.State != DeliveryDone {
+			notDone = true
+		}
+	}
+	switch {
+	case pending:
+		return StatusQueued
+	case failed && (sendingFailed || typ != TypeSMS):
+		return StatusSendingFailed
+	case failed:
+		return StatusDeliveryFailed
+	case typ == TypeSMS && !notDone:
+		return StatusDelivered
+	}
+	return StatusSent
+}
+
+// Failure codes a delivery ends with when the carrier is not the one
+// giving it (RingCentral's: SMS errorCode, fax faxErrorCode, pager).
+const (
+	// FailureSenderGone: the sender's message was removed before delivery.
+	FailureSenderGone = "InternalError"
+)
+
+// OutOfTriesCode is the error a delivery gets when the carrier keeps
+// failing it temporarily until it runs out of tries.
+func OutOfTriesCode(t MessageType) string {
+	if t == TypeFax {
+		return "CallFailed"
+	}
+	return "SMS-UP-500"
+}
+
+// RecipientGoneCode is the error of an internal delivery whose recipient
+// no longer exists (the number was reassigned or the extension deleted or
+// disabled since the send).
+func RecipientGoneCode(t MessageType) string {
+	switch t {
+	case TypeFax:
+		return "UserNotFound"
+	case TypePager:
+		return "MSG-324"
+	}
+	return "SMS-RC-410"
+}
+
+// InboundCopy is the message a recipient mailbox gets for a stored
+// outbound message: Inbound, Unread and Received, the sender's parties
+// without the sender's per-recipient delivery state (the sender's to
+// follow), the same conversation and pager department mark, and the
+// attachments a recipient sees (a fax's rendered document, not the
+// sender's sources). Built from a stored (validated) message it is valid
+// as it is. The attachments' bytes are shared with sent's.
+func InboundCopy(sent *Message, to Mailbox) MessageCreate {
+	c := MessageCreate{
+		AccountID: to.AccountID, ExtensionID: to.ExtensionID, Type: sent.Type, Direction: Inbound,
+		Availability: Alive, MessageStatus: StatusReceived, ReadStatus: Unread, Priority: sent.Priority,
+		Subject: sent.Subject, From: sent.From, ConversationID: sent.ConversationID,
+		TypeDetails: TypeDetails{SegmentCount: sent.SegmentCount, FaxPageCount: sent.FaxPageCount,
+			FaxResolution: sent.FaxResolution, PgToDepartment: sent.PgToDepartment},
+	}
+	c.To = make([]Party, len(sent.To))
+	for i, p := range sent.To {
+		p.MessageStatus, p.FaxErrorCode = "", ""
+		c.To[i] = p
+	}
+	for _, a := range sent.Attachments {
+		if sent.Type == TypeFax && a.Type == AttachmentSourceDocument {
+			continue
+		}
+		cp := *a
+		cp.ID, cp.MessageID = 0, 0
+		c.Attachments = append(c.Attachments, &cp)
+	}
+	return c
+}
