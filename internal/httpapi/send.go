@@ -13,7 +13,6 @@ import (
 	"github.com/switchboardhq/switchboard/internal/outbound"
 )
 
-
 // sendForm says what a send request may carry besides its JSON envelope.
 type sendForm struct {
 	// maxFiles bounds the file parts; 0 refuses files altogether.
