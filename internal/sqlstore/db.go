@@ -340,6 +340,21 @@ func inList[T any](a *args, vs []T) string {
 	return strings.Join(ps, ", ")
 }
 
+// inListPadded is inList padded to a power of two by repeating the last
+// value (IN ignores repeats), so lists of any length share a few query
+// texts and stay in the statement cache (stmtcache.go).
+func inListPadded[T any](a *args, vs []T) string {
+	n := 1
+	for n < len(vs) {
+		n *= 2
+	}
+	padded := slices.Grow(slices.Clone(vs), n-len(vs))
+	for len(padded) < n {
+		padded = append(padded, vs[len(vs)-1])
+	}
+	return inList(a, padded)
+}
+
 // limitArg turns "0 means no limit" into a number both dialects take:
 // SQLite has no OFFSET without LIMIT and PostgreSQL no LIMIT -1.
 func limitArg(limit int) int64 {

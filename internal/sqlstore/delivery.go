@@ -137,7 +137,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, lease time.Dura
 		a := args{owner, now + lease.Milliseconds(), now}
 		out, err = queryAll(ctx, tx, scanDelivery, `UPDATE deliveries
 			SET lease_owner = $1, lease_until = $2, updated_at = $3
-			WHERE id IN (`+inList(&a, rows)+`) AND state = 'Pending' AND lease_until <= $3
+			WHERE id IN (`+inListPadded(&a, rows)+`) AND state = 'Pending' AND lease_until <= $3
 			RETURNING `+deliveryColumns, a...)
 		if err != nil {
 			return err
@@ -175,6 +175,14 @@ func finish(ctx context.Context, tx *tx, id int64, state switchboard.DeliverySta
 	return err
 }
 
+// reachesInternally is the SMS sending attempt an internal delivery counts.
+func reachesInternally(d *switchboard.Delivery) int {
+	if d.Type == switchboard.TypeSMS {
+		return 1
+	}
+	return 0
+}
+
 // reachesCarrier reports whether an attempt of d counts as an SMS sending
 // attempt of the sender's message.
 func reachesCarrier(d *switchboard.Delivery) int {
@@ -200,7 +208,7 @@ func attachMessages(ctx context.Context, tx *tx, ds []*switchboard.Delivery) err
 		}
 	}
 	a := args{}
-	msgs, err := queryAll(ctx, tx, scanMessage, `SELECT `+messageColumns+` FROM messages m WHERE m.id IN (`+inList(&a, ids)+`)`, a...)
+	msgs, err := queryAll(ctx, tx, scanMessage, `SELECT `+messageColumns+` FROM messages m WHERE m.id IN (`+inListPadded(&a, ids)+`)`, a...)
 	if err != nil {
 		return err
 	}
@@ -213,7 +221,7 @@ func attachMessages(ctx context.Context, tx *tx, ds []*switchboard.Delivery) err
 		var at switchboard.Attachment
 		return &at, s.Scan(&at.ID, &at.MessageID, &at.Type, &at.ContentType, &at.FileName, &at.Size,
 			&at.VMDuration, &at.Height, &at.Width, &at.Content)
-	}, `SELECT `+attachmentColumns+`, a.content FROM attachments a WHERE a.message_id IN (`+inList(&a, ids)+`) ORDER BY a.id`, a...)
+	}, `SELECT `+attachmentColumns+`, a.content FROM attachments a WHERE a.message_id IN (`+inListPadded(&a, ids)+`) ORDER BY a.id`, a...)
 	if err != nil {
 		return err
 	}
@@ -244,7 +252,7 @@ func (db *DB) DeliverInternal(ctx context.Context, owner string, batch []switchb
 			ids[i] = b.DeliveryID
 		}
 		held, err := queryAll(ctx, tx, scanDelivery, `SELECT `+deliveryColumns+` FROM deliveries
-			WHERE id IN (`+inList(&a, ids)+`) AND state = 'Pending' AND lease_owner = $1 AND lease_until > $2 `+tx.rowLock, a...)
+			WHERE id IN (`+inListPadded(&a, ids)+`) AND state = 'Pending' AND lease_owner = $1 AND lease_until > $2 `+tx.rowLock, a...)
 		if err != nil {
 			return err
 		}
@@ -265,7 +273,7 @@ func (db *DB) DeliverInternal(ctx context.Context, owner string, batch []switchb
 			boxes, err := queryAll(ctx, tx, func(s scanner) (switchboard.Mailbox, error) {
 				var m switchboard.Mailbox
 				return m, s.Scan(&m.AccountID, &m.ExtensionID)
-			}, `SELECT account_id, id FROM extensions WHERE id IN (`+inList(&a, exts)+`)`, a...)
+			}, `SELECT account_id, id FROM extensions WHERE id IN (`+inListPadded(&a, exts)+`)`, a...)
 			if err != nil {
 				return err
 			}
@@ -294,7 +302,7 @@ func (db *DB) DeliverInternal(ctx context.Context, owner string, batch []switchb
 			}
 			if !ok {
 				gone = append(gone, d.ID)
-				senders[d.MessageID] += 0
+				senders[d.MessageID] += 0 // recomputed; no attempt counted
 				continue
 			}
 			for j := range b.Copies {
@@ -305,18 +313,14 @@ func (db *DB) DeliverInternal(ctx context.Context, owner string, batch []switchb
 			}
 			done = append(done, d.ID)
 			// Storing the copy is the delivery and, for SMS, one sending attempt.
-			if d.Type == switchboard.TypeSMS {
-				senders[d.MessageID]++
-			} else {
-				senders[d.MessageID] += 0
-			}
+			senders[d.MessageID] += reachesInternally(d)
 		}
 		if len(done) > 0 {
 			// Storing the copy is the delivery: its time is the receipt time
 			// (smsDeliveryTime).
 			a := args{now}
 			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'Done', receipt_at = $1, lease_owner = '', lease_until = 0,
-				updated_at = $1 WHERE id IN (`+inList(&a, done)+`)`, a...); err != nil {
+				updated_at = $1 WHERE id IN (`+inListPadded(&a, done)+`)`, a...); err != nil {
 				return err
 			}
 		}
@@ -326,17 +330,10 @@ func (db *DB) DeliverInternal(ctx context.Context, owner string, batch []switchb
 				return err
 			}
 		}
-		msgIDs := make([]int64, 0, len(senders))
-		for id := range senders {
-			msgIDs = append(msgIDs, id)
+		if len(senders) == 0 {
+			return nil
 		}
-		slices.Sort(msgIDs) // a fixed lock order (PostgreSQL)
-		for _, id := range msgIDs {
-			if err := updateSender(ctx, tx, id, senders[id]); err != nil {
-				return err
-			}
-		}
-		return nil
+		return updateSenders(ctx, tx, senders)
 	})
 	if err != nil {
 		return nil, db.wrap(err, "deliver %d internal deliveries", len(batch))
@@ -493,36 +490,88 @@ func (db *DB) ClaimUnreceipted(ctx context.Context, cutoff time.Time, limit int)
 // one message finishing in concurrent transactions are summed one after
 // the other, each seeing the others' outcomes.
 func updateSender(ctx context.Context, tx *tx, messageID int64, attempts int) error {
-	var acc, ext int64
-	var typ switchboard.MessageType
-	var dir switchboard.Direction
-	var status switchboard.MessageStatus
-	var toJSON, errCode string
-	var deliveryTime int64
-	var sendAttempts int
-	if err := tx.QueryRowContext(ctx, `SELECT account_id, extension_id, type, direction, message_status, to_parties,
-		delivery_error_code, sms_delivery_time, sms_sending_attempts FROM messages WHERE id = $1 `+tx.rowLock, messageID).
-		Scan(&acc, &ext, &typ, &dir, &status, &toJSON, &errCode, &deliveryTime, &sendAttempts); err != nil {
-		return fmt.Errorf("sender message %d: %w", messageID, err)
+	return updateSenders(ctx, tx, map[int64]int{messageID: attempts})
+}
+
+// senderRow is what updateSenders reads of a sender's message.
+type senderRow struct {
+	id, acc, ext    int64
+	typ             switchboard.MessageType
+	dir             switchboard.Direction
+	status          switchboard.MessageStatus
+	toJSON, errCode string
+	deliveryTime    int64
+	sendAttempts    int
+	outcomes        []switchboard.DeliveryOutcome
+}
+
+// updateSenders is updateSender for several messages (id → attempts to
+// add) with two reads for all of them; messages are locked in id order.
+func updateSenders(ctx context.Context, tx *tx, attempts map[int64]int) error {
+	ids := make([]int64, 0, len(attempts))
+	for id := range attempts {
+		ids = append(ids, id)
 	}
-	var to []switchboard.Party
-	if err := json.Unmarshal([]byte(toJSON), &to); err != nil {
-		return fmt.Errorf("decode recipients of message %d: %w", messageID, err)
-	}
-	outcomes, err := queryAll(ctx, tx, func(s scanner) (switchboard.DeliveryOutcome, error) {
-		var o switchboard.DeliveryOutcome
-		return o, s.Scan(&o.Recipient, &o.State, &o.ErrorCode, &o.ReceiptAt)
-	}, `SELECT recipient, state, error_code, receipt_at FROM deliveries WHERE message_id = $1 ORDER BY id`, messageID)
+	slices.Sort(ids)
+	a := args{}
+	rows, err := queryAll(ctx, tx, func(s scanner) (*senderRow, error) {
+		var r senderRow
+		return &r, s.Scan(&r.id, &r.acc, &r.ext, &r.typ, &r.dir, &r.status, &r.toJSON, &r.errCode, &r.deliveryTime, &r.sendAttempts)
+	}, `SELECT id, account_id, extension_id, type, direction, message_status, to_parties,
+		delivery_error_code, sms_delivery_time, sms_sending_attempts FROM messages WHERE id IN (`+inListPadded(&a, ids)+`) ORDER BY id `+tx.rowLock, a...)
 	if err != nil {
 		return err
 	}
+	byID := make(map[int64]*senderRow, len(rows))
+	for _, r := range rows {
+		byID[r.id] = r
+	}
+	for _, id := range ids {
+		if byID[id] == nil {
+			return fmt.Errorf("sender message %d: %w", id, sql.ErrNoRows)
+		}
+	}
+	a = args{}
+	dq, err := tx.QueryContext(ctx, `SELECT message_id, recipient, state, error_code, receipt_at FROM deliveries
+		WHERE message_id IN (`+inListPadded(&a, ids)+`) ORDER BY message_id, id`, a...)
+	if err != nil {
+		return err
+	}
+	for dq.Next() {
+		var id int64
+		var o switchboard.DeliveryOutcome
+		if err := dq.Scan(&id, &o.Recipient, &o.State, &o.ErrorCode, &o.ReceiptAt); err != nil {
+			dq.Close()
+			return err
+		}
+		byID[id].outcomes = append(byID[id].outcomes, o)
+	}
+	if err := dq.Close(); err != nil {
+		return err
+	}
+	if err := dq.Err(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := applySender(ctx, tx, byID[id], attempts[id]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-	newStatus := switchboard.AggregateStatus(typ, outcomes)
+func applySender(ctx context.Context, tx *tx, r *senderRow, attempts int) error {
+	var to []switchboard.Party
+	if err := json.Unmarshal([]byte(r.toJSON), &to); err != nil {
+		return fmt.Errorf("decode recipients of message %d: %w", r.id, err)
+	}
+	typ := r.typ
+	newStatus := switchboard.AggregateStatus(typ, r.outcomes)
 	newTo := slices.Clone(to)
-	newCode, newTime := errCode, deliveryTime
+	newCode, newTime := r.errCode, r.deliveryTime
 	var latest int64
 	codeSet := false
-	for _, o := range outcomes {
+	for _, o := range r.outcomes {
 		for i := range newTo {
 			if switchboard.RecipientKey(typ, newTo[i]) != o.Recipient {
 				continue
@@ -542,7 +591,7 @@ func updateSender(ctx context.Context, tx *tx, messageID int64, attempts int) er
 	if typ == switchboard.TypeSMS && latest != 0 {
 		newTime = latest
 	}
-	if newStatus == status && slices.Equal(newTo, to) && newCode == errCode && newTime == deliveryTime && attempts == 0 {
+	if newStatus == r.status && slices.Equal(newTo, to) && newCode == r.errCode && newTime == r.deliveryTime && attempts == 0 {
 		return nil
 	}
 	toOut, err := json.Marshal(newTo)
@@ -555,10 +604,10 @@ func updateSender(ctx context.Context, tx *tx, messageID int64, attempts int) er
 	now := toMillis(tx.now)
 	if _, err := tx.ExecContext(ctx, `UPDATE messages SET message_status = $1, to_parties = $2, delivery_error_code = $3,
 		sms_delivery_time = $4, sms_sending_attempts = sms_sending_attempts + $5, modified_at = $6 WHERE id = $7`,
-		newStatus, string(toOut), newCode, newTime, attempts, now, messageID); err != nil {
+		newStatus, string(toOut), newCode, newTime, attempts, now, r.id); err != nil {
 		return err
 	}
-	tx.logChange(switchboard.ChangeUpdated, changeRow{acc, ext, messageID, typ, dir})
+	tx.logChange(switchboard.ChangeUpdated, changeRow{r.acc, r.ext, r.id, typ, r.dir})
 	return nil
 }
 

@@ -151,7 +151,7 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 // transaction, and remembers which mailboxes it has checked.
 type messageInserter struct {
 	tx              *tx
-	msg, party, att *sql.Stmt
+	msg, att *sql.Stmt
 	mailboxes       map[[2]int64]bool
 }
 
@@ -169,7 +169,6 @@ func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
 			$19, $20, $21, $22, $23, $24, $25, $26, $27)
 			RETURNING id`},
-		{&ins.party, `INSERT INTO message_parties (message_id, extension_id, phone_number) VALUES ($1, $2, $3)`},
 		{&ins.att, `INSERT INTO attachments (message_id, type, content_type, file_name, size, vm_duration, height, width, content)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			RETURNING id`},
@@ -185,7 +184,7 @@ func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {
 }
 
 func (ins *messageInserter) close() {
-	for _, s := range []*sql.Stmt{ins.msg, ins.party, ins.att} {
+	for _, s := range []*sql.Stmt{ins.msg, ins.att} {
 		if s != nil {
 			_ = s.Close()
 		}
@@ -247,10 +246,8 @@ func (ins *messageInserter) insert(ctx context.Context, c *switchboard.MessageCr
 	).Scan(&m.ID); err != nil {
 		return nil, err
 	}
-	for _, p := range m.Parties() {
-		if _, err := ins.party.ExecContext(ctx, m.ID, m.ExtensionID, p); err != nil {
-			return nil, err
-		}
+	if err := insertParties(ctx, ins.tx, m); err != nil {
+		return nil, err
 	}
 	for _, a := range c.Attachments {
 		content := a.Content
@@ -273,6 +270,26 @@ func (ins *messageInserter) insert(ctx context.Context, c *switchboard.MessageCr
 		ins.tx.addAlive(m.AccountID, m.ExtensionID, 1)
 	}
 	return m, nil
+}
+
+// insertParties writes the message's phone numbers (message_parties) in
+// one statement.
+func insertParties(ctx context.Context, tx *tx, m *switchboard.Message) error {
+	ps := m.Parties()
+	if len(ps) == 0 {
+		return nil
+	}
+	a := args{m.ID, m.ExtensionID}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO message_parties (message_id, extension_id, phone_number) VALUES `)
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("($1, $2, " + a.add(p) + ")")
+	}
+	_, err := tx.ExecContext(ctx, b.String(), a...)
+	return err
 }
 
 // addAliveSQL adds $3 to the Alive count of mailbox $1 (of account $2).
