@@ -2,7 +2,6 @@ package switchboard
 
 import (
 	"context"
-	"net/http"
 	"net/mail"
 	"net/url"
 	"slices"
@@ -330,7 +329,7 @@ type DirectoryStore interface {
 
 // ErrDisabled reports a login with a disabled account, extension, app or
 // credential.
-var ErrDisabled = Errorf(http.StatusForbidden, "OAU-213", "The account, extension or credential is disabled")
+var ErrDisabled = Errorf("OAU-213", "The account, extension or credential is disabled")
 
 func isDigits(s string) bool {
 	if s == "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"hash/fnv"
 	"io"
-	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -383,7 +382,7 @@ func CheckAvailabilityChange(cur, next Availability) error {
 		return nil
 	}
 	if cur == Purged {
-		return &Error{Status: http.StatusBadRequest, Code: CodeNotRestorable,
+		return &Error{Code: CodeNotRestorable,
 			Message: "A purged message cannot be restored",
 			Params:  []ParamError{{Code: CodeNotRestorable, Message: "A purged message cannot be restored", Name: "availability", Value: string(next)}}}
 	}

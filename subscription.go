@@ -2,7 +2,6 @@ package switchboard
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -203,7 +202,7 @@ const maxFilterLength = 512
 // The /restapi/v1.0 prefix may be left out, as RingCentral allows.
 func ParseEventFilter(s string, p *Principal) (EventFilter, error) {
 	bad := func(format string, args ...any) (EventFilter, error) {
-		e := Errorf(http.StatusBadRequest, CodeInvalidEventFilter, "Event filter %q is not supported: "+format, append([]any{Truncate(s, 100)}, args...)...)
+		e := Errorf(CodeInvalidEventFilter, "Event filter %q is not supported: "+format, append([]any{Truncate(s, 100)}, args...)...)
 		e.Params = []ParamError{{Code: CodeInvalidEventFilter, Message: e.Message, Name: "eventFilters", Value: Truncate(s, 100)}}
 		return EventFilter{}, e
 	}
@@ -340,7 +339,7 @@ func ResolveEventFilters(filters []string, p *Principal) ([]EventFilter, error) 
 			return nil, err
 		}
 		if !p.CanAccessMailbox(f.AccountID, f.ExtensionID) {
-			e := Errorf(http.StatusForbidden, CodeSubscriptionDenied, "Permission denied for event filter %q: the caller may not read that mailbox", Truncate(s, 100))
+			e := Errorf(CodeSubscriptionDenied, "Permission denied for event filter %q: the caller may not read that mailbox", Truncate(s, 100))
 			e.Params = []ParamError{{Code: CodeSubscriptionDenied, Message: e.Message, Name: "eventFilters", Value: Truncate(s, 100)}}
 			return nil, e
 		}

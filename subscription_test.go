@@ -33,7 +33,7 @@ func TestParseEventFilter(t *testing.T) {
 	} {
 		f, err := ParseEventFilter(tc.in, p)
 		if tc.path == "" {
-			if e := AsError(err); e == nil || e.Code != CodeInvalidEventFilter || e.Status != 400 {
+			if e := AsError(err); e == nil || e.Code != CodeInvalidEventFilter || e.Kind() != KindInvalid {
 				t.Errorf("%q: got %v, want SUB-508", tc.in, err)
 			}
 			continue

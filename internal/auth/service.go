@@ -319,11 +319,11 @@ func ttl(requested int, def, max time.Duration) time.Duration {
 // a disabled extension or account is 401: disabling ends sessions at once.
 func (s *Service) Authenticate(ctx context.Context, token string) (*switchboard.Principal, error) {
 	if token == "" {
-		return nil, switchboard.Errorf(http.StatusUnauthorized, switchboard.CodeLoginRequired, "Authorization header is not specified")
+		return nil, switchboard.Errorf(switchboard.CodeLoginRequired, "Authorization header is not specified")
 	}
 	p, err := s.store.AccessPrincipal(ctx, HashSecret(token), switchboard.TokenAccess, s.clock.Now())
 	if errors.Is(err, switchboard.ErrNotFound) {
-		return nil, switchboard.Errorf(http.StatusUnauthorized, switchboard.CodeAccessTokenInvalid, "Invalid token")
+		return nil, switchboard.Errorf(switchboard.CodeAccessTokenInvalid, "Invalid token")
 	}
 	return p, err
 }
@@ -350,11 +350,11 @@ func (s *Service) Revoke(ctx context.Context, token string) error {
 // AuthenticateAdmin checks a credential for Switchboard's admin API.
 func (s *Service) AuthenticateAdmin(ctx context.Context, token string) error {
 	if token == "" {
-		return switchboard.Errorf(http.StatusUnauthorized, switchboard.CodeLoginRequired, "Authorization header with an admin token is required")
+		return switchboard.Errorf(switchboard.CodeLoginRequired, "Authorization header with an admin token is required")
 	}
 	t, err := s.store.AdminTokenByHash(ctx, HashSecret(token))
 	if errors.Is(err, switchboard.ErrNotFound) || (err == nil && t.Status != switchboard.StatusEnabled) {
-		return switchboard.Errorf(http.StatusUnauthorized, switchboard.CodeAccessTokenInvalid, "Invalid admin token")
+		return switchboard.Errorf(switchboard.CodeAccessTokenInvalid, "Invalid admin token")
 	}
 	return err
 }

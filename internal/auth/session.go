@@ -81,7 +81,7 @@ func (s *Service) IssueFor(ctx context.Context, clientID string, accountID, exte
 	if err := s.checkActive(ctx, ext); err != nil {
 		var oe *OAuthError
 		if errors.As(err, &oe) {
-			return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeInvalidParameter, "%s: its mailbox cannot be opened", oe.Description)
+			return nil, switchboard.Errorf(switchboard.CodeInvalidParameter, "%s: its mailbox cannot be opened", oe.Description)
 		}
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
@@ -32,7 +31,7 @@ func (s *Service) IssueWebSocketToken(ctx context.Context, p *switchboard.Princi
 // AuthenticateWebSocket resolves a ws_access_token into the principal it
 // acts as; the extension and account must still be enabled.
 func (s *Service) AuthenticateWebSocket(ctx context.Context, token string) (*switchboard.Principal, error) {
-	invalid := switchboard.Errorf(http.StatusUnauthorized, switchboard.CodeAccessTokenInvalid, "Invalid token")
+	invalid := switchboard.Errorf(switchboard.CodeAccessTokenInvalid, "Invalid token")
 	if token == "" {
 		return nil, invalid
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"regexp"
 	"slices"
@@ -103,10 +102,10 @@ func ParseRules(data []byte) (Rules, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		return Rules{}, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeInvalidJSON, "Carrier rules are not valid JSON: %v", err)
+		return Rules{}, switchboard.Errorf(switchboard.CodeInvalidJSON, "Carrier rules are not valid JSON: %v", err)
 	}
 	if dec.More() {
-		return Rules{}, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeInvalidJSON, "Carrier rules are not valid JSON: data after the object")
+		return Rules{}, switchboard.Errorf(switchboard.CodeInvalidJSON, "Carrier rules are not valid JSON: data after the object")
 	}
 	if err := r.Validate(); err != nil {
 		return Rules{}, err

@@ -51,8 +51,8 @@ func TestParseRulesErrors(t *testing.T) {
 			if e == nil {
 				t.Fatalf("ParseRules = %v, want a *switchboard.Error", err)
 			}
-			if e.Code != tt.code || e.Status != 400 {
-				t.Errorf("code %s %d, want %s 400 (%v)", e.Code, e.Status, tt.code, err)
+			if e.Code != tt.code || e.Kind() != switchboard.KindInvalid {
+				t.Errorf("code %s kind %d, want %s, invalid (%v)", e.Code, e.Kind(), tt.code, err)
 			}
 			if tt.param != "" && (len(e.Params) != 1 || e.Params[0].Name != tt.param) {
 				t.Errorf("params %+v, want %s", e.Params, tt.param)

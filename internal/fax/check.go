@@ -3,7 +3,6 @@ package fax
 import (
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/switchboardhq/switchboard"
 )
@@ -29,7 +28,7 @@ func Check(docs []Document) ([]string, error) {
 	var total int64
 	for i, d := range docs {
 		if len(d.Data) == 0 {
-			return nil, &switchboard.Error{Status: http.StatusBadRequest, Code: "MSG-347", Message: fmt.Sprintf("Attachment %q is empty", d.FileName),
+			return nil, &switchboard.Error{Code: "MSG-347", Message: fmt.Sprintf("Attachment %q is empty", d.FileName),
 				Params: []switchboard.ParamError{{Code: "MSG-347", Name: "attachment", Value: d.FileName, Message: "empty attachment"}}}
 		}
 		ct, err := Sniff(d)
@@ -52,7 +51,7 @@ func APIError(err error) error {
 	var unsupported *UnsupportedError
 	switch {
 	case errors.As(err, &re):
-		return &switchboard.Error{Status: http.StatusBadRequest, Code: switchboard.CodeInvalidParameter,
+		return &switchboard.Error{Code: switchboard.CodeInvalidParameter,
 			Message: fmt.Sprintf("Document %q could not be rendered (RenderingFailed): %v", re.FileName, re.Err),
 			Params:  []switchboard.ParamError{{Code: switchboard.CodeInvalidParameter, Name: "attachment", Value: re.FileName, Message: "document could not be rendered"}}}
 	case errors.Is(err, ErrTooManyPages):
@@ -60,7 +59,7 @@ func APIError(err error) error {
 	case errors.Is(err, ErrTooLarge):
 		return sizeLimitError(fmt.Sprintf("Fax documents are over %d bytes together", MaxTotalBytes))
 	case errors.As(err, &unsupported):
-		return &switchboard.Error{Status: http.StatusUnsupportedMediaType, Code: "MSG-348",
+		return &switchboard.Error{Code: "MSG-348",
 			Message: fmt.Sprintf("Attachment %q: %s", unsupported.FileName, unsupported.reason()),
 			Params:  []switchboard.ParamError{{Code: "MSG-348", Name: "attachment", Value: unsupported.FileName, Message: "unsupported media type"}}}
 	case errors.Is(err, ErrInvalidCover):
@@ -70,6 +69,6 @@ func APIError(err error) error {
 }
 
 func sizeLimitError(msg string) error {
-	return &switchboard.Error{Status: http.StatusBadRequest, Code: "MSG-338", Message: msg,
+	return &switchboard.Error{Code: "MSG-338", Message: msg,
 		Params: []switchboard.ParamError{{Code: "MSG-338", Name: "attachment", Message: "message size limit exceeded"}}}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 func TestCheck(t *testing.T) {
@@ -42,7 +43,7 @@ func TestCheck(t *testing.T) {
 				return
 			}
 			e := switchboard.AsError(err)
-			if e == nil || e.Status != tc.status || e.Code != tc.code || len(e.Params) != 1 || e.Params[0].Name != "attachment" || e.Params[0].Value != tc.value {
+			if e == nil || rcwire.ErrorStatus(e) != tc.status || e.Code != tc.code || len(e.Params) != 1 || e.Params[0].Name != "attachment" || e.Params[0].Value != tc.value {
 				t.Fatalf("Check error %#v, want %d %s naming attachment %q", err, tc.status, tc.code, tc.value)
 			}
 			if mismatch := strings.Contains(e.Message, "does not match its declared type image/jpeg"); mismatch != (tc.name == "not what it says") ||

@@ -13,7 +13,7 @@ type CarrierControl interface {
 	SetRulesJSON(b []byte) error
 }
 
-var errNoSimulator = switchboard.Errorf(http.StatusNotFound, "CMN-102",
+var errNoSimulator = switchboard.Errorf("CMN-102",
 	"No carrier simulator is configured: this server sends through a real carrier")
 
 func (s *Server) handleGetCarrierRules(w http.ResponseWriter, r *http.Request) {

@@ -12,7 +12,7 @@ import (
 
 // errNotEmulator refuses the emulator controls on a production server,
 // where time is the real clock and retention runs on its schedule.
-var errNotEmulator = switchboard.Errorf(http.StatusForbidden, "CMN-109",
+var errNotEmulator = switchboard.Errorf("CMN-109",
 	"Emulator controls are off: start the server with --emulator (or --demo) to move time and run retention on demand")
 
 // maxAdvance bounds one clock move (ten years).

@@ -73,7 +73,7 @@ func toExportJSON(base string, t *switchboard.ExportTask) exportJSON {
 func (s *Server) exportAccount(r *http.Request, p *switchboard.Principal) (int64, error) {
 	id, err := s.resolveAccount(r, p)
 	if err == nil && !p.Admin {
-		err = switchboard.Errorf(http.StatusForbidden, "CMN-408",
+		err = switchboard.Errorf("CMN-408",
 			"In order to call this API endpoint, user needs to have [AccountAdministration] permission: a message store report covers every mailbox of the account")
 	}
 	return id, err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // FuzzParseListQuery: any query string either parses into a bounded filter
@@ -25,7 +26,7 @@ func FuzzParseListQuery(f *testing.F) {
 		lq, err := parseListQuery(q, now)
 		if err != nil {
 			e := switchboard.AsError(err)
-			if e == nil || e.Status != http.StatusBadRequest || len(e.Params) == 0 || e.Params[0].Name == "" {
+			if e == nil || rcwire.ErrorStatus(e) != http.StatusBadRequest || len(e.Params) == 0 || e.Params[0].Name == "" {
 				t.Fatalf("error %v is not a 400 naming its parameter", err)
 			}
 			return

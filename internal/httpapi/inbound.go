@@ -43,7 +43,7 @@ func (s *Server) handleInboundSMS(w http.ResponseWriter, r *http.Request) {
 	var req inboundSMSRequest
 	sent, err := s.decodeJSON(w, r, s.config.MaxBodyBytes, &req)
 	if err == nil && !sent {
-		err = switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, `Request body is required: {"from", "to", "text"}`)
+		err = switchboard.Errorf(switchboard.CodeBadRequest, `Request body is required: {"from", "to", "text"}`)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -75,7 +75,7 @@ func (s *Server) handleInboundMultipart(w http.ResponseWriter, r *http.Request, 
 
 func (s *Server) receive(w http.ResponseWriter, r *http.Request, in switchboard.InboundMessage) {
 	if s.inbound == nil {
-		s.writeError(w, r, switchboard.Errorf(http.StatusNotFound, switchboard.CodeNotFound, "Inbound messages are not enabled on this server"))
+		s.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "Inbound messages are not enabled on this server"))
 		return
 	}
 	recv := s.inbound
@@ -97,7 +97,7 @@ func (s *Server) decodeInbound(w http.ResponseWriter, r *http.Request, typ switc
 	in := switchboard.InboundMessage{Type: typ}
 	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if !strings.HasPrefix(mt, "multipart/") || params["boundary"] == "" {
-		return in, switchboard.Errorf(http.StatusUnsupportedMediaType, switchboard.CodeUnsupportedMedia,
+		return in, switchboard.Errorf(switchboard.CodeUnsupportedMedia,
 			"Send multipart/form-data with the fields from and to and the file(s)")
 	}
 	var envelope struct{} // the message is described by form fields

@@ -362,11 +362,11 @@ func (s *Server) batchBodies(w http.ResponseWriter, r *http.Request, ids []int64
 				break
 			}
 			if err != nil {
-				return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Multipart body is malformed: %v", err)
+				return nil, switchboard.Errorf(switchboard.CodeBadRequest, "Multipart body is malformed: %v", err)
 			}
 			pb, err := io.ReadAll(part)
 			if err != nil {
-				return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Multipart body is malformed: %v", err)
+				return nil, switchboard.Errorf(switchboard.CodeBadRequest, "Multipart body is malformed: %v", err)
 			}
 			raws = append(raws, pb)
 		}
@@ -376,7 +376,7 @@ func (s *Server) batchBodies(w http.ResponseWriter, r *http.Request, ids []int64
 			Body       json.RawMessage `json:"body"`
 		}
 		if err := json.Unmarshal(b, &parts); err != nil {
-			return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeInvalidJSON, "Body must be a JSON array of {resourceId, body}: %v", err)
+			return nil, switchboard.Errorf(switchboard.CodeInvalidJSON, "Body must be a JSON array of {resourceId, body}: %v", err)
 		}
 		for i, p := range parts {
 			if i < len(ids) && p.ResourceID != "" && string(p.ResourceID) != strconv.FormatInt(ids[i], 10) {
@@ -397,7 +397,7 @@ func (s *Server) batchBodies(w http.ResponseWriter, r *http.Request, ids []int64
 	reqs := make([]updateRequest, len(ids))
 	for i, raw := range raws {
 		if err := json.Unmarshal(raw, &reqs[i]); err != nil {
-			return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeInvalidJSON, "Part %d of the body is not valid JSON: %v", i+1, err)
+			return nil, switchboard.Errorf(switchboard.CodeInvalidJSON, "Part %d of the body is not valid JSON: %v", i+1, err)
 		}
 	}
 	return reqs, nil
@@ -608,7 +608,7 @@ func (w *rangeErrorWriter) WriteHeader(status int) {
 	if status == http.StatusRequestedRangeNotSatisfiable {
 		w.replaced = true
 		w.Header().Del("Content-Disposition")
-		w.s.writeError(w.ResponseWriter, w.r, switchboard.Errorf(status, switchboard.CodeRangeNotSatisfied, "Requested Range Not Satisfiable"))
+		w.s.writeError(w.ResponseWriter, w.r, switchboard.Errorf(switchboard.CodeRangeNotSatisfied, "Requested Range Not Satisfiable"))
 		return
 	}
 	w.ResponseWriter.WriteHeader(status)

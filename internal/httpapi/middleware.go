@@ -91,7 +91,7 @@ func (s *Server) authed(scope string, h func(http.ResponseWriter, *http.Request,
 			}
 		}
 		if scope != "" && !p.HasScope(scope) {
-			s.writeError(w, r, switchboard.Errorf(http.StatusForbidden, switchboard.CodeAppPermission,
+			s.writeError(w, r, switchboard.Errorf(switchboard.CodeAppPermission,
 				"In order to call this API endpoint, application needs to have [%s] permission", scope))
 			return
 		}

@@ -43,7 +43,7 @@ func (s *Server) handleGetMessageStoreConfig(w http.ResponseWriter, r *http.Requ
 func (s *Server) handlePutMessageStoreConfig(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
 	a, err := s.ownAccount(r, p)
 	if err == nil && !p.Admin {
-		err = switchboard.Errorf(http.StatusForbidden, "CMN-408",
+		err = switchboard.Errorf("CMN-408",
 			"In order to call this API endpoint, user needs to have [AccountAdministration] permission")
 	}
 	var req messageStoreConfigJSON

@@ -41,7 +41,7 @@ func (s *Server) resolveMailbox(r *http.Request, p *switchboard.Principal) (mail
 		return mailbox{accountID, id}, nil
 	}
 	if !p.Admin {
-		return mailbox{}, switchboard.Errorf(http.StatusForbidden, switchboard.CodeOtherExtension,
+		return mailbox{}, switchboard.Errorf(switchboard.CodeOtherExtension,
 			"Access to other extension resources is not allowed")
 	}
 	if _, err := s.store.Extension(r.Context(), accountID, id); err != nil {
@@ -84,7 +84,7 @@ const maxBatch = 50
 func parseIDList(param, raw string) ([]int64, error) {
 	parts := strings.Split(raw, ",")
 	if len(parts) > maxBatch {
-		return nil, &switchboard.Error{Status: http.StatusBadRequest, Code: switchboard.CodeBatchLimit,
+		return nil, &switchboard.Error{Code: switchboard.CodeBatchLimit,
 			Message: "Batch request is limited to 50 entries",
 			Params:  []switchboard.ParamError{{Code: switchboard.CodeBatchLimit, Message: "Batch request is limited to 50 entries", Name: param}}}
 	}
@@ -179,7 +179,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return nil, errBodyTooLarge
 	}
 	if err != nil {
-		return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Cannot read request body: %v", err)
+		return nil, switchboard.Errorf(switchboard.CodeBadRequest, "Cannot read request body: %v", err)
 	}
 	return b, nil
 }
@@ -199,12 +199,12 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, limit int64,
 		// that is JSON is taken as such rather than refused.
 		curlDefault := mt == "application/x-www-form-urlencoded" && json.Valid(b)
 		if mt != "application/json" && !strings.HasSuffix(mt, "+json") && !curlDefault {
-			return false, switchboard.Errorf(http.StatusUnsupportedMediaType, switchboard.CodeUnsupportedMedia,
+			return false, switchboard.Errorf(switchboard.CodeUnsupportedMedia,
 				"Content-Type %q is not supported; send application/json", mt)
 		}
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return false, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeInvalidJSON, "Request body is not valid JSON: %v", err)
+		return false, switchboard.Errorf(switchboard.CodeInvalidJSON, "Request body is not valid JSON: %v", err)
 	}
 	return true, nil
 }

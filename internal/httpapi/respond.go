@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // errorBody is RingCentral's error envelope: the legacy top-level errorCode
@@ -51,14 +52,14 @@ func (s *Server) errorResponse(r *http.Request, err error) (int, errorBody) {
 	if e == nil && errors.Is(err, switchboard.ErrUnavailable) {
 		// The store reconnects by itself; the client is told to retry.
 		s.logger.WarnContext(r.Context(), "database unavailable", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
-		e = switchboard.Errorf(http.StatusServiceUnavailable, switchboard.CodeUnavailable, "Service temporarily unavailable")
+		e = switchboard.Errorf(switchboard.CodeUnavailable, "Service temporarily unavailable")
 	}
 	if e == nil && errors.Is(err, errBodyTooLarge) {
-		e = switchboard.Errorf(http.StatusRequestEntityTooLarge, switchboard.CodeRequestTooLarge, "Request body is too large")
+		e = switchboard.Errorf(switchboard.CodeRequestTooLarge, "Request body is too large")
 	}
 	if e == nil {
 		s.logger.ErrorContext(r.Context(), "internal error", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
-		e = switchboard.Errorf(http.StatusInternalServerError, switchboard.CodeInternal, "Internal Server Error")
+		e = switchboard.Errorf(switchboard.CodeInternal, "Internal Server Error")
 	}
 	body := errorBody{ErrorCode: e.Code, Message: e.Message, Errors: []errorItem{}}
 	for _, p := range e.Params {
@@ -69,7 +70,7 @@ func (s *Server) errorResponse(r *http.Request, err error) (int, errorBody) {
 	} else {
 		body.ParameterName = e.Params[0].Name
 	}
-	return e.Status, body
+	return rcwire.ErrorStatus(e), body
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -87,7 +88,7 @@ func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err err
 	var oe *auth.OAuthError
 	if !errors.As(err, &oe) {
 		if e := switchboard.AsError(err); e != nil {
-			oe = &auth.OAuthError{Status: e.Status, Err: "invalid_request", Description: e.Message, Code: e.Code}
+			oe = &auth.OAuthError{Status: rcwire.ErrorStatus(e), Err: "invalid_request", Description: e.Message, Code: e.Code}
 		} else if errors.Is(err, switchboard.ErrUnavailable) {
 			s.logger.WarnContext(r.Context(), "token endpoint: database unavailable", "err", err, "request_id", requestID(r.Context()))
 			w.Header().Set("Retry-After", "1")

@@ -82,7 +82,7 @@ func (s *Server) routes() {
 	// Anything else under /restapi is RingCentral's "invalid URI" (CMN-120),
 	// in its error shape rather than net/http's plain text.
 	m.HandleFunc("/restapi/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, switchboard.Errorf(http.StatusNotFound, "CMN-120", "Invalid URI: %s %s", r.Method, r.URL.Path))
+		s.writeError(w, r, switchboard.Errorf("CMN-120", "Invalid URI: %s %s", r.Method, r.URL.Path))
 	})
 }
 

@@ -49,12 +49,12 @@ func (s *Server) decodeSend(w http.ResponseWriter, r *http.Request, v any, form 
 	if !strings.HasPrefix(mt, "multipart/") {
 		sent, err := s.decodeJSON(w, r, s.sender.Limits().MaxRequestBytes, v)
 		if err == nil && !sent {
-			err = switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Request body is required")
+			err = switchboard.Errorf(switchboard.CodeBadRequest, "Request body is required")
 		}
 		return nil, false, err
 	}
 	if params["boundary"] == "" {
-		return nil, true, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Multipart request without a boundary")
+		return nil, true, switchboard.Errorf(switchboard.CodeBadRequest, "Multipart request without a boundary")
 	}
 	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, s.sender.Limits().MaxRequestBytes), params["boundary"])
 	gotJSON, gotField, fields := false, false, 0
@@ -74,14 +74,14 @@ func (s *Server) decodeSend(w http.ResponseWriter, r *http.Request, v any, form 
 		name, file := p.FormName(), p.FileName()
 		if !gotJSON && (ct == "application/json" || (ct == "" && file == "" && (name == "request.json" || name == "json"))) {
 			if err := json.Unmarshal(data, v); err != nil {
-				return nil, true, switchboard.Errorf(http.StatusBadRequest, "MSG-349", "JSON part is not valid JSON: %v", err)
+				return nil, true, switchboard.Errorf("MSG-349", "JSON part is not valid JSON: %v", err)
 			}
 			gotJSON = true
 			continue
 		}
 		if form.field != nil && file == "" && (ct == "" || ct == "text/plain") {
 			if fields++; fields > maxFormFields {
-				return nil, true, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "Too many form fields (at most %d)", maxFormFields)
+				return nil, true, switchboard.Errorf(switchboard.CodeBadRequest, "Too many form fields (at most %d)", maxFormFields)
 			}
 			known, err := form.field(name, string(data))
 			if err != nil {
@@ -104,7 +104,7 @@ func (s *Server) decodeSend(w http.ResponseWriter, r *http.Request, v any, form 
 		files = append(files, upload{field: name, File: outbound.File{FileName: file, ContentType: ct, Data: data}})
 	}
 	if !gotJSON && !gotField {
-		return nil, true, switchboard.Errorf(http.StatusBadRequest, "MSG-349", "Multipart request has no JSON part (Content-Type: application/json) describing the message")
+		return nil, true, switchboard.Errorf("MSG-349", "Multipart request has no JSON part (Content-Type: application/json) describing the message")
 	}
 	return files, true, nil
 }
@@ -114,7 +114,7 @@ func bodyError(err error, msg string) error {
 	if errors.As(err, &tooLarge) {
 		return errBodyTooLarge
 	}
-	return switchboard.Errorf(http.StatusBadRequest, switchboard.CodeBadRequest, "%s: %v", msg, err)
+	return switchboard.Errorf(switchboard.CodeBadRequest, "%s: %v", msg, err)
 }
 
 type phoneJSON struct {

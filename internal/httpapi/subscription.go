@@ -91,7 +91,7 @@ type wsSession struct {
 // ("" or "/{id}" or "/{id}/renew") and the JSON body.
 func (s *Server) subscriptionCall(ctx context.Context, p *switchboard.Principal, base, method, rest string, body []byte, ws *wsSession) (int, any, error) {
 	if s.push == nil {
-		return 0, nil, switchboard.Errorf(http.StatusServiceUnavailable, switchboard.CodeUnavailable, "Push notifications are not enabled on this server")
+		return 0, nil, switchboard.Errorf(switchboard.CodeUnavailable, "Push notifications are not enabled on this server")
 	}
 	rest = strings.Trim(rest, "/")
 	id, action, _ := strings.Cut(rest, "/")
@@ -142,7 +142,7 @@ func (s *Server) subscriptionCall(ctx context.Context, p *switchboard.Principal,
 		}
 		return http.StatusNoContent, nil, nil
 	}
-	return 0, nil, switchboard.Errorf(http.StatusNotFound, "CMN-120", "Invalid URI: %s /restapi/v1.0/subscription/%s", method, rest)
+	return 0, nil, switchboard.Errorf("CMN-120", "Invalid URI: %s /restapi/v1.0/subscription/%s", method, rest)
 }
 
 // ownSubscription is one of p's live subscriptions: another owner's, or an
@@ -164,7 +164,7 @@ func decodeSubscriptionRequest(body []byte) (*subscriptionRequest, error) {
 		return &req, nil
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeInvalidJSON, "Request body is not valid JSON: %v", err)
+		return nil, switchboard.Errorf(switchboard.CodeInvalidJSON, "Request body is not valid JSON: %v", err)
 	}
 	return &req, nil
 }
@@ -173,7 +173,7 @@ func decodeSubscriptionRequest(body []byte) (*subscriptionRequest, error) {
 // another extension named by an administrator exists in its account.
 func (s *Server) checkFilters(ctx context.Context, p *switchboard.Principal, raw []string) ([]string, error) {
 	if !p.HasScope(switchboard.ScopeReadMessages) {
-		return nil, switchboard.Errorf(http.StatusForbidden, switchboard.CodeAppPermission,
+		return nil, switchboard.Errorf(switchboard.CodeAppPermission,
 			"In order to subscribe to message events, application needs to have [%s] permission", switchboard.ScopeReadMessages)
 	}
 	fs, err := switchboard.ResolveEventFilters(raw, p)
@@ -184,7 +184,7 @@ func (s *Server) checkFilters(ctx context.Context, p *switchboard.Principal, raw
 	for _, f := range fs {
 		if f.ExtensionID != p.ExtensionID {
 			if _, err := s.store.Extension(ctx, f.AccountID, f.ExtensionID); errors.Is(err, switchboard.ErrNotFound) {
-				return nil, switchboard.Errorf(http.StatusBadRequest, switchboard.CodeInvalidEventFilter,
+				return nil, switchboard.Errorf(switchboard.CodeInvalidEventFilter,
 					"Event filter %q is not supported: extension %d does not exist", f.Path, f.ExtensionID)
 			} else if err != nil {
 				return nil, err
@@ -324,7 +324,7 @@ func (s *Server) updateSubscription(ctx context.Context, p *switchboard.Principa
 }
 
 func scopeError(scope string) error {
-	return switchboard.Errorf(http.StatusForbidden, switchboard.CodeAppPermission,
+	return switchboard.Errorf(switchboard.CodeAppPermission,
 		"In order to call this API endpoint, application needs to have [%s] permission", scope)
 }
 

@@ -44,7 +44,7 @@ func (t syncToken) encode() string {
 
 func syncRequired(value string) error {
 	msg := "Invalid message synchronisation request: full synchronization is required"
-	return &switchboard.Error{Status: http.StatusBadRequest, Code: codeSyncRequired, Message: msg,
+	return &switchboard.Error{Code: codeSyncRequired, Message: msg,
 		Params: []switchboard.ParamError{{Code: codeSyncRequired, Message: msg, Name: "syncToken", Value: value}}}
 }
 

@@ -88,7 +88,7 @@ type wsConn struct {
 // handleWebSocket is the gateway: GET /ws?access_token=…[&wsc=…].
 func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	if s.push == nil {
-		s.writeError(w, r, switchboard.Errorf(http.StatusServiceUnavailable, switchboard.CodeUnavailable, "Push notifications are not enabled on this server"))
+		s.writeError(w, r, switchboard.Errorf(switchboard.CodeUnavailable, "Push notifications are not enabled on this server"))
 		return
 	}
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
@@ -242,7 +242,7 @@ func (w *wsConn) clientRequest(ctx context.Context, r *http.Request, meta wsMeta
 	case strings.HasPrefix(path, "/restapi/v1.0/"):
 		return w.socketCall(ctx, r, meta, path, strings.TrimPrefix(strings.SplitN(inPath, "#", 2)[0], "?"), body)
 	default:
-		err = switchboard.Errorf(http.StatusNotFound, "CMN-120", "Invalid URI: %s %s is not served over the WebSocket (OAuth calls go over HTTP)", meta.Method, path)
+		err = switchboard.Errorf("CMN-120", "Invalid URI: %s %s is not served over the WebSocket (OAuth calls go over HTTP)", meta.Method, path)
 	}
 	if err != nil {
 		st, eb := w.s.errorResponse(r, err)

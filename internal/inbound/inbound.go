@@ -221,7 +221,7 @@ func (s *Service) extensionRecipient(ctx context.Context, in *switchboard.Inboun
 func (s *Service) unknown(ctx context.Context, in *switchboard.InboundMessage, to, why string) error {
 	s.logger.WarnContext(ctx, "inbound message refused: unknown recipient", "type", in.Type, "from", in.From, "to", to, "reason", why)
 	msg := fmt.Sprintf("Recipient %s is unknown: %s", to, why)
-	return &switchboard.Error{Status: http.StatusNotFound, Code: switchboard.CodeNotFound, Message: msg,
+	return &switchboard.Error{Code: switchboard.CodeNotFound, Message: msg,
 		Params: []switchboard.ParamError{{Code: switchboard.CodeNotFound, Message: msg, Name: "to", Value: to}}}
 }
 
@@ -308,7 +308,7 @@ func (s *Service) voiceMail(_ context.Context, in *switchboard.InboundMessage, c
 	}
 	f := in.Files[0]
 	if int64(len(f.Data)) > s.config.MaxAudioBytes {
-		return &switchboard.Error{Status: http.StatusRequestEntityTooLarge, Code: switchboard.CodeRequestTooLarge,
+		return &switchboard.Error{Code: switchboard.CodeRequestTooLarge,
 			Message: fmt.Sprintf("Audio file %q is over %d bytes", f.FileName, s.config.MaxAudioBytes),
 			Params:  []switchboard.ParamError{{Code: switchboard.CodeRequestTooLarge, Name: "audio", Value: f.FileName, Message: "audio file too large"}}}
 	}
@@ -317,7 +317,7 @@ func (s *Service) voiceMail(_ context.Context, in *switchboard.InboundMessage, c
 	case len(f.Data) == 0:
 		return switchboard.EmptyFile("audio", f.FileName)
 	case errors.Is(err, audio.ErrUnsupported):
-		return &switchboard.Error{Status: http.StatusUnsupportedMediaType, Code: switchboard.CodeUnsupportedMedia,
+		return &switchboard.Error{Code: switchboard.CodeUnsupportedMedia,
 			Message: fmt.Sprintf("Audio file %q is neither WAV nor MP3", f.FileName),
 			Params:  []switchboard.ParamError{{Code: switchboard.CodeUnsupportedMedia, Name: "audio", Value: f.FileName, Message: "unsupported audio format"}}}
 	case err != nil:

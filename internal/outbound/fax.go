@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -80,7 +79,7 @@ func (s *Service) resendFax(ctx context.Context, ext *switchboard.Extension, req
 		return c, err
 	}
 	if orig.Type != switchboard.TypeFax || orig.Direction != switchboard.Outbound || orig.MessageStatus != switchboard.StatusSendingFailed {
-		return c, &switchboard.Error{Status: http.StatusNotAcceptable, Code: "MSG-343",
+		return c, &switchboard.Error{Code: "MSG-343",
 			Message: fmt.Sprintf("Message %d cannot be resent: only an outbound fax whose sending failed can be (it is an %s %s, %s)", id, orig.Direction, orig.Type, orig.MessageStatus),
 			Params:  []switchboard.ParamError{{Code: "MSG-343", Name: "originalMessageId", Value: raw, Message: "resend not allowed in the current state"}}}
 	}
@@ -209,7 +208,7 @@ func (s *Service) faxFromNumber(ctx context.Context, ext *switchboard.Extension,
 	if first != "" {
 		return first, nil
 	}
-	return "", switchboard.Errorf(http.StatusBadRequest, "MSG-245", "Cannot find a phone number of extension %s to send the fax from", ext.ExtensionNumber)
+	return "", switchboard.Errorf("MSG-245", "Cannot find a phone number of extension %s to send the fax from", ext.ExtensionNumber)
 }
 
 func partyLabel(name, number string) string {

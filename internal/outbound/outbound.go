@@ -15,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -157,7 +156,7 @@ func (s *Service) Send(ctx context.Context, p *switchboard.Principal, req Reques
 // sender is the mailbox a message is sent from: only the caller's own.
 func (s *Service) sender(ctx context.Context, p *switchboard.Principal, req Request) (*switchboard.Extension, error) {
 	if p == nil || p.AccountID != req.AccountID || p.ExtensionID != req.ExtensionID {
-		return nil, switchboard.Errorf(http.StatusForbidden, "MSG-331", "Messages are sent from the logged-in extension only")
+		return nil, switchboard.Errorf("MSG-331", "Messages are sent from the logged-in extension only")
 	}
 	return s.store.Extension(ctx, req.AccountID, req.ExtensionID)
 }
@@ -239,13 +238,13 @@ func (s *Service) fromNumber(ctx context.Context, ext *switchboard.Extension, ra
 			continue
 		}
 		if !pn.HasFeature(feature) || pn.Status == switchboard.StatusDisabled {
-			return "", &switchboard.Error{Status: http.StatusForbidden, Code: "MSG-242",
+			return "", &switchboard.Error{Code: "MSG-242",
 				Message: fmt.Sprintf("Sending %s from %s is not available: the number lacks the %s feature", kind, n, feature),
 				Params:  []switchboard.ParamError{{Code: "MSG-242", Name: "from.phoneNumber", Value: n, Message: "number lacks feature " + feature}}}
 		}
 		return n, nil
 	}
-	return "", &switchboard.Error{Status: http.StatusForbidden, Code: "MSG-304",
+	return "", &switchboard.Error{Code: "MSG-304",
 		Message: fmt.Sprintf("Phone number %s doesn't belong to extension %s", n, ext.ExtensionNumber),
 		Params:  []switchboard.ParamError{{Code: "MSG-304", Name: "from.phoneNumber", Value: n, Message: "number not owned by the extension"}}}
 }
@@ -390,7 +389,7 @@ func (s *Service) pagerRecipients(ctx context.Context, ext *switchboard.Extensio
 			return nil, err
 		}
 		if to.Status != switchboard.StatusEnabled {
-			return nil, &switchboard.Error{Status: http.StatusBadRequest, Code: "MSG-324", Message: fmt.Sprintf("Extension %s is disabled", n),
+			return nil, &switchboard.Error{Code: "MSG-324", Message: fmt.Sprintf("Extension %s is disabled", n),
 				Params: []switchboard.ParamError{{Code: "MSG-324", Name: "to.extensionNumber", Value: n, Message: "recipient disabled"}}}
 		}
 		out = append(out, to)

@@ -65,7 +65,7 @@ func (d *Dispatcher) ValidateWebHook(ctx context.Context, address string) error 
 	resp, err := d.client.Do(req)
 	if err != nil {
 		if dialDenied(err) {
-			return switchboard.Errorf(http.StatusBadRequest, switchboard.CodeWebHookAddressDenied,
+			return switchboard.Errorf(switchboard.CodeWebHookAddressDenied,
 				"WebHook address %q is not allowed: it resolves to a private, loopback or reserved address", address)
 		}
 		return invalidWebHook(address, "it could not be reached")
@@ -82,7 +82,7 @@ func (d *Dispatcher) ValidateWebHook(ctx context.Context, address string) error 
 }
 
 func invalidWebHook(address, why string) error {
-	return switchboard.Errorf(http.StatusBadRequest, switchboard.CodeWebHookInvalid, "WebHook server response is invalid: %s (%s)", why, address)
+	return switchboard.Errorf(switchboard.CodeWebHookInvalid, "WebHook server response is invalid: %s (%s)", why, address)
 }
 
 // post delivers one notification. Any 2xx is success; the answer's body is

@@ -269,7 +269,7 @@ func (ss *session) Data(r io.Reader) error {
 		m := in
 		m.To, m.AccountID = t.to, t.accountID
 		stored, err := ss.s.recv.Receive(ctx, m)
-		if e := switchboard.AsError(err); e != nil && e.Status < 500 {
+		if e := switchboard.AsError(err); e != nil && !e.Kind().Temporary() {
 			ss.s.logger.Warn("smtp: message refused", "rcpt", t.addr, "remote", ss.remote, "err", err)
 			return reject("%s", e.Message)
 		}

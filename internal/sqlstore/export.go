@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +59,7 @@ func (db *DB) CreateExport(ctx context.Context, t *switchboard.ExportTask) error
 			return err
 		}
 		if active >= switchboard.MaxActiveExports {
-			return switchboard.Errorf(http.StatusTooManyRequests, switchboard.CodeExportLimit,
+			return switchboard.Errorf(switchboard.CodeExportLimit,
 				"At most %d message store reports of an account run at once: wait for one to finish", switchboard.MaxActiveExports)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO export_tasks (id, account_id, extension_id, extensions, status,

@@ -150,9 +150,9 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 // messageInserter holds the statements of a create, prepared once per
 // transaction, and remembers which mailboxes it has checked.
 type messageInserter struct {
-	tx              *tx
-	msg, att *sql.Stmt
-	mailboxes       map[[2]int64]bool
+	tx        *tx
+	msg, att  *sql.Stmt
+	mailboxes map[[2]int64]bool
 }
 
 func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {

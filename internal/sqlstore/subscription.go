@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
@@ -69,7 +68,7 @@ func (db *DB) CreateSubscription(ctx context.Context, s *switchboard.Subscriptio
 			return err
 		}
 		if n >= switchboard.MaxSubscriptions {
-			return switchboard.Errorf(http.StatusForbidden, switchboard.CodeSubscriptionLimit,
+			return switchboard.Errorf(switchboard.CodeSubscriptionLimit,
 				"The maximum number of subscriptions (%d) per extension and application is reached", switchboard.MaxSubscriptions)
 		}
 		// The cursor starts at the head of the log: a new subscription is

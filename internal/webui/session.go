@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // refreshCookie holds the session's refresh token; only /ui/session sees it.
@@ -316,7 +317,7 @@ func (u *UI) unavailable(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	if e := switchboard.AsError(err); e != nil {
-		u.writeError(w, e.Status, e.Code, e.Message)
+		u.writeError(w, rcwire.ErrorStatus(e), e.Code, e.Message)
 		return
 	}
 	u.logger.ErrorContext(r.Context(), "web UI", "err", err, "path", r.URL.Path)

@@ -764,7 +764,7 @@ func (c *Carrier) deliver(ctx context.Context, r switchboard.InboundReceiver, in
 	msg := switchboard.InboundMessage{Type: switchboard.TypeSMS, From: from, To: to, Text: text,
 		Received: c.clock.Now(), SourceID: moSourceID(p, from, to, idText)}
 	_, err = r.Receive(ctx, msg)
-	if e := switchboard.AsError(err); err != nil && (e == nil || e.Status >= 500) {
+	if e := switchboard.AsError(err); err != nil && (e == nil || e.Kind().Temporary()) {
 		// Not stored: the SMSC delivers it again.
 		c.logger.Error("SMPP inbound: not stored, the SMSC will deliver it again", "from", from, "to", to, "err", err)
 		in.cn.respond(refuse(p, data.ESME_RX_T_APPN))
