@@ -41,13 +41,30 @@ type Config struct {
 
 // Service issues and checks tokens.
 type Service struct {
-	store  switchboard.Store
+	store  Store
 	clock  switchboard.Clock
 	config Config
 }
 
+// Store is what authentication needs of the store: tokens, and the
+// directory entries a grant checks.
+type Store interface {
+	switchboard.TokenStore
+	Account(ctx context.Context, id int64) (*switchboard.Account, error)
+	AccountByMainNumber(ctx context.Context, number string) (*switchboard.Account, error)
+	AdminTokenByHash(ctx context.Context, hash string) (*switchboard.AdminToken, error)
+	AppByClientID(ctx context.Context, clientID string) (*switchboard.App, error)
+	CreateJWTCredential(ctx context.Context, c *switchboard.JWTCredential) error
+	Extension(ctx context.Context, accountID, id int64) (*switchboard.Extension, error)
+	ExtensionByEmail(ctx context.Context, email string) (*switchboard.Extension, error)
+	ExtensionByNumber(ctx context.Context, accountID int64, number string) (*switchboard.Extension, error)
+	JWTCredential(ctx context.Context, id string) (*switchboard.JWTCredential, error)
+	PhoneNumberByNumber(ctx context.Context, number string) (*switchboard.PhoneNumber, error)
+	Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error)
+}
+
 // NewService returns a Service over store.
-func NewService(store switchboard.Store, clock switchboard.Clock, config Config) *Service {
+func NewService(store Store, clock switchboard.Clock, config Config) *Service {
 	if config.AccessTTL <= 0 {
 		config.AccessTTL = DefaultAccessTTL
 	}

@@ -94,7 +94,7 @@ type Sink interface {
 
 // Dispatcher delivers notifications. It is safe for concurrent use.
 type Dispatcher struct {
-	store  switchboard.Store
+	store  Store
 	clock  switchboard.Clock
 	logger *slog.Logger
 	config Config
@@ -120,8 +120,22 @@ type socketSub struct {
 	session string
 }
 
+// Store is what the dispatcher needs of the store: the subscriptions with
+// their cursors and leases, the change log, and the messages it renders.
+type Store interface {
+	switchboard.ChangeWatcher
+	ClaimSubscriptions(ctx context.Context, owner string, lease time.Duration, limit int) ([]*switchboard.Subscription, error)
+	SubscriptionChanges(ctx context.Context, id string, afterSeq int64, limit int) ([]*switchboard.Change, error)
+	AdvanceSubscription(ctx context.Context, id, owner string, cursor int64) error
+	FailSubscription(ctx context.Context, id, owner string, next time.Time, reason string, blacklist bool) error
+	ReleaseSubscription(ctx context.Context, id, owner string) error
+	RenewSession(ctx context.Context, sessionID string, expires time.Time) error
+	DeleteExpiredSubscriptions(ctx context.Context, now time.Time) (int, error)
+	Message(ctx context.Context, accountID, extensionID, id int64) (*switchboard.Message, error)
+}
+
 // New returns a dispatcher; Run starts it.
-func New(store switchboard.Store, clock switchboard.Clock, logger *slog.Logger, config Config) *Dispatcher {
+func New(store Store, clock switchboard.Clock, logger *slog.Logger, config Config) *Dispatcher {
 	config.defaults()
 	render := config.RenderMessage
 	if render == nil {
