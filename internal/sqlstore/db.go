@@ -145,6 +145,18 @@ type tx struct {
 	rowLock string         // the dialect's rowLock
 	changes []loggedChange // change-log rows to insert at the end
 	alive   []aliveChange  // mailbox_stats changes to apply at the end
+	// mailboxes the transaction has found to exist (messageInserter), so
+	// the writes of a group commit check each mailbox once. Messages never
+	// create or remove extensions, so a write rolled back to its savepoint
+	// leaves the answer true.
+	mailboxes map[[2]int64]bool
+}
+
+func (t *tx) checkedMailbox(key [2]int64) {
+	if t.mailboxes == nil {
+		t.mailboxes = map[[2]int64]bool{}
+	}
+	t.mailboxes[key] = true
 }
 
 // aliveChange is a change of a mailbox's Alive count.

@@ -306,7 +306,7 @@ func (db *DB) DeliverInternal(ctx context.Context, owner string, batch []switchb
 				continue
 			}
 			for j := range b.Copies {
-				ins.mailboxes[[2]int64{b.Copies[j].AccountID, b.Copies[j].ExtensionID}] = true // checked above
+				tx.checkedMailbox([2]int64{b.Copies[j].AccountID, b.Copies[j].ExtensionID}) // checked above
 				if _, err := ins.insert(ctx, &b.Copies[j]); err != nil {
 					return fmt.Errorf("delivery %d, copy %d: %w", d.ID, j, err)
 				}

@@ -148,15 +148,14 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 }
 
 // messageInserter holds the statements of a create, prepared once per
-// transaction, and remembers which mailboxes it has checked.
+// transaction.
 type messageInserter struct {
 	tx        *tx
 	msg, att  *sql.Stmt
-	mailboxes map[[2]int64]bool
 }
 
 func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {
-	ins := &messageInserter{tx: tx, mailboxes: map[[2]int64]bool{}}
+	ins := &messageInserter{tx: tx}
 	for _, p := range []struct {
 		stmt **sql.Stmt
 		sql  string
@@ -198,11 +197,11 @@ func (ins *messageInserter) insert(ctx context.Context, c *switchboard.MessageCr
 	// changes), so check here that the mailbox exists and belongs to the
 	// account: a mismatched row would be invisible to its real owner.
 	key := [2]int64{c.AccountID, c.ExtensionID}
-	if !ins.mailboxes[key] {
+	if !ins.tx.mailboxes[key] {
 		if _, err := getExtension(ctx, ins.tx, c.AccountID, c.ExtensionID); err != nil {
 			return nil, fmt.Errorf("mailbox %d/%d: %w", c.AccountID, c.ExtensionID, err)
 		}
-		ins.mailboxes[key] = true
+		ins.tx.checkedMailbox(key)
 	}
 	now := ins.tx.now
 	m := &switchboard.Message{
