@@ -110,7 +110,7 @@ func newEnv(t *testing.T, answers ...answer) *env {
 	return e
 }
 
-func must[T any](t *testing.T) func(T, error) T {
+func must[T any](t testing.TB) func(T, error) T {
 	return func(v T, err error) T {
 		t.Helper()
 		if err != nil {
@@ -120,7 +120,7 @@ func must[T any](t *testing.T) func(T, error) T {
 	}
 }
 
-func (e *env) extension(t *testing.T, acc *switchboard.Account, number, phone string) *switchboard.Extension {
+func (e *env) extension(t testing.TB, acc *switchboard.Account, number, phone string) *switchboard.Extension {
 	t.Helper()
 	x := must[*switchboard.Extension](t)(e.store.CreateExtension(e.ctx, switchboard.ExtensionCreate{AccountID: acc.ID, ExtensionNumber: number, Name: "Ext " + number}))
 	must[*switchboard.PhoneNumber](t)(e.store.CreatePhoneNumber(e.ctx, switchboard.PhoneNumberCreate{
@@ -129,11 +129,10 @@ func (e *env) extension(t *testing.T, acc *switchboard.Account, number, phone st
 }
 
 // send queues an SMS from the sender to one recipient.
-// send queues an SMS to `to`, routed as the send decides: internal to the
+// outbound is an SMS to `to`, routed as the send decides: internal to the
 // receiver's mailbox for recipientNumber, internal to a mailbox that does
 // not exist (any more) for another internal number, else to the carrier.
-func (e *env) send(t *testing.T, to string, internal bool) *switchboard.Message {
-	t.Helper()
+func (e *env) outbound(to string, internal bool) switchboard.OutboundCreate {
 	target := switchboard.DeliveryTarget{Recipient: to, Internal: internal}
 	if internal {
 		box := switchboard.Mailbox{AccountID: e.receiver.AccountID, ExtensionID: e.receiver.ID}
@@ -142,13 +141,19 @@ func (e *env) send(t *testing.T, to string, internal bool) *switchboard.Message 
 		}
 		target.Mailboxes = []switchboard.Mailbox{box}
 	}
-	return must[*switchboard.Message](t)(e.store.CreateOutbound(e.ctx, switchboard.OutboundCreate{
+	return switchboard.OutboundCreate{
 		Message: switchboard.MessageCreate{AccountID: e.sender.AccountID, ExtensionID: e.sender.ID, Type: switchboard.TypeSMS,
 			Direction: switchboard.Outbound, MessageStatus: switchboard.StatusQueued, ReadStatus: switchboard.Read,
 			Subject: "hello", From: switchboard.Party{PhoneNumber: senderNumber}, To: []switchboard.Party{{PhoneNumber: to}},
 			Attachments: []*switchboard.Attachment{{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: []byte("hello")}}},
 		Recipients: []switchboard.DeliveryTarget{target},
-	}))
+	}
+}
+
+// send queues e.outbound(to, internal).
+func (e *env) send(t *testing.T, to string, internal bool) *switchboard.Message {
+	t.Helper()
+	return must[*switchboard.Message](t)(e.store.CreateOutbound(e.ctx, e.outbound(to, internal)))
 }
 
 func (e *env) run(t *testing.T) int {
