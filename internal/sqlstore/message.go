@@ -150,8 +150,8 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 // messageInserter holds the statements of a create, prepared once per
 // transaction.
 type messageInserter struct {
-	tx        *tx
-	msg, att  *sql.Stmt
+	tx       *tx
+	msg, att *sql.Stmt
 }
 
 func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {
