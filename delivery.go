@@ -94,8 +94,8 @@ type DeliveryStore interface {
 	// transaction: each still Pending under owner's lease gets its copies
 	// stored and becomes Done; one whose lease was lost stores nothing
 	// (ErrLeaseLost in its place of the result: every inbound copy exists
-	// exactly once); one whose recipient mailbox no longer exists fails
-	// with RecipientGoneCode. The copies are stored as given (built by
+	// exactly once); one whose recipient mailbox no longer exists is failed
+	// with RecipientGoneCode (ErrRecipientGone in its place). The copies are stored as given (built by
 	// InboundCopy from a stored message, they are not validated again).
 	// The error is the transaction's: then nothing of the batch is stored.
 	DeliverInternal(ctx context.Context, owner string, batch []InternalDelivery) ([]error, error)
@@ -139,6 +139,11 @@ type DeliveryStore interface {
 // ErrLeaseLost is returned when a worker completes a delivery it no longer
 // holds: its lease expired and another worker took it, or it is done.
 var ErrLeaseLost = errors.New("delivery lease lost")
+
+// ErrRecipientGone is DeliverInternal's result for a delivery whose
+// recipient mailbox no longer exists: the delivery has been failed with
+// RecipientGoneCode (it is recorded, not to be retried).
+var ErrRecipientGone = errors.New("the recipient's mailbox no longer exists")
 
 // ErrDeliveryPending is returned for a receipt that arrived before the
 // submit it reports on was recorded.

@@ -334,13 +334,30 @@ func (w *Worker) deliverInternal(ctx context.Context, ds []*switchboard.Delivery
 		}
 	}
 	errs, err := w.store.DeliverInternal(ctx, w.config.Owner, batch)
+	if err != nil && len(batch) > 1 && !errors.Is(err, switchboard.ErrUnavailable) && ctx.Err() == nil {
+		// One delivery the store cannot take must not hold the others back
+		// (each retry of the batch would fail the same way): one at a time.
+		errs, err = make([]error, len(batch)), nil
+		for i := range batch {
+			one, oneErr := w.store.DeliverInternal(ctx, w.config.Owner, batch[i:i+1])
+			if oneErr == nil {
+				oneErr = one[0]
+			}
+			errs[i] = oneErr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	for i := range ds {
-		if errs[i] == nil {
+		switch {
+		case errs[i] == nil:
 			w.config.Metrics.DeliveryAttempts.WithLabelValues("internal").Inc()
 			w.config.Metrics.StatusTransitions.WithLabelValues("Delivered").Inc()
+		case errors.Is(errs[i], switchboard.ErrRecipientGone):
+			w.config.Metrics.DeliveryAttempts.WithLabelValues("rejected").Inc()
+			w.config.Metrics.StatusTransitions.WithLabelValues("SendingFailed").Inc()
+			errs[i] = nil // recorded: nothing to retry
 		}
 	}
 	return errs, nil

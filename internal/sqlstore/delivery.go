@@ -301,6 +301,7 @@ func (db *DB) DeliverInternal(ctx context.Context, owner string, batch []switchb
 				}
 			}
 			if !ok {
+				results[i] = switchboard.ErrRecipientGone
 				gone = append(gone, d.ID)
 				senders[d.MessageID] += 0 // recomputed; no attempt counted
 				continue
