@@ -42,9 +42,11 @@ type Delivery struct {
 	// Mailboxes are the mailboxes of an Internal delivery, decided when
 	// the message was sent: each gets an inbound copy.
 	Mailboxes []Mailbox
-	// Message is the sender's message with its attachments (their content
-	// included), as ClaimDeliveries claims it alongside the delivery; nil
-	// when the message was removed before delivery, and on other reads.
+	// Message is the sender's message with its attachments, as
+	// ClaimDeliveries claims it alongside the delivery (the attachments'
+	// content only for a message with an internal delivery, which copies
+	// it); nil when the message was removed before delivery, and on other
+	// reads.
 	Message *Message
 }
 
@@ -86,8 +88,8 @@ type DeliveryStore interface {
 	// per recipient, due now, in one transaction, and returns the message.
 	CreateOutbound(ctx context.Context, c OutboundCreate) (*Message, error)
 	// ClaimDeliveries leases up to limit Pending deliveries that are due to
-	// owner until now+lease, each with its sender's Message (attachments
-	// and their content included) read in the same transaction. A delivery
+	// owner until now+lease, each with its sender's Message read in the
+	// same transaction (see Delivery.Message). A delivery
 	// whose lease has expired (its worker died) can be claimed again.
 	ClaimDeliveries(ctx context.Context, owner string, lease time.Duration, limit int) ([]*Delivery, error)
 	// DeliverInternal completes a batch of internal deliveries in one

@@ -186,9 +186,9 @@ const (
 	FailureSenderGone = "InternalError"
 )
 
-// OutOfTriesCode is the error a delivery gets when the carrier keeps
-// failing it temporarily until it runs out of tries.
-func OutOfTriesCode(t MessageType) string {
+// CarrierFailureCode is the error of a delivery the carrier refused as
+// invalid, or kept failing temporarily until it ran out of tries.
+func CarrierFailureCode(t MessageType) string {
 	if t == TypeFax {
 		return "CallFailed"
 	}

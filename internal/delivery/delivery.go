@@ -272,7 +272,7 @@ func (w *Worker) submit(ctx context.Context, d *switchboard.Delivery, m *switchb
 	case errors.Is(err, carrier.ErrTemporary):
 		mt.CarrierErrors.WithLabelValues("temporary").Inc()
 		at := w.clock.Now().Add(w.backoff(d.Attempts, carrier.RetryAfter(err)))
-		if err := w.store.Reschedule(ctx, w.config.Owner, d.ID, at, w.config.MaxAttempts, switchboard.OutOfTriesCode(m.Type)); err != nil {
+		if err := w.store.Reschedule(ctx, w.config.Owner, d.ID, at, w.config.MaxAttempts, switchboard.CarrierFailureCode(m.Type)); err != nil {
 			return err
 		}
 		mt.DeliveryAttempts.WithLabelValues("temporary").Inc()
@@ -282,7 +282,7 @@ func (w *Worker) submit(ctx context.Context, d *switchboard.Delivery, m *switchb
 		return nil
 	case errors.Is(err, carrier.ErrInvalid):
 		mt.CarrierErrors.WithLabelValues("invalid").Inc()
-		res = carrier.Result{ErrorCode: switchboard.OutOfTriesCode(m.Type)}
+		res = carrier.Result{ErrorCode: switchboard.CarrierFailureCode(m.Type)}
 	case err != nil:
 		mt.CarrierErrors.WithLabelValues("other").Inc()
 		return err

@@ -192,19 +192,28 @@ func reachesCarrier(d *switchboard.Delivery) int {
 	return 0
 }
 
-// attachMessages reads the sender's message of each delivery, with its
-// attachments and their content, in two queries for the whole batch: the
-// worker needs nothing else to deliver or submit.
+// attachMessages reads the sender's message of each delivery with its
+// attachments, in one query for the messages and one for the attachments
+// of each kind of delivery: content only where an internal delivery will
+// copy it (a carrier submission needs the attachments' types and sizes),
+// so a batch of faxes to carriers does not hold their documents in memory.
 func attachMessages(ctx context.Context, tx *tx, ds []*switchboard.Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
-	ids := make([]int64, 0, len(ds))
-	seen := map[int64]bool{}
+	var ids, copied, described []int64
+	internal := map[int64]bool{}
 	for _, d := range ds {
-		if !seen[d.MessageID] {
-			seen[d.MessageID] = true
+		if _, seen := internal[d.MessageID]; !seen {
 			ids = append(ids, d.MessageID)
+		}
+		internal[d.MessageID] = internal[d.MessageID] || d.Internal
+	}
+	for _, id := range ids {
+		if internal[id] {
+			copied = append(copied, id)
+		} else {
+			described = append(described, id)
 		}
 	}
 	a := args{}
@@ -216,18 +225,26 @@ func attachMessages(ctx context.Context, tx *tx, ds []*switchboard.Delivery) err
 	for _, m := range msgs {
 		byID[m.ID] = m
 	}
-	a = args{}
-	atts, err := queryAll(ctx, tx, func(s scanner) (*switchboard.Attachment, error) {
-		var at switchboard.Attachment
-		return &at, s.Scan(&at.ID, &at.MessageID, &at.Type, &at.ContentType, &at.FileName, &at.Size,
-			&at.VMDuration, &at.Height, &at.Width, &at.Content)
-	}, `SELECT `+attachmentColumns+`, a.content FROM attachments a WHERE a.message_id IN (`+inListPadded(&a, ids)+`) ORDER BY a.id`, a...)
-	if err != nil {
-		return err
-	}
-	for _, at := range atts {
-		if m := byID[at.MessageID]; m != nil {
-			m.Attachments = append(m.Attachments, at)
+	for _, group := range []struct {
+		ids     []int64
+		content string
+	}{{copied, "a.content"}, {described, "NULL"}} {
+		if len(group.ids) == 0 {
+			continue
+		}
+		a := args{}
+		atts, err := queryAll(ctx, tx, func(s scanner) (*switchboard.Attachment, error) {
+			var at switchboard.Attachment
+			return &at, s.Scan(&at.ID, &at.MessageID, &at.Type, &at.ContentType, &at.FileName, &at.Size,
+				&at.VMDuration, &at.Height, &at.Width, &at.Content)
+		}, `SELECT `+attachmentColumns+`, `+group.content+` FROM attachments a WHERE a.message_id IN (`+inListPadded(&a, group.ids)+`) ORDER BY a.id`, a...)
+		if err != nil {
+			return err
+		}
+		for _, at := range atts {
+			if m := byID[at.MessageID]; m != nil {
+				m.Attachments = append(m.Attachments, at)
+			}
 		}
 	}
 	for _, d := range ds {
