@@ -123,7 +123,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, lease time.Dura
 		return nil, fmt.Errorf("sqlstore: claim deliveries: lease %v and limit %d must be positive", lease, limit)
 	}
 	var out []*switchboard.Delivery
-	err := db.write(ctx, func(tx *tx) error {
+	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
 		now := toMillis(tx.now)
 		rows, err := queryAll(ctx, tx, func(s scanner) (int64, error) {
 			var id int64
@@ -253,14 +253,15 @@ func attachMessages(ctx context.Context, tx *tx, ds []*switchboard.Delivery) err
 	return nil
 }
 
-// DeliverInternal implements switchboard.DeliveryStore: the whole batch in
-// one transaction, so one commit (one fsync) covers many deliveries.
+// DeliverInternal implements switchboard.DeliveryStore: the whole batch is
+// one grouped write, so one commit (one fsync), shared with the sends
+// arriving meanwhile, covers many deliveries.
 func (db *DB) DeliverInternal(ctx context.Context, owner string, batch []switchboard.InternalDelivery) ([]error, error) {
 	results := make([]error, len(batch))
 	if len(batch) == 0 {
 		return results, nil
 	}
-	err := db.write(ctx, func(tx *tx) error {
+	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
 		clear(results)
 		now := toMillis(tx.now)
 		a := args{owner, now}
