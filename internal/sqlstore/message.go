@@ -416,12 +416,21 @@ func listQuery(f switchboard.MessageFilter, after *pagePos) (string, args) {
 	if !f.DateFrom.IsZero() {
 		filters = append(filters, `{t}.created_at >= `+a.add(toMillis(f.DateFrom)))
 	}
-	if !f.DateTo.IsZero() {
+	// A keyset position is below dateTo (pageStart checks), and SQLite
+	// bounds an index range by one upper bound only: the outer query takes
+	// the position's, the conversation probe keeps dateTo. (Added only
+	// where used: PostgreSQL cannot type an unused $N.)
+	dateToAt := -1
+	if !f.DateTo.IsZero() && (after == nil || f.DistinctConversations) {
+		dateToAt = len(filters)
 		filters = append(filters, `{t}.created_at < `+a.add(toMillis(f.DateTo)))
 	}
 	on := func(alias string) string {
 		var b strings.Builder
-		for _, p := range filters {
+		for i, p := range filters {
+			if after != nil && alias == "m" && i == dateToAt {
+				continue
+			}
 			b.WriteString(` AND `)
 			b.WriteString(strings.ReplaceAll(p, "{t}", alias))
 		}
@@ -493,10 +502,18 @@ func (db *DB) UpdateMessage(ctx context.Context, accountID, extensionID, id int6
 	}
 	var m *switchboard.Message
 	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
-		cur, err := getState(ctx, tx, accountID, extensionID, id)
+		// The whole row is read (not only its state), so the answer needs
+		// no second read in the writer.
+		var cur msgState
+		var err error
+		m, err = scanMessage(withExtra{tx.QueryRowContext(ctx, `SELECT `+messageColumns+`, m.deleted_at, m.purged_at FROM messages m
+			WHERE m.id = $1 AND m.extension_id = $2 AND m.account_id = $3 `+tx.rowLock, id, extensionID, accountID),
+			[]any{&cur.deletedAt, &cur.purgedAt}})
 		if err != nil {
 			return err
 		}
+		cur.id, cur.accountID, cur.extID, cur.typ, cur.direction = m.ID, m.AccountID, m.ExtensionID, m.Type, m.Direction
+		cur.availability, cur.readStatus = m.Availability, m.ReadStatus
 		next := cur
 		if u.ReadStatus != nil {
 			next.readStatus = *u.ReadStatus
@@ -510,11 +527,31 @@ func (db *DB) UpdateMessage(ctx context.Context, accountID, extensionID, id int6
 		if err := transition(ctx, tx, cur, next); err != nil {
 			return err
 		}
-		m, err = getMessage(ctx, tx, accountID, extensionID, id)
-		return err
+		if cur != next {
+			m.ReadStatus, m.Availability, m.LastModified = next.readStatus, next.availability, tx.now
+			if next.availability == switchboard.Purged && cur.availability != switchboard.Purged {
+				m.Subject, m.CoverPageText = "", "" // as eraseContent left the row
+			}
+		}
+		return nil
 	})
+	if err == nil {
+		// Attachment metadata never changes, so it is read after the
+		// commit, on the reader pool, where it does not hold up the
+		// writes grouped with this one.
+		err = db.read(ctx, func(tx *tx) error { return loadAttachments(ctx, tx, []*switchboard.Message{m}) })
+	}
 	return m, db.wrap(err, "update message %d of mailbox %d/%d", id, accountID, extensionID)
 }
+
+// withExtra scans a row's further columns into extra after the ones the
+// scanner is asked for.
+type withExtra struct {
+	s     scanner
+	extra []any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.s.Scan(append(dest, w.extra...)...) }
 
 // DeleteMessage moves a message one step along the lifecycle (see
 // switchboard.ApplyDelete). Deleting a Purged message succeeds and does

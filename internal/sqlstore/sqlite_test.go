@@ -388,6 +388,10 @@ func TestListQueryPlan(t *testing.T) {
 			f.Offset = 800
 			f.Availability = []switchboard.Availability{switchboard.Alive}
 		}), "messages_mailbox_time", &pagePos{created: toMillis(storetest.Base.Add(-time.Hour)), id: 200}},
+		{"keyset in a date range", with(func(f *switchboard.MessageFilter) {
+			f.Offset = 800
+			f.DateFrom, f.DateTo = storetest.Base.Add(-30*24*time.Hour), storetest.Base
+		}), "messages_mailbox_time", &pagePos{created: toMillis(storetest.Base.Add(-time.Hour)), id: 200}},
 		{"keyset distinct", with(func(f *switchboard.MessageFilter) { f.DistinctConversations, f.Offset = true, 200 }),
 			"messages_mailbox_time", &pagePos{created: toMillis(storetest.Base.Add(-time.Hour)), id: 200}},
 	}
