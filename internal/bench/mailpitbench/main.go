@@ -18,8 +18,9 @@
 // Mailpit is not built here: give its binary with -mailpit (see
 // docs/performance.md for how it was built). Mailpit runs SQLite at
 // synchronous=NORMAL (its own setting); Switchboard at -sync (FULL, its
-// default, unless told). The raw single-row commit rate of SQLite at FULL on
-// this disk is measured in the same run, for scale.
+// default, unless told), and with -postgres also on PostgreSQL. The raw
+// single-row commit rate of SQLite at FULL on this disk is measured in the
+// same run, for scale.
 //
 //	go run ./internal/bench/mailpitbench -mailpit /tmp/mailpit/mailpit
 package main
@@ -46,7 +47,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "modernc.org/sqlite" // the raw commit baseline
+	_ "github.com/jackc/pgx/v5/stdlib" // benchkit.CreateDatabase
+	_ "modernc.org/sqlite"             // the raw commit baseline
 
 	"github.com/switchboardhq/switchboard/internal/bench/benchkit"
 )
@@ -60,6 +62,7 @@ func main() {
 	listSamples := flag.Int("list-samples", 200, "requests per list case")
 	syncModes := flag.String("sync", "FULL", "Switchboard's --sqlite-sync modes to run, comma-separated (FULL, NORMAL)")
 	rounds := flag.Int("rounds", 1, "rounds of Mailpit then Switchboard")
+	postgres := flag.String("postgres", "", "also run Switchboard on PostgreSQL: a server URL whose user may create databases (a fresh one per round, dropped after)")
 	flag.Parse()
 	if *mailpit == "" {
 		log.Fatal("-mailpit is required: the path of a built Mailpit binary")
@@ -99,6 +102,20 @@ func main() {
 				log.Fatal(err)
 			}
 			sb.print(round, "Switchboard "+mode, mp)
+		}
+		if *postgres != "" {
+			dbURL, drop, err := benchkit.CreateDatabase(*postgres)
+			if err != nil {
+				log.Fatal(err)
+			}
+			pg, err := w.runSwitchboard(bin, filepath.Join(tmp, fmt.Sprint("switchboard-pg-", round)), "FULL", "--database", dbURL)
+			if dropErr := drop(); err == nil {
+				err = dropErr
+			}
+			if err != nil {
+				log.Fatal(err)
+			}
+			pg.print(round, "Switchboard PostgreSQL", mp)
 		}
 	}
 }
@@ -301,8 +318,8 @@ func (w work) runMailpit(bin, dir string) (results, error) {
 
 // ---- Switchboard
 
-func (w work) runSwitchboard(bin, dir, mode string) (results, error) {
-	srv, demo, err := benchkit.Start(bin, dir, "--sqlite-sync", mode)
+func (w work) runSwitchboard(bin, dir, mode string, extra ...string) (results, error) {
+	srv, demo, err := benchkit.Start(bin, dir, append([]string{"--sqlite-sync", mode}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
