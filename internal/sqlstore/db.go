@@ -146,6 +146,8 @@ type tx struct {
 	rowLock string         // the dialect's rowLock
 	changes []loggedChange // change-log rows to insert at the end
 	alive   []aliveChange  // mailbox_stats changes to apply at the end
+	// mailboxes the transaction has found to exist (messageInserter)
+	mailboxes map[[2]int64]bool
 }
 
 // aliveChange is a change of a mailbox's Alive count.

@@ -148,7 +148,8 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 }
 
 // messageInserter holds the statements of a create, prepared once per
-// transaction, and remembers which mailboxes it has checked.
+// transaction, and remembers which mailboxes it has checked (for the whole
+// transaction: grouped writes to one mailbox check it once).
 type messageInserter struct {
 	tx              *tx
 	msg, party, att *sql.Stmt
@@ -156,7 +157,10 @@ type messageInserter struct {
 }
 
 func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {
-	ins := &messageInserter{tx: tx, mailboxes: map[[2]int64]bool{}}
+	if tx.mailboxes == nil {
+		tx.mailboxes = map[[2]int64]bool{}
+	}
+	ins := &messageInserter{tx: tx, mailboxes: tx.mailboxes}
 	for _, p := range []struct {
 		stmt **sql.Stmt
 		sql  string
