@@ -349,21 +349,6 @@ func loadAttachments(ctx context.Context, tx *tx, ms []*switchboard.Message) err
 	})
 }
 
-// scanListed reads a row of the list query: the message, its first
-// attachment (if any) and whether it has more than one.
-func scanListed(s scanner) (m *switchboard.Message, several bool, err error) {
-	var id, messageID, size, duration, height, width sql.NullInt64
-	var typ, contentType, fileName sql.NullString
-	m, err = scanMessage(withExtra{s, []any{&id, &messageID, &typ, &contentType, &fileName, &size, &duration, &height, &width, &several}})
-	if err != nil || !id.Valid {
-		return m, false, err
-	}
-	m.Attachments = []*switchboard.Attachment{{ID: id.Int64, MessageID: messageID.Int64, Type: switchboard.AttachmentType(typ.String),
-		ContentType: contentType.String, FileName: fileName.String, Size: size.Int64, VMDuration: int(duration.Int64),
-		Height: int(height.Int64), Width: int(width.Int64)}}
-	return m, several, nil
-}
-
 // ListMessages returns one page of a mailbox, newest first (ties by id).
 // More is learnt by reading one row past the page, never by counting.
 func (db *DB) ListMessages(ctx context.Context, f switchboard.MessageFilter) (*switchboard.MessagePage, error) {
@@ -379,31 +364,18 @@ func (db *DB) ListMessages(ctx context.Context, f switchboard.MessageFilter) (*s
 			after = &pos
 		}
 		q, a := listQuery(f, after)
-		var more []*switchboard.Message // messages with more than one attachment
-		ms, err := queryAll(ctx, tx, func(s scanner) (*switchboard.Message, error) {
-			m, several, err := scanListed(s)
-			if several {
-				more = append(more, m)
-			}
-			return m, err
-		}, q, a...)
+		ms, err := queryAll(ctx, tx, scanMessage, q, a...)
 		if err != nil {
 			return err
 		}
 		if f.Limit > 0 && len(ms) > f.Limit {
-			if last := ms[f.Limit]; len(more) > 0 && more[len(more)-1] == last {
-				more = more[:len(more)-1]
-			}
 			ms, page.More = ms[:f.Limit], true
 			if err := db.rememberPageEnd(ctx, tx, f, key, seq, known, ms); err != nil {
 				return err
 			}
 		}
 		page.Messages = ms
-		for _, m := range more {
-			m.Attachments = nil // all of them, in order, from loadAttachments
-		}
-		return loadAttachments(ctx, tx, more)
+		return loadAttachments(ctx, tx, ms)
 	})
 	if err != nil {
 		return nil, db.wrap(err, "list messages of mailbox %d/%d", f.AccountID, f.ExtensionID)
@@ -469,12 +441,7 @@ func listQuery(f switchboard.MessageFilter, after *pagePos) (string, args) {
 		return b.String()
 	}
 
-	// Each row brings its message's first attachment, and whether it has
-	// more, so a page of SMS (one Text attachment each) needs no second
-	// query (listFirstAttachment).
-	q := `SELECT ` + messageColumns + `, ` + attachmentColumns + `,
-		EXISTS (SELECT 1 FROM attachments x WHERE x.message_id = m.id AND x.id > a.id)
-		FROM messages m LEFT JOIN attachments a ON a.id = (SELECT MIN(f.id) FROM attachments f WHERE f.message_id = m.id)
+	q := `SELECT ` + messageColumns + ` FROM messages m
 		WHERE m.extension_id = ` + ext + ` AND m.account_id = ` + acc + on("m")
 	if f.DistinctConversations {
 		// Keep a message only if no newer message of its conversation
