@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard"
 )
@@ -76,7 +77,24 @@ func testGroupedMessageWrites(t *testing.T, e *env) {
 			results[i] = outcome{err, changes}
 		}()
 	}
+	// A bulk delete of a neighbour mailbox among them.
+	other := mb(e.ext2)
+	for i := range 5 {
+		e.create(t, sms(other, switchboard.Inbound, p1, []string{own2}, fmt.Sprint("bulk ", i)))
+	}
+	otherBefore := len(e.changes(t, other))
+	var bulk int
+	var bulkErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		bulk, bulkErr = e.store.DeleteMessages(e.ctx, switchboard.MessageDeleteFilter{AccountID: other.acc, ExtensionID: other.ext,
+			DateTo: e.clock.Now().Add(time.Minute)})
+	}()
 	wg.Wait()
+	noErr(t, bulkErr)
+	wantEqual(t, bulk, 5, "bulk delete count")
+	wantEqual(t, len(e.changes(t, other)), otherBefore+5, "bulk delete change rows")
 
 	wantChanges := before
 	for i, r := range results {
