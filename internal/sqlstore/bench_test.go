@@ -87,7 +87,7 @@ func BenchmarkListMessages(b *testing.B) {
 		fn(&f)
 		return f
 	}
-	if plan := explain(b, db, base); strings.Contains(plan, "TEMP B-TREE") || !strings.Contains(plan, "messages_mailbox_time") {
+	if plan := explain(b, db, base, nil); strings.Contains(plan, "TEMP B-TREE") || !strings.Contains(plan, "messages_mailbox_time") {
 		b.Fatalf("list plan does not walk messages_mailbox_time:\n%s", plan)
 	}
 	for _, bc := range []struct {

@@ -39,12 +39,13 @@ type DB struct {
 	reader  *sql.DB
 	clock   switchboard.Clock
 	dialect dialect
-	group   writeGroup // concurrent outbox writes share commits (group.go)
+	group   writeGroup // concurrent message writes share commits (group.go)
 	// extraGroups lets several grouped transactions run at once where the
 	// database takes concurrent writers (PostgreSQL); nil on SQLite.
 	extraGroups []writeGroup
 	nextGroup   atomic.Uint32
 	changes     changeBroadcast // wakes change-log readers after commits (watch.go)
+	pageCursors pageCursors     // where recently served list pages ended (pagecursor.go)
 
 	writerStmts, readerStmts *stmtCache       // one shared cache on PostgreSQL (one pool)
 	listener                 *listener        // PostgreSQL: other nodes' commits (pglisten.go)

@@ -65,7 +65,7 @@ func (db *DB) CreateMessage(ctx context.Context, c switchboard.MessageCreate) (*
 		return nil, err
 	}
 	var m *switchboard.Message
-	err := db.writeSourced(ctx, c.SourceID, func(tx *tx) error {
+	err := db.writeSourced(ctx, c.SourceID, func(ctx context.Context, tx *tx) error {
 		ins, err := newMessageInserter(ctx, tx)
 		if err != nil {
 			return err
@@ -77,14 +77,14 @@ func (db *DB) CreateMessage(ctx context.Context, c switchboard.MessageCreate) (*
 	return m, db.wrap(err, "create message in mailbox %d/%d", c.AccountID, c.ExtensionID)
 }
 
-// writeSourced is write for a transaction that stores a message with a
+// writeSourced is writeGrouped for a write that stores a message with a
 // source id. Two nodes storing the same one at once both find it absent;
-// the unique index fails the later commit, and its second run finds the
+// the unique index fails the later one, and its second run finds the
 // message the first stored.
-func (db *DB) writeSourced(ctx context.Context, sourceID string, fn func(*tx) error) error {
-	err := db.write(ctx, fn)
+func (db *DB) writeSourced(ctx context.Context, sourceID string, fn func(context.Context, *tx) error) error {
+	err := db.writeGrouped(ctx, fn)
 	if sourceID != "" && errors.Is(db.formatError(err), switchboard.ErrConflict) {
-		err = db.write(ctx, fn)
+		err = db.writeGrouped(ctx, fn)
 	}
 	return err
 }
@@ -125,7 +125,7 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 		}
 	}
 	var out []*switchboard.Message
-	err := db.writeSourced(ctx, sourced, func(tx *tx) error {
+	err := db.writeSourced(ctx, sourced, func(ctx context.Context, tx *tx) error {
 		out = make([]*switchboard.Message, 0, len(cs))
 		ins, err := newMessageInserter(ctx, tx)
 		if err != nil {
@@ -364,15 +364,27 @@ func loadAttachments(ctx context.Context, tx *tx, ms []*switchboard.Message) err
 // ListMessages returns one page of a mailbox, newest first (ties by id).
 // More is learnt by reading one row past the page, never by counting.
 func (db *DB) ListMessages(ctx context.Context, f switchboard.MessageFilter) (*switchboard.MessagePage, error) {
-	q, a := listQuery(f)
 	page := &switchboard.MessagePage{}
+	key := cursorFilter(f)
 	err := db.read(ctx, func(tx *tx) error {
+		pos, seq, known, err := db.pageStart(ctx, tx, f, key)
+		if err != nil {
+			return err
+		}
+		var after *pagePos
+		if known {
+			after = &pos
+		}
+		q, a := listQuery(f, after)
 		ms, err := queryAll(ctx, tx, scanMessage, q, a...)
 		if err != nil {
 			return err
 		}
 		if f.Limit > 0 && len(ms) > f.Limit {
 			ms, page.More = ms[:f.Limit], true
+			if err := db.rememberPageEnd(ctx, tx, f, key, seq, known, ms); err != nil {
+				return err
+			}
 		}
 		page.Messages = ms
 		return loadAttachments(ctx, tx, ms)
@@ -388,7 +400,10 @@ func (db *DB) ListMessages(ctx context.Context, f switchboard.MessageFilter) (*s
 // read_status, account_id) backwards: the ORDER BY needs no sort, LIMIT
 // stops the walk early, and the mailbox and enum filters are checked in the
 // index before a row is read.
-func listQuery(f switchboard.MessageFilter) (string, args) {
+//
+// With after set (pagecursor.go), the page starts below that keyset
+// position instead of at f.Offset: one index range read at any depth.
+func listQuery(f switchboard.MessageFilter, after *pagePos) (string, args) {
 	var a args
 	ext := a.add(f.ExtensionID)
 	acc := a.add(f.AccountID)
@@ -417,12 +432,21 @@ func listQuery(f switchboard.MessageFilter) (string, args) {
 	if !f.DateFrom.IsZero() {
 		filters = append(filters, `{t}.created_at >= `+a.add(toMillis(f.DateFrom)))
 	}
-	if !f.DateTo.IsZero() {
+	// A keyset position is below dateTo (pageStart checks), and SQLite
+	// bounds an index range by one upper bound only: the outer query takes
+	// the position's, the conversation probe keeps dateTo. (Added only
+	// where used: PostgreSQL cannot type an unused $N.)
+	dateToAt := -1
+	if !f.DateTo.IsZero() && (after == nil || f.DistinctConversations) {
+		dateToAt = len(filters)
 		filters = append(filters, `{t}.created_at < `+a.add(toMillis(f.DateTo)))
 	}
 	on := func(alias string) string {
 		var b strings.Builder
-		for _, p := range filters {
+		for i, p := range filters {
+			if after != nil && alias == "m" && i == dateToAt {
+				continue
+			}
 			b.WriteString(` AND `)
 			b.WriteString(strings.ReplaceAll(p, "{t}", alias))
 		}
@@ -447,7 +471,14 @@ func listQuery(f switchboard.MessageFilter) (string, args) {
 	if f.Limit > 0 {
 		limit++ // one past the page tells whether there is more
 	}
-	q += ` ORDER BY m.created_at DESC, m.id DESC LIMIT ` + a.add(limit) + ` OFFSET ` + a.add(max(f.Offset, 0))
+	offset := max(f.Offset, 0)
+	if after != nil {
+		// created_at alone bounds the index range; the id breaks ties.
+		c := a.add(after.created)
+		q += ` AND m.created_at <= ` + c + ` AND (m.created_at < ` + c + ` OR m.id < ` + a.add(after.id) + `)`
+		offset = 0
+	}
+	q += ` ORDER BY m.created_at DESC, m.id DESC LIMIT ` + a.add(limit) + ` OFFSET ` + a.add(offset)
 	return q, a
 }
 
@@ -486,11 +517,19 @@ func (db *DB) UpdateMessage(ctx context.Context, accountID, extensionID, id int6
 		}
 	}
 	var m *switchboard.Message
-	err := db.write(ctx, func(tx *tx) error {
-		cur, err := getState(ctx, tx, accountID, extensionID, id)
+	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
+		// The whole row is read (not only its state), so the answer needs
+		// no second read in the writer.
+		var cur msgState
+		var err error
+		m, err = scanMessage(withExtra{tx.QueryRowContext(ctx, `SELECT `+messageColumns+`, m.deleted_at, m.purged_at FROM messages m
+			WHERE m.id = $1 AND m.extension_id = $2 AND m.account_id = $3 `+tx.rowLock, id, extensionID, accountID),
+			[]any{&cur.deletedAt, &cur.purgedAt}})
 		if err != nil {
 			return err
 		}
+		cur.id, cur.accountID, cur.extID, cur.typ, cur.direction = m.ID, m.AccountID, m.ExtensionID, m.Type, m.Direction
+		cur.availability, cur.readStatus = m.Availability, m.ReadStatus
 		next := cur
 		if u.ReadStatus != nil {
 			next.readStatus = *u.ReadStatus
@@ -504,17 +543,37 @@ func (db *DB) UpdateMessage(ctx context.Context, accountID, extensionID, id int6
 		if err := transition(ctx, tx, cur, next); err != nil {
 			return err
 		}
-		m, err = getMessage(ctx, tx, accountID, extensionID, id)
-		return err
+		if cur != next {
+			m.ReadStatus, m.Availability, m.LastModified = next.readStatus, next.availability, tx.now
+			if next.availability == switchboard.Purged && cur.availability != switchboard.Purged {
+				m.Subject, m.CoverPageText = "", "" // as eraseContent left the row
+			}
+		}
+		return nil
 	})
+	if err == nil {
+		// Attachment metadata never changes, so it is read after the
+		// commit, on the reader pool, where it does not hold up the
+		// writes grouped with this one.
+		err = db.read(ctx, func(tx *tx) error { return loadAttachments(ctx, tx, []*switchboard.Message{m}) })
+	}
 	return m, db.wrap(err, "update message %d of mailbox %d/%d", id, accountID, extensionID)
 }
+
+// withExtra scans a row's further columns into extra after the ones the
+// scanner is asked for.
+type withExtra struct {
+	s     scanner
+	extra []any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.s.Scan(append(dest, w.extra...)...) }
 
 // DeleteMessage moves a message one step along the lifecycle (see
 // switchboard.ApplyDelete). Deleting a Purged message succeeds and does
 // nothing, so retried deletes are harmless.
 func (db *DB) DeleteMessage(ctx context.Context, accountID, extensionID, id int64, purge bool) error {
-	err := db.write(ctx, func(tx *tx) error {
+	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
 		cur, err := getState(ctx, tx, accountID, extensionID, id)
 		if err != nil {
 			return err
@@ -583,7 +642,7 @@ func eraseContent(ctx context.Context, tx *tx, ids []int64) error {
 // once even under concurrent writers (PostgreSQL).
 func (db *DB) DeleteMessages(ctx context.Context, f switchboard.MessageDeleteFilter) (int, error) {
 	var n int
-	err := db.write(ctx, func(tx *tx) error {
+	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
 		dateTo := f.DateTo
 		if dateTo.IsZero() {
 			dateTo = tx.now

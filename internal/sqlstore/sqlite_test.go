@@ -362,27 +362,38 @@ func TestListQueryPlan(t *testing.T) {
 		name  string
 		f     switchboard.MessageFilter
 		index string
+		after *pagePos // a keyset page (pagecursor.go)
 	}{
-		{"plain", base, "messages_mailbox_time"},
-		{"deep page", with(func(f *switchboard.MessageFilter) { f.Offset = 800 }), "messages_mailbox_time"},
-		{"availability", with(func(f *switchboard.MessageFilter) { f.Availability = []switchboard.Availability{switchboard.Alive} }), "messages_mailbox_time"},
+		{"plain", base, "messages_mailbox_time", nil},
+		{"deep page", with(func(f *switchboard.MessageFilter) { f.Offset = 800 }), "messages_mailbox_time", nil},
+		{"availability", with(func(f *switchboard.MessageFilter) { f.Availability = []switchboard.Availability{switchboard.Alive} }), "messages_mailbox_time", nil},
 		{"every enum filter", with(func(f *switchboard.MessageFilter) {
 			f.Availability = []switchboard.Availability{switchboard.Alive, switchboard.Deleted}
 			f.Direction = []switchboard.Direction{switchboard.Inbound}
 			f.Types = []switchboard.MessageType{switchboard.TypeSMS, switchboard.TypePager}
 			f.ReadStatus = []switchboard.ReadStatus{switchboard.Unread}
-		}), "messages_mailbox_time"},
+		}), "messages_mailbox_time", nil},
 		{"date range", with(func(f *switchboard.MessageFilter) {
 			f.DateFrom, f.DateTo = storetest.Base.Add(-30*24*time.Hour), storetest.Base.Add(-24*time.Hour)
-		}), "messages_mailbox_time"},
-		{"phone number", with(func(f *switchboard.MessageFilter) { f.PhoneNumber = "+15550000007" }), "messages_mailbox_time"},
-		{"distinct conversations", with(func(f *switchboard.MessageFilter) { f.DistinctConversations = true }), "messages_mailbox_time"},
+		}), "messages_mailbox_time", nil},
+		{"phone number", with(func(f *switchboard.MessageFilter) { f.PhoneNumber = "+15550000007" }), "messages_mailbox_time", nil},
+		{"distinct conversations", with(func(f *switchboard.MessageFilter) { f.DistinctConversations = true }), "messages_mailbox_time", nil},
 		{"distinct Alive page 3", with(func(f *switchboard.MessageFilter) {
 			f.DistinctConversations, f.Offset = true, 200
 			f.Availability = []switchboard.Availability{switchboard.Alive}
-		}), "messages_mailbox_time"},
+		}), "messages_mailbox_time", nil},
 		// A conversation is narrower; its own index keeps the order too.
-		{"conversation", with(func(f *switchboard.MessageFilter) { f.ConversationID = 42 }), "messages_mailbox_conversation"},
+		{"conversation", with(func(f *switchboard.MessageFilter) { f.ConversationID = 42 }), "messages_mailbox_conversation", nil},
+		{"keyset page", with(func(f *switchboard.MessageFilter) {
+			f.Offset = 800
+			f.Availability = []switchboard.Availability{switchboard.Alive}
+		}), "messages_mailbox_time", &pagePos{created: toMillis(storetest.Base.Add(-time.Hour)), id: 200}},
+		{"keyset in a date range", with(func(f *switchboard.MessageFilter) {
+			f.Offset = 800
+			f.DateFrom, f.DateTo = storetest.Base.Add(-30*24*time.Hour), storetest.Base
+		}), "messages_mailbox_time", &pagePos{created: toMillis(storetest.Base.Add(-time.Hour)), id: 200}},
+		{"keyset distinct", with(func(f *switchboard.MessageFilter) { f.DistinctConversations, f.Offset = true, 200 }),
+			"messages_mailbox_time", &pagePos{created: toMillis(storetest.Base.Add(-time.Hour)), id: 200}},
 	}
 	for _, stats := range []bool{false, true} {
 		if stats {
@@ -392,7 +403,7 @@ func TestListQueryPlan(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("%s stats=%v", tc.name, stats), func(t *testing.T) {
-				plan := explain(t, db, tc.f)
+				plan := explain(t, db, tc.f, tc.after)
 				if !strings.Contains(plan, "USING INDEX "+tc.index) && !strings.Contains(plan, "USING COVERING INDEX "+tc.index) {
 					t.Fatalf("plan does not use %s:\n%s", tc.index, plan)
 				}
@@ -404,9 +415,9 @@ func TestListQueryPlan(t *testing.T) {
 	}
 }
 
-func explain(tb testing.TB, db *DB, f switchboard.MessageFilter) string {
+func explain(tb testing.TB, db *DB, f switchboard.MessageFilter, after *pagePos) string {
 	tb.Helper()
-	q, a := listQuery(f)
+	q, a := listQuery(f, after)
 	return explainSQL(tb, db, q, a...)
 }
 
@@ -569,4 +580,48 @@ func seedMarked(t *testing.T, db *DB, acc, ext int64) (m *switchboard.Message, m
 		t.Fatal(err)
 	}
 	return m, marker, keep
+}
+
+// TestNextPageStartsFromKeyset: after a page is served, the page that
+// follows it starts from where it ended (pagecursor.go), until the mailbox
+// changes. (Whether the pages are right either way is the store suite's
+// DeepPages.)
+func TestNextPageStartsFromKeyset(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t, filepath.Join(t.TempDir(), "k.db"), testClock(), SQLiteOptions{Synchronous: "NORMAL"})
+	acc, ext := seedMailbox(t, db)
+	if err := seedMessages(ctx, db, acc, ext, 100, storetest.Base); err != nil {
+		t.Fatal(err)
+	}
+	f := switchboard.MessageFilter{AccountID: acc, ExtensionID: ext, Limit: 10, Offset: 30,
+		Availability: []switchboard.Availability{switchboard.Alive}}
+	known := func(f switchboard.MessageFilter) bool {
+		var ok bool
+		if err := db.read(ctx, func(tx *tx) error {
+			var err error
+			_, _, ok, err = db.pageStart(ctx, tx, f, cursorFilter(f))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	next := f
+	next.Offset += 10
+	if known(next) {
+		t.Fatal("a position is known before any page was served")
+	}
+	page, err := db.ListMessages(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !known(next) {
+		t.Fatal("no position for the page after a served one")
+	}
+	if err := db.DeleteMessage(ctx, acc, ext, page.Messages[0].ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if known(next) {
+		t.Fatal("a position is used after the mailbox changed")
+	}
 }

@@ -39,7 +39,7 @@ func (db *DB) CreateVoiceMail(ctx context.Context, c switchboard.MessageCreate, 
 		return nil, err
 	}
 	var m *switchboard.Message
-	err := db.writeSourced(ctx, c.SourceID, func(tx *tx) error {
+	err := db.writeSourced(ctx, c.SourceID, func(ctx context.Context, tx *tx) error {
 		ins, err := newMessageInserter(ctx, tx)
 		if err != nil {
 			return err

@@ -45,6 +45,8 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"CreateMessagesValidation", testCreateMessagesValidation},
 		{"ListMessages", testListMessages},
 		{"ListMessagesTies", testListMessagesTies},
+		{"DeepPages", testDeepPages},
+		{"GroupedMessageWrites", testGroupedMessageWrites},
 		{"MailboxIsolation", testMailboxIsolation},
 		{"DeleteLifecycle", testDeleteLifecycle},
 		{"UpdateLifecycle", testUpdateLifecycle},

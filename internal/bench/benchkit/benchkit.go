@@ -6,6 +6,9 @@ package benchkit
 
 import (
 	"bytes"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,6 +29,7 @@ type Demo struct {
 	Server       string `json:"server"`
 	ClientID     string `json:"clientId"`
 	ClientSecret string `json:"clientSecret"`
+	AdminToken   string `json:"adminToken"`
 	Extensions   []struct {
 		ExtensionNumber string `json:"extensionNumber"`
 		PhoneNumber     string `json:"phoneNumber"`
@@ -88,6 +92,9 @@ func (s *Server) Stop() error {
 	_ = s.cmd.Process.Signal(os.Interrupt)
 	return s.cmd.Wait()
 }
+
+// PID is the server's process id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
 
 // CPUSeconds is the server's user+system CPU time so far.
 func (s *Server) CPUSeconds() float64 { return CPUSeconds(s.cmd.Process.Pid) }
@@ -213,4 +220,31 @@ func DatabaseURL(serverURL, name string) (string, error) {
 	}
 	u.Path = "/" + name
 	return u.String(), nil
+}
+
+// CreateDatabase makes a database with a random name on the PostgreSQL
+// server of serverURL and returns its URL and a function that drops it.
+// The caller registers the "pgx" driver (github.com/jackc/pgx/v5/stdlib).
+func CreateDatabase(serverURL string) (string, func() error, error) {
+	admin, err := sql.Open("pgx", serverURL)
+	if err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "switchboard_bench_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("create database: %w", err)
+	}
+	dbURL, err := DatabaseURL(serverURL, name)
+	if err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	return dbURL, func() error {
+		defer admin.Close()
+		_, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+		return err
+	}, nil
 }

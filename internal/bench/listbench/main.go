@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
@@ -44,6 +45,8 @@ func main() {
 	perPage := flag.Int("per-page", 100, "page size")
 	dataDir := flag.String("data", filepath.Join(os.TempDir(), "switchboard-listbench"), "where the seeded database is kept")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured part to this file")
+	flag.BoolVar(&walkCheck, "walk-check", true, "compare every page of the walk with the raw OFFSET query (false: time the walk alone; the jump and the last page are still checked)")
+	flag.BoolVar(&walk, "walk", true, "after the cases, walk every page of the mailbox through navigation.nextPage, each page checked against the raw OFFSET query, and jump to page 1000 (or the middle) without a walk")
 	flag.StringVar(&postgresURL, "postgres", "", "run on PostgreSQL: a server URL whose user may create databases; the seeded database switchboard_listbench_<messages>_<mailbox> is kept and reused")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -57,6 +60,9 @@ func main() {
 		log.Fatal(err)
 	}
 }
+
+// walk and walkCheck are -walk and -walk-check.
+var walk, walkCheck bool
 
 // profileTo receives the CPU profile when -cpuprofile is set.
 var profileTo *os.File
@@ -205,7 +211,164 @@ func run(total, mailbox, iterations, perPage int, dataDir string) error {
 			fmt.Printf("| %s | %s | %s | %s | %s |\n", c.name, layer.name, ms(p50), ms(p99), ms(mean))
 		}
 	}
+	if !walk {
+		return nil
+	}
+	f := switchboard.MessageFilter{AccountID: target.AccountID, ExtensionID: target.ExtensionID,
+		Availability: []switchboard.Availability{switchboard.Alive}, DateFrom: dateFrom, DateTo: base, Limit: perPage}
+	pageURL := func(page int) string {
+		return fmt.Sprintf("%s/restapi/v1.0/account/~/extension/~/message-store?dateFrom=%s&dateTo=%s&page=%d&perPage=%d",
+			serverURL, url.QueryEscape(dateFrom.Format(time.RFC3339)), url.QueryEscape(base.Format(time.RFC3339)), page, perPage)
+	}
+	return walkPages(client, raw, f, token, pageURL, mailbox, perPage, iterations)
+}
+
+// walkPages measures deep pages: a jump to page 1000 (or the middle of a
+// smaller mailbox) without a walk, which the store answers by OFFSET; then
+// every page in turn through navigation.nextPage, as the SDKs walk, which
+// the store answers from the previous page's keyset position; then the
+// first and the last page, interleaved, the last right after its
+// predecessor. Every page served is compared with the raw OFFSET query's.
+func walkPages(client *http.Client, raw *sql.DB, f switchboard.MessageFilter, token string, pageURL func(int) string, mailbox, perPage, iterations int) error {
+	pages := (mailbox + perPage - 1) / perPage
+	jump := min(1000, pages/2+1)
+	check := func(page int, got []int64) error {
+		g := f
+		g.Offset = (page - 1) * perPage
+		want, err := rawIDs(raw, g)
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(got, want) {
+			return fmt.Errorf("page %d differs from the OFFSET query: got %d ids %v…, want %d ids %v…", page, len(got), got[:min(3, len(got))], len(want), want[:min(3, len(want))])
+		}
+		return nil
+	}
+	get := func(u string) (ids []int64, next string, d time.Duration, err error) {
+		start := time.Now()
+		var body struct {
+			Records []struct {
+				ID int64 `json:"id"`
+			} `json:"records"`
+			Navigation struct {
+				NextPage *struct {
+					URI string `json:"uri"`
+				} `json:"nextPage"`
+			} `json:"navigation"`
+		}
+		if err := benchkit.GetJSON(client, u, token, &body); err != nil {
+			return nil, "", 0, err
+		}
+		d = time.Since(start)
+		for _, r := range body.Records {
+			ids = append(ids, r.ID)
+		}
+		if body.Navigation.NextPage != nil {
+			next = body.Navigation.NextPage.URI
+		}
+		return ids, next, d, nil
+	}
+	samples := func(page int, n int) ([]time.Duration, error) {
+		var s []time.Duration
+		for range n {
+			ids, _, d, err := get(pageURL(page))
+			if err != nil {
+				return nil, err
+			}
+			if len(s) == 0 {
+				if err := check(page, ids); err != nil {
+					return nil, err
+				}
+			}
+			s = append(s, d)
+		}
+		return s, nil
+	}
+	fmt.Printf("\nDeep pages: %d pages of %d (HTTP API, the client decodes every answer)\n\n", pages, perPage)
+	fmt.Println("| case | p50 | p99 | requests |")
+	fmt.Println("|---|---|---|---|")
+	row := func(name string, s []time.Duration) {
+		p50, p99, _ := stats(s)
+		fmt.Printf("| %s | %s | %s | %d |\n", name, ms(p50), ms(p99), len(s))
+	}
+	n := max(iterations/5, 20)
+	first, err := samples(1, n)
+	if err != nil {
+		return err
+	}
+	jumped, err := samples(jump, n)
+	if err != nil {
+		return err
+	}
+	row("page 1", first)
+	row(fmt.Sprintf("page %d, jumped to (OFFSET %d)", jump, (jump-1)*perPage), jumped)
+
+	var walkTimes []time.Duration
+	u, page := pageURL(1), 1
+	walkStart := time.Now()
+	for ; u != ""; page++ {
+		ids, next, d, err := get(u)
+		if err != nil {
+			return err
+		}
+		if walkCheck {
+			if err := check(page, ids); err != nil {
+				return fmt.Errorf("walk: %w", err)
+			}
+		}
+		walkTimes = append(walkTimes, d)
+		u = next
+	}
+	if page-1 != pages {
+		return fmt.Errorf("the walk took %d pages, want %d", page-1, pages)
+	}
+	fmt.Fprintf(os.Stderr, "walked %d pages in %s (each checked against the OFFSET query: %v)\n", pages, time.Since(walkStart).Round(time.Second), walkCheck)
+	k := min(20, pages/2)
+	row(fmt.Sprintf("walk: first %d pages", k), slices.Clone(walkTimes[:k]))
+	row(fmt.Sprintf("walk: last %d pages", k), slices.Clone(walkTimes[len(walkTimes)-k:]))
+	row("walk: every page", slices.Clone(walkTimes))
+	// The first and the last page, interleaved; the last page's
+	// predecessor was served by the walk.
+	var firstAgain, last []time.Duration
+	for range n {
+		s, err := samples(1, 1)
+		if err != nil {
+			return err
+		}
+		firstAgain = append(firstAgain, s...)
+		if s, err = samples(pages, 1); err != nil {
+			return err
+		}
+		last = append(last, s...)
+	}
+	row("page 1, after the walk", firstAgain)
+	row(fmt.Sprintf("page %d (the last), after the walk", pages), last)
+	p1, _, _ := stats(firstAgain)
+	pl, _, _ := stats(last)
+	fmt.Printf("\nlast page p50 ÷ first page p50: %.2f\n", float64(pl)/float64(p1))
 	return nil
+}
+
+// rawIDs is the ids of the page of f by the raw list query with OFFSET.
+func rawIDs(db *sql.DB, f switchboard.MessageFilter) ([]int64, error) {
+	rows, err := db.Query(`SELECT id FROM messages
+		WHERE account_id = $1 AND extension_id = $2 AND availability IN ('Alive')
+		  AND created_at >= $3 AND created_at < $4
+		ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6`,
+		f.AccountID, f.ExtensionID, f.DateFrom.UnixMilli(), f.DateTo.UnixMilli(), f.Limit, f.Offset)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // postgresDatabase returns the URL of the named database on the server,

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,7 +32,7 @@ func runPostgres(tmp, serverURL string, levels, nodeCounts []int, duration, base
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, c := range levels {
 		for _, n := range nodeCounts {
-			dbURL, drop, err := createDatabase(serverURL)
+			dbURL, drop, err := benchkit.CreateDatabase(serverURL)
 			if err != nil {
 				return err
 			}
@@ -160,32 +158,6 @@ func listLoad(demos []benchkit.Demo, clients int, d time.Duration) (perSec float
 	perSec = float64(len(lat)) / time.Since(start).Seconds()
 	p50, p99 = benchkit.P50P99(lat)
 	return perSec, p50, p99, nil
-}
-
-// createDatabase makes a database with a random name on the server and
-// returns its URL and a function that drops it.
-func createDatabase(serverURL string) (string, func() error, error) {
-	admin, err := sql.Open("pgx", serverURL)
-	if err != nil {
-		return "", nil, err
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "switchboard_bench_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
-		admin.Close()
-		return "", nil, fmt.Errorf("create database: %w", err)
-	}
-	dbURL, err := benchkit.DatabaseURL(serverURL, name)
-	if err != nil {
-		admin.Close()
-		return "", nil, err
-	}
-	return dbURL, func() error {
-		defer admin.Close()
-		_, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
-		return err
-	}, nil
 }
 
 // rawPGInserts is the raw baseline on PostgreSQL: single-row INSERT
