@@ -243,7 +243,7 @@ func (s *Server) phoneTargets(ctx context.Context, numbers []string) ([]switchbo
 		if err != nil && !errors.Is(err, switchboard.ErrNotFound) {
 			return nil, err
 		}
-		out[i] = switchboard.DeliveryTarget{Recipient: n, Internal: err == nil && pn.ExtensionID != 0 && pn.Status != switchboard.StatusDisabled}
+		out[i] = switchboard.DeliveryTarget{Recipient: n, Internal: err == nil && pn.ReachesMailbox()}
 	}
 	return out, nil
 }

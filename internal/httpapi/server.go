@@ -31,6 +31,10 @@ type Config struct {
 	Retention switchboard.RetentionPolicy
 	// Limits bound send requests.
 	Limits SendLimits
+	// A2PMaxBytes and A2PMaxMessages bound a high-volume batch request;
+	// zero: switchboard.DefaultA2PMaxBytes and DefaultA2PMaxMessages.
+	A2PMaxBytes    int64
+	A2PMaxMessages int
 	// WebSocketIdleTimeout closes a socket that sent nothing (not even a
 	// heartbeat) for this long; WebSocketAbsoluteTimeout closes any socket
 	// this old. Both are announced in ConnectionDetails, and the SDKs
@@ -67,6 +71,8 @@ type Deps struct {
 	// Exports is woken after a message store report task is created.
 	// Optional: without it the worker finds the task at its next poll.
 	Exports interface{ Wake() }
+	// A2P is woken after a high-volume batch is stored. Optional.
+	A2P interface{ Wake() }
 	// Carrier controls the carrier simulator's rules; nil with a real carrier.
 	Carrier CarrierControl
 	// Inbound stores inbound messages (the /switchboard/v1/inbound API);
@@ -100,6 +106,7 @@ type Server struct {
 	emulator  ClockAdvancer
 	outbox    interface{ Wake() }
 	exports   interface{ Wake() }
+	a2p       interface{ Wake() }
 	carrier   CarrierControl
 	inbound   switchboard.InboundReceiver
 	carrierIn switchboard.InboundReceiver
@@ -125,6 +132,12 @@ func New(d Deps, config Config) *Server {
 		config.Retention = switchboard.DefaultRetention()
 	}
 	config.Limits.defaults()
+	if config.A2PMaxBytes <= 0 {
+		config.A2PMaxBytes = switchboard.DefaultA2PMaxBytes
+	}
+	if config.A2PMaxMessages <= 0 {
+		config.A2PMaxMessages = switchboard.DefaultA2PMaxMessages
+	}
 	if config.WebSocketIdleTimeout <= 0 {
 		config.WebSocketIdleTimeout = 30 * time.Minute
 	}
@@ -133,7 +146,7 @@ func New(d Deps, config Config) *Server {
 	}
 	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
-		emulator: d.Emulator, outbox: d.Outbox, exports: d.Exports, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, metrics: metrics.OrNew(d.Metrics), ui: d.UI, config: config, mux: http.NewServeMux(),
+		emulator: d.Emulator, outbox: d.Outbox, exports: d.Exports, a2p: d.A2P, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, metrics: metrics.OrNew(d.Metrics), ui: d.UI, config: config, mux: http.NewServeMux(),
 		closing: make(chan struct{})}
 	s.routes()
 	return s

@@ -51,6 +51,36 @@ func normalizeRecipient(typ switchboard.MessageType, r string) (string, error) {
 // CreateOutbound stores the sender's message (Queued) and one Pending
 // delivery per recipient, due now, in one transaction.
 func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) (*switchboard.Message, error) {
+	o, err := prepareOutbound(c)
+	if err != nil {
+		return nil, err
+	}
+	var m *switchboard.Message
+	err = db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
+		w, err := newOutboxWriter(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		m, err = w.insert(ctx, o)
+		return err
+	})
+	if err != nil {
+		return nil, db.wrap(err, "create outbound message in mailbox %d/%d", o.msg.AccountID, o.msg.ExtensionID)
+	}
+	return m, nil
+}
+
+// outbound is a validated OutboundCreate: the message as it is stored and
+// its normalised recipients.
+type outbound struct {
+	msg     switchboard.MessageCreate
+	targets []switchboard.DeliveryTarget
+	sendAt  time.Time
+}
+
+// prepareOutbound validates c and normalises its recipients.
+func prepareOutbound(c switchboard.OutboundCreate) (*outbound, error) {
 	mc := c.Message // Validate (below) normalises into its own copies
 	if mc.Direction != switchboard.Outbound {
 		return nil, switchboard.InvalidParam("direction", string(mc.Direction), "An outbound message must have direction Outbound")
@@ -79,43 +109,60 @@ func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) 
 		seen[n] = true
 		targets[i] = switchboard.DeliveryTarget{Recipient: n, Internal: r.Internal}
 	}
+	mc.To = slices.Clone(mc.To)
 	for i := range mc.To {
 		if seen[partyKey(mc.Type, mc.To[i])] {
 			mc.To[i].MessageStatus = switchboard.StatusQueued
 		}
 	}
-	var m *switchboard.Message
-	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
-		ins, err := newMessageInserter(ctx, tx)
-		if err != nil {
-			return err
-		}
-		defer ins.close()
-		if m, err = ins.insert(ctx, &mc); err != nil {
-			return err
-		}
-		now := toMillis(tx.now)
-		due := now
-		if c.SendAt.After(tx.now) {
-			due = toMillis(c.SendAt)
-		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (message_id, account_id, extension_id, type,
-			recipient, internal, state, next_attempt_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, t := range targets {
-			if _, err := stmt.ExecContext(ctx, m.ID, m.AccountID, m.ExtensionID, m.Type, t.Recipient, flag(t.Internal),
-				switchboard.DeliveryPending, due, now, now); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return &outbound{msg: mc, targets: targets, sendAt: c.SendAt}, nil
+}
+
+// outboxWriter holds the statements that store outbound messages, prepared
+// once per transaction: one message or a chunk of a batch.
+type outboxWriter struct {
+	tx  *tx
+	ins *messageInserter
+	del *sql.Stmt
+}
+
+func newOutboxWriter(ctx context.Context, tx *tx) (*outboxWriter, error) {
+	ins, err := newMessageInserter(ctx, tx)
 	if err != nil {
-		return nil, db.wrap(err, "create outbound message in mailbox %d/%d", mc.AccountID, mc.ExtensionID)
+		return nil, err
+	}
+	del, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (message_id, account_id, extension_id, type,
+		recipient, internal, state, next_attempt_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
+	if err != nil {
+		ins.close()
+		return nil, err
+	}
+	return &outboxWriter{tx: tx, ins: ins, del: del}, nil
+}
+
+func (w *outboxWriter) close() {
+	w.ins.close()
+	_ = w.del.Close()
+}
+
+// insert stores the message and one Pending delivery per recipient.
+func (w *outboxWriter) insert(ctx context.Context, o *outbound) (*switchboard.Message, error) {
+	mc := o.msg
+	m, err := w.ins.insert(ctx, &mc)
+	if err != nil {
+		return nil, err
+	}
+	now := toMillis(w.tx.now)
+	due := now
+	if o.sendAt.After(w.tx.now) {
+		due = toMillis(o.sendAt)
+	}
+	for _, t := range o.targets {
+		if _, err := w.del.ExecContext(ctx, m.ID, m.AccountID, m.ExtensionID, m.Type, t.Recipient, flag(t.Internal),
+			switchboard.DeliveryPending, due, now, now); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }
