@@ -246,6 +246,19 @@ func NormalizeA2PNumber(s string) (string, error) {
 	return NormalizeE164(s)
 }
 
+// OutboundTextSMS is an SMS of text from a number of mailbox
+// (accountID, extensionID) to one recipient, as the outbox takes it.
+func OutboundTextSMS(accountID, extensionID int64, from Party, to, text string, internal bool) OutboundCreate {
+	c := OutboundCreate{Message: MessageCreate{
+		AccountID: accountID, ExtensionID: extensionID, Type: TypeSMS, Direction: Outbound,
+		MessageStatus: StatusQueued, ReadStatus: Read, Subject: text, From: from,
+		To:          []Party{{PhoneNumber: to, MessageStatus: StatusQueued}},
+		Attachments: []*Attachment{{Type: AttachmentText, ContentType: "text/plain", Content: []byte(text)}},
+	}, Recipients: []DeliveryTarget{{Recipient: to, Internal: internal}}}
+	c.Message.SegmentCount = SMSSegments(text)
+	return c
+}
+
 // A2POutbound is one message of a batch as it enters the outbox: an SMS
 // from the batch's number in the sender's mailbox, as `…/sms` stores one.
 // An opted-out recipient gets the message stored SendingFailed with
@@ -255,20 +268,12 @@ func A2POutbound(b *A2PBatch, it A2PItem, internal, optedOut bool) OutboundCreat
 	if text == "" {
 		text = b.Text
 	}
-	c := OutboundCreate{Message: MessageCreate{
-		AccountID: b.AccountID, ExtensionID: b.ExtensionID, Type: TypeSMS, Direction: Outbound,
-		MessageStatus: StatusQueued, ReadStatus: Read, Subject: text,
-		From:        Party{PhoneNumber: b.From, Name: b.SenderName},
-		To:          []Party{{PhoneNumber: it.To, MessageStatus: StatusQueued}},
-		Attachments: []*Attachment{{Type: AttachmentText, ContentType: "text/plain", Content: []byte(text)}},
-	}}
-	c.Message.SegmentCount = SMSSegments(text)
+	c := OutboundTextSMS(b.AccountID, b.ExtensionID, Party{PhoneNumber: b.From, Name: b.SenderName}, it.To, text, internal)
 	if optedOut {
 		c.Message.MessageStatus = StatusSendingFailed
 		c.Message.To[0].MessageStatus = StatusSendingFailed
 		c.Message.DeliveryErrorCode = CodeOptedOut
-		return c
+		c.Recipients = nil
 	}
-	c.Recipients = []DeliveryTarget{{Recipient: it.To, Internal: internal}}
 	return c
 }
