@@ -37,15 +37,15 @@ type a2pRejectedJSON struct {
 }
 
 type a2pBatchJSON struct {
-	ID               string            `json:"id"`
-	From             string            `json:"from"`
-	BatchSize        int               `json:"batchSize"`
-	ProcessedCount   int               `json:"processedCount"`
-	LastModifiedTime string            `json:"lastModifiedTime"`
-	Status           string            `json:"status"`
-	CreationTime     string            `json:"creationTime"`
-	Rejected         []a2pRejectedJSON `json:"rejected,omitempty"`
-	Cost             *float64          `json:"cost,omitempty"`
+	ID               string             `json:"id"`
+	From             string             `json:"from"`
+	BatchSize        int                `json:"batchSize"`
+	ProcessedCount   int                `json:"processedCount"`
+	LastModifiedTime string             `json:"lastModifiedTime"`
+	Status           string             `json:"status"`
+	CreationTime     string             `json:"creationTime"`
+	Rejected         *[]a2pRejectedJSON `json:"rejected,omitempty"` // in the create answer only, as on RingCentral
+	Cost             *float64           `json:"cost,omitempty"`
 }
 
 func toA2PBatchJSON(b *switchboard.A2PBatch) a2pBatchJSON {
@@ -123,7 +123,8 @@ func (s *Server) handleCreateA2PBatch(w http.ResponseWriter, r *http.Request, p 
 		s.a2p.Wake()
 	}
 	j := toA2PBatchJSON(b)
-	j.Rejected = append([]a2pRejectedJSON{}, rejected...)
+	all := append([]a2pRejectedJSON{}, rejected...)
+	j.Rejected = &all
 	writeJSON(w, http.StatusCreated, j)
 }
 
