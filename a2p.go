@@ -27,9 +27,10 @@ const (
 type A2PBatchStatus string
 
 const (
-	// A2PQueued: stored, no message in the outbox yet.
+	// A2PQueued is a filter value of RingCentral's batch list; a batch
+	// answers Processing from its creation on, as RingCentral's does.
 	A2PQueued A2PBatchStatus = "Queued"
-	// A2PProcessing: being expanded, or some message is still Queued.
+	// A2PProcessing: stored, being expanded, or some message is still Queued.
 	A2PProcessing A2PBatchStatus = "Processing"
 	// A2PSent is in RingCentral's enum; Switchboard goes from Processing
 	// straight to Completed.
@@ -163,7 +164,7 @@ type OptOutFilter struct {
 
 // A2PStore keeps batches, their expansion into the outbox and opt-outs.
 type A2PStore interface {
-	// CreateA2PBatch stores a Queued batch and its items in one
+	// CreateA2PBatch stores a Processing batch and its items in one
 	// transaction.
 	CreateA2PBatch(ctx context.Context, c A2PBatchCreate) (*A2PBatch, error)
 	// A2PBatch returns a batch of the account (ErrNotFound otherwise).

@@ -33,7 +33,7 @@ func scanA2PBatch(s scanner) (*switchboard.A2PBatch, error) {
 // parameters each, well under both dialects' parameter limits).
 const a2pItemRows = 500
 
-// CreateA2PBatch stores a Queued batch and its items in one transaction.
+// CreateA2PBatch stores a Processing batch and its items in one transaction.
 func (db *DB) CreateA2PBatch(ctx context.Context, c switchboard.A2PBatchCreate) (*switchboard.A2PBatch, error) {
 	if len(c.Items) == 0 {
 		return nil, switchboard.InvalidParam("messages", "", "A batch needs at least one message")
@@ -45,7 +45,7 @@ func (db *DB) CreateA2PBatch(ctx context.Context, c switchboard.A2PBatchCreate) 
 		b, err = scanA2PBatch(tx.QueryRowContext(ctx, `INSERT INTO a2p_batches (account_id, extension_id, from_number,
 			sender_name, text, batch_size, status, created_at, modified_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING `+a2pBatchColumns,
-			c.AccountID, c.ExtensionID, c.From, c.SenderName, c.Text, len(c.Items), switchboard.A2PQueued, now))
+			c.AccountID, c.ExtensionID, c.From, c.SenderName, c.Text, len(c.Items), switchboard.A2PProcessing, now))
 		if err != nil {
 			return err
 		}
@@ -183,9 +183,9 @@ func (db *DB) ClaimA2PBatch(ctx context.Context, owner string, lease time.Durati
 			return err
 		}
 		b, err = scanA2PBatch(tx.QueryRowContext(ctx, `UPDATE a2p_batches
-			SET lease_owner = $1, lease_until = $2, status = $3, modified_at = $4
-			WHERE id = $5 RETURNING `+a2pBatchColumns,
-			owner, now+lease.Milliseconds(), switchboard.A2PProcessing, now, id))
+			SET lease_owner = $1, lease_until = $2, modified_at = $3
+			WHERE id = $4 RETURNING `+a2pBatchColumns,
+			owner, now+lease.Milliseconds(), now, id))
 		return err
 	})
 	if err != nil {

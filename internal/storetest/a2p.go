@@ -41,7 +41,7 @@ func (e *env) expandChunk(t *testing.T, owner string, b *switchboard.A2PBatch, f
 
 func testA2PBatches(t *testing.T, e *env) {
 	b := e.a2pBatch(t, 5)
-	if b.Status != switchboard.A2PQueued || b.BatchSize != 5 || b.Expanded != 0 || b.From != own1 {
+	if b.Status != switchboard.A2PProcessing || b.BatchSize != 5 || b.Expanded != 0 || b.From != own1 {
 		t.Fatalf("new batch = %+v", b)
 	}
 	if _, err := e.store.A2PBatch(e.ctx, e.acc2.ID, b.ID); !errors.Is(err, switchboard.ErrNotFound) {

@@ -14,7 +14,7 @@ CREATE TABLE a2p_batches (
     text          TEXT    NOT NULL DEFAULT '', -- the default text of its messages
     batch_size    INTEGER NOT NULL, -- accepted messages
     expanded      INTEGER NOT NULL DEFAULT 0, -- items 0..expanded-1 are in the outbox
-    status        TEXT    NOT NULL, -- Queued | Processing | Completed
+    status        TEXT    NOT NULL, -- Processing | Completed
     lease_owner   TEXT    NOT NULL DEFAULT '',
     lease_until   INTEGER NOT NULL DEFAULT 0,
     created_at    INTEGER NOT NULL,
