@@ -48,6 +48,10 @@ type a2pBatchJSON struct {
 	Cost             *float64           `json:"cost,omitempty"`
 }
 
+// A2PBatchJSON is a batch as the API shows it (MessageBatchResponse), for
+// the a2p-sms/batches notifications.
+func A2PBatchJSON(b *switchboard.A2PBatch) any { return toA2PBatchJSON(b) }
+
 func toA2PBatchJSON(b *switchboard.A2PBatch) a2pBatchJSON {
 	j := a2pBatchJSON{ID: strconv.FormatInt(b.ID, 10), From: b.From, BatchSize: b.BatchSize, ProcessedCount: b.ProcessedCount,
 		LastModifiedTime: rcTime(b.LastModified), Status: string(b.Status), CreationTime: rcTime(b.Created)}

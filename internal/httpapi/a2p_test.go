@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -198,5 +199,68 @@ func TestA2PInboundKeywords(t *testing.T) {
 	}
 	if replies != 3 {
 		t.Fatalf("%d keyword replies sent, want 3 (STOP, HELP, UNSTOP)", replies)
+	}
+}
+
+// TestA2PBatchNotifications: a WebHook subscribed to a2p-sms/batches gets
+// the batch when it is created and when it completes; a message-store
+// subscription of the same mailbox gets its messages, and message sync
+// never sees the batch rows.
+func TestA2PBatchNotifications(t *testing.T) {
+	e := a2pEnv(t, httpapi.Config{})
+	tok := e.a2pToken(e.alice)
+	hook := newHookReceiver(t)
+	e.expect(e.request("POST", "/restapi/v1.0/subscription", tok, webhookBody(hook.srv.URL+"/hook", "/restapi/v1.0/account/~/a2p-sms/batches")), 200)
+	store := newHookReceiver(t)
+	e.expect(e.request("POST", "/restapi/v1.0/subscription", tok, webhookBody(store.srv.URL+"/hook", "/restapi/v1.0/account/~/extension/~/message-store")), 200)
+	// bob's subscription to the same account-level filter sees his own
+	// batches only: none here.
+	bobHook := newHookReceiver(t)
+	e.expect(e.request("POST", "/restapi/v1.0/subscription", e.a2pToken(e.bob), webhookBody(bobHook.srv.URL+"/hook", "/restapi/v1.0/account/~/a2p-sms/batches")), 200)
+	e.expect(e.request("POST", "/restapi/v1.0/subscription", tok, webhookBody(hook.srv.URL+"/hook", "/restapi/v1.0/account/~/a2p-sms/batches?from=x")), 400)
+
+	fsync := e.expect(e.request("GET", "/restapi/v1.0/account/~/extension/~/message-sync?syncType=FSync", tok, nil), 200).object(t)
+	created := e.expect(e.request("POST", a2pPath+"/batches", tok, map[string]any{"from": a2pNumber, "text": "hi",
+		"messages": []map[string]any{{"to": []string{"+14155550001"}}, {"to": []string{"+14155550002"}}}}), http.StatusCreated).object(t)
+	e.dispatch()
+	e.expandBatches()
+	e.dispatch()
+	calls, _, _ := hook.snapshot()
+	var statuses []string
+	for _, c := range calls {
+		if c.env["event"] != fmt.Sprintf("/restapi/v1.0/account/%d/a2p-sms/batches", e.acc1.ID) {
+			t.Fatalf("event %v", c.env["event"])
+		}
+		b := c.env["body"].(map[string]any)
+		if b["id"] != created["id"] {
+			t.Fatalf("body %v", b)
+		}
+		statuses = append(statuses, b["status"].(string))
+	}
+	if len(statuses) != 2 || statuses[1] != "Completed" {
+		t.Fatalf("batch events %v, want two (created, completed), the last Completed", statuses)
+	}
+	if calls, _, _ := bobHook.snapshot(); len(calls) != 0 {
+		t.Fatalf("bob got %d batch events of alice's batch", len(calls))
+	}
+	newIDs := 0
+	calls, _, _ = store.snapshot()
+	for _, c := range calls {
+		for _, ch := range c.env["body"].(map[string]any)["changes"].([]any) {
+			newIDs += len(ch.(map[string]any)["newMessageIds"].([]any))
+		}
+	}
+	if newIDs != 2 {
+		t.Fatalf("message-store events name %d new messages, want the batch's 2", newIDs)
+	}
+	isync := e.expect(e.request("GET", "/restapi/v1.0/account/~/extension/~/message-sync?syncType=ISync&syncToken="+
+		url.QueryEscape(fsync["syncInfo"].(map[string]any)["syncToken"].(string)), tok, nil), 200).object(t)
+	for _, r := range isync["records"].([]any) {
+		if r.(map[string]any)["availability"] != "Alive" {
+			t.Fatalf("ISync shows %v: a batch row read as a message", r)
+		}
+	}
+	if n := len(isync["records"].([]any)); n != 2 {
+		t.Fatalf("ISync: %d records, want the batch's 2 messages", n)
 	}
 }

@@ -49,6 +49,7 @@ func (db *DB) CreateA2PBatch(ctx context.Context, c switchboard.A2PBatchCreate) 
 		if err != nil {
 			return err
 		}
+		logBatch(tx, b)
 		for start := 0; start < len(c.Items); start += a2pItemRows {
 			items := c.Items[start:min(start+a2pItemRows, len(c.Items))]
 			var a args
@@ -70,6 +71,12 @@ func (db *DB) CreateA2PBatch(ctx context.Context, c switchboard.A2PBatchCreate) 
 		return nil, db.wrap(err, "create A2P batch of %d messages from %s", len(c.Items), c.From)
 	}
 	return b, nil
+}
+
+// logBatch writes a change row on the sender's mailbox for the batch (the
+// a2p-sms/batches notifications).
+func logBatch(tx *tx, b *switchboard.A2PBatch) {
+	tx.logChange(switchboard.ChangeA2PBatch, changeRow{b.AccountID, b.ExtensionID, b.ID, switchboard.TypeSMS, switchboard.Outbound})
 }
 
 // A2PBatch returns a batch of the account with its processed count.
@@ -304,6 +311,9 @@ func (db *DB) CompleteA2PBatches(ctx context.Context) ([]*switchboard.A2PBatch, 
 			WHERE id IN (`+inList(&a, ids)+`) AND status <> 'Completed' AND expanded = batch_size
 			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.a2p_batch_id = a2p_batches.id AND m.message_status = 'Queued')
 			RETURNING `+a2pBatchColumns, a...)
+		for _, b := range done {
+			logBatch(tx, b)
+		}
 		return err
 	})
 	for _, b := range done {
