@@ -2,6 +2,9 @@ package switchboard
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -277,4 +280,97 @@ func A2POutbound(b *A2PBatch, it A2PItem, internal, optedOut bool) OutboundCreat
 		c.Recipients = nil
 	}
 	return c
+}
+
+// A2PMessageRequest is one message of a batch request as sent: its
+// recipients and, when given, its own text.
+type A2PMessageRequest struct {
+	To   []string
+	Text *string
+}
+
+// NewA2PBatch checks a batch request's messages and returns the batch to
+// store (c with its Items set) and the messages rejected: a recipient
+// count other than one or a malformed number (CodeInvalidRecipient), no
+// text or one over MaxSMSText (CodeInvalidParameter), a recipient that
+// optedOut reports for c.From (CodeOptedOut). The request itself is
+// refused, naming the field, when it has no message, more than
+// maxMessages, a batch text over the limit, or no message left to send.
+func NewA2PBatch(c A2PBatchCreate, msgs []A2PMessageRequest, maxMessages int, optedOut func(to []string) (map[string]bool, error)) (A2PBatchCreate, []A2PRejected, error) {
+	if len(msgs) == 0 {
+		return c, nil, InvalidParam("messages", "", "Parameter [messages] needs at least one message")
+	}
+	if len(msgs) > maxMessages {
+		return c, nil, InvalidParam("messages", strconv.Itoa(len(msgs)), "A batch has at most %d messages; split it into several batches", maxMessages)
+	}
+	if n := UTF16Len(c.Text); n > MaxSMSText {
+		return c, nil, InvalidParam("text", "", "Parameter [text] is %d characters long; the limit is %d (UTF-16 code units)", n, MaxSMSText)
+	}
+	var rejected []A2PRejected
+	reject := func(i int, to []string, code, format string, args ...any) {
+		if to == nil {
+			to = []string{}
+		}
+		rejected = append(rejected, A2PRejected{Index: i, To: to, ErrorCode: code, Description: fmt.Sprintf(format, args...)})
+	}
+	c.Items = make([]A2PItem, 0, len(msgs))
+	index := make([]int, 0, len(msgs)) // request index of each item
+	for i, m := range msgs {
+		if len(m.To) != 1 {
+			reject(i, m.To, CodeInvalidRecipient, "A message has exactly one recipient in [to]; it has %d", len(m.To))
+			continue
+		}
+		n, err := NormalizeA2PNumber(m.To[0])
+		if err != nil {
+			reject(i, m.To, CodeInvalidRecipient, "The recipient is invalid: %v", err)
+			continue
+		}
+		text := c.Text
+		if m.Text != nil {
+			text = *m.Text
+		}
+		if strings.TrimSpace(text) == "" {
+			reject(i, m.To, CodeInvalidParameter, "The message has no text: give [text] in the message or the batch")
+			continue
+		}
+		if l := UTF16Len(text); l > MaxSMSText {
+			reject(i, m.To, CodeInvalidParameter, "The text is %d characters long; the limit is %d (UTF-16 code units)", l, MaxSMSText)
+			continue
+		}
+		it := A2PItem{To: n}
+		if text != c.Text {
+			it.Text = text
+		}
+		c.Items = append(c.Items, it)
+		index = append(index, i)
+	}
+	if len(c.Items) > 0 {
+		to := make([]string, len(c.Items))
+		for i, it := range c.Items {
+			to[i] = it.To
+		}
+		out, err := optedOut(to)
+		if err != nil {
+			return c, nil, err
+		}
+		kept := c.Items[:0]
+		for i, it := range c.Items {
+			if out[it.To] {
+				reject(index[i], []string{it.To}, CodeOptedOut, "The recipient has opted out of messages from %s", c.From)
+				continue
+			}
+			kept = append(kept, it)
+		}
+		c.Items = kept
+	}
+	slices.SortStableFunc(rejected, func(a, b A2PRejected) int { return a.Index - b.Index })
+	if len(c.Items) == 0 {
+		e := InvalidParam("messages", "", "No message of the batch can be sent: every recipient was rejected")
+		for _, rj := range rejected[:min(len(rejected), 10)] {
+			e.Params = append(e.Params, ParamError{Code: rj.ErrorCode, Name: fmt.Sprintf("messages[%d].to", rj.Index),
+				Value: strings.Join(rj.To, ","), Message: rj.Description})
+		}
+		return c, nil, e
+	}
+	return c, rejected, nil
 }

@@ -127,108 +127,25 @@ func (s *Server) handleCreateA2PBatch(w http.ResponseWriter, r *http.Request, p 
 		s.a2p.Wake()
 	}
 	j := toA2PBatchJSON(b)
-	all := append([]a2pRejectedJSON{}, rejected...)
-	j.Rejected = &all
+	j.Rejected = &rejected
 	writeJSON(w, http.StatusCreated, j)
 }
 
-// a2pBatch checks a batch request's messages: a malformed recipient, a
-// text over the limit or a recipient who opted out of from is rejected
-// (listed in the answer); a batch without an accepted message is refused.
+// a2pBatch checks the request's messages (switchboard.NewA2PBatch).
 func (s *Server) a2pBatch(r *http.Request, ext *switchboard.Extension, from string, req *a2pBatchRequest) (switchboard.A2PBatchCreate, []a2pRejectedJSON, error) {
-	c := switchboard.A2PBatchCreate{AccountID: ext.AccountID, ExtensionID: ext.ID, From: from, SenderName: ext.Name, Text: req.Text}
-	if len(req.Messages) == 0 {
-		return c, nil, switchboard.InvalidParam("messages", "", "Parameter [messages] needs at least one message")
-	}
-	if len(req.Messages) > s.config.A2PMaxMessages {
-		return c, nil, switchboard.InvalidParam("messages", strconv.Itoa(len(req.Messages)),
-			"A batch has at most %d messages; split it into several batches", s.config.A2PMaxMessages)
-	}
-	if n := switchboard.UTF16Len(req.Text); n > switchboard.MaxSMSText {
-		return c, nil, switchboard.InvalidParam("text", "", "Parameter [text] is %d characters long; the limit is %d (UTF-16 code units)", n, switchboard.MaxSMSText)
-	}
-	var rejected []a2pRejectedJSON
-	reject := func(i int, to []string, code, format string, args ...any) {
-		if to == nil {
-			to = []string{}
-		}
-		rejected = append(rejected, a2pRejectedJSON{Index: i, To: to, ErrorCode: code, Description: fmt.Sprintf(format, args...)})
-	}
-	c.Items = make([]switchboard.A2PItem, 0, len(req.Messages))
-	index := make([]int, 0, len(req.Messages)) // request index of each item
+	msgs := make([]switchboard.A2PMessageRequest, len(req.Messages))
 	for i, m := range req.Messages {
-		if len(m.To) != 1 {
-			reject(i, m.To, switchboard.CodeInvalidRecipient, "A message has exactly one recipient in [to]; it has %d", len(m.To))
-			continue
-		}
-		n, err := switchboard.NormalizeA2PNumber(m.To[0])
-		if err != nil {
-			reject(i, m.To, switchboard.CodeInvalidRecipient, "The recipient is invalid: %v", err)
-			continue
-		}
-		text := req.Text
-		if m.Text != nil {
-			text = *m.Text
-		}
-		if strings.TrimSpace(text) == "" {
-			reject(i, m.To, switchboard.CodeInvalidParameter, "The message has no text: give [text] in the message or the batch")
-			continue
-		}
-		if l := switchboard.UTF16Len(text); l > switchboard.MaxSMSText {
-			reject(i, m.To, switchboard.CodeInvalidParameter, "The text is %d characters long; the limit is %d (UTF-16 code units)", l, switchboard.MaxSMSText)
-			continue
-		}
-		it := switchboard.A2PItem{To: n}
-		if m.Text != nil && *m.Text != req.Text {
-			it.Text = *m.Text
-		}
-		c.Items = append(c.Items, it)
-		index = append(index, i)
+		msgs[i] = switchboard.A2PMessageRequest{To: m.To, Text: m.Text}
 	}
-	if len(c.Items) > 0 {
-		to := make([]string, len(c.Items))
-		for i, it := range c.Items {
-			to[i] = it.To
-		}
-		out, err := s.store.OptedOut(r.Context(), from, to)
-		if err != nil {
-			return c, nil, err
-		}
-		if len(out) > 0 {
-			kept, keptIndex := c.Items[:0], index[:0]
-			for i, it := range c.Items {
-				if out[it.To] {
-					reject(index[i], []string{it.To}, switchboard.CodeOptedOut, "The recipient has opted out of messages from %s", from)
-					continue
-				}
-				kept, keptIndex = append(kept, it), append(keptIndex, index[i])
-			}
-			c.Items, index = kept, keptIndex
-		}
+	c, rejected, err := switchboard.NewA2PBatch(
+		switchboard.A2PBatchCreate{AccountID: ext.AccountID, ExtensionID: ext.ID, From: from, SenderName: ext.Name, Text: req.Text},
+		msgs, s.config.A2PMaxMessages,
+		func(to []string) (map[string]bool, error) { return s.store.OptedOut(r.Context(), from, to) })
+	out := make([]a2pRejectedJSON, 0, len(rejected))
+	for _, rj := range rejected {
+		out = append(out, a2pRejectedJSON(rj))
 	}
-	if len(c.Items) == 0 {
-		e := switchboard.InvalidParam("messages", "", "No message of the batch can be sent: every recipient was rejected")
-		for i, rj := range rejected {
-			if i == 10 {
-				break
-			}
-			e.Params = append(e.Params, switchboard.ParamError{Code: rj.ErrorCode, Name: fmt.Sprintf("messages[%d].to", rj.Index),
-				Value: strings.Join(rj.To, ","), Message: rj.Description})
-		}
-		return c, nil, e
-	}
-	return c, sortRejected(rejected), nil
-}
-
-// sortRejected orders rejections by request index (opt-outs are found
-// after the other checks).
-func sortRejected(rs []a2pRejectedJSON) []a2pRejectedJSON {
-	for i := 1; i < len(rs); i++ {
-		for j := i; j > 0 && rs[j].Index < rs[j-1].Index; j-- {
-			rs[j], rs[j-1] = rs[j-1], rs[j]
-		}
-	}
-	return rs
+	return c, out, err
 }
 
 // a2pScope is the mailbox an A2P read covers: the caller's own, or (an
