@@ -18,7 +18,7 @@ import (
 // its own text), all sent, and exactly one inbound copy for each message
 // to a number of this server.
 func TestCrashDuringA2PBatch(t *testing.T) {
-	ctx := processTestContext(t, 120*time.Second)
+	ctx := processTestContext(t, 4*time.Minute)
 	bin := buildBinary(t, ctx)
 	dir := t.TempDir()
 	srv := startProcess(t, bin, dir)
@@ -27,7 +27,7 @@ func TestCrashDuringA2PBatch(t *testing.T) {
 	tokA := login(t, demo, alice.JWT)
 	client := &http.Client{Timeout: 30 * time.Second}
 
-	const n, internalEvery = 10_000, 50
+	const n, internalEvery = 5_000, 50
 	run := strings.ToLower(rand.Text()[:8])
 	want := map[string]string{} // text → recipient
 	type item struct {
@@ -54,16 +54,17 @@ func TestCrashDuringA2PBatch(t *testing.T) {
 	}
 	batchURL := demo.Server + "/restapi/v1.0/account/~/a2p-sms/batches/" + batch.ID
 
-	// SIGKILL once part of the batch is processed.
+	// SIGKILL once part of the batch is processed. (Generous deadlines:
+	// the machines this runs on may be busy.)
 	var before float64
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
 		_, m := get(t, batchURL, tokA)
 		before, _ = m["processedCount"].(float64)
-		if before >= n/10 {
+		if before >= n/20 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("batch not processing after 30 s: %v\n%s", m, srv.log.String())
+			t.Fatalf("batch not processing after 2 min: %v\n%s", m, srv.log.String())
 		}
 	}
 	srv.kill(t)
@@ -80,13 +81,13 @@ func TestCrashDuringA2PBatch(t *testing.T) {
 	// run 30 s; move the emulator's clock past them rather than wait.
 	advanceClock(t, client, demo2, 31)
 	var after map[string]any
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
 		_, after = get(t, batchURL, tokA)
 		if after["status"] == "Completed" {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("batch not Completed 60 s after the restart: %v\n%s", after, srv2.log.String())
+			t.Fatalf("batch not Completed 3 min after the restart: %v\n%s", after, srv2.log.String())
 		}
 	}
 	t.Logf("killed with %.0f of %d processed; Completed after the restart: %v", before, n, after)
