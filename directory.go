@@ -145,6 +145,13 @@ type PhoneNumber struct {
 	Created     time.Time
 }
 
+// ReachesMailbox reports whether messages to the number land in a mailbox
+// of this server (delivered internally, not through the carrier): it is
+// assigned to an extension and not disabled.
+func (n *PhoneNumber) ReachesMailbox() bool {
+	return n.ExtensionID != 0 && n.Status != StatusDisabled
+}
+
 // HasFeature reports whether the number has the named feature.
 func (n *PhoneNumber) HasFeature(f string) bool {
 	for _, x := range n.Features {

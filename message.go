@@ -394,6 +394,11 @@ const (
 	ChangeCreated = "created"
 	ChangeUpdated = "updated"
 	ChangeRemoved = "removed"
+	// ChangeA2PBatch is a high-volume batch of the mailbox that was
+	// created or completed: its MessageID is the batch's id. Only the
+	// a2p-sms/batches notification filter reads it; message sync and the
+	// message-store filters skip it.
+	ChangeA2PBatch = "a2pBatch"
 )
 
 // Change is one entry of a mailbox's change log. Every change to a message

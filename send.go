@@ -238,3 +238,21 @@ func InboundCopy(sent *Message, to Mailbox) MessageCreate {
 	}
 	return c
 }
+
+// RouteNumber is where a message from the extension senderID to number
+// goes, given pn, the number's entry in the directory (nil when no
+// extension of this server has it): to the mailbox of the extension that
+// owns it when the number reaches one (none when that is the sender
+// itself, which keeps only its outbound copy), else to the carrier. Every
+// way of sending routes by this one rule, at send time.
+func RouteNumber(number string, pn *PhoneNumber, senderID int64) DeliveryTarget {
+	t := DeliveryTarget{Recipient: number}
+	if pn == nil || !pn.ReachesMailbox() {
+		return t
+	}
+	t.Internal = true
+	if pn.ExtensionID != senderID {
+		t.Mailboxes = []Mailbox{{AccountID: pn.AccountID, ExtensionID: pn.ExtensionID}}
+	}
+	return t
+}

@@ -110,12 +110,14 @@ func (s *Subscription) ExpiresIn(now time.Time) int64 {
 // Expired reports whether the subscription has run out as of now.
 func (s *Subscription) Expired(now time.Time) bool { return !now.Before(s.Expires) }
 
-// Filters parses the stored event filters (resolved at creation, so
-// parsing needs no principal); one that no longer parses is skipped.
+// Filters parses the stored event filters (resolved at creation; the
+// owner stands for the subscriber of the filters that watch its own
+// mailbox); one that no longer parses is skipped.
 func (s *Subscription) Filters() []EventFilter {
 	var out []EventFilter
+	owner := &Principal{AccountID: s.AccountID, ExtensionID: s.ExtensionID}
 	for _, f := range s.EventFilters {
-		if ef, err := ParseEventFilter(f, nil); err == nil {
+		if ef, err := ParseEventFilter(f, owner); err == nil {
 			out = append(out, ef)
 		}
 	}
@@ -156,6 +158,11 @@ const (
 	EventInboundFax
 	// EventVoicemail: a new voicemail, the message itself.
 	EventVoicemail
+	// EventA2PBatches: a high-volume batch of the mailbox was created or
+	// completed, the batch itself (RingCentral's account-level
+	// /a2p-sms/batches filter, for the batches of the subscriber's own
+	// numbers).
+	EventA2PBatches
 )
 
 // EventFilter is one parsed event filter.
@@ -174,7 +181,12 @@ func (f EventFilter) Matches(c *Change) bool {
 	if c.AccountID != f.AccountID || c.ExtensionID != f.ExtensionID {
 		return false
 	}
+	if (c.Kind == ChangeA2PBatch) != (f.Kind == EventA2PBatches) {
+		return false
+	}
 	switch f.Kind {
+	case EventA2PBatches:
+		return true
 	case EventMessageStore:
 		return (f.Type == "" || c.Type == f.Type) && (f.Direction == "" || c.Direction == f.Direction)
 	case EventInstantSMS:
@@ -217,6 +229,9 @@ func ParseEventFilter(s string, p *Principal) (EventFilter, error) {
 	path = strings.TrimSuffix(path, "/")
 	path = strings.TrimPrefix(path, "/restapi/v1.0")
 	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	if len(parts) == 4 && parts[0] == "account" && parts[2] == "a2p-sms" && parts[3] == "batches" {
+		return parseA2PFilter(parts[1], query, p, bad)
+	}
 	if len(parts) < 5 || parts[0] != "account" || parts[2] != "extension" {
 		return bad("only /account/{accountId}/extension/{extensionId}/message-store, .../message-store/instant?type=SMS, .../fax?direction=Inbound and .../voicemail are")
 	}
@@ -289,6 +304,25 @@ func ParseEventFilter(s string, p *Principal) (EventFilter, error) {
 	case EventInboundFax:
 		f.Path += "?direction=Inbound"
 	}
+	return f, nil
+}
+
+// parseA2PFilter parses /restapi/v1.0/account/{a}/a2p-sms/batches: the
+// batches sent from the numbers of p's own extension (p is the subscriber,
+// also when a stored filter is parsed again).
+func parseA2PFilter(account string, query url.Values, p *Principal, bad func(string, ...any) (EventFilter, error)) (EventFilter, error) {
+	if len(query) > 0 {
+		return bad("parameters are not supported on a2p-sms/batches")
+	}
+	if p == nil {
+		return bad("a2p-sms/batches needs the subscriber")
+	}
+	f := EventFilter{Kind: EventA2PBatches, ExtensionID: p.ExtensionID}
+	var err error
+	if f.AccountID, err = resolveID(account, p, true); err != nil {
+		return bad("account id %q", account)
+	}
+	f.Path = "/restapi/v1.0/account/" + strconv.FormatInt(f.AccountID, 10) + "/a2p-sms/batches"
 	return f, nil
 }
 

@@ -76,6 +76,8 @@ const (
 	ScopeFaxes                 = "Faxes"
 	ScopeSubscriptionWebhook   = "SubscriptionWebhook"
 	ScopeWebSocketSubscription = "WebSocketSubscription"
+	// ScopeA2PSMS (a2p.go) is not among the defaults: high-volume sending
+	// is granted to an app explicitly, as RingCentral does.
 )
 
 // DefaultAppScopes is what a new app is granted unless told otherwise.
@@ -110,6 +112,7 @@ type Store interface {
 	SubscriptionStore
 	ClockStore
 	ExportStore
+	A2PStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/switchboardhq/switchboard"
@@ -166,7 +167,7 @@ func newDemoApp(ctx context.Context, store switchboard.Store) (*demoInfo, error)
 	info := &demoInfo{}
 	secret := rand.Text()
 	app := &switchboard.App{ClientID: rand.Text(), SecretHash: auth.HashSecret(secret), Name: "Switchboard Demo",
-		Scopes: switchboard.DefaultAppScopes, Status: switchboard.StatusEnabled,
+		Scopes: append(slices.Clone(switchboard.DefaultAppScopes), switchboard.ScopeA2PSMS), Status: switchboard.StatusEnabled,
 		// Browser sign-in from any local development server (RFC 8252), so
 		// the SDKs' loginUrl() then login({code}) work out of the box.
 		LoopbackRedirects: true}
@@ -213,7 +214,7 @@ func createDemo(ctx context.Context, store switchboard.Store, authService *auth.
 			}
 			de.ID = strconv.FormatInt(ext.ID, 10)
 			if _, err := store.CreatePhoneNumber(ctx, switchboard.PhoneNumberCreate{AccountID: acc.ID, ExtensionID: ext.ID,
-				PhoneNumber: e.phone, Features: []string{switchboard.FeatureSmsSender, switchboard.FeatureMmsSender, switchboard.FeatureCallerID}}); err != nil {
+				PhoneNumber: e.phone, Features: []string{switchboard.FeatureSmsSender, switchboard.FeatureMmsSender, switchboard.FeatureA2PSms, switchboard.FeatureCallerID}}); err != nil {
 				return nil, err
 			}
 			if e.typ == switchboard.ExtensionTypeUser {

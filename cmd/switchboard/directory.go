@@ -422,7 +422,7 @@ func numberAdd(fs *flag.FlagSet) func(*cliEnv) error {
 	acc := fs.Int64("account", 0, "account id (required)")
 	ext := extensionFlag(fs, "the extension to assign the number to (optional)")
 	number := fs.String("number", "", "phone number, E.164 such as +16505550123 (required)")
-	features := fs.String("features", "SmsSender,MmsSender,CallerId", "comma-separated features")
+	features := fs.String("features", "SmsSender,MmsSender,CallerId", "comma-separated features: SmsSender, MmsSender, CallerId, A2PSmsSender (high-volume SMS), InternationalSmsSender")
 	typ := fs.String("type", "VoiceFax", "VoiceFax, VoiceOnly or FaxOnly")
 	return func(e *cliEnv) error {
 		if err := errors.Join(required("account", *acc), required("number", *number)); err != nil {
@@ -496,7 +496,7 @@ func numberDisable(fs *flag.FlagSet) func(*cliEnv) error {
 func appCreate(fs *flag.FlagSet) func(*cliEnv) error {
 	name := fs.String("name", "", "app name (required)")
 	public := fs.Bool("public", false, "public client (browser or mobile): no client secret")
-	scopes := fs.String("scopes", strings.Join(switchboard.DefaultAppScopes, ","), "comma-separated app permissions")
+	scopes := fs.String("scopes", strings.Join(switchboard.DefaultAppScopes, ","), "comma-separated app permissions (add "+switchboard.ScopeA2PSMS+" for high-volume SMS)")
 	redirects := fs.String("redirect-uris", "", "comma-separated redirect URIs of the authorization-code flow")
 	loopback := fs.Bool("loopback-redirects", false, "also accept any http://127.0.0.1:PORT, http://[::1]:PORT or http://localhost:PORT redirect URI (RFC 8252)")
 	return func(e *cliEnv) error {

@@ -28,7 +28,7 @@ type inboundParts struct {
 // and the SMTP listener when one is (not on worker-only nodes, which take
 // no traffic). Everything it starts stops when ctx ends (the SMTP listener
 // with stop).
-func startInbound(ctx context.Context, serve config.Config, owner string, m *metrics.Metrics, store *sqlstore.DB, c carrier.Carrier, logger *slog.Logger) (*inboundParts, error) {
+func startInbound(ctx context.Context, serve config.Config, owner string, m *metrics.Metrics, store *sqlstore.DB, c carrier.Carrier, wakeOutbox func(), logger *slog.Logger) (*inboundParts, error) {
 	cfg := serve.Inbound
 	var t transcribe.Transcriber
 	switch {
@@ -42,7 +42,7 @@ func startInbound(ctx context.Context, serve config.Config, owner string, m *met
 		t = &transcribe.HTTP{URL: cfg.TranscribeURL}
 	}
 	// MMS from outside is held to the same media limit as MMS sent out.
-	icfg := inbound.Config{MaxAudioBytes: cfg.MaxAudioBytes, MMS: serve.Send}
+	icfg := inbound.Config{MaxAudioBytes: cfg.MaxAudioBytes, MMS: serve.Send, WakeOutbox: wakeOutbox}
 	if t != nil {
 		w := transcribe.NewWorker(store, t, transcribe.Config{Owner: owner, Timeout: cfg.TranscribeTimeout, Metrics: m}, logger)
 		icfg.Transcribe, icfg.Wake = true, w.Wake

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/a2p"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/carrier"
 	"github.com/switchboardhq/switchboard/internal/carrier/smpp"
@@ -148,7 +149,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sender := delivery.NewWorker(store, out.carrier, clock, delivery.Config{Owner: owner, ReceiptTimeout: cfg.ReceiptTimeout,
 		NoResubmit: out.noResubmit, Metrics: m}, logger)
 
-	in, err := startInbound(workCtx, cfg, owner, m, store, out.carrier, logger)
+	in, err := startInbound(workCtx, cfg, owner, m, store, out.carrier, sender.Wake, logger)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("inbound: %w", err)
@@ -159,9 +160,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	renderMessage := func(msg *switchboard.Message) any { return httpapi.MessageJSON(serverURL, msg) }
 	notifier := push.New(store, clock, logger, push.Config{
 		Owner: owner, AllowPrivateTargets: cfg.WebHookAllowPrivate, Metrics: m,
-		SuspendAfter: cfg.WebHookSuspendAfter, RenderMessage: renderMessage})
+		SuspendAfter: cfg.WebHookSuspendAfter, RenderMessage: renderMessage, RenderA2PBatch: httpapi.A2PBatchJSON})
 
 	exports := export.New(store, export.Config{Owner: owner, RenderMessage: renderMessage}, logger)
+	batches := a2p.New(store, store, a2p.Config{Owner: owner, Wake: sender.Wake}, logger)
 
 	worker := retention.NewWorker(store, clock, retention.Config{Defaults: cfg.Retention(), ChangeLogPeriod: cfg.ChangeLogPeriod, Metrics: m}, logger)
 	var ui *webui.UI
@@ -178,8 +180,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		uiHandler = ui
 	}
 	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator,
-		Sender: outbound.New(store, clock, outbound.RenderFunc(fax.Render), cfg.Send, sender.Wake), Exports: exports, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m, UI: uiHandler},
-		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention()})
+		Sender: outbound.New(store, clock, outbound.RenderFunc(fax.Render), cfg.Send, sender.Wake), Exports: exports, A2P: batches, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m, UI: uiHandler},
+		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
+			A2PMaxBytes: cfg.A2PMaxBytes, A2PMaxMessages: cfg.A2PMaxMessages})
 	srv := &http.Server{
 		Handler:           roleHandler(cfg.Role, api),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -194,6 +197,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		goWork(func(ctx context.Context) { worker.Run(ctx, cfg.RetentionInterval) })
 		goWork(sender.Run)
 		goWork(exports.Run)
+		goWork(batches.Run)
 	}
 	// Every role runs the notification dispatcher: WebSocket sessions are
 	// served by the node holding the socket (API nodes), WebHooks by

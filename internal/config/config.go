@@ -45,6 +45,9 @@ type Config struct {
 	ReceiptTimeout time.Duration // an accepted delivery without a receipt this long is submitted again
 
 	Send SendLimits // bounds of sending (SMS, MMS, pager, fax)
+	// High-volume (A2P) batch requests (switchboard.DefaultA2PMaxBytes).
+	A2PMaxBytes    int64 // one a2p-sms/batches request
+	A2PMaxMessages int   // messages of one batch
 
 	// Database and nodes (PostgreSQL, several nodes).
 	Database           string        // "" or sqlite://PATH: SQLite (default <data>/switchboard.db); postgres://...: PostgreSQL
@@ -81,6 +84,9 @@ func Default() Config {
 		Carrier:           CarrierSimulator,
 
 		Send: DefaultSendLimits(),
+
+		A2PMaxBytes:    switchboard.DefaultA2PMaxBytes,
+		A2PMaxMessages: switchboard.DefaultA2PMaxMessages,
 
 		Role:                RoleAll,
 		DBMaxConns:          16,
@@ -198,6 +204,12 @@ var vars = []envVar{
 			return err
 		},
 		func(c *Config) string { return strconv.FormatInt(c.Send.MaxRequestBytes, 10) }},
+	{"SWITCHBOARD_A2P_MAX_BYTES", "a2p-max-bytes", "largest high-volume SMS batch request (a2p-sms/batches), in bytes",
+		func(c *Config, v string) (err error) { c.A2PMaxBytes, err = strconv.ParseInt(v, 10, 64); return err },
+		func(c *Config) string { return strconv.FormatInt(c.A2PMaxBytes, 10) }},
+	{"SWITCHBOARD_A2P_MAX_MESSAGES", "a2p-max-messages", "most messages of one high-volume SMS batch",
+		func(c *Config, v string) (err error) { c.A2PMaxMessages, err = strconv.Atoi(v); return err },
+		func(c *Config) string { return strconv.Itoa(c.A2PMaxMessages) }},
 
 	// Database and nodes.
 	{"SWITCHBOARD_DATABASE", "database", "database: sqlite://PATH, or postgres://user:pass@host:5432/db?sslmode=disable for PostgreSQL (several nodes may share it); empty: SQLite in the data directory",
@@ -312,6 +324,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Send.MaxMMSBytes < 1 || c.Send.MaxRequestBytes < 1024 || c.Send.MaxRequestBytes > 1<<30 {
 		errs = append(errs, fmt.Errorf("max-mms-bytes %d and max-send-bytes %d: want positive sizes, max-send-bytes 1024 to 1073741824", c.Send.MaxMMSBytes, c.Send.MaxRequestBytes))
+	}
+	if c.A2PMaxBytes < 1024 || c.A2PMaxBytes > 1<<30 || c.A2PMaxMessages < 1 || c.A2PMaxMessages > 10_000_000 {
+		errs = append(errs, fmt.Errorf("a2p-max-bytes %d and a2p-max-messages %d: want 1024 to 1073741824 bytes and 1 to 10000000 messages", c.A2PMaxBytes, c.A2PMaxMessages))
 	}
 	if c.ReceiptTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("receipt-timeout %s: want at least 1s", c.ReceiptTimeout))

@@ -89,7 +89,7 @@ func newTestEnvConfig(t testing.TB, config httpapi.Config) *testEnv {
 	t.Cleanup(stopListening)
 	// The dispatcher is not started either: tests run it with push.RunOnce.
 	e.push = push.New(store, clock, logger, push.Config{Owner: "test", AllowPrivateTargets: true, SuspendAfter: time.Hour,
-		RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(e.srv.URL, m) }})
+		RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(e.srv.URL, m) }, RenderA2PBatch: httpapi.A2PBatchJSON})
 	e.srv = httptest.NewServer(httpapi.New(httpapi.Deps{Store: store, Auth: e.auth, Clock: clock, Logger: logger,
 		Retention: e.retention, Emulator: clock, Carrier: e.sim,
 		Inbound: in, CarrierInbound: e.sim, Push: e.push}, config))

@@ -50,6 +50,17 @@ func (s *Server) routes() {
 	m.HandleFunc("POST "+ext+"/fax", s.authed(switchboard.ScopeFaxes, s.handleFax))
 	m.HandleFunc("GET /restapi/v1.0/dictionary/fax-cover-page", s.authed("", s.handleFaxCoverPages))
 
+	// High-volume SMS (a2p.go).
+	const a2p = "/restapi/v1.0/account/{accountId}/a2p-sms"
+	m.HandleFunc("POST "+a2p+"/batches", s.authed(switchboard.ScopeA2PSMS, s.handleCreateA2PBatch))
+	m.HandleFunc("GET "+a2p+"/batches", s.authed(switchboard.ScopeA2PSMS, s.handleListA2PBatches))
+	m.HandleFunc("GET "+a2p+"/batches/{batchId}", s.authed(switchboard.ScopeA2PSMS, s.handleGetA2PBatch))
+	m.HandleFunc("GET "+a2p+"/messages", s.authed(switchboard.ScopeA2PSMS, s.handleListA2PMessages))
+	m.HandleFunc("GET "+a2p+"/messages/{messageId}", s.authed(switchboard.ScopeA2PSMS, s.handleGetA2PMessage))
+	m.HandleFunc("GET "+a2p+"/statuses", s.authed(switchboard.ScopeA2PSMS, s.handleA2PStatuses))
+	m.HandleFunc("GET "+a2p+"/opt-outs", s.authed(switchboard.ScopeA2PSMS, s.handleListOptOuts))
+	m.HandleFunc("PATCH "+a2p+"/opt-outs/bulk-assign", s.authed(switchboard.ScopeA2PSMS, s.handleBulkAssignOptOuts))
+
 	// Push notifications (subscription.go, websocket.go).
 	m.HandleFunc("POST /restapi/oauth/wstoken", s.authed(switchboard.ScopeWebSocketSubscription, s.handleWSToken))
 	m.HandleFunc("GET "+wsPath, s.handleWebSocket)

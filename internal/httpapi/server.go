@@ -32,6 +32,10 @@ type Config struct {
 	MaxImportBytes int64
 	// Retention is the server's lifecycle policy, which accounts override.
 	Retention switchboard.RetentionPolicy
+	// A2PMaxBytes and A2PMaxMessages bound a high-volume batch request;
+	// zero: switchboard.DefaultA2PMaxBytes and DefaultA2PMaxMessages.
+	A2PMaxBytes    int64
+	A2PMaxMessages int
 	// WebSocketIdleTimeout closes a socket that sent nothing (not even a
 	// heartbeat) for this long; WebSocketAbsoluteTimeout closes any socket
 	// this old. Both are announced in ConnectionDetails, and the SDKs
@@ -71,6 +75,8 @@ type Deps struct {
 	// Exports is woken after a message store report task is created.
 	// Optional: without it the worker finds the task at its next poll.
 	Exports interface{ Wake() }
+	// A2P is woken after a high-volume batch is stored. Optional.
+	A2P interface{ Wake() }
 	// Carrier controls the carrier simulator's rules; nil with a real carrier.
 	Carrier CarrierControl
 	// Inbound stores inbound messages (the /switchboard/v1/inbound API);
@@ -104,6 +110,7 @@ type Server struct {
 	emulator  ClockAdvancer
 	sender    *outbound.Service
 	exports   interface{ Wake() }
+	a2p       interface{ Wake() }
 	carrier   CarrierControl
 	inbound   switchboard.InboundReceiver
 	carrierIn switchboard.InboundReceiver
@@ -128,6 +135,12 @@ func New(d Deps, cfg Config) *Server {
 	if cfg.Retention == (switchboard.RetentionPolicy{}) {
 		cfg.Retention = switchboard.DefaultRetention()
 	}
+	if cfg.A2PMaxBytes <= 0 {
+		cfg.A2PMaxBytes = switchboard.DefaultA2PMaxBytes
+	}
+	if cfg.A2PMaxMessages <= 0 {
+		cfg.A2PMaxMessages = switchboard.DefaultA2PMaxMessages
+	}
 	if cfg.WebSocketIdleTimeout <= 0 {
 		cfg.WebSocketIdleTimeout = 30 * time.Minute
 	}
@@ -136,7 +149,7 @@ func New(d Deps, cfg Config) *Server {
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
-		emulator: d.Emulator, sender: d.Sender, exports: d.Exports, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, metrics: metrics.OrNew(d.Metrics), ui: d.UI, config: cfg, mux: http.NewServeMux(),
+		emulator: d.Emulator, sender: d.Sender, exports: d.Exports, a2p: d.A2P, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, metrics: metrics.OrNew(d.Metrics), ui: d.UI, config: cfg, mux: http.NewServeMux(),
 		closing: make(chan struct{})}
 	if s.sender == nil {
 		var wake func()

@@ -41,6 +41,9 @@ type Store interface {
 	Accounts(ctx context.Context) ([]*switchboard.Account, error)
 	CreateMessage(ctx context.Context, c switchboard.MessageCreate) (*switchboard.Message, error)
 	CreateVoiceMail(ctx context.Context, c switchboard.MessageCreate, transcribe bool) (*switchboard.Message, error)
+	// A2P keywords (keywords.go).
+	SetOptOuts(ctx context.Context, accountID int64, from string, to []string, status switchboard.OptOutStatus, source switchboard.OptOutSource) error
+	CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) (*switchboard.Message, error)
 }
 
 // Config bounds what the service takes.
@@ -57,6 +60,9 @@ type Config struct {
 	// Wake is called after a voicemail with a transcription job is stored
 	// (the transcription worker's Wake). Optional.
 	Wake func()
+	// WakeOutbox is called after an automatic reply to an A2P keyword is
+	// queued (the delivery worker's Wake). Optional.
+	WakeOutbox func()
 }
 
 // DefaultMaxAudioBytes bounds a voicemail recording unless told otherwise.
@@ -115,6 +121,12 @@ func (s *Service) Receive(ctx context.Context, in switchboard.InboundMessage) (*
 	if err := build(ctx, &in, &c); err != nil {
 		return nil, err
 	}
+	// An opt-out is recorded before the message: a redelivered message
+	// records it again, harmlessly, so a crash between them loses nothing.
+	kw, err := s.keyword(ctx, ext, to, from, &in)
+	if err != nil {
+		return nil, err
+	}
 	var m *switchboard.Message
 	if in.Type == switchboard.TypeVoiceMail {
 		m, err = s.store.CreateVoiceMail(ctx, c, s.config.Transcribe)
@@ -129,6 +141,10 @@ func (s *Service) Receive(ctx context.Context, in switchboard.InboundMessage) (*
 	}
 	s.logger.InfoContext(ctx, "inbound message stored", "type", m.Type, "id", m.ID,
 		"account", m.AccountID, "extension", m.ExtensionID, "from", from.PhoneNumber, "to", in.To)
+	if err := s.reply(ctx, ext, to, from, kw); err != nil {
+		// The opt-out holds; only the courtesy reply is lost.
+		s.logger.WarnContext(ctx, "could not queue the reply to an A2P keyword", "to", from.PhoneNumber, "err", err)
+	}
 	return m, nil
 }
 

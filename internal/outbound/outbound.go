@@ -281,21 +281,14 @@ func (s *Service) mmsAttachments(files []File) ([]*switchboard.Attachment, error
 func (s *Service) route(ctx context.Context, sender *switchboard.Extension, numbers []string) ([]switchboard.DeliveryTarget, error) {
 	out := make([]switchboard.DeliveryTarget, len(numbers))
 	for i, n := range numbers {
-		out[i].Recipient = n
 		pn, err := s.store.PhoneNumberByNumber(ctx, n)
 		if errors.Is(err, switchboard.ErrNotFound) {
-			continue
+			pn, err = nil, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		if pn.ExtensionID == 0 || pn.Status == switchboard.StatusDisabled {
-			continue
-		}
-		out[i].Internal = true
-		if pn.ExtensionID != sender.ID {
-			out[i].Mailboxes = []switchboard.Mailbox{{AccountID: pn.AccountID, ExtensionID: pn.ExtensionID}}
-		}
+		out[i] = switchboard.RouteNumber(n, pn, sender.ID)
 	}
 	return out, nil
 }

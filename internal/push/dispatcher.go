@@ -47,6 +47,9 @@ type Config struct {
 	// RenderMessage maps a message to its RingCentral JSON (the bodies of
 	// instant, fax and voicemail events).
 	RenderMessage func(*switchboard.Message) any
+	// RenderA2PBatch maps a high-volume batch to its RingCentral JSON (the
+	// body of a2p-sms/batches events).
+	RenderA2PBatch func(*switchboard.A2PBatch) any
 	// Metrics counts WebHook deliveries (nil: not exported).
 	Metrics *metrics.Metrics
 	// ErrorBackoff is the first wait after a failed round (the database
@@ -132,6 +135,7 @@ type Store interface {
 	RenewSession(ctx context.Context, sessionID string, expires time.Time) error
 	DeleteExpiredSubscriptions(ctx context.Context, now time.Time) (int, error)
 	Message(ctx context.Context, accountID, extensionID, id int64) (*switchboard.Message, error)
+	A2PBatch(ctx context.Context, accountID, id int64) (*switchboard.A2PBatch, error)
 }
 
 // New returns a dispatcher; Run starts it.
@@ -140,6 +144,9 @@ func New(store Store, clock switchboard.Clock, logger *slog.Logger, config Confi
 	render := config.RenderMessage
 	if render == nil {
 		render = func(m *switchboard.Message) any { return m }
+	}
+	if config.RenderA2PBatch == nil {
+		config.RenderA2PBatch = func(b *switchboard.A2PBatch) any { return b }
 	}
 	return &Dispatcher{store: store, clock: clock, logger: logger, config: config,
 		client: newClient(config.AllowPrivateTargets, config.WebHookTimeout), render: render,

@@ -56,7 +56,9 @@ func changeType(t switchboard.MessageType) string {
 // subscription's events, ordered by the first change each covers. A
 // message-store filter folds the batch's changes of its mailbox into one
 // MessageEvent (counts per type, as RingCentral sends); instant, fax and
-// voicemail filters give one event per new message, carrying the message.
+// voicemail filters give one event per new message, carrying the message;
+// the a2p-sms/batches filter one per batch created or completed, carrying
+// the batch as it is now.
 func (d *Dispatcher) buildEvents(ctx context.Context, filters []switchboard.EventFilter, changes []*switchboard.Change) ([]event, error) {
 	var events []event
 	agg := map[int]int{} // filter index -> index in events of its MessageEvent
@@ -91,6 +93,17 @@ func (d *Dispatcher) buildEvents(ctx context.Context, filters []switchboard.Even
 				} else {
 					b.Changes[k].UpdatedCount++
 				}
+				continue
+			}
+			if f.Kind == switchboard.EventA2PBatches {
+				b, err := d.store.A2PBatch(ctx, c.AccountID, c.MessageID)
+				if errors.Is(err, switchboard.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return nil, err
+				}
+				events = append(events, event{name: f.Path, firstSeq: c.Seq, body: d.config.RenderA2PBatch(b)})
 				continue
 			}
 			m, err := d.store.Message(ctx, c.AccountID, c.ExtensionID, c.MessageID)

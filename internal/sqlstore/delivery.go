@@ -79,36 +79,65 @@ func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) 
 	}
 	var m *switchboard.Message
 	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
-		ins, err := newMessageInserter(ctx, tx)
+		w, err := newOutboxWriter(ctx, tx)
 		if err != nil {
 			return err
 		}
-		defer ins.close()
-		if m, err = ins.insert(ctx, &c.Message); err != nil {
-			return err
-		}
-		now := toMillis(tx.now)
-		due := now
-		if c.SendAt.After(tx.now) {
-			due = toMillis(c.SendAt)
-		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (message_id, account_id, extension_id, type,
-			recipient, internal, state, next_attempt_at, created_at, updated_at, mailboxes)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, t := range c.Recipients {
-			if _, err := stmt.ExecContext(ctx, m.ID, m.AccountID, m.ExtensionID, m.Type, t.Recipient, flag(t.Internal),
-				switchboard.DeliveryPending, due, now, now, encodeMailboxes(t.Mailboxes)); err != nil {
-				return err
-			}
-		}
-		return nil
+		defer w.close()
+		m, err = w.insert(ctx, &c)
+		return err
 	})
 	if err != nil {
 		return nil, db.wrap(err, "create outbound message in mailbox %d/%d", c.Message.AccountID, c.Message.ExtensionID)
+	}
+	return m, nil
+}
+
+// outboxWriter holds the statements that store outbound messages, prepared
+// once per transaction: one message or a chunk of an A2P batch.
+type outboxWriter struct {
+	tx  *tx
+	ins *messageInserter
+	del *sql.Stmt
+}
+
+func newOutboxWriter(ctx context.Context, tx *tx) (*outboxWriter, error) {
+	ins, err := newMessageInserter(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	del, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (message_id, account_id, extension_id, type,
+		recipient, internal, state, next_attempt_at, created_at, updated_at, mailboxes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
+	if err != nil {
+		ins.close()
+		return nil, err
+	}
+	return &outboxWriter{tx: tx, ins: ins, del: del}, nil
+}
+
+func (w *outboxWriter) close() {
+	w.ins.close()
+	_ = w.del.Close()
+}
+
+// insert stores the message of c (validated) and one Pending delivery per
+// recipient, routed as c says, due at c.SendAt or now.
+func (w *outboxWriter) insert(ctx context.Context, c *switchboard.OutboundCreate) (*switchboard.Message, error) {
+	m, err := w.ins.insert(ctx, &c.Message)
+	if err != nil {
+		return nil, err
+	}
+	now := toMillis(w.tx.now)
+	due := now
+	if c.SendAt.After(w.tx.now) {
+		due = toMillis(c.SendAt)
+	}
+	for _, t := range c.Recipients {
+		if _, err := w.del.ExecContext(ctx, m.ID, m.AccountID, m.ExtensionID, m.Type, t.Recipient, flag(t.Internal),
+			switchboard.DeliveryPending, due, now, now, encodeMailboxes(t.Mailboxes)); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }

@@ -69,7 +69,7 @@ func (db *DB) Backlog(ctx context.Context) (metrics.Backlog, time.Time, error) {
 }
 
 // ReleaseLeases gives up every lease owner holds (deliveries, WebHook
-// subscriptions, transcription jobs), as a node does when it shuts down:
+// subscriptions, transcription jobs, exports, A2P batches), as a node does when it shuts down:
 // another node, or this one after its restart, takes the work at once
 // instead of after the leases expire. A transcription job interrupted this
 // way does not count as a failed attempt. It reports how many leases it
@@ -85,6 +85,7 @@ func (db *DB) ReleaseLeases(ctx context.Context, owner string) (int64, error) {
 				attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE lease_owner = $1`,
 			`UPDATE export_tasks SET lease_owner = '', lease_until = 0,
 				attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE lease_owner = $1 AND status = 'InProgress'`,
+			`UPDATE a2p_batches SET lease_owner = '', lease_until = 0 WHERE lease_owner = $1`,
 		} {
 			res, err := tx.ExecContext(ctx, q, owner)
 			if err != nil {

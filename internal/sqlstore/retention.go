@@ -361,8 +361,10 @@ func (db *DB) SyncChanges(ctx context.Context, accountID, extensionID, afterSeq 
 		if afterSeq < h {
 			return fmt.Errorf("position %d is before the retained log (%d): %w", afterSeq, h, switchboard.ErrSyncTokenExpired)
 		}
+		// Batch rows (a2p-sms notifications) name no message.
 		rows, err := tx.QueryContext(ctx, `SELECT seq, message_id FROM changes
-			WHERE extension_id = $1 AND account_id = $2 AND seq > $3 ORDER BY seq`, extensionID, accountID, afterSeq)
+			WHERE extension_id = $1 AND account_id = $2 AND seq > $3 AND kind <> $4 ORDER BY seq`,
+			extensionID, accountID, afterSeq, switchboard.ChangeA2PBatch)
 		if err != nil {
 			return err
 		}

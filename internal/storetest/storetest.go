@@ -88,6 +88,8 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"ClockOffset", testClockOffset},
 		{"ExpireMessages", testExpireMessages},
 		{"Exports", testExports},
+		{"A2PBatches", testA2PBatches},
+		{"OptOuts", testOptOuts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
