@@ -85,6 +85,8 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"ClockOffset", testClockOffset},
 		{"ExpireMessages", testExpireMessages},
 		{"Exports", testExports},
+		{"RateLimits", testRateLimits},
+		{"RotatedSession", testRotatedSession},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
