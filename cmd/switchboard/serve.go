@@ -94,7 +94,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		manual.SetOffset(offset)
 	}
-	authService := auth.NewService(store, switchboard.SystemClock{}, auth.Config{AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL})
+	authService := auth.NewService(store, switchboard.SystemClock{}, auth.Config{AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
+		Login: auth.LoginLimits{MaxFailures: cfg.Edge.LoginMaxFailures, MaxClientFailures: cfg.Edge.LoginMaxClientFailures, MaxLockout: cfg.Edge.LoginMaxLockout}})
+	limiter, err := newLimiter(cfg, store, clock)
+	if err != nil {
+		return err
+	}
 
 	// The PDF rasteriser compiles its WebAssembly once per process: keep
 	// the compiled code in the data directory and compile now, in the
@@ -177,7 +182,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		uiHandler = ui
 	}
 	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator,
-		Outbox: sender, Exports: exports, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m, UI: uiHandler},
+		Outbox: sender, Exports: exports, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m, UI: uiHandler, Limiter: limiter},
 		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
 			Limits: httpapi.SendLimits{MaxRequestBytes: cfg.MaxSendBytes, MaxRecipients: cfg.MaxRecipients, MaxMMSBytes: cfg.MaxMMSBytes}})
 	srv := &http.Server{

@@ -96,6 +96,9 @@ func (s *Server) authed(scope string, h func(http.ResponseWriter, *http.Request,
 			return
 		}
 		noteExtension(r.Context(), p.ExtensionID)
+		if !s.limit(w, r, p) {
+			return
+		}
 		h(w, r.WithContext(switchboard.NewContextWithPrincipal(r.Context(), p)), p)
 	}
 }
@@ -107,7 +110,7 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		h(w, r)
+		h(w, withStrictJSON(r))
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/metrics"
+	"github.com/switchboardhq/switchboard/internal/ratelimit"
 )
 
 // Config tunes the API.
@@ -88,6 +89,9 @@ type Deps struct {
 	// UI serves the web UI at / and the sign-in page of the
 	// authorization-code flow; nil: neither is served.
 	UI http.Handler
+	// Limiter applies RingCentral's rate limits; nil: none (and no
+	// X-Rate-Limit-* headers).
+	Limiter *ratelimit.Limiter
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -107,6 +111,7 @@ type Server struct {
 	carrierSt func() any
 	metrics   *metrics.Metrics
 	ui        http.Handler
+	limiter   *ratelimit.Limiter
 	config    Config
 	mux       *http.ServeMux
 	closing   chan struct{} // closed by CloseSockets
@@ -133,7 +138,7 @@ func New(d Deps, config Config) *Server {
 	}
 	config.PublicURL = strings.TrimRight(config.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
-		emulator: d.Emulator, outbox: d.Outbox, exports: d.Exports, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, metrics: metrics.OrNew(d.Metrics), ui: d.UI, config: config, mux: http.NewServeMux(),
+		emulator: d.Emulator, outbox: d.Outbox, exports: d.Exports, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, metrics: metrics.OrNew(d.Metrics), ui: d.UI, limiter: d.Limiter, config: config, mux: http.NewServeMux(),
 		closing: make(chan struct{})}
 	s.routes()
 	return s

@@ -238,6 +238,14 @@ func (w *wsConn) clientRequest(ctx context.Context, r *http.Request, meta wsMeta
 		// Subscriptions made over the socket belong to its session.
 		session := &wsSession{id: w.session, drop: w.drop,
 			attach: func(sub *switchboard.Subscription) { *created = append(*created, sub) }}
+		limits := http.Header{}
+		err = w.s.count(ctx, strings.ToUpper(meta.Method), path, principalKey(w.p), limits)
+		for k := range limits {
+			headers[k] = limits.Get(k)
+		}
+		if err != nil {
+			break
+		}
 		status, out, err = w.s.subscriptionCall(ctx, w.p, w.base, strings.ToUpper(meta.Method), strings.TrimPrefix(path, prefix), body, session)
 	case strings.HasPrefix(path, "/restapi/v1.0/"):
 		return w.socketCall(ctx, r, meta, path, strings.TrimPrefix(strings.SplitN(inPath, "#", 2)[0], "?"), body)
@@ -289,7 +297,8 @@ func (w *wsConn) socketCall(ctx context.Context, r *http.Request, meta wsMeta, p
 	}
 	// The answer's own headers: its Content-Type and request id.
 	headers := map[string]any{}
-	for _, k := range []string{"Content-Type", "RCRequestId", "Retry-After"} {
+	for _, k := range []string{"Content-Type", "RCRequestId", "Retry-After",
+		"X-Rate-Limit-Group", "X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Window"} {
 		if v := rec.header.Get(k); v != "" {
 			headers[k] = v
 		}
