@@ -140,7 +140,7 @@ func init() {
 		envVar{"SWITCHBOARD_LOGIN_MAX_LOCKOUT", "login-max-lockout", "longest failed-login lockout; a user name quiet this long starts over",
 			func(c *Config, v string) (err error) { c.Edge.LoginMaxLockout, err = time.ParseDuration(v); return err },
 			func(c *Config) string { return c.Edge.LoginMaxLockout.String() }},
-		envVar{"SWITCHBOARD_CORS_ORIGINS", "cors-origins", "origins (https://app.example.com, comma-separated) allowed to call the API from a browser with cookies; others get CORS for bearer tokens only",
+		envVar{"SWITCHBOARD_CORS_ORIGINS", "cors-origins", "origins (https://app.example.com, comma-separated) allowed to call the API from a browser with cookies, as the JS SDK's fetch does in a browser; * for any (development); others get CORS for bearer tokens only",
 			func(c *Config, v string) error { c.Edge.CORSOrigins = splitList(v); return nil },
 			func(c *Config) string { return strings.Join(c.Edge.CORSOrigins, ",") }},
 		envVar{"SWITCHBOARD_ALLOWED_HOSTS", "allowed-hosts", "host names (comma-separated) accepted in the Host header besides the listen address and loopback, when --public-url is not set",
@@ -161,7 +161,7 @@ func (e *Edge) validate() []error {
 		errs = append(errs, fmt.Errorf("login-max-lockout %s: want at least 1s", e.LoginMaxLockout))
 	}
 	for _, o := range e.CORSOrigins {
-		if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") || strings.Count(o, "/") != 2 {
+		if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") || strings.Count(o, "/") != 2 {
 			errs = append(errs, errors.New("cors-origins "+strconv.Quote(o)+": want origins such as https://app.example.com (scheme and host, no path)"))
 		}
 	}

@@ -575,6 +575,7 @@ func (s *Server) handleContent(w http.ResponseWriter, r *http.Request, p *switch
 		s.writeError(w, r, notFoundAs(err, "attachmentId", r.PathValue("attachmentId")))
 		return
 	}
+	disposition = contentDisposition(disposition, a.ContentType, w.Header())
 	name := q.Get("contentDispositionFilename")
 	if name == "" {
 		name = a.FileName

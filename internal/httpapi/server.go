@@ -32,6 +32,12 @@ type Config struct {
 	Retention switchboard.RetentionPolicy
 	// Limits bound send requests.
 	Limits SendLimits
+	// CORSOrigins are the origins allowed CORS with credentials ("*": any);
+	// others may make bearer-token calls only.
+	CORSOrigins []string
+	// AllowedHosts are names accepted in the Host header, besides IP
+	// addresses and localhost, when PublicURL is empty.
+	AllowedHosts []string
 	// WebSocketIdleTimeout closes a socket that sent nothing (not even a
 	// heartbeat) for this long; WebSocketAbsoluteTimeout closes any socket
 	// this old. Both are announced in ConnectionDetails, and the SDKs
@@ -146,7 +152,7 @@ func New(d Deps, config Config) *Server {
 
 // ServeHTTP runs the middleware chain and the route table.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.observe(s.recoverPanics(s.cors(http.HandlerFunc(s.routed)))).ServeHTTP(w, r)
+	s.observe(s.recoverPanics(s.secureHeaders(s.cors(s.checkHost(http.HandlerFunc(s.routed)))))).ServeHTTP(w, r)
 }
 
 // CloseSockets closes every WebSocket this server holds with a reconnect

@@ -91,6 +91,12 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, switchboard.Errorf(http.StatusServiceUnavailable, switchboard.CodeUnavailable, "Push notifications are not enabled on this server"))
 		return
 	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		w.Header().Set("Upgrade", "websocket")
+		s.writeError(w, r, switchboard.Errorf(http.StatusUpgradeRequired, switchboard.CodeBadRequest,
+			"This is the WebSocket gateway: connect with a WebSocket client (Upgrade: websocket) and the token from POST /restapi/oauth/wstoken"))
+		return
+	}
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		// Authentication is the token in the URL, never a cookie, so a
 		// foreign origin gains nothing.
