@@ -512,10 +512,7 @@ func (s *Service) extensionForJWT(ctx context.Context, assertion string) (*switc
 	if err != nil {
 		return nil, err
 	}
-	var claims jwt.RegisteredClaims
-	_, err = jwt.ParseWithClaims(assertion, &claims, func(*jwt.Token) (any, error) { return key, nil },
-		jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(jwtIssuer),
-		jwt.WithTimeFunc(s.clock.Now))
+	claims, err := parseJWT(key, assertion, s.clock.Now)
 	if err != nil {
 		return nil, invalidGrant("Invalid JWT: %v", err)
 	}
@@ -533,6 +530,18 @@ func (s *Service) extensionForJWT(ctx context.Context, assertion string) (*switc
 		return nil, invalidGrant("Invalid JWT: subject does not match the credential")
 	}
 	return s.store.Extension(ctx, cred.AccountID, cred.ExtensionID)
+}
+
+// parseJWT checks a JWT credential's signature (HS256 with key only), issuer
+// and times, and returns its claims.
+func parseJWT(key []byte, assertion string, now func() time.Time) (*jwt.RegisteredClaims, error) {
+	var claims jwt.RegisteredClaims
+	_, err := jwt.ParseWithClaims(assertion, &claims, func(*jwt.Token) (any, error) { return key, nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(jwtIssuer), jwt.WithTimeFunc(now))
+	if err != nil {
+		return nil, err
+	}
+	return &claims, nil
 }
 
 func newSessionID() string { return rand.Text() }

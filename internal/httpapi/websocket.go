@@ -196,9 +196,8 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 func newMessageID() string { return push.NewUUID() }
 
 func (w *wsConn) handleFrame(ctx context.Context, r *http.Request, data []byte) {
-	var frame []json.RawMessage
-	var meta wsMeta
-	if json.Unmarshal(data, &frame) != nil || len(frame) == 0 || json.Unmarshal(frame[0], &meta) != nil {
+	meta, body, ok := parseFrame(data)
+	if !ok {
 		_ = w.write(ctx, wsMeta{Type: "Error", MessageID: newMessageID(), Status: http.StatusBadRequest},
 			errorBody{ErrorCode: "WSG-400", Message: "A frame must be a JSON array [meta, body]", Errors: []errorItem{{ErrorCode: "WSG-400", Message: "A frame must be a JSON array [meta, body]"}}})
 		return
@@ -207,10 +206,6 @@ func (w *wsConn) handleFrame(ctx context.Context, r *http.Request, data []byte) 
 	case "Heartbeat":
 		_ = w.write(ctx, wsMeta{Type: "Heartbeat", MessageID: meta.MessageID, Status: http.StatusOK}, nil)
 	case "ClientRequest":
-		var body []byte
-		if len(frame) > 1 {
-			body = frame[1]
-		}
 		var created []*switchboard.Subscription
 		status, out, headers := w.clientRequest(ctx, r, meta, body, &created)
 		_ = w.write(ctx, wsMeta{Type: "ClientRequest", MessageID: meta.MessageID, Status: status, Headers: headers}, out)
@@ -220,6 +215,18 @@ func (w *wsConn) handleFrame(ctx context.Context, r *http.Request, data []byte) 
 			w.attach(sub)
 		}
 	}
+}
+
+// parseFrame splits a client frame, a JSON array [meta, body?].
+func parseFrame(data []byte) (meta wsMeta, body []byte, ok bool) {
+	var frame []json.RawMessage
+	if json.Unmarshal(data, &frame) != nil || len(frame) == 0 || json.Unmarshal(frame[0], &meta) != nil {
+		return wsMeta{}, nil, false
+	}
+	if len(frame) > 1 {
+		body = frame[1]
+	}
+	return meta, body, true
 }
 
 // clientRequest serves a REST call made over the socket: the subscription
