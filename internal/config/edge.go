@@ -96,7 +96,7 @@ func formatRateLimits(rules map[ratelimit.Group]ratelimit.Rule) string {
 	var parts []string
 	for _, g := range ratelimit.Groups {
 		if r, ok := rules[g]; ok {
-			parts = append(parts, fmt.Sprintf("%s=%d/%s", g, r.Limit, r.Window))
+			parts = append(parts, fmt.Sprintf("%s=%d/%ds", g, r.Limit, int(r.Window/time.Second)))
 		}
 	}
 	return strings.Join(parts, ",")

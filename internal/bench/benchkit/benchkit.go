@@ -26,6 +26,7 @@ type Demo struct {
 	Server       string `json:"server"`
 	ClientID     string `json:"clientId"`
 	ClientSecret string `json:"clientSecret"`
+	AdminToken   string `json:"adminToken"`
 	Extensions   []struct {
 		ExtensionNumber string `json:"extensionNumber"`
 		PhoneNumber     string `json:"phoneNumber"`
@@ -88,6 +89,9 @@ func (s *Server) Stop() error {
 	_ = s.cmd.Process.Signal(os.Interrupt)
 	return s.cmd.Wait()
 }
+
+// PID is the server's process id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
 
 // CPUSeconds is the server's user+system CPU time so far.
 func (s *Server) CPUSeconds() float64 { return CPUSeconds(s.cmd.Process.Pid) }
