@@ -50,7 +50,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			Description: "client_id in the body does not match the authenticated client"})
 		return
 	}
-	if !s.limitAuth(w, r, id, form.Get("username")) {
+	if !s.limitAuth(w, r, id, loginName(form)) {
 		return
 	}
 	atoi := func(k string) int { n, _ := strconv.Atoi(form.Get(k)); return n }
@@ -69,6 +69,19 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// loginName is who a token request is counted for in group Auth: the user
+// name of a password grant, the credential of a JWT grant (a hash: the JWT
+// itself is a secret), else nobody (the client's address is counted).
+func loginName(form url.Values) string {
+	if u := form.Get("username"); u != "" {
+		return u
+	}
+	if a := form.Get("assertion"); a != "" {
+		return "jwt:" + auth.HashSecret(a)[:16]
+	}
+	return ""
 }
 
 // handleRevoke ends the session of the given token for the client that
