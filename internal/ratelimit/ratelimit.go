@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
@@ -136,10 +137,11 @@ type Limiter struct {
 	clock switchboard.Clock
 	store Store
 
-	mu        sync.RWMutex
-	settings  Settings
-	nextSweep time.Time
-	sweeping  bool
+	mu       sync.RWMutex
+	settings Settings
+
+	nextSweep atomic.Int64 // unix nanoseconds
+	sweeping  atomic.Bool
 }
 
 // New returns a Limiter over store with the given settings, which must be
@@ -213,25 +215,22 @@ func (l *Limiter) Allow(ctx context.Context, group Group, caller string) (Decisi
 // maybeSweep forgets idle counters once a minute, in the background so no
 // request waits for it.
 func (l *Limiter) maybeSweep(now time.Time) {
-	l.mu.Lock()
-	if now.Before(l.nextSweep) || l.sweeping {
-		l.mu.Unlock()
+	if now.UnixNano() < l.nextSweep.Load() || !l.sweeping.CompareAndSwap(false, true) {
 		return
 	}
+	l.nextSweep.Store(now.Add(time.Minute).UnixNano())
+	l.mu.RLock()
 	longest := time.Duration(0)
 	for _, r := range l.settings.Groups {
 		longest = max(longest, r.Window)
 	}
-	l.nextSweep, l.sweeping = now.Add(time.Minute), true
-	l.mu.Unlock()
+	l.mu.RUnlock()
 	go func() {
+		defer l.sweeping.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		// A failed sweep is tried again at the next one; counters only
 		// take room meanwhile.
 		_ = l.store.SweepRateLimits(ctx, now.Add(-2*longest), now)
-		l.mu.Lock()
-		l.sweeping = false
-		l.mu.Unlock()
 	}()
 }

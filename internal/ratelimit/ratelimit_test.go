@@ -156,3 +156,24 @@ func TestMemorySweep(t *testing.T) {
 		t.Fatalf("%d counters after the sweep; want the blocked one only", m.Len())
 	}
 }
+
+// TestLimiterSweeps: counters of callers gone quiet are forgotten by the
+// limiter's own sweep, a minute apart.
+func TestLimiterSweeps(t *testing.T) {
+	clock := switchboard.NewManualClock(func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) })
+	mem := NewMemory()
+	l, _ := New(mem, clock, defaults())
+	for i := 0; i < 100; i++ {
+		_, _ = l.Allow(context.Background(), Light, "caller"+string(rune('a'+i%26))+string(rune('a'+i/26)))
+	}
+	for l.sweeping.Load() { // the first call's sweep, of nothing
+		time.Sleep(time.Millisecond)
+	}
+	clock.Advance(5 * time.Minute)
+	_, _ = l.Allow(context.Background(), Light, "new")
+	for deadline := time.Now().Add(5 * time.Second); mem.Len() > 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d counters after the sweep; want the new caller's only", mem.Len())
+		}
+	}
+}
