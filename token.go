@@ -42,8 +42,13 @@ type TokenStore interface {
 	// RotateRefreshToken consumes the refresh token oldHash and stores the
 	// new tokens in one transaction. If oldHash was already used, revoked or
 	// has expired it returns ErrNotFound and stores nothing: a refresh token
-	// works once.
+	// works once. The consumed token is remembered until it would have
+	// expired (RotatedSession).
 	RotateRefreshToken(ctx context.Context, oldHash string, now time.Time, tokens ...*Token) error
+	// RotatedSession returns the session of a refresh token that was
+	// rotated and has not yet expired at now: one presented again is a
+	// stolen copy. Anything else is ErrNotFound.
+	RotatedSession(ctx context.Context, hash string, now time.Time) (string, error)
 	// RevokeSession removes every token of the session.
 	RevokeSession(ctx context.Context, sessionID string) error
 	// DeleteExpiredTokens removes tokens (and authorization codes) that expired before now and reports

@@ -96,7 +96,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		manual.SetOffset(offset)
 	}
-	authService := auth.NewService(store, switchboard.SystemClock{}, auth.Config{AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL})
+	authService := auth.NewService(store, switchboard.SystemClock{}, auth.Config{AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
+		Login: auth.LoginLimits{MaxFailures: cfg.Edge.LoginMaxFailures, MaxClientFailures: cfg.Edge.LoginMaxClientFailures, MaxLockout: cfg.Edge.LoginMaxLockout}})
+	limiter, err := newLimiter(cfg, store, clock)
+	if err != nil {
+		return err
+	}
 
 	// The PDF rasteriser compiles its WebAssembly once per process: keep
 	// the compiled code in the data directory and compile now, in the
@@ -180,9 +185,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		uiHandler = ui
 	}
 	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator,
-		Sender: outbound.New(store, clock, outbound.RenderFunc(fax.Render), cfg.Send, sender.Wake), Exports: exports, A2P: batches, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m, UI: uiHandler},
+		Sender: outbound.New(store, clock, outbound.RenderFunc(fax.Render), cfg.Send, sender.Wake), Exports: exports, A2P: batches, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m, UI: uiHandler, Limiter: limiter},
 		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
-			A2PMaxBytes: cfg.A2PMaxBytes, A2PMaxMessages: cfg.A2PMaxMessages})
+			A2PMaxBytes: cfg.A2PMaxBytes, A2PMaxMessages: cfg.A2PMaxMessages,
+			CORSOrigins: cfg.Edge.CORSOrigins, AllowedHosts: cfg.Edge.AllowedHosts})
 	srv := &http.Server{
 		Handler:           roleHandler(cfg.Role, api),
 		ReadHeaderTimeout: 10 * time.Second,

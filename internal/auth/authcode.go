@@ -93,7 +93,9 @@ func (s *Service) Authorize(ctx context.Context, req AuthorizeRequest, username,
 	if err != nil {
 		return "", redirect, err
 	}
-	ext, err := s.extensionForPassword(ctx, username, "", password)
+	ext, err := s.guarded(req.ClientID, username, func() (*switchboard.Extension, error) {
+		return s.extensionForPassword(ctx, username, "", password)
+	})
 	if err != nil {
 		return "", "", err
 	}

@@ -37,6 +37,8 @@ const (
 type Config struct {
 	AccessTTL  time.Duration // default for access tokens; DefaultAccessTTL if 0
 	RefreshTTL time.Duration // default for refresh tokens; DefaultRefreshTTL if 0
+	// Login bounds failed logins; zero MaxFailures: unbounded.
+	Login LoginLimits
 }
 
 // Service issues and checks tokens.
@@ -44,6 +46,7 @@ type Service struct {
 	store  Store
 	clock  switchboard.Clock
 	config Config
+	guard  *loginGuard // nil: failed logins are not limited
 }
 
 // Store is what authentication needs of the store: tokens, and the
@@ -71,7 +74,11 @@ func NewService(store Store, clock switchboard.Clock, config Config) *Service {
 	if config.RefreshTTL <= 0 {
 		config.RefreshTTL = DefaultRefreshTTL
 	}
-	return &Service{store: store, clock: clock, config: config}
+	s := &Service{store: store, clock: clock, config: config}
+	if config.Login.MaxFailures > 0 {
+		s.guard = newLoginGuard(config.Login, clock)
+	}
+	return s
 }
 
 // OAuthError is a token-endpoint error in RFC 6749 form with RingCentral's
@@ -81,6 +88,7 @@ type OAuthError struct {
 	Err         string // invalid_request, invalid_client, invalid_grant, ...
 	Description string
 	Code        string // OAU-xxx
+	RetryAfter  int    // seconds, for a 429
 }
 
 func (e *OAuthError) Error() string { return e.Err + ": " + e.Description }
@@ -129,9 +137,13 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (*TokenResponse, 
 	case GrantAuthorizationCode:
 		ext, err = s.redeemCode(ctx, app, secretShown, req)
 	case GrantJWTBearer:
-		ext, err = s.extensionForJWT(ctx, req.Assertion)
+		ext, err = s.guarded(req.ClientID, "", func() (*switchboard.Extension, error) {
+			return s.extensionForJWT(ctx, req.Assertion)
+		})
 	case GrantPassword:
-		ext, err = s.extensionForPassword(ctx, req.Username, req.Extension, req.Password)
+		ext, err = s.guarded(req.ClientID, req.Username, func() (*switchboard.Extension, error) {
+			return s.extensionForPassword(ctx, req.Username, req.Extension, req.Password)
+		})
 	case GrantRefreshToken:
 		return s.refresh(ctx, app, req)
 	case "":
@@ -199,6 +211,24 @@ func invalidGrant(format string, args ...any) *OAuthError {
 	return oauthErr(http.StatusBadRequest, "invalid_grant", "OAU-140", format, args...)
 }
 
+// guarded runs a login (password or JWT) under the failed-login limits of
+// the client and, for a password, the user name.
+func (s *Service) guarded(clientID, username string, login func() (*switchboard.Extension, error)) (*switchboard.Extension, error) {
+	user, client := userKey(username), clientKey(clientID)
+	if err := s.guard.check(user, client); err != nil {
+		return nil, err
+	}
+	ext, err := login()
+	var oe *OAuthError
+	switch {
+	case errors.As(err, &oe) && oe.Err == "invalid_grant":
+		s.guard.fail(user, client)
+	case err == nil && user != "":
+		s.guard.succeed(user)
+	}
+	return ext, err
+}
+
 func (s *Service) extensionForPassword(ctx context.Context, username, extNumber, password string) (*switchboard.Extension, error) {
 	if username == "" || password == "" {
 		return nil, oauthErr(http.StatusBadRequest, "invalid_request", "OAU-101", "Parameters username and password are required")
@@ -210,19 +240,29 @@ func (s *Service) extensionForPassword(ctx context.Context, username, extNumber,
 	ext, err := s.extensionByLogin(ctx, username, extNumber)
 	if errors.Is(err, switchboard.ErrNotFound) {
 		// Hash anyway so a wrong user name costs the same as a wrong password.
-		VerifyPassword(dummyHash, password)
+		verifyPassword(dummyHash, password)
 		return nil, invalidGrant("Invalid resource owner credentials")
 	}
 	if err != nil {
 		return nil, err
 	}
-	if ext.PasswordHash == "" || !VerifyPassword(ext.PasswordHash, password) {
+	hash := ext.PasswordHash
+	if hash == "" {
+		// An extension without a password (JWT only) is hashed against
+		// the dummy too: answering at once would tell which have none.
+		verifyPassword(dummyHash, password)
+		return nil, invalidGrant("Invalid resource owner credentials")
+	}
+	if !verifyPassword(hash, password) {
 		return nil, invalidGrant("Invalid resource owner credentials")
 	}
 	return ext, nil
 }
 
 var dummyHash, _ = HashPassword("not-a-password-of-anyone")
+
+// verifyPassword is VerifyPassword; tests count its calls.
+var verifyPassword = VerifyPassword
 
 // extensionByLogin resolves a user name: an email, a direct number of an
 // extension, or an account's main number with the extension number.
@@ -265,7 +305,13 @@ func (s *Service) refresh(ctx context.Context, app *switchboard.App, req TokenRe
 		return nil, oauthErr(http.StatusBadRequest, "invalid_request", "OAU-101", "Parameter refresh_token is missing")
 	}
 	now := s.clock.Now()
-	old, err := s.store.Token(ctx, HashSecret(req.RefreshToken), now)
+	hash := HashSecret(req.RefreshToken)
+	old, err := s.store.Token(ctx, hash, now)
+	if errors.Is(err, switchboard.ErrNotFound) {
+		if err := s.revokeReused(ctx, hash, now); err != nil {
+			return nil, err
+		}
+	}
 	if errors.Is(err, switchboard.ErrNotFound) || (err == nil && old.Kind != switchboard.TokenRefresh) {
 		return nil, invalidGrant("Token not found")
 	}
@@ -292,6 +338,21 @@ func (s *Service) refresh(ctx context.Context, app *switchboard.App, req TokenRe
 		return nil, err
 	}
 	return resp, nil
+}
+
+// revokeReused ends the session of a refresh token that was already
+// rotated: either the client or a thief holds a stolen copy, and which one
+// presents it is unknowable, so the whole family goes (RFC 6819 5.2.2.3,
+// OAuth 2.1 4.3.1). The caller still answers invalid_grant.
+func (s *Service) revokeReused(ctx context.Context, hash string, now time.Time) error {
+	session, err := s.store.RotatedSession(ctx, hash, now)
+	if errors.Is(err, switchboard.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.store.RevokeSession(ctx, session)
 }
 
 func (s *Service) issue(app *switchboard.App, accountID, extensionID int64, sessionID, endpointID string, accessTTL, refreshTTL int) (*TokenResponse, []*switchboard.Token) {
@@ -360,6 +421,40 @@ func (s *Service) Revoke(ctx context.Context, token string) error {
 	}
 	if err != nil {
 		return err
+	}
+	return s.store.RevokeSession(ctx, t.SessionID)
+}
+
+// ClientRevoke is a revocation request of a client (RFC 7009).
+type ClientRevoke struct {
+	ClientID, ClientSecret string
+	ClientSecretGiven      bool
+	Token                  string
+}
+
+// RevokeAsClient authenticates the client as the token endpoint does (a
+// confidential client with its secret, a public one by its id), then
+// revokes the session of a token issued to that client. A token of another
+// client is refused (RFC 7009 2.1); an unknown one is not an error.
+func (s *Service) RevokeAsClient(ctx context.Context, req ClientRevoke) error {
+	app, _, err := s.authenticateClient(ctx, TokenRequest{ClientID: req.ClientID, ClientSecret: req.ClientSecret,
+		ClientSecretGiven: req.ClientSecretGiven, GrantType: "revoke"})
+	if err != nil {
+		return err
+	}
+	if req.Token == "" {
+		return oauthErr(http.StatusBadRequest, "invalid_request", "OAU-101",
+			"Parameter token is missing: post it as an application/x-www-form-urlencoded body")
+	}
+	t, err := s.store.Token(ctx, HashSecret(req.Token), s.clock.Now())
+	if errors.Is(err, switchboard.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if t.AppID != app.ID {
+		return oauthErr(http.StatusUnauthorized, "unauthorized_client", "OAU-153", "The token was issued to another client")
 	}
 	return s.store.RevokeSession(ctx, t.SessionID)
 }
@@ -434,10 +529,7 @@ func (s *Service) extensionForJWT(ctx context.Context, assertion string) (*switc
 	if err != nil {
 		return nil, err
 	}
-	var claims jwt.RegisteredClaims
-	_, err = jwt.ParseWithClaims(assertion, &claims, func(*jwt.Token) (any, error) { return key, nil },
-		jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(jwtIssuer),
-		jwt.WithTimeFunc(s.clock.Now))
+	claims, err := parseJWT(key, assertion, s.clock.Now)
 	if err != nil {
 		return nil, invalidGrant("Invalid JWT: %v", err)
 	}
@@ -455,6 +547,18 @@ func (s *Service) extensionForJWT(ctx context.Context, assertion string) (*switc
 		return nil, invalidGrant("Invalid JWT: subject does not match the credential")
 	}
 	return s.store.Extension(ctx, cred.AccountID, cred.ExtensionID)
+}
+
+// parseJWT checks a JWT credential's signature (HS256 with key only), issuer
+// and times, and returns its claims.
+func parseJWT(key []byte, assertion string, now func() time.Time) (*jwt.RegisteredClaims, error) {
+	var claims jwt.RegisteredClaims
+	_, err := jwt.ParseWithClaims(assertion, &claims, func(*jwt.Token) (any, error) { return key, nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(jwtIssuer), jwt.WithTimeFunc(now))
+	if err != nil {
+		return nil, err
+	}
+	return &claims, nil
 }
 
 func newSessionID() string { return rand.Text() }

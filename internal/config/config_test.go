@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboardhq/switchboard/internal/ratelimit"
 )
 
 func TestLoad(t *testing.T) {
@@ -103,4 +105,45 @@ func loadCase(t *testing.T, args []string, env map[string]string, wantErr string
 		t.Fatalf("Load: %v", err)
 	}
 	return c, true
+}
+
+func TestEdgeSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		enforce bool
+		medium  ratelimit.Rule
+		wantErr string
+	}{
+		{"defaults: RingCentral's, enforced", nil, true, ratelimit.Rule{Limit: 40, Window: time.Minute}, ""},
+		{"demo counts only", []string{"--demo"}, false, ratelimit.Rule{Limit: 40, Window: time.Minute}, ""},
+		{"emulator counts only", []string{"--emulator"}, false, ratelimit.Rule{Limit: 40, Window: time.Minute}, ""},
+		{"demo enforced on request", []string{"--demo", "--rate-limit-enforce", "true"}, true, ratelimit.Rule{Limit: 40, Window: time.Minute}, ""},
+		{"one group changed", []string{"--rate-limits", "medium=7/10s"}, true, ratelimit.Rule{Limit: 7, Window: 10 * time.Second}, ""},
+		{"unknown group", []string{"--rate-limits", "Huge=1/1s"}, true, ratelimit.Rule{}, "GROUP=LIMIT/WINDOW"},
+		{"zero limit", []string{"--rate-limits", "Light=0/1s"}, true, ratelimit.Rule{}, "rate-limits"},
+		{"bad origin", []string{"--cors-origins", "https://a.example/path"}, true, ratelimit.Rule{}, "cors-origins"},
+		{"lockout too short", []string{"--login-max-lockout", "10ms"}, true, ratelimit.Rule{}, "login-max-lockout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(flag.NewFlagSet("t", flag.ContinueOnError), tc.args, func(string) string { return "" })
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v; want one mentioning %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := c.RateLimitSettings()
+			if st.Enforce != tc.enforce || st.Groups[ratelimit.Medium] != tc.medium || st.Groups[ratelimit.Auth].Limit != 5 {
+				t.Fatalf("settings %+v; want enforce %v, Medium %+v, Auth kept", st, tc.enforce, tc.medium)
+			}
+		})
+	}
+	c := Default()
+	if got := formatRateLimits(c.Edge.RateLimits); got != "Light=50/60s,Medium=40/60s,Heavy=10/60s,Auth=5/60s" {
+		t.Errorf("printed %q", got)
+	}
 }

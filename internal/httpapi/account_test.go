@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"fmt"
+	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"strings"
 	"testing"
 )
 
@@ -57,14 +59,28 @@ func TestAccountEndpoints(t *testing.T) {
 }
 
 func TestCORS(t *testing.T) {
-	e := newTestEnv(t)
+	e := newTestEnvConfig(t, httpapi.Config{CORSOrigins: []string{"https://trusted.example"}})
+	// Any origin may make bearer-token calls: the preflight allows the
+	// headers, but not credentials (cookies) for an origin not configured.
 	r := e.request("OPTIONS", "/restapi/v1.0/account/~/extension/~", "", nil,
 		"Origin", "http://app.example", "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "authorization,x-user-agent")
-	if r.StatusCode != 204 || r.Header.Get("Access-Control-Allow-Origin") != "http://app.example" || r.Header.Get("Access-Control-Allow-Credentials") != "true" {
-		t.Fatalf("preflight: %d %v", r.StatusCode, r.Header)
+	if r.StatusCode != 204 || r.Header.Get("Access-Control-Allow-Origin") != "http://app.example" || r.Header.Get("Access-Control-Allow-Credentials") != "" ||
+		!strings.Contains(r.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Fatalf("preflight of another origin: %d %v", r.StatusCode, r.Header)
 	}
 	r = e.request("GET", "/restapi/v1.0/account/~/extension/~", e.token(e.bob), nil, "Origin", "http://app.example")
-	if r.Header.Get("Access-Control-Allow-Origin") != "http://app.example" {
-		t.Fatalf("CORS on a request: %v", r.Header)
+	if r.Header.Get("Access-Control-Allow-Origin") != "http://app.example" || r.Header.Get("Access-Control-Allow-Credentials") != "" ||
+		!strings.Contains(r.Header.Get("Access-Control-Expose-Headers"), "Retry-After") {
+		t.Fatalf("CORS on a request of another origin: %v", r.Header)
+	}
+	// A configured origin gets credentials (the JS SDK's fetch sends them).
+	r = e.request("OPTIONS", "/restapi/v1.0/account/~/extension/~", "", nil,
+		"Origin", "https://trusted.example", "Access-Control-Request-Method", "GET")
+	if r.Header.Get("Access-Control-Allow-Origin") != "https://trusted.example" || r.Header.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Fatalf("preflight of a configured origin: %v", r.Header)
+	}
+	// Cookies are never usable cross-origin: the CSRF header is not allowed.
+	if strings.Contains(strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")), "csrf") {
+		t.Fatalf("the CSRF header is allowed cross-origin: %v", r.Header)
 	}
 }

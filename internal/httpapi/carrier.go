@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/switchboardhq/switchboard"
@@ -38,6 +39,12 @@ func (s *Server) handlePutCarrierRules(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, err := readBody(w, r, s.config.MaxBodyBytes)
+	if err == nil {
+		// The simulator parses its rules strictly; this refuses what
+		// parses as nothing (null, a list) and would reset them.
+		var rules map[string]json.RawMessage
+		err = unmarshalJSON(r.Context(), b, &rules)
+	}
 	if err == nil {
 		err = s.carrier.SetRulesJSON(b)
 	}

@@ -1,13 +1,18 @@
 package httpapi
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/rcwire"
+	"github.com/switchboardhq/switchboard/internal/ratelimit"
 )
 
 // FuzzParseListQuery: any query string either parses into a bounded filter
@@ -53,6 +58,79 @@ func FuzzSyncToken(f *testing.F) {
 		}
 		if tok.Extension != 7 || tok.Seq < 0 {
 			t.Fatalf("accepted token %+v", tok)
+		}
+	})
+}
+
+// FuzzJSONBody: any body either decodes into each request type or is a 4xx
+// in RingCentral's terms (no Go type names); the admin API's strict mode
+// accepts only a JSON object of known fields.
+func FuzzJSONBody(f *testing.F) {
+	for _, seed := range []string{`{}`, `null`, `[]`, `{"to": "x"}`, `{"to": [{"phoneNumber": 5}]}`, `{"text": 1e999}`,
+		`{"from": {"phoneNumber": "+16505550101"}, "to": [{"phoneNumber": "+16505550102"}], "text": "hi"}`,
+		`{"eventFilters": ["/restapi/v1.0/account/~/extension/~/message-store"], "deliveryMode": {"transportType": "WebSocket"}}`,
+		`{"deletePeriodSeconds": -1, "extra": true}`, `{"enforce": "yes"}`, `{"groups": {"Light": {"limit": 1.5}}}`,
+		`{"readStatus": "Read"} {"x": 1}`, "\xff", `{"a":`, `"string"`, `{"readStatus": null}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		strict := context.WithValue(context.Background(), strictKey{}, true)
+		for _, tc := range []struct {
+			ctx context.Context
+			v   func() any
+		}{
+			{context.Background(), func() any { return &smsRequest{} }},
+			{context.Background(), func() any { return &pagerRequest{} }},
+			{context.Background(), func() any { return &updateRequest{} }},
+			{context.Background(), func() any { return &subscriptionRequest{} }},
+			{context.Background(), func() any { return &exportRequest{} }},
+			{strict, func() any { return &retentionJSON{} }},
+			{strict, func() any { return &rateLimitsJSON{} }},
+			{strict, func() any { return &map[string]json.RawMessage{} }},
+		} {
+			v := tc.v()
+			err := unmarshalJSON(tc.ctx, body, v)
+			if err == nil {
+				if strictJSON(tc.ctx) && !strings.HasPrefix(strings.TrimSpace(string(body)), "{") {
+					t.Fatalf("strict decoding accepted %q", body)
+				}
+				continue
+			}
+			e := switchboard.AsError(err)
+			if e == nil || rcwire.ErrorStatus(e) < 400 || rcwire.ErrorStatus(e) > 499 {
+				t.Fatalf("%T from %q: %v is not a client error", v, body, err)
+			}
+			if msg := fmt.Sprint(e.Message, e.Params); strings.Contains(msg, "httpapi.") || strings.Contains(msg, "Go ") || strings.Contains(msg, "struct") {
+				t.Fatalf("%T from %q: the error shows Go internals: %s", v, body, msg)
+			}
+		}
+	})
+}
+
+// FuzzWebSocketFrame: any frame a client sends either parses into a
+// request whose query and group are decided, or is refused; none panics,
+// and a query error is a 400 naming its parameter.
+func FuzzWebSocketFrame(f *testing.F) {
+	for _, seed := range []string{`[{"type":"ClientRequest","messageId":"1","method":"GET","path":"/restapi/v1.0/account/~/extension/~"}]`,
+		`[{"type":"ClientRequest","method":"POST","path":"/restapi/v1.0/subscription"},{"eventFilters":[]}]`,
+		`[{"type":"ClientRequest","method":"GET","path":"/restapi/v1.0/account/~/extension/~/message-store?perPage=2#x","query":{"messageType":["SMS",1,true,null]}}]`,
+		`[{"type":"Heartbeat"}]`, `[]`, `{}`, `[1]`, `[{"query":{"a":{"b":1}}}]`, `[{"query":[1]}]`, `[{"path":"%zz?%zz"}]`, "\x00"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		meta, _, ok := parseFrame(data)
+		if !ok {
+			return
+		}
+		path, raw, _ := strings.Cut(meta.Path, "?")
+		raw, _, _ = strings.Cut(raw, "#")
+		if _, err := socketQuery(meta.Query, raw); err != nil {
+			if e := switchboard.AsError(err); e == nil || rcwire.ErrorStatus(e) != http.StatusBadRequest || len(e.Params) == 0 {
+				t.Fatalf("frame %q: query error %v is not a 400 naming a parameter", data, err)
+			}
+		}
+		if g, ok := ratelimit.GroupFor(strings.ToUpper(meta.Method), path); ok && g == "" {
+			t.Fatalf("frame %q: counted in no group", data)
 		}
 	})
 }

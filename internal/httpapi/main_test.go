@@ -29,6 +29,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/inbound"
 	"github.com/switchboardhq/switchboard/internal/push"
+	"github.com/switchboardhq/switchboard/internal/ratelimit"
 	"github.com/switchboardhq/switchboard/internal/retention"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
 )
@@ -56,6 +57,7 @@ type testEnv struct {
 	jwts                   map[int64]string
 	passwords              map[int64]string
 	router                 routers.Router
+	limiter                *ratelimit.Limiter
 }
 
 func newTestEnv(t testing.TB) *testEnv {
@@ -74,7 +76,7 @@ func newTestEnvConfig(t testing.TB, config httpapi.Config) *testEnv {
 	}
 	t.Cleanup(func() { store.Close() })
 	e := &testEnv{t: t, store: store, clock: clock, jwts: map[int64]string{}, passwords: map[int64]string{}}
-	e.auth = auth.NewService(store, clock, auth.Config{})
+	e.auth = auth.NewService(store, clock, auth.Config{Login: auth.LoginLimits{MaxFailures: 5, MaxClientFailures: 50, MaxLockout: 15 * time.Minute}})
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.retention = retention.NewWorker(store, clock, retention.Config{Defaults: switchboard.DefaultRetention()}, logger)
 	// The delivery worker is not started: tests run it step by step with
@@ -90,9 +92,15 @@ func newTestEnvConfig(t testing.TB, config httpapi.Config) *testEnv {
 	// The dispatcher is not started either: tests run it with push.RunOnce.
 	e.push = push.New(store, clock, logger, push.Config{Owner: "test", AllowPrivateTargets: true, SuspendAfter: time.Hour,
 		RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(e.srv.URL, m) }, RenderA2PBatch: httpapi.A2PBatchJSON})
+	// RingCentral's limits, counted but not enforced (as in --emulator):
+	// tests that want 429s switch enforcement on.
+	e.limiter, err = ratelimit.New(ratelimit.NewMemory(), clock, ratelimit.Settings{Groups: map[ratelimit.Group]ratelimit.Rule{
+		ratelimit.Light: {Limit: 50, Window: time.Minute}, ratelimit.Medium: {Limit: 40, Window: time.Minute},
+		ratelimit.Heavy: {Limit: 10, Window: time.Minute}, ratelimit.Auth: {Limit: 5, Window: time.Minute}}})
+	must(t, err)
 	e.srv = httptest.NewServer(httpapi.New(httpapi.Deps{Store: store, Auth: e.auth, Clock: clock, Logger: logger,
 		Retention: e.retention, Emulator: clock, Carrier: e.sim,
-		Inbound: in, CarrierInbound: e.sim, Push: e.push}, config))
+		Inbound: in, CarrierInbound: e.sim, Push: e.push, Limiter: e.limiter}, config))
 	t.Cleanup(e.srv.Close)
 
 	e.clientSecret = "test-secret"
@@ -260,7 +268,14 @@ func (e *testEnv) token(ext *switchboard.Extension) string {
 
 func (e *testEnv) tokenRequest(form url.Values) *response {
 	e.t.Helper()
-	req, err := http.NewRequest("POST", e.srv.URL+"/restapi/oauth/token", strings.NewReader(form.Encode()))
+	return e.clientPost("/restapi/oauth/token", form.Encode())
+}
+
+// clientPost posts a form body (as given: it may be malformed) to an OAuth
+// endpoint with the test app's client credentials.
+func (e *testEnv) clientPost(path, body string) *response {
+	e.t.Helper()
+	req, err := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(body))
 	must(e.t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(e.clientID, e.clientSecret)

@@ -376,7 +376,7 @@ func (s *Server) batchBodies(w http.ResponseWriter, r *http.Request, ids []int64
 			Body       json.RawMessage `json:"body"`
 		}
 		if err := json.Unmarshal(b, &parts); err != nil {
-			return nil, switchboard.Errorf(switchboard.CodeInvalidJSON, "Body must be a JSON array of {resourceId, body}: %v", err)
+			return nil, switchboard.Errorf(switchboard.CodeInvalidJSON, "Body must be a JSON array of {resourceId, body}: %s", jsonReason(err))
 		}
 		for i, p := range parts {
 			if i < len(ids) && p.ResourceID != "" && string(p.ResourceID) != strconv.FormatInt(ids[i], 10) {
@@ -397,7 +397,7 @@ func (s *Server) batchBodies(w http.ResponseWriter, r *http.Request, ids []int64
 	reqs := make([]updateRequest, len(ids))
 	for i, raw := range raws {
 		if err := json.Unmarshal(raw, &reqs[i]); err != nil {
-			return nil, switchboard.Errorf(switchboard.CodeInvalidJSON, "Part %d of the body is not valid JSON: %v", i+1, err)
+			return nil, switchboard.Errorf(switchboard.CodeInvalidJSON, "Part %d of the body: %s", i+1, jsonReason(err))
 		}
 	}
 	return reqs, nil
@@ -575,6 +575,7 @@ func (s *Server) handleContent(w http.ResponseWriter, r *http.Request, p *switch
 		s.writeError(w, r, notFoundAs(err, "attachmentId", r.PathValue("attachmentId")))
 		return
 	}
+	disposition = contentDisposition(disposition, a.ContentType, w.Header())
 	name := q.Get("contentDispositionFilename")
 	if name == "" {
 		name = a.FileName

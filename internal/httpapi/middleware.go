@@ -28,32 +28,10 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// cors lets browser apps use the API as the JS SDK does: with credentials,
-// so the origin is echoed rather than "*", and the rate-limit headers are
-// exposed (the SDK reads Retry-After).
-func (s *Server) cors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if origin := r.Header.Get("Origin"); origin != "" {
-			h := w.Header()
-			h.Set("Access-Control-Allow-Origin", origin)
-			h.Set("Access-Control-Allow-Credentials", "true")
-			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Expose-Headers", "RCRequestId, Retry-After, X-Rate-Limit-Group, X-Rate-Limit-Limit, X-Rate-Limit-Remaining, X-Rate-Limit-Window, Content-Disposition")
-			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-				h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-User-Agent, Client-Id, Accept, Range, X-Requested-With")
-				h.Set("Access-Control-Max-Age", "600")
-				w.WriteHeader(http.StatusNoContent)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // bearerToken takes the token from "Authorization: Bearer x" (any case of
-// the scheme: the JS SDK sends "bearer") or, as RingCentral's media host
-// allows, the access_token query parameter.
+// the scheme: the JS SDK sends "bearer") or, on media links only, as
+// RingCentral's media host allows, the access_token query parameter: a
+// token in a URL ends up in logs and histories, so no other route takes it.
 func bearerToken(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, token, ok := strings.Cut(h, " ")
@@ -62,7 +40,16 @@ func bearerToken(r *http.Request) string {
 		}
 		return ""
 	}
-	return r.URL.Query().Get("access_token")
+	if mediaLink(r.Pattern) {
+		return r.URL.Query().Get("access_token")
+	}
+	return ""
+}
+
+// mediaLink reports whether a route serves content by link (attachments,
+// export archives): the routes a browser or player opens without headers.
+func mediaLink(pattern string) bool {
+	return strings.HasSuffix(pattern, "/content/{attachmentId}") || strings.HasSuffix(pattern, "/archive/{archiveId}")
 }
 
 // credential is the token a request acts with: its bearer token or, from the
@@ -85,7 +72,13 @@ func (s *Server) authed(scope string, h func(http.ResponseWriter, *http.Request,
 		p, ok := r.Context().Value(socketPrincipalKey{}).(*switchboard.Principal)
 		if !ok {
 			var err error
-			if p, err = s.auth.Authenticate(r.Context(), credential(r, auth.SessionCookie)); err != nil {
+			cred := credential(r, auth.SessionCookie)
+			if cred == "" && r.URL.Query().Has("access_token") {
+				s.writeError(w, r, switchboard.Errorf(switchboard.CodeLoginRequired,
+					"access_token in the query string is accepted on media links only: send the header Authorization: Bearer <token>"))
+				return
+			}
+			if p, err = s.auth.Authenticate(r.Context(), cred); err != nil {
 				s.writeError(w, r, err)
 				return
 			}
@@ -96,6 +89,9 @@ func (s *Server) authed(scope string, h func(http.ResponseWriter, *http.Request,
 			return
 		}
 		noteExtension(r.Context(), p.ExtensionID)
+		if !s.limit(w, r, p) {
+			return
+		}
 		h(w, r.WithContext(switchboard.NewContextWithPrincipal(r.Context(), p)), p)
 	}
 }
@@ -107,7 +103,7 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		h(w, r)
+		h(w, withStrictJSON(r))
 	}
 }
 

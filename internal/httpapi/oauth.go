@@ -50,6 +50,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			Description: "client_id in the body does not match the authenticated client"})
 		return
 	}
+	if !s.limitAuth(w, r, id, loginName(form)) {
+		return
+	}
 	atoi := func(k string) int { n, _ := strconv.Atoi(form.Get(k)); return n }
 	resp, err := s.auth.Token(r.Context(), auth.TokenRequest{
 		ClientID: id, ClientSecret: secret, ClientSecretGiven: given,
@@ -68,15 +71,34 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// handleRevoke ends the session of the given token. It answers 200 for
-// unknown tokens and 400 without a token (RFC 7009).
+// loginName is who a token request is counted for in group Auth: the user
+// name of a password grant, the credential of a JWT grant (a hash: the JWT
+// itself is a secret), else nobody (the client's address is counted).
+func loginName(form url.Values) string {
+	if u := form.Get("username"); u != "" {
+		return u
+	}
+	if a := form.Get("assertion"); a != "" {
+		return "jwt:" + auth.HashSecret(a)[:16]
+	}
+	return ""
+}
+
+// handleRevoke ends the session of the given token for the client that
+// authenticates (as RingCentral requires). It answers 200 for unknown
+// tokens and 400 without a token (RFC 7009).
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	form, err := parseForm(w, r)
 	if err != nil {
 		s.writeOAuthError(w, r, err)
 		return
 	}
-	if err := s.auth.Revoke(r.Context(), form.Get("token")); err != nil {
+	id, secret, given := clientCredentials(r, form)
+	if !s.limitAuth(w, r, id, "") {
+		return
+	}
+	if err := s.auth.RevokeAsClient(r.Context(), auth.ClientRevoke{ClientID: id, ClientSecret: secret,
+		ClientSecretGiven: given, Token: form.Get("token")}); err != nil {
 		s.writeOAuthError(w, r, err)
 		return
 	}

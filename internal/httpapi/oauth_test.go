@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -117,18 +118,39 @@ func TestRefreshRotatesAndRevoke(t *testing.T) {
 	if second.RefreshToken == first.RefreshToken || second.AccessToken == first.AccessToken || second.OwnerID != first.OwnerID {
 		t.Fatalf("refresh did not rotate: %+v", second)
 	}
-	// A used refresh token is dead.
-	if r := e.tokenRequest(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first.RefreshToken}}); r.StatusCode != 400 || r.object(t)["error"] != "invalid_grant" {
-		t.Fatalf("reused refresh token: %d %s", r.StatusCode, r.body)
-	}
 	// An access token is not a refresh token.
 	if r := e.tokenRequest(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {second.AccessToken}}); r.StatusCode != 400 {
 		t.Fatalf("access token used as refresh token: %d", r.StatusCode)
 	}
 	e.expect(e.request("GET", "/restapi/v1.0/account/~/extension/~", second.AccessToken, nil), 200)
+	// A used refresh token is dead, and presenting it again ends the whole
+	// family: a copy was stolen, and the server cannot tell who holds it.
+	if r := e.tokenRequest(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first.RefreshToken}}); r.StatusCode != 400 || r.object(t)["error"] != "invalid_grant" {
+		t.Fatalf("reused refresh token: %d %s", r.StatusCode, r.body)
+	}
+	if r := e.request("GET", "/restapi/v1.0/account/~/extension/~", second.AccessToken, nil); r.StatusCode != 401 {
+		t.Fatalf("access token of a family whose old refresh token was reused: %d, want 401", r.StatusCode)
+	}
+	if r := e.tokenRequest(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {second.RefreshToken}}); r.StatusCode != 400 {
+		t.Fatalf("current refresh token of a reused family: %d, want 400", r.StatusCode)
+	}
+	e.expect(e.tokenRequest(url.Values{"grant_type": {auth.GrantJWTBearer}, "assertion": {e.jwts[e.bob.ID]}}), 200).json(t, &second)
+
+	// Revoke needs the client's credentials, as RingCentral's does.
+	revoke := func(form url.Values) *response { return e.clientPost("/restapi/oauth/revoke", form.Encode()) }
+	for name, r := range map[string]*response{
+		"no client":    e.request("POST", "/restapi/oauth/revoke", "", url.Values{"token": {second.AccessToken}}),
+		"wrong secret": e.request("POST", "/restapi/oauth/revoke", "", url.Values{"token": {second.AccessToken}}, "Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(e.clientID+":nope"))),
+		"no secret":    e.request("POST", "/restapi/oauth/revoke", "", url.Values{"token": {second.AccessToken}, "client_id": {e.clientID}}),
+	} {
+		if r.StatusCode != 401 || r.object(t)["error"] != "invalid_client" {
+			t.Errorf("revoke with %s: %d %s; want 401 invalid_client", name, r.StatusCode, r.body)
+		}
+	}
+	e.expect(e.request("GET", "/restapi/v1.0/account/~/extension/~", second.AccessToken, nil), 200)
 
 	// Revoke ends the whole session: both tokens of the pair.
-	r := e.request("POST", "/restapi/oauth/revoke", "", url.Values{"token": {second.AccessToken}})
+	r := revoke(url.Values{"token": {second.AccessToken}})
 	if r.StatusCode != 200 {
 		t.Fatalf("revoke: %d %s", r.StatusCode, r.body)
 	}
@@ -140,13 +162,13 @@ func TestRefreshRotatesAndRevoke(t *testing.T) {
 		t.Fatalf("refresh after revoke: %d", r.StatusCode)
 	}
 	// Revoking an unknown token is fine (RFC 7009).
-	if r := e.request("POST", "/restapi/oauth/revoke", "", url.Values{"token": {"unknown"}}); r.StatusCode != 200 {
+	if r := revoke(url.Values{"token": {"unknown"}}); r.StatusCode != 200 {
 		t.Fatalf("revoke unknown: %d", r.StatusCode)
 	}
 	// Without a token, or with a body that is not a form (the Go SDK's
 	// Revoke), nothing can be revoked: RFC 7009's invalid_request.
-	for _, body := range []any{url.Values{}, `{"token": "x"`} {
-		r := e.request("POST", "/restapi/oauth/revoke", "", body)
+	for _, body := range []string{"", `{"token": "x"`} {
+		r := e.clientPost("/restapi/oauth/revoke", body)
 		var oe struct {
 			Error  string `json:"error"`
 			Errors []struct {

@@ -77,7 +77,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 // routed runs the route table and notes the pattern it matched (the mux
 // sets r.Pattern on the request it is given).
 func (s *Server) routed(w http.ResponseWriter, r *http.Request) {
-	s.mux.ServeHTTP(w, r)
+	if h, pattern := s.mux.Handler(r); pattern == "" {
+		s.unrouted(w, r, h)
+	} else {
+		s.mux.ServeHTTP(w, r)
+	}
 	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
 		info.route = r.Pattern
 	}

@@ -203,8 +203,8 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, limit int64,
 				"Content-Type %q is not supported; send application/json", mt)
 		}
 	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return false, switchboard.Errorf(switchboard.CodeInvalidJSON, "Request body is not valid JSON: %v", err)
+	if err := unmarshalJSON(r.Context(), b, v); err != nil {
+		return false, err
 	}
 	return true, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
@@ -87,7 +88,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err error) {
 	var oe *auth.OAuthError
 	if !errors.As(err, &oe) {
-		if e := switchboard.AsError(err); e != nil {
+		if errors.Is(err, errBodyTooLarge) {
+			oe = &auth.OAuthError{Status: http.StatusRequestEntityTooLarge, Err: "invalid_request", Description: "Request body is too large", Code: switchboard.CodeRequestTooLarge}
+		} else if e := switchboard.AsError(err); e != nil {
 			oe = &auth.OAuthError{Status: rcwire.ErrorStatus(e), Err: "invalid_request", Description: e.Message, Code: e.Code}
 		} else if errors.Is(err, switchboard.ErrUnavailable) {
 			s.logger.WarnContext(r.Context(), "token endpoint: database unavailable", "err", err, "request_id", requestID(r.Context()))
@@ -97,6 +100,9 @@ func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err err
 			s.logger.ErrorContext(r.Context(), "token endpoint", "err", err, "request_id", requestID(r.Context()))
 			oe = &auth.OAuthError{Status: http.StatusInternalServerError, Err: "server_error", Description: "Internal Server Error", Code: switchboard.CodeInternal}
 		}
+	}
+	if oe.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(oe.RetryAfter))
 	}
 	writeJSON(w, oe.Status, oauthErrorBody{Error: oe.Err, ErrorDescription: oe.Description,
 		Errors: []errorItem{{ErrorCode: oe.Code, Message: oe.Description}}})

@@ -19,8 +19,8 @@ func (s *Server) routes() {
 		// (internal/webui); the UI calls the API routes below.
 		m.Handle("GET /{$}", s.ui)
 		m.Handle("/ui/", s.ui)
-		m.Handle("GET /restapi/oauth/authorize", s.ui)
-		m.Handle("POST /restapi/oauth/authorize", s.ui)
+		m.Handle("GET /restapi/oauth/authorize", s.authLimited(s.ui))
+		m.Handle("POST /restapi/oauth/authorize", s.authLimited(s.ui))
 	}
 
 	m.HandleFunc("GET /restapi/v1.0/account/{accountId}", s.authed(switchboard.ScopeReadAccounts, s.handleAccount))
@@ -81,6 +81,8 @@ func (s *Server) routes() {
 	m.HandleFunc("PUT /switchboard/v1/carrier/rules", s.admin(s.handlePutCarrierRules))
 	m.HandleFunc("POST /switchboard/v1/clock/advance", s.admin(s.handleClockAdvance))
 	m.HandleFunc("POST /switchboard/v1/retention/run", s.admin(s.handleRetentionRun))
+	m.HandleFunc("GET /switchboard/v1/rate-limits", s.admin(s.handleGetRateLimits))
+	m.HandleFunc("PUT /switchboard/v1/rate-limits", s.admin(s.handlePutRateLimits))
 	m.HandleFunc("GET /switchboard/v1/health", s.handleHealth)
 	m.Handle("GET /metrics", s.metrics.Handler())
 

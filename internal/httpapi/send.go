@@ -74,7 +74,7 @@ func (s *Server) decodeSend(w http.ResponseWriter, r *http.Request, v any, form 
 		name, file := p.FormName(), p.FileName()
 		if !gotJSON && (ct == "application/json" || (ct == "" && file == "" && (name == "request.json" || name == "json"))) {
 			if err := json.Unmarshal(data, v); err != nil {
-				return nil, true, switchboard.Errorf("MSG-349", "JSON part is not valid JSON: %v", err)
+				return nil, true, switchboard.Errorf("MSG-349", "JSON part: %s", jsonReason(err))
 			}
 			gotJSON = true
 			continue

@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/fax"
 	"github.com/switchboardhq/switchboard/internal/metrics"
 	"github.com/switchboardhq/switchboard/internal/outbound"
+	"github.com/switchboardhq/switchboard/internal/ratelimit"
 )
 
 // Config tunes the API.
@@ -36,6 +37,12 @@ type Config struct {
 	// zero: switchboard.DefaultA2PMaxBytes and DefaultA2PMaxMessages.
 	A2PMaxBytes    int64
 	A2PMaxMessages int
+	// CORSOrigins are the origins allowed CORS with credentials ("*": any);
+	// others may make bearer-token calls only.
+	CORSOrigins []string
+	// AllowedHosts are names accepted in the Host header, besides IP
+	// addresses and localhost, when PublicURL is empty.
+	AllowedHosts []string
 	// WebSocketIdleTimeout closes a socket that sent nothing (not even a
 	// heartbeat) for this long; WebSocketAbsoluteTimeout closes any socket
 	// this old. Both are announced in ConnectionDetails, and the SDKs
@@ -98,6 +105,9 @@ type Deps struct {
 	// UI serves the web UI at / and the sign-in page of the
 	// authorization-code flow; nil: neither is served.
 	UI http.Handler
+	// Limiter applies RingCentral's rate limits; nil: none (and no
+	// X-Rate-Limit-* headers).
+	Limiter *ratelimit.Limiter
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -118,6 +128,7 @@ type Server struct {
 	carrierSt func() any
 	metrics   *metrics.Metrics
 	ui        http.Handler
+	limiter   *ratelimit.Limiter
 	config    Config
 	mux       *http.ServeMux
 	closing   chan struct{} // closed by CloseSockets
@@ -149,7 +160,7 @@ func New(d Deps, cfg Config) *Server {
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	s := &Server{store: d.Store, auth: d.Auth, clock: d.Clock, logger: d.Logger, retention: d.Retention,
-		emulator: d.Emulator, sender: d.Sender, exports: d.Exports, a2p: d.A2P, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, metrics: metrics.OrNew(d.Metrics), ui: d.UI, config: cfg, mux: http.NewServeMux(),
+		emulator: d.Emulator, sender: d.Sender, exports: d.Exports, a2p: d.A2P, carrier: d.Carrier, inbound: d.Inbound, carrierIn: d.CarrierInbound, push: d.Push, carrierSt: d.CarrierStatus, metrics: metrics.OrNew(d.Metrics), ui: d.UI, limiter: d.Limiter, config: cfg, mux: http.NewServeMux(),
 		closing: make(chan struct{})}
 	if s.sender == nil {
 		var wake func()
@@ -164,7 +175,7 @@ func New(d Deps, cfg Config) *Server {
 
 // ServeHTTP runs the middleware chain and the route table.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.observe(s.recoverPanics(s.cors(http.HandlerFunc(s.routed)))).ServeHTTP(w, r)
+	s.observe(s.recoverPanics(s.secureHeaders(s.cors(s.checkHost(http.HandlerFunc(s.routed)))))).ServeHTTP(w, r)
 }
 
 // CloseSockets closes every WebSocket this server holds with a reconnect

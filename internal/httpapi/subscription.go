@@ -164,7 +164,7 @@ func decodeSubscriptionRequest(body []byte) (*subscriptionRequest, error) {
 		return &req, nil
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, switchboard.Errorf(switchboard.CodeInvalidJSON, "Request body is not valid JSON: %v", err)
+		return nil, jsonError(err)
 	}
 	return &req, nil
 }

@@ -91,6 +91,14 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, switchboard.Errorf(switchboard.CodeUnavailable, "Push notifications are not enabled on this server"))
 		return
 	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		w.Header().Set("Upgrade", "websocket")
+		// HTTP's own answer to a request that must upgrade, in RingCentral's body.
+		_, body := s.errorResponse(r, switchboard.Errorf(switchboard.CodeBadRequest,
+			"This is the WebSocket gateway: connect with a WebSocket client (Upgrade: websocket) and the token from POST /restapi/oauth/wstoken"))
+		writeJSON(w, http.StatusUpgradeRequired, body)
+		return
+	}
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		// Authentication is the token in the URL, never a cookie, so a
 		// foreign origin gains nothing.
@@ -190,9 +198,8 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 func newMessageID() string { return push.NewUUID() }
 
 func (w *wsConn) handleFrame(ctx context.Context, r *http.Request, data []byte) {
-	var frame []json.RawMessage
-	var meta wsMeta
-	if json.Unmarshal(data, &frame) != nil || len(frame) == 0 || json.Unmarshal(frame[0], &meta) != nil {
+	meta, body, ok := parseFrame(data)
+	if !ok {
 		_ = w.write(ctx, wsMeta{Type: "Error", MessageID: newMessageID(), Status: http.StatusBadRequest},
 			errorBody{ErrorCode: "WSG-400", Message: "A frame must be a JSON array [meta, body]", Errors: []errorItem{{ErrorCode: "WSG-400", Message: "A frame must be a JSON array [meta, body]"}}})
 		return
@@ -201,10 +208,6 @@ func (w *wsConn) handleFrame(ctx context.Context, r *http.Request, data []byte) 
 	case "Heartbeat":
 		_ = w.write(ctx, wsMeta{Type: "Heartbeat", MessageID: meta.MessageID, Status: http.StatusOK}, nil)
 	case "ClientRequest":
-		var body []byte
-		if len(frame) > 1 {
-			body = frame[1]
-		}
 		var created []*switchboard.Subscription
 		status, out, headers := w.clientRequest(ctx, r, meta, body, &created)
 		_ = w.write(ctx, wsMeta{Type: "ClientRequest", MessageID: meta.MessageID, Status: status, Headers: headers}, out)
@@ -214,6 +217,18 @@ func (w *wsConn) handleFrame(ctx context.Context, r *http.Request, data []byte) 
 			w.attach(sub)
 		}
 	}
+}
+
+// parseFrame splits a client frame, a JSON array [meta, body?].
+func parseFrame(data []byte) (meta wsMeta, body []byte, ok bool) {
+	var frame []json.RawMessage
+	if json.Unmarshal(data, &frame) != nil || len(frame) == 0 || json.Unmarshal(frame[0], &meta) != nil {
+		return wsMeta{}, nil, false
+	}
+	if len(frame) > 1 {
+		body = frame[1]
+	}
+	return meta, body, true
 }
 
 // clientRequest serves a REST call made over the socket: the subscription
@@ -238,6 +253,14 @@ func (w *wsConn) clientRequest(ctx context.Context, r *http.Request, meta wsMeta
 		// Subscriptions made over the socket belong to its session.
 		session := &wsSession{id: w.session, drop: w.drop,
 			attach: func(sub *switchboard.Subscription) { *created = append(*created, sub) }}
+		limits := http.Header{}
+		err = w.s.count(ctx, strings.ToUpper(meta.Method), path, principalKey(w.p), limits)
+		for k := range limits {
+			headers[k] = limits.Get(k)
+		}
+		if err != nil {
+			break
+		}
 		status, out, err = w.s.subscriptionCall(ctx, w.p, w.base, strings.ToUpper(meta.Method), strings.TrimPrefix(path, prefix), body, session)
 	case strings.HasPrefix(path, "/restapi/v1.0/"):
 		return w.socketCall(ctx, r, meta, path, strings.TrimPrefix(strings.SplitN(inPath, "#", 2)[0], "?"), body)
@@ -289,7 +312,8 @@ func (w *wsConn) socketCall(ctx context.Context, r *http.Request, meta wsMeta, p
 	}
 	// The answer's own headers: its Content-Type and request id.
 	headers := map[string]any{}
-	for _, k := range []string{"Content-Type", "RCRequestId", "Retry-After"} {
+	for _, k := range []string{"Content-Type", "RCRequestId", "Retry-After",
+		"X-Rate-Limit-Group", "X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Window"} {
 		if v := rec.header.Get(k); v != "" {
 			headers[k] = v
 		}

@@ -109,17 +109,30 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now time.T
 		return err
 	}
 	err := db.write(ctx, func(tx *tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE hash = $1 AND kind = $2 AND expires_at > $3`,
-			oldHash, switchboard.TokenRefresh, toMillis(now))
-		if err != nil {
+		var session string
+		var expires int64
+		if err := tx.QueryRowContext(ctx, `DELETE FROM tokens WHERE hash = $1 AND kind = $2 AND expires_at > $3
+			RETURNING session_id, expires_at`,
+			oldHash, switchboard.TokenRefresh, toMillis(now)).Scan(&session, &expires); err != nil {
 			return err
 		}
-		if err := rowsAffected(res); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rotated_tokens (hash, session_id, expires_at) VALUES ($1, $2, $3)`,
+			oldHash, session, expires); err != nil {
 			return err
 		}
 		return insertTokens(ctx, tx, tokens)
 	})
 	return db.wrap(err, "rotate refresh token")
+}
+
+// RotatedSession returns the session of a rotated, unexpired refresh token.
+func (db *DB) RotatedSession(ctx context.Context, hash string, now time.Time) (string, error) {
+	var session string
+	err := db.read(ctx, func(tx *tx) error {
+		return tx.QueryRowContext(ctx, `SELECT session_id FROM rotated_tokens WHERE hash = $1 AND expires_at > $2`,
+			hash, toMillis(now)).Scan(&session)
+	})
+	return session, db.wrap(err, "find rotated refresh token")
 }
 
 // RevokeSession removes every token of the session; revoking an ended
@@ -142,6 +155,11 @@ func (db *DB) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, erro
 			return err
 		}
 		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		// Rotated refresh tokens are remembered only while they would have
+		// been valid.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM rotated_tokens WHERE expires_at <= $1`, toMillis(now)); err != nil {
 			return err
 		}
 		// Unredeemed authorization codes go with them.

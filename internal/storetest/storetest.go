@@ -90,6 +90,8 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"Exports", testExports},
 		{"A2PBatches", testA2PBatches},
 		{"OptOuts", testOptOuts},
+		{"RateLimits", testRateLimits},
+		{"RotatedSession", testRotatedSession},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
