@@ -106,7 +106,8 @@ func (s *Server) unrouted(w http.ResponseWriter, r *http.Request, h http.Handler
 	h.ServeHTTP(probe, r)
 	if probe.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", probe.header.Get("Allow"))
-		s.writeError(w, r, switchboard.Errorf("CMN-120", "Method %s is not allowed for %s: use %s", r.Method, r.URL.Path, probe.header.Get("Allow")))
+		_, body := s.errorResponse(r, switchboard.Errorf("CMN-120", "Method %s is not allowed for %s: use %s", r.Method, r.URL.Path, probe.header.Get("Allow")))
+		writeJSON(w, http.StatusMethodNotAllowed, body)
 		return
 	}
 	s.writeError(w, r, switchboard.Errorf("CMN-120", "Invalid URI: %s %s", r.Method, r.URL.Path))

@@ -100,6 +100,10 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 // cover page (coverIndex absent means no cover page), file-name character
 // restrictions, and Office/HTML rendering (see package fax).
 func (s *Server) handleFax(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+	mb, ok := s.sendingMailbox(w, r, p)
+	if !ok {
+		return
+	}
 	// A JSON body is a resend; multipart is a new fax whose envelope is a
 	// JSON part or, as in RingCentral's raw examples, form fields.
 	var req faxRequest
@@ -132,7 +136,7 @@ func (s *Server) handleFax(w http.ResponseWriter, r *http.Request, p *switchboar
 		s.writeError(w, r, err)
 		return
 	}
-	s.send(w, r, p, out)
+	s.send(w, r, p, mb, out)
 }
 
 func isFaxField(name string) bool {

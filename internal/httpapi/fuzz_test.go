@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
-	"github.com/switchboardhq/switchboard/internal/rcwire"
 	"github.com/switchboardhq/switchboard/internal/ratelimit"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // FuzzParseListQuery: any query string either parses into a bounded filter

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
 )
 
@@ -72,7 +74,26 @@ func TestPermissionMatrix(t *testing.T) {
 	task := e.expect(e.request("POST", fmt.Sprintf("/restapi/v1.0/account/%d/message-store-report", e.acc1.ID), tokens[accAdmin],
 		map[string]any{"dateFrom": baseTime.Add(-48 * time.Hour).Format(time.RFC3339)}), 200).object(t)
 
+	// Bob sends high-volume SMS from a number of his own, through an app
+	// granted A2PSMS; his batch has one message.
+	const bobA2P = "+16505550112"
+	mustV(e.store.CreatePhoneNumber(context.Background(), switchboard.PhoneNumberCreate{AccountID: e.acc1.ID, ExtensionID: e.bob.ID,
+		PhoneNumber: bobA2P, Features: []string{switchboard.FeatureA2PSms}}))(t)
+	a2pTokens := tokens
+	for _, who := range []caller{owner, otherExt, accAdmin, otherAcc} {
+		a2pTokens[who] = e.a2pToken([]*switchboard.Extension{e.bob, dave, e.alice, e.carol}[who])
+	}
+	batch := e.expect(e.request("POST", "/restapi/v1.0/account/~/a2p-sms/batches", a2pTokens[owner],
+		map[string]any{"from": bobA2P, "text": bobSecret, "messages": []map[string]any{{"to": []string{"+15550000007"}}}}), 201).object(t)
+	e.expandBatches()
+	var a2pMsgs struct{ Records []map[string]any }
+	e.expect(e.request("GET", "/restapi/v1.0/account/~/a2p-sms/messages", a2pTokens[owner], nil), 200).json(t, &a2pMsgs)
+	if len(a2pMsgs.Records) != 1 {
+		t.Fatalf("bob's A2P messages: %+v", a2pMsgs.Records)
+	}
+
 	vars := map[string]string{
+		"{batchId}": fmt.Sprint(batch["id"]), "{a2pMessageId}": fmt.Sprintf("%.0f", a2pMsgs.Records[0]["id"]),
 		"{accountId}": fmt.Sprint(e.acc1.ID), "{extensionId}": fmt.Sprint(e.bob.ID), "{messageId}": msgID,
 		"{attachmentId}": attID, "{taskId}": fmt.Sprint(task["id"]), "{archiveId}": "1", "{clientId}": e.clientID,
 		"{subscriptionId}": fmt.Sprint(sub["id"]),
@@ -90,6 +111,7 @@ func TestPermissionMatrix(t *testing.T) {
 		route string // the route table's pattern
 		path  string // when the pattern alone does not make a path
 		body  any
+		a2p   bool // the callers' tokens are of an app granted A2PSMS
 		want  expect
 	}{
 		{route: "POST /restapi/oauth/token", want: public(401)},  // no client credentials: a bearer token is none
@@ -122,6 +144,18 @@ func TestPermissionMatrix(t *testing.T) {
 		{route: "/restapi/v1.0/subscription", path: "/restapi/v1.0/subscription", want: anyUser(200)},
 		{route: "/restapi/v1.0/subscription", path: "POST /restapi/v1.0/subscription", body: subBody, want: anyUser(200)},
 		{route: "/restapi/v1.0/subscription/", path: "/restapi/v1.0/subscription/{subscriptionId}", want: expect{200, 404, 404, 404, 401, 401, 401, 401}},
+
+		{route: "POST /restapi/v1.0/account/{accountId}/a2p-sms/batches", a2p: true, body: map[string]any{"from": bobA2P, "text": "hi", "messages": []map[string]any{{"to": []string{"+15550000009"}}}}, want: expect{201, 400, 400, 404, 401, 401, 401, 401}}, // from another's number: 400 naming from
+		// A user reads its own batches and messages, the administrator
+		// the account's; another user of the account finds none of them.
+		{route: "GET /restapi/v1.0/account/{accountId}/a2p-sms/batches", a2p: true, want: account(200)},
+		{route: "GET /restapi/v1.0/account/{accountId}/a2p-sms/batches/{batchId}", a2p: true, want: expect{200, 404, 200, 404, 401, 401, 401, 401}},
+		{route: "GET /restapi/v1.0/account/{accountId}/a2p-sms/messages", a2p: true, want: account(200)},
+		{route: "GET /restapi/v1.0/account/{accountId}/a2p-sms/messages/{messageId}", path: "/restapi/v1.0/account/{accountId}/a2p-sms/messages/{a2pMessageId}", a2p: true, want: expect{200, 404, 200, 404, 401, 401, 401, 401}},
+		{route: "GET /restapi/v1.0/account/{accountId}/a2p-sms/statuses", a2p: true, want: account(200)},
+		{route: "GET /restapi/v1.0/account/{accountId}/a2p-sms/opt-outs", a2p: true, want: account(200)},
+		{route: "PATCH /restapi/v1.0/account/{accountId}/a2p-sms/opt-outs/bulk-assign", a2p: true, body: map[string]any{"from": bobA2P, "optOuts": []string{"+15550000008"}}, want: expect{200, 400, 400, 404, 401, 401, 401, 401}},
+		{route: "POST /restapi/v1.0/account/{accountId}/a2p-sms/batches", path: "POST /restapi/v1.0/account/{accountId}/a2p-sms/batches", body: map[string]any{"from": bobA2P, "text": "hi", "messages": []map[string]any{{"to": []string{"+15550000009"}}}}, want: anyUser(403)}, // an app without A2PSMS
 
 		{route: "POST /switchboard/v1/messages", body: map[string]any{"messages": []any{sms}}, want: adminOnly(400)},
 		{route: "GET /switchboard/v1/accounts/{accountId}/retention", want: adminOnly(200)},
@@ -192,7 +226,11 @@ func TestPermissionMatrix(t *testing.T) {
 				// Each deletion gets a message of its own.
 				p = strings.Replace(p, "/"+msgID, "/"+fmt.Sprintf("%.0f", e.importMessages(e.bob, sms2(bobSecret))[0]["id"]), 1)
 			}
-			r := e.request(method, p, tokens[who], c.body, "Accept", "*/*")
+			tok := tokens[who]
+			if c.a2p {
+				tok = a2pTokens[who]
+			}
+			r := e.request(method, p, tok, c.body, "Accept", "*/*")
 			if r.StatusCode != c.want[who] {
 				t.Errorf("%s %s as %s: %d, want %d\n%.300s", method, path, callerNames[who], r.StatusCode, c.want[who], r.body)
 			}

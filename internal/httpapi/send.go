@@ -138,6 +138,10 @@ func (s *Server) handleMMS(w http.ResponseWriter, r *http.Request, p *switchboar
 // sendText serves POST sms and mms. An SMS request with files is an MMS,
 // as the JS SDK's recipe sends it to /sms.
 func (s *Server) sendText(w http.ResponseWriter, r *http.Request, p *switchboard.Principal, mms bool) {
+	mb, ok := s.sendingMailbox(w, r, p)
+	if !ok {
+		return
+	}
 	var req smsRequest
 	ups, _, err := s.decodeSend(w, r, &req, sendForm{maxFiles: s.sender.Limits().MaxMMSFiles})
 	if err != nil {
@@ -151,17 +155,27 @@ func (s *Server) sendText(w http.ResponseWriter, r *http.Request, p *switchboard
 	for _, t := range req.To {
 		out.To = append(out.To, outbound.Recipient{PhoneNumber: t.PhoneNumber})
 	}
-	s.send(w, r, p, out)
+	s.send(w, r, p, mb, out)
 }
 
-// send sends from the mailbox of the request's path and answers the
-// sender's stored copy.
-func (s *Server) send(w http.ResponseWriter, r *http.Request, p *switchboard.Principal, req outbound.Request) {
+// sendingMailbox resolves the mailbox of the request's path, and whether
+// the caller may send from it, before the body is read: a caller without
+// the right learns only that (403 or 404), whatever the body holds.
+func (s *Server) sendingMailbox(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) (mailbox, bool) {
 	mb, err := s.resolveMailbox(r, p)
+	if err == nil {
+		err = outbound.MaySendFrom(p, mb.AccountID, mb.ExtensionID)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
-		return
+		return mailbox{}, false
 	}
+	return mb, true
+}
+
+// send sends from mb (the mailbox of the request's path) and answers the
+// sender's stored copy.
+func (s *Server) send(w http.ResponseWriter, r *http.Request, p *switchboard.Principal, mb mailbox, req outbound.Request) {
 	req.AccountID, req.ExtensionID = mb.AccountID, mb.ExtensionID
 	m, err := s.sender.Send(r.Context(), p, req)
 	if err != nil {
@@ -189,6 +203,10 @@ type pagerRequest struct {
 // same account (a Department reaches its members), or a reply to the
 // parties of an earlier pager message (replyOn).
 func (s *Server) handlePager(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+	mb, ok := s.sendingMailbox(w, r, p)
+	if !ok {
+		return
+	}
 	var req pagerRequest
 	if _, _, err := s.decodeSend(w, r, &req, sendForm{}); err != nil {
 		s.writeError(w, r, err)
@@ -201,5 +219,5 @@ func (s *Server) handlePager(w http.ResponseWriter, r *http.Request, p *switchbo
 	for _, t := range req.To {
 		out.To = append(out.To, outbound.Recipient{ExtensionNumber: t.ExtensionNumber, ExtensionID: string(t.ExtensionID)})
 	}
-	s.send(w, r, p, out)
+	s.send(w, r, p, mb, out)
 }

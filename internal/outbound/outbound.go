@@ -153,10 +153,21 @@ func (s *Service) Send(ctx context.Context, p *switchboard.Principal, req Reques
 	return m, nil
 }
 
+// MaySendFrom reports (nil, or MSG-331) whether p may send from the
+// mailbox (accountID, extensionID): only from its own, whoever else may
+// read it. A front end asks before it reads a request's body, so a caller
+// without the right learns only that.
+func MaySendFrom(p *switchboard.Principal, accountID, extensionID int64) error {
+	if p == nil || p.AccountID != accountID || p.ExtensionID != extensionID {
+		return switchboard.Errorf("MSG-331", "Messages are sent from the logged-in extension only")
+	}
+	return nil
+}
+
 // sender is the mailbox a message is sent from: only the caller's own.
 func (s *Service) sender(ctx context.Context, p *switchboard.Principal, req Request) (*switchboard.Extension, error) {
-	if p == nil || p.AccountID != req.AccountID || p.ExtensionID != req.ExtensionID {
-		return nil, switchboard.Errorf("MSG-331", "Messages are sent from the logged-in extension only")
+	if err := MaySendFrom(p, req.AccountID, req.ExtensionID); err != nil {
+		return nil, err
 	}
 	return s.store.Extension(ctx, req.AccountID, req.ExtensionID)
 }
