@@ -55,11 +55,13 @@ type Config struct {
 	DBStatementTimeout time.Duration // PostgreSQL statement_timeout
 	Inbound            Inbound       // voicemail, transcription, SMTP (inbound.go)
 	// Push notifications (internal/push).
-	WebHookAllowPrivate bool          // WebHooks may target loopback/private/reserved addresses (development)
+	WebHookAllowPrivate bool          // WebHooks may target loopback/private/reserved addresses (default: only with --demo/--emulator)
 	WebHookSuspendAfter time.Duration // a WebHook failing this long is Blacklisted
 	// Web UI (internal/webui).
 	WebUI         bool   // serve the web UI at / and the authorization endpoint's sign-in page
 	WebUIClientID string // client id of the public app the UI signs users in as (created at start)
+
+	webHookAllowPrivateSet bool // given by flag or environment; otherwise it follows Demo/Emulator
 }
 
 // Default returns the defaults.
@@ -90,7 +92,6 @@ func Default() Config {
 		DBMaxConns:          16,
 		DBStatementTimeout:  30 * time.Second,
 		Inbound:             defaultInbound(),
-		WebHookAllowPrivate: true,
 		WebHookSuspendAfter: 24 * time.Hour,
 		WebUI:               true,
 		WebUIClientID:       "switchboard-web",
@@ -197,8 +198,12 @@ var vars = []envVar{
 	{"SWITCHBOARD_DB_STATEMENT_TIMEOUT", "db-statement-timeout", "PostgreSQL statement timeout",
 		func(c *Config, v string) (err error) { c.DBStatementTimeout, err = time.ParseDuration(v); return err },
 		func(c *Config) string { return c.DBStatementTimeout.String() }},
-	{"SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private", "let WebHook subscriptions call loopback, private and reserved addresses; set false in production (checked on the resolved IP when connecting)",
-		func(c *Config, v string) (err error) { c.WebHookAllowPrivate, err = strconv.ParseBool(v); return err },
+	{"SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private", "let WebHook subscriptions call loopback, private and reserved addresses (checked on the resolved IP when connecting); default true with --demo or --emulator, false otherwise",
+		func(c *Config, v string) (err error) {
+			c.WebHookAllowPrivate, err = strconv.ParseBool(v)
+			c.webHookAllowPrivateSet = err == nil
+			return err
+		},
 		func(c *Config) string { return strconv.FormatBool(c.WebHookAllowPrivate) }},
 	{"SWITCHBOARD_WEBHOOK_SUSPEND_AFTER", "webhook-suspend-after", "a WebHook whose deliveries keep failing this long is Blacklisted (retries back off from 2s to 10m meanwhile)",
 		func(c *Config, v string) (err error) { c.WebHookSuspendAfter, err = time.ParseDuration(v); return err },
@@ -246,6 +251,11 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	// A development server calls receivers on localhost; anything else
+	// must not be turned into a proxy to the operator's private network.
+	if !c.webHookAllowPrivateSet {
+		c.WebHookAllowPrivate = c.Demo || c.Emulator
 	}
 	return c, c.Validate()
 }

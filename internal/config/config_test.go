@@ -49,6 +49,11 @@ func TestLoad(t *testing.T) {
 		{name: "empty sqlite url", args: []string{"--database", "sqlite://"}, wantErr: "want sqlite://PATH"},
 		{name: "more recipients than a message holds", args: []string{"--max-recipients", "101"}, wantErr: "max-recipients"},
 		{name: "bad role", env: map[string]string{"SWITCHBOARD_ROLE": "leader"}, wantErr: "want all, api or worker"},
+		{name: "webhooks refuse private addresses by default", check: func(c Config) bool { return !c.WebHookAllowPrivate }},
+		{name: "demo allows private webhooks", args: []string{"--demo"}, check: func(c Config) bool { return c.WebHookAllowPrivate }},
+		{name: "emulator allows private webhooks", env: map[string]string{"SWITCHBOARD_EMULATOR": "1"}, check: func(c Config) bool { return c.WebHookAllowPrivate }},
+		{name: "demo with private webhooks off", args: []string{"--demo", "--webhook-allow-private=false"}, check: func(c Config) bool { return !c.WebHookAllowPrivate }},
+		{name: "private webhooks on in production", env: map[string]string{"SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE": "true"}, check: func(c Config) bool { return c.WebHookAllowPrivate }},
 		{name: "statement timeout too short", args: []string{"--db-statement-timeout", "1ms"}, wantErr: "db-statement-timeout"},
 	}
 	for _, tt := range tests {
