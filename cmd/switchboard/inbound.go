@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/internal/carrier"
+	"github.com/switchboardhq/switchboard/internal/certs"
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/inbound"
 	"github.com/switchboardhq/switchboard/internal/metrics"
@@ -20,6 +21,7 @@ import (
 type inboundParts struct {
 	receiver *inbound.Service
 	smtp     *smtpin.Server
+	tls      *certs.Files // the SMTP listener's STARTTLS certificate; nil without one
 }
 
 // startInbound wires inbound messaging: the receiver every way in shares,

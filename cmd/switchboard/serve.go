@@ -11,16 +11,19 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
+	"github.com/switchboardhq/switchboard/internal/certs"
 	"github.com/switchboardhq/switchboard/internal/carrier"
 	"github.com/switchboardhq/switchboard/internal/carrier/smpp"
 	"github.com/switchboardhq/switchboard/internal/config"
@@ -29,6 +32,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/fax"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/metrics"
+	"github.com/switchboardhq/switchboard/internal/netlimit"
 	"github.com/switchboardhq/switchboard/internal/push"
 	"github.com/switchboardhq/switchboard/internal/retention"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
@@ -111,11 +115,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}()
 	}
 
+	var tlsFiles *certs.Files
+	if cfg.Security.TLSCert != "" {
+		if tlsFiles, err = certs.Load(cfg.Security.TLSCert, cfg.Security.TLSKey); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another server using it? choose another with --listen)", cfg.Listen, err)
 	}
 	serverURL := "http://" + ln.Addr().String()
+	if tlsFiles != nil {
+		serverURL = "https://" + ln.Addr().String()
+	}
 	if cfg.PublicURL != "" {
 		serverURL = cfg.PublicURL
 	}
@@ -180,8 +193,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Outbox: sender, Exports: exports, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m, UI: uiHandler},
 		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
 			Limits: httpapi.SendLimits{MaxRequestBytes: cfg.MaxSendBytes, MaxRecipients: cfg.MaxRecipients, MaxMMSBytes: cfg.MaxMMSBytes}})
+	// Bodies are bounded before any handler reads them: a trickling upload
+	// is cut off by the read deadline, and at most MaxUploads are received
+	// at once (each is held in memory while it is checked).
+	bodies := netlimit.Bodies{MinRate: cfg.Security.UploadMinRate, Grace: cfg.Security.BodyReadGrace,
+		MaxUploads: cfg.Security.MaxUploads, UploadBytes: cfg.MaxBodyBytes, Busy: http.HandlerFunc(api.Busy)}
 	srv := &http.Server{
-		Handler:           roleHandler(cfg.Role, api),
+		Handler:           bodies.Handler(roleHandler(cfg.Role, api)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -209,8 +227,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else if err := printFirstSteps(ctx, stdout, store, cfg, serverURL); err != nil {
 		logger.Warn("could not check for accounts", "err", err)
 	}
+	// The cap counts every connection, WebSockets included, before TLS.
+	limited := netlimit.Listener(ln, cfg.Security.MaxConnections, everyMinute(func(n int) {
+		logger.Warn("connection cap reached: new connections are closed at once (raise --max-connections if this is legitimate load)",
+			"max_connections", cfg.Security.MaxConnections, "refused", n)
+	}))
+	go reloadOnHangup(ctx, logger, tlsFiles, in.tls)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsFiles != nil {
+			srv.TLSConfig = tlsFiles.Config()
+			errc <- srv.ServeTLS(limited, "", "")
+			return
+		}
+		errc <- srv.Serve(limited)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -246,6 +277,51 @@ func shutdown(srv *http.Server, api *httpapi.Server, stopWork func(), workers *s
 	}
 	logger.Info("stopped", "leases_released", released)
 	return httpErr
+}
+
+// reloadOnHangup reads the TLS certificates again on each SIGHUP, so a
+// renewed certificate is served without a restart. A failed reload keeps
+// the old certificate and says what is wrong.
+func reloadOnHangup(ctx context.Context, logger *slog.Logger, files ...*certs.Files) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		for _, f := range files {
+			if f == nil {
+				continue
+			}
+			if err := f.Reload(); err != nil {
+				logger.Error("SIGHUP: the TLS certificate was not reloaded; the previous one is still served", "err", err)
+				continue
+			}
+			logger.Info("SIGHUP: TLS certificate reloaded", "subject", f.Leaf().Subject.String(), "not_after", f.Leaf().NotAfter)
+		}
+	}
+}
+
+// everyMinute calls f at most once a minute with the number of calls to
+// the returned function since f last ran: a log line for an event that
+// can come thousands of times a second.
+func everyMinute(f func(n int)) func() {
+	var mu sync.Mutex
+	var last time.Time
+	n := 0
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		if now := time.Now(); now.Sub(last) >= time.Minute {
+			last = now
+			f(n)
+			n = 0
+		}
+	}
 }
 
 // shutdownGrace bounds how long a shutdown waits for requests in flight.

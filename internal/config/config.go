@@ -54,6 +54,7 @@ type Config struct {
 	DBMaxConns         int           // PostgreSQL pool size
 	DBStatementTimeout time.Duration // PostgreSQL statement_timeout
 	Inbound            Inbound       // voicemail, transcription, SMTP (inbound.go)
+	Security           Security      // connection and upload limits, HTTPS, secrets (security.go)
 	// Push notifications (internal/push).
 	WebHookAllowPrivate bool          // WebHooks may target loopback/private/reserved addresses (default: only with --demo/--emulator)
 	WebHookSuspendAfter time.Duration // a WebHook failing this long is Blacklisted
@@ -92,6 +93,7 @@ func Default() Config {
 		DBMaxConns:          16,
 		DBStatementTimeout:  30 * time.Second,
 		Inbound:             defaultInbound(),
+		Security:            defaultSecurity(),
 		WebHookSuspendAfter: 24 * time.Hour,
 		WebUI:               true,
 		WebUIClientID:       "switchboard-web",
@@ -336,6 +338,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("web-ui-client-id is empty: name the app the web UI signs in as, or turn the UI off with --web-ui=false"))
 	}
 	errs = append(errs, c.Inbound.validate()...)
+	errs = append(errs, c.Security.validate()...)
 	return errors.Join(errs...)
 }
 

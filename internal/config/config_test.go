@@ -54,6 +54,13 @@ func TestLoad(t *testing.T) {
 		{name: "emulator allows private webhooks", env: map[string]string{"SWITCHBOARD_EMULATOR": "1"}, check: func(c Config) bool { return c.WebHookAllowPrivate }},
 		{name: "demo with private webhooks off", args: []string{"--demo", "--webhook-allow-private=false"}, check: func(c Config) bool { return !c.WebHookAllowPrivate }},
 		{name: "private webhooks on in production", env: map[string]string{"SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE": "true"}, check: func(c Config) bool { return c.WebHookAllowPrivate }},
+		{name: "server limits", args: []string{"--max-connections", "100", "--max-uploads", "2", "--upload-min-rate", "500", "--body-read-grace", "2s"},
+			check: func(c Config) bool {
+				return c.Security.MaxConnections == 100 && c.Security.MaxUploads == 2 && c.Security.UploadMinRate == 500 && c.Security.BodyReadGrace == 2*time.Second
+			}},
+		{name: "connection cap too small", args: []string{"--max-connections", "3"}, wantErr: "max-connections"},
+		{name: "no upload rate", env: map[string]string{"SWITCHBOARD_UPLOAD_MIN_RATE": "0"}, wantErr: "upload-min-rate"},
+		{name: "certificate without key", args: []string{"--tls-cert", "/etc/cert.pem"}, wantErr: "set both"},
 		{name: "statement timeout too short", args: []string{"--db-statement-timeout", "1ms"}, wantErr: "db-statement-timeout"},
 	}
 	for _, tt := range tests {
