@@ -23,9 +23,9 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
-	"github.com/switchboardhq/switchboard/internal/certs"
 	"github.com/switchboardhq/switchboard/internal/carrier"
 	"github.com/switchboardhq/switchboard/internal/carrier/smpp"
+	"github.com/switchboardhq/switchboard/internal/certs"
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/delivery"
 	"github.com/switchboardhq/switchboard/internal/export"
