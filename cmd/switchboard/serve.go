@@ -160,7 +160,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sender := delivery.NewWorker(store, out.carrier, clock, delivery.Config{Owner: owner, ReceiptTimeout: cfg.ReceiptTimeout,
 		NoResubmit: out.noResubmit, Metrics: m}, logger)
 
-	in, err := startInbound(workCtx, cfg, owner, m, store, out.carrier, logger)
+	in, err := startInbound(workCtx, cfg, owner, m, store, out.carrier, authService, logger)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("inbound: %w", err)
