@@ -63,7 +63,9 @@ func TestLoad(t *testing.T) {
 		{name: "certificate without key", args: []string{"--tls-cert", "/etc/cert.pem"}, wantErr: "set both"},
 		{name: "smtp auth without tls", args: []string{"--smtp-listen", "127.0.0.1:2525", "--smtp-auth=true"}, wantErr: "only over TLS"},
 		{name: "smtp hardening", args: []string{"--smtp-tls-cert", "c.pem", "--smtp-tls-key", "k.pem", "--smtp-auth=true", "--smtp-accept-any-rcpt=true"},
-			check: func(c Config) bool { return c.Inbound.SMTPAuth && c.Inbound.SMTPAcceptAnyRcpt && c.Inbound.SMTPTLSKey == "k.pem" }},
+			check: func(c Config) bool {
+				return c.Inbound.SMTPAuth && c.Inbound.SMTPAcceptAnyRcpt && c.Inbound.SMTPTLSKey == "k.pem"
+			}},
 		{name: "statement timeout too short", args: []string{"--db-statement-timeout", "1ms"}, wantErr: "db-statement-timeout"},
 	}
 	for _, tt := range tests {

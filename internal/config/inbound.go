@@ -78,7 +78,10 @@ func init() {
 			func(c *Config, v string) (err error) { c.Inbound.SMTPAuth, err = strconv.ParseBool(v); return err },
 			func(c *Config) string { return strconv.FormatBool(c.Inbound.SMTPAuth) }},
 		envVar{"SWITCHBOARD_SMTP_ACCEPT_ANY_RCPT", "smtp-accept-any-rcpt", "accept every recipient of the SMTP domain at RCPT and refuse unknown mailboxes only after DATA, so RCPT does not tell which mailboxes exist",
-			func(c *Config, v string) (err error) { c.Inbound.SMTPAcceptAnyRcpt, err = strconv.ParseBool(v); return err },
+			func(c *Config, v string) (err error) {
+				c.Inbound.SMTPAcceptAnyRcpt, err = strconv.ParseBool(v)
+				return err
+			},
 			func(c *Config) string { return strconv.FormatBool(c.Inbound.SMTPAcceptAnyRcpt) }},
 	)
 }
