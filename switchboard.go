@@ -104,6 +104,7 @@ type Store interface {
 	RetentionStore
 	SyncStore
 	TranscriptionStore
+	FaxRenderStore
 	DeliveryStore
 	DepartmentStore
 	ChangeWatcher

@@ -63,6 +63,9 @@ func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) 
 	if len(c.Recipients) == 0 {
 		return nil, switchboard.InvalidParam("to", "", "A message needs at least one recipient")
 	}
+	if c.Render != nil && mc.Type != switchboard.TypeFax {
+		return nil, fmt.Errorf("sqlstore: create outbound %s: only a fax is rendered", mc.Type)
+	}
 	if len(c.Recipients) > switchboard.MaxRecipients {
 		return nil, switchboard.InvalidParam("to", "", "A message has at most %d recipients", switchboard.MaxRecipients)
 	}
@@ -98,6 +101,12 @@ func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) 
 		due := now
 		if c.SendAt.After(tx.now) {
 			due = toMillis(c.SendAt)
+		}
+		if c.Render != nil {
+			if err := insertFaxRender(ctx, tx, m, c.Render, due); err != nil {
+				return err
+			}
+			due = heldDelivery // until the fax is rendered
 		}
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (message_id, account_id, extension_id, type,
 			recipient, internal, state, next_attempt_at, created_at, updated_at)
