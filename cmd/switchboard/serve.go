@@ -30,6 +30,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/delivery"
 	"github.com/switchboardhq/switchboard/internal/export"
 	"github.com/switchboardhq/switchboard/internal/fax"
+	"github.com/switchboardhq/switchboard/internal/faxrender"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/metrics"
 	"github.com/switchboardhq/switchboard/internal/netlimit"
@@ -104,16 +105,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// the compiled code in the data directory and compile now, in the
 	// background, so no fax request waits for it.
 	fax.SetCompilationCacheDir(filepath.Join(cfg.DataDir, "cache", "pdfium"))
-	if cfg.Role != config.RoleWorker {
-		go func() {
-			started := time.Now()
-			if err := fax.Warmup(); err != nil {
-				logger.Warn("PDF renderer unavailable: PDF faxes will fail", "err", err)
-				return
-			}
-			logger.Info("PDF renderer ready", "took", time.Since(started).Round(time.Millisecond))
-		}()
-	}
+	fax.SetConcurrency(cfg.Fax.RenderWorkers)
+	// Every role renders: outbound faxes on worker nodes, inbound ones on
+	// API nodes.
+	go func() {
+		started := time.Now()
+		if err := fax.Warmup(); err != nil {
+			logger.Warn("PDF renderer unavailable: PDF faxes will fail", "err", err)
+			return
+		}
+		logger.Info("PDF renderer ready", "took", time.Since(started).Round(time.Millisecond))
+	}()
 
 	var tlsFiles *certs.Files
 	if cfg.Security.TLSCert != "" {
@@ -159,6 +161,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	owner := nodeOwner()
 	sender := delivery.NewWorker(store, out.carrier, clock, delivery.Config{Owner: owner, ReceiptTimeout: cfg.ReceiptTimeout,
 		NoResubmit: out.noResubmit, Metrics: m}, logger)
+	// Outbound faxes are rendered off the request, a pool per node sized
+	// to the cores; a rendered fax's deliveries wake the delivery worker.
+	renders := faxrender.New(store, faxrender.Config{Owner: owner, Workers: cfg.Fax.RenderWorkers,
+		MaxPages: cfg.Fax.MaxPages, MaxBytes: cfg.Fax.MaxBytes, Timeout: cfg.Fax.RenderTimeout}, logger)
+	renders.Released = sender.Wake
 
 	in, err := startInbound(workCtx, cfg, owner, m, store, out.carrier, authService, logger)
 	if err != nil {
@@ -190,7 +197,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		uiHandler = ui
 	}
 	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator,
-		Outbox: sender, Exports: exports, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m, UI: uiHandler},
+		Outbox: wakeAll{sender, renders}, Exports: exports, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m, UI: uiHandler},
 		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
 			Limits: httpapi.SendLimits{MaxRequestBytes: cfg.MaxSendBytes, MaxRecipients: cfg.MaxRecipients, MaxMMSBytes: cfg.MaxMMSBytes}})
 	// Bodies are bounded before any handler reads them: a trickling upload
@@ -211,6 +218,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		goWork(func(ctx context.Context) { sweepTokens(ctx, store, switchboard.SystemClock{}, logger) })
 		goWork(func(ctx context.Context) { worker.Run(ctx, cfg.RetentionInterval) })
 		goWork(sender.Run)
+		goWork(renders.Run)
 		goWork(exports.Run)
 	}
 	// Every role runs the notification dispatcher: WebSocket sessions are
@@ -277,6 +285,16 @@ func shutdown(srv *http.Server, api *httpapi.Server, stopWork func(), workers *s
 	}
 	logger.Info("stopped", "leases_released", released)
 	return httpErr
+}
+
+// wakeAll wakes every worker a new outbound message may concern: the
+// delivery worker, and the fax render worker for a fax.
+type wakeAll []interface{ Wake() }
+
+func (ws wakeAll) Wake() {
+	for _, w := range ws {
+		w.Wake()
+	}
 }
 
 // reloadOnHangup reads the TLS certificates again on each SIGHUP, so a

@@ -55,6 +55,7 @@ type Config struct {
 	DBStatementTimeout time.Duration // PostgreSQL statement_timeout
 	Inbound            Inbound       // voicemail, transcription, SMTP (inbound.go)
 	Security           Security      // connection and upload limits, HTTPS, secrets (security.go)
+	Fax                Fax           // background rendering of outbound faxes (fax.go)
 	// Push notifications (internal/push).
 	WebHookAllowPrivate bool          // WebHooks may target loopback/private/reserved addresses (default: only with --demo/--emulator)
 	WebHookSuspendAfter time.Duration // a WebHook failing this long is Blacklisted
@@ -94,6 +95,7 @@ func Default() Config {
 		DBStatementTimeout:  30 * time.Second,
 		Inbound:             defaultInbound(),
 		Security:            defaultSecurity(),
+		Fax:                 defaultFax(),
 		WebHookSuspendAfter: 24 * time.Hour,
 		WebUI:               true,
 		WebUIClientID:       "switchboard-web",
@@ -339,6 +341,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Inbound.validate()...)
 	errs = append(errs, c.Security.validate()...)
+	errs = append(errs, c.Fax.validate()...)
 	return errors.Join(errs...)
 }
 

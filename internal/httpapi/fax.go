@@ -14,9 +14,9 @@ import (
 )
 
 // Fax limits (RingCentral's, ringcentral-api-reference §3.4): documents of
-// 50 MB together, 50 documents and 200 pages (cover page included), enforced
-// by the fax package; the request size and recipients are Config.Limits, as for SMS.
-const renderedFileName = "fax.pdf"
+// 50 MB together and 50 documents, checked here by the fax package, and
+// pages (200 by default, cover page included), counted by the render
+// worker; the request size and recipients are Config.Limits, as for SMS.
 
 // faxTo is FaxRequestTo.
 type faxTo struct {
@@ -71,9 +71,11 @@ type faxJob struct {
 // request.json / json) is CreateFaxMessageRequest; fields may instead come
 // as individual form fields (to, faxResolution, sendTime, coverIndex,
 // coverPageText), as RingCentral's raw form-data example does; every other
-// part is a document, in order. The documents are checked (fax.Sniff) and
-// rendered synchronously, so a bad document is answered now rather than as
-// a failed fax later. The sender is the logged-in extension and the fax
+// part is a document, in order. The documents are checked by content
+// (fax.Check) now and rendered in the background: a document that cannot
+// be rendered then fails the fax (SendingFailed, each recipient's
+// faxErrorCode RenderingFailed or TooManyPages), as on RingCentral. The
+// answer has no RenderedDocument and no faxPageCount yet. The sender is the logged-in extension and the fax
 // goes out from its first enabled phone number (a fax request has no
 // from). The answer is the stored message, messageStatus Queued; a future
 // sendTime schedules it.
@@ -90,17 +92,10 @@ type faxJob struct {
 //     /restapi/v1.0/dictionary/fax-cover-page), coverPageText (over 1024
 //     UTF-16 units), sendTime, attachment (no document, more than 50),
 //     originalMessageId;
-//   - 400 CMN-101 with parameterName "attachment" and the file name as
-//     parameterValue when a document is recognised but cannot be rendered
-//     (corrupt, encrypted, truncated PDF…): RingCentral would accept such
-//     a fax and fail it later with faxErrorCode RenderingFailed; rendering
-//     here at once turns that into a synchronous invalid-parameter error
-//     whose message names the file and says "could not be rendered
-//     (RenderingFailed)";
 //   - 400 MSG-347 an empty document; 415 MSG-348 an unsupported document
 //     type (both naming the file);
-//   - 400 MSG-338 (message size limit) over 50 MB of documents or over 200
-//     pages (message says TooManyPages); 413 CMN-413 a body over 55 MB;
+//   - 400 MSG-338 (message size limit) over 50 MB of documents; 413 CMN-413
+//     a body over the request limit;
 //   - 400 MSG-349 a multipart body without the fax envelope;
 //   - 400 MSG-245 the extension has no phone number to send from;
 //   - 404 CMN-102 an unknown originalMessageId; 406 MSG-343 a resend of a
@@ -149,23 +144,20 @@ func (s *Server) handleFax(w http.ResponseWriter, r *http.Request, p *switchboar
 		s.writeError(w, r, err)
 		return
 	}
-	opts := fax.Options{Resolution: job.resolution}
-	if job.coverIndex != 0 {
-		opts.Cover = &fax.Cover{Index: job.coverIndex, Text: job.coverText, From: partyLabel(ext.Name, from),
-			To: coverRecipients(job.to), Date: s.clock.Now()}
-	}
-	res, err := fax.Render(r.Context(), docs, opts)
+	opts := s.faxOptions(job, ext.Name, from)
+	// Rendering takes from milliseconds to minutes: it runs in the
+	// background (internal/faxrender), which holds the deliveries until
+	// it has rendered the documents, or fails the fax as RingCentral does.
+	render, err := fax.EncodeJob(opts)
 	if err != nil {
-		s.writeError(w, r, fax.APIError(err))
+		s.writeError(w, r, err)
 		return
 	}
-	atts := append(sources, &switchboard.Attachment{Type: switchboard.AttachmentRenderedDocument,
-		ContentType: fax.TypePDF, FileName: renderedFileName, Content: res.PDF})
-	c := switchboard.OutboundCreate{SendAt: job.sendAt, Message: switchboard.MessageCreate{
+	c := switchboard.OutboundCreate{SendAt: job.sendAt, Render: render, Message: switchboard.MessageCreate{
 		AccountID: ext.AccountID, ExtensionID: ext.ID, Type: switchboard.TypeFax, Direction: switchboard.Outbound,
 		MessageStatus: switchboard.StatusQueued, ReadStatus: switchboard.Read,
-		From: switchboard.Party{PhoneNumber: from, Name: ext.Name}, To: job.to, Attachments: atts,
-		TypeDetails: switchboard.TypeDetails{FaxPageCount: res.Pages, FaxResolution: job.resolution.String(),
+		From: switchboard.Party{PhoneNumber: from, Name: ext.Name}, To: job.to, Attachments: sources,
+		TypeDetails: switchboard.TypeDetails{FaxResolution: job.resolution.String(),
 			CoverIndex: job.coverIndex, CoverPageText: job.coverText},
 	}}
 	s.queueFax(w, r, c)
@@ -221,7 +213,9 @@ func (s *Server) resendFax(w http.ResponseWriter, r *http.Request, ext *switchbo
 		return
 	}
 	var atts []*switchboard.Attachment
+	rendered := false
 	for _, a := range orig.Attachments {
+		rendered = rendered || a.Type == switchboard.AttachmentRenderedDocument
 		full, err := s.store.Attachment(r.Context(), orig.AccountID, orig.ExtensionID, orig.ID, a.ID)
 		if err != nil {
 			s.writeError(w, r, err)
@@ -238,6 +232,14 @@ func (s *Server) resendFax(w http.ResponseWriter, r *http.Request, ext *switchbo
 		TypeDetails: switchboard.TypeDetails{FaxPageCount: orig.FaxPageCount, FaxResolution: job.resolution.String(),
 			CoverIndex: job.coverIndex, CoverPageText: job.coverText},
 	}}
+	if !rendered {
+		// The original failed to render: render again (the limits may have
+		// changed), so it fails or is sent the same way.
+		if c.Render, err = fax.EncodeJob(s.faxOptions(job, orig.From.Name, from)); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	s.queueFax(w, r, c)
 }
 
@@ -352,6 +354,16 @@ func validCoverIndex(i int) bool {
 		}
 	}
 	return false
+}
+
+// faxOptions are the renderer's settings of a fax request.
+func (s *Server) faxOptions(job *faxJob, senderName, from string) fax.Options {
+	opts := fax.Options{Resolution: job.resolution}
+	if job.coverIndex != 0 {
+		opts.Cover = &fax.Cover{Index: job.coverIndex, Text: job.coverText, From: partyLabel(senderName, from),
+			To: coverRecipients(job.to), Date: s.clock.Now()}
+	}
+	return opts
 }
 
 // sourceDocuments checks the uploaded documents (fax.Check) and returns

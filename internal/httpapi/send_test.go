@@ -21,8 +21,26 @@ import (
 )
 
 // deliver runs the delivery worker until it has nothing due.
+// render renders every fax waiting for it, as the render worker would.
+func (e *testEnv) render() {
+	e.t.Helper()
+	for range 100 {
+		n, err := e.renders.RunOnce(context.Background())
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+	e.t.Fatal("fax render worker did not settle")
+}
+
+// deliver renders the faxes waiting for it, then runs the delivery worker
+// until nothing is due.
 func (e *testEnv) deliver() {
 	e.t.Helper()
+	e.render()
 	for range 20 {
 		n, err := e.sender.RunOnce(context.Background())
 		if err != nil {
