@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -97,6 +99,7 @@ func directoryCommand(ctx context.Context, noun string, args []string, stdout, s
 		fs.SetOutput(stderr)
 		data := fs.String("data", envOr("SWITCHBOARD_DATA", "./switchboard-data"), "data directory (env SWITCHBOARD_DATA)")
 		database := fs.String("database", envOr("SWITCHBOARD_DATABASE", ""), "database URL, as for serve (env SWITCHBOARD_DATABASE; default: SQLite in the data directory)")
+		keyFile := fs.String("key-file", envOr(keyFileEnv, ""), "JWT key file, as for serve (env "+keyFileEnv+"; default <data>/"+keyFileName+")")
 		runFn := s.flags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -106,7 +109,12 @@ func directoryCommand(ctx context.Context, noun string, args []string, stdout, s
 			return err
 		}
 		defer store.Close()
-		e := &cliEnv{ctx: ctx, store: store, auth: auth.NewService(store, switchboard.SystemClock{}, auth.Config{}), out: stdout}
+		// JWT credentials are signed with the server's keys.
+		ring, err := loadKeys(ctx, store, keyFilePath(*keyFile, *data), os.Getenv(keysEnv), time.Now(), slog.New(slog.NewTextHandler(stderr, nil)))
+		if err != nil {
+			return fmt.Errorf("JWT signing keys: %w", err)
+		}
+		e := &cliEnv{ctx: ctx, store: store, auth: auth.NewService(store, switchboard.SystemClock{}, auth.Config{Keys: ring}), out: stdout}
 		err = checkAccountFlag(e, fs)
 		if err == nil {
 			err = runFn(e)

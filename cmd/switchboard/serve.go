@@ -99,7 +99,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		manual.SetOffset(offset)
 	}
-	authService := auth.NewService(store, switchboard.SystemClock{}, auth.Config{AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL})
+	jwtKeys, err := loadKeys(ctx, store, keyFilePath(cfg.Security.KeyFile, cfg.DataDir), cfg.Security.JWTKeys, time.Now(), logger)
+	if err != nil {
+		return fmt.Errorf("JWT signing keys: %w", err)
+	}
+	authService := auth.NewService(store, switchboard.SystemClock{}, auth.Config{AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL, Keys: jwtKeys})
 
 	// The PDF rasteriser compiles its WebAssembly once per process: keep
 	// the compiled code in the data directory and compile now, in the

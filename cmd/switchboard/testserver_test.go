@@ -174,15 +174,21 @@ func (s *serverProcess) stopIfRunning(t *testing.T) {
 
 // copyDemo gives another node's data directory the first node's
 // demo.json, so that --demo over a shared database reuses the existing
-// demo instead of making another.
+// demo instead of making another, and its JWT key file, which every node
+// of an installation needs and no database holds.
 func copyDemo(t *testing.T, from, to string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(from, demoFile))
-	if err != nil {
+	if err := os.MkdirAll(to, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(to, demoFile), b, 0o600); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{demoFile, keyFileName} {
+		b, err := os.ReadFile(filepath.Join(from, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -27,6 +27,12 @@ type Security struct {
 	// TLSCert and TLSKey (PEM files) make the listener serve HTTPS; both
 	// are read again on SIGHUP.
 	TLSCert, TLSKey string
+
+	// KeyFile holds the JWT signing keys outside the database (default
+	// <data>/jwt-keys.json); JWTKeys, when set, holds them instead
+	// (id:base64 pairs, the signing key first).
+	KeyFile string
+	JWTKeys string
 }
 
 func defaultSecurity() Security {
@@ -56,6 +62,17 @@ func init() {
 		envVar{"SWITCHBOARD_TLS_CERT", "tls-cert", "PEM certificate (chain) file: serve HTTPS on --listen; read again on SIGHUP",
 			func(c *Config, v string) error { c.Security.TLSCert = v; return nil },
 			func(c *Config) string { return c.Security.TLSCert }},
+		envVar{"SWITCHBOARD_KEY_FILE", "key-file", "file of the JWT signing keys, kept out of the database (default <data>/jwt-keys.json; created, or moved out of an older database, at start)",
+			func(c *Config, v string) error { c.Security.KeyFile = v; return nil },
+			func(c *Config) string { return c.Security.KeyFile }},
+		envVar{"SWITCHBOARD_JWT_KEYS", "jwt-keys", "the JWT signing keys instead of a key file: id:base64 pairs separated by commas, the signing key first (switchboard keys generate prints one); prefer the environment to the command line",
+			func(c *Config, v string) error { c.Security.JWTKeys = v; return nil },
+			func(c *Config) string {
+				if c.Security.JWTKeys == "" {
+					return ""
+				}
+				return "(set)"
+			}},
 		envVar{"SWITCHBOARD_TLS_KEY", "tls-key", "PEM private key file of --tls-cert; read again on SIGHUP",
 			func(c *Config, v string) error { c.Security.TLSKey = v; return nil },
 			func(c *Config) string { return c.Security.TLSKey }},
