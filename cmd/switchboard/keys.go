@@ -24,11 +24,11 @@ const (
 	// keyMarker records, in the database, the id of the first key the
 	// installation used, so a node started without the key file notices
 	// that the others sign with a key it does not have.
-	keyMarker     = "jwt-signing-key-id"
-	keyFileName   = "jwt-keys.json"
-	keepOnRotate  = 3
-	keysEnv       = "SWITCHBOARD_JWT_KEYS"
-	keyFileEnv    = "SWITCHBOARD_KEY_FILE"
+	keyMarker    = "jwt-signing-key-id"
+	keyFileName  = "jwt-keys.json"
+	keepOnRotate = 3
+	keysEnv      = "SWITCHBOARD_JWT_KEYS"
+	keyFileEnv   = "SWITCHBOARD_KEY_FILE"
 )
 
 var errNoSecret = errors.New("no such secret")
