@@ -21,7 +21,15 @@ CREATE TABLE fax_renders (
 CREATE INDEX fax_renders_due ON fax_renders (lease_until, created_at);
 CREATE INDEX fax_renders_sender ON fax_renders (extension_id, lease_until);
 
+-- One row the health check rewrites, after a write failed for lack of
+-- space, to learn whether the database can be written again.
+CREATE TABLE storage_probe (
+    id   INTEGER PRIMARY KEY,
+    data BLOB NOT NULL
+);
+
 -- +goose Down
+DROP TABLE storage_probe;
 DROP INDEX fax_renders_sender;
 DROP INDEX fax_renders_due;
 DROP TABLE fax_renders;
