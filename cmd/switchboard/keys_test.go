@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -113,7 +111,7 @@ func TestJWTKeysOutOfDatabase(t *testing.T) {
 	}
 	demo, _, stop = runServer(t, dir)
 	for _, j := range []string{legacyJWT, bob.JWT} {
-		if status := tokenStatus(t, demo, j); status != http.StatusBadRequest {
+		if status, _ := jwtGrant(t, demo, j); status != http.StatusBadRequest {
 			t.Fatalf("a JWT whose key was rotated out: %d", status)
 		}
 	}
@@ -135,20 +133,4 @@ func kidOf(t *testing.T, token string) string {
 	}
 	kid, _ := tok.Header["kid"].(string)
 	return kid
-}
-
-func tokenStatus(t *testing.T, d demoInfo, assertion string) int {
-	t.Helper()
-	req, _ := http.NewRequest("POST", d.Server+"/restapi/oauth/token", strings.NewReader(url.Values{
-		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {assertion}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(d.ClientID, d.ClientSecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&body)
-	return resp.StatusCode
 }

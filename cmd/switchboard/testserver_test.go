@@ -194,6 +194,19 @@ func copyDemo(t *testing.T, from, to string) {
 
 func login(t *testing.T, d demoInfo, jwt string) string {
 	t.Helper()
+	status, b := jwtGrant(t, d, jwt)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if status != 200 || json.Unmarshal(b, &tok) != nil || tok.AccessToken == "" {
+		t.Fatalf("login: %d %s", status, b)
+	}
+	return tok.AccessToken
+}
+
+// jwtGrant asks the token endpoint for a token with a JWT credential.
+func jwtGrant(t *testing.T, d demoInfo, jwt string) (int, []byte) {
+	t.Helper()
 	req, _ := http.NewRequest("POST", d.Server+"/restapi/oauth/token", strings.NewReader(url.Values{
 		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jwt}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -203,14 +216,8 @@ func login(t *testing.T, d demoInfo, jwt string) string {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || json.Unmarshal(b, &tok) != nil || tok.AccessToken == "" {
-		t.Fatalf("login: %d %s", resp.StatusCode, b)
-	}
-	return tok.AccessToken
+	return resp.StatusCode, b
 }
 
 // call sends one API request with a bearer token (none when token is
