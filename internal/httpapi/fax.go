@@ -75,10 +75,10 @@ type faxJob struct {
 // (fax.Check) now and rendered in the background: a document that cannot
 // be rendered then fails the fax (SendingFailed, each recipient's
 // faxErrorCode RenderingFailed or TooManyPages), as on RingCentral. The
-// answer has no RenderedDocument and no faxPageCount yet. The sender is the logged-in extension and the fax
-// goes out from its first enabled phone number (a fax request has no
-// from). The answer is the stored message, messageStatus Queued; a future
-// sendTime schedules it.
+// sender is the logged-in extension and the fax goes out from its first
+// enabled phone number (a fax request has no from). The answer is the
+// stored message, messageStatus Queued, without a RenderedDocument or
+// faxPageCount yet; a future sendTime schedules it.
 //
 // A JSON request body is the resend/forward request: {originalMessageId,
 // to?, sendTime?}. It is allowed only for an outbound fax of the caller's
