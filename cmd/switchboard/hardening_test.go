@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -56,6 +58,12 @@ func TestHTTPSLimitsAndReload(t *testing.T) {
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: insecure}, Timeout: 10 * time.Second}
 	if status, b := call(t, client, "GET", p.demo.Server+"/switchboard/v1/health", "", nil); status != 200 {
 		t.Fatalf("health over HTTPS: %d %s", status, b)
+	}
+	// The container's health check finds the server by its environment.
+	hc := exec.CommandContext(ctx, bin, "health")
+	hc.Env = append(os.Environ(), "SWITCHBOARD_LISTEN="+addr, "SWITCHBOARD_TLS_CERT="+certFile)
+	if out, err := hc.CombinedOutput(); err != nil {
+		t.Fatalf("switchboard health with TLS: %v %s", err, out)
 	}
 
 	t.Run("SIGHUP serves the new certificate", func(t *testing.T) {

@@ -109,9 +109,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// the compiled code in the data directory and compile now, in the
 	// background, so no fax request waits for it.
 	fax.SetCompilationCacheDir(filepath.Join(cfg.DataDir, "cache", "pdfium"))
-	fax.SetConcurrency(cfg.Fax.RenderWorkers)
-	// Every role renders: outbound faxes on worker nodes, inbound ones on
-	// API nodes.
+	// One PDFium instance per render worker, and one more for inbound
+	// faxes, which are rendered as they arrive (on API nodes too), so the
+	// background renders cannot hold up an inbound fax.
+	fax.SetConcurrency(cfg.Fax.RenderWorkers + 1)
 	go func() {
 		started := time.Now()
 		if err := fax.Warmup(); err != nil {
