@@ -110,8 +110,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// background, so no fax request waits for it.
 	fax.SetCompilationCacheDir(filepath.Join(cfg.DataDir, "cache", "pdfium"))
 	// One PDFium instance per render worker, and one more for inbound
-	// faxes, which are rendered as they arrive (on API nodes too), so the
-	// background renders cannot hold up an inbound fax.
+	// faxes, which are rendered as they arrive (on API nodes too): the
+	// background renders always leave one free for them.
 	fax.SetConcurrency(cfg.Fax.RenderWorkers + 1)
 	go func() {
 		started := time.Now()
