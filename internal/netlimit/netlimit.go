@@ -119,7 +119,9 @@ func (b Bodies) isUpload(r *http.Request) bool {
 // rateBody holds the connection's read deadline at start + grace +
 // received/rate: a client that keeps up never meets it, a stalled or
 // trickling one meets it as soon as its average falls below the rate,
-// and no body can take longer than its size allows.
+// and no body can take longer than its size allows. Its times are the
+// network's, real time (time.Now), never the emulator's movable clock:
+// socket deadlines are in real time.
 type rateBody struct {
 	body        io.ReadCloser
 	rc          *http.ResponseController
