@@ -111,7 +111,8 @@ type Store interface {
 	SubscriptionStore
 	ClockStore
 	ExportStore
-	// Ping reports whether the database answers.
+	// Ping reports whether the database answers and can be written (a
+	// full disk is ErrStorageFull).
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -35,7 +36,7 @@ func TestHTTPSLimitsAndReload(t *testing.T) {
 	first := certstest.Write(t, certFile, keyFile, "first.example")
 	const maxConns = 20
 	p := startProcess(t, bin, filepath.Join(dir, "data"), "--tls-cert", certFile, "--tls-key", keyFile,
-		"--max-connections", fmt.Sprint(maxConns), "--body-read-grace", "1s", "--upload-min-rate", "1000")
+		"--max-connections", fmt.Sprint(maxConns), "--body-read-grace", "1s", "--upload-min-rate", "1000", "--max-uploads", "1")
 	defer p.stopIfRunning(t)
 	u, err := url.Parse(p.demo.Server)
 	if err != nil || u.Scheme != "https" {
@@ -103,6 +104,58 @@ func TestHTTPSLimitsAndReload(t *testing.T) {
 					t.Fatal("a body trickling at 2 B/s was still read after 15s")
 				}
 			}
+		}
+	})
+
+	t.Run("an upload past the cap is answered 503 CMN-201 with Retry-After", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", p.demo.Server+"/restapi/oauth/token", strings.NewReader(url.Values{
+			"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {p.demo.Extensions[1].JWT}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(p.demo.ClientID, p.demo.ClientSecret)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&tok)
+		resp.Body.Close()
+		// One upload in progress (authorised, so its handler reads it),
+		// sent fast enough to be kept.
+		c, err := tls.Dial("tcp", addr, insecure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST /restapi/v1.0/account/~/extension/~/fax HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 1000000\r\n\r\n", addr, tok.AccessToken)
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			chunk := []byte(strings.Repeat("a preamble line before the first part\r\n", 100))
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(100 * time.Millisecond):
+					if _, err := c.Write(chunk); err != nil {
+						return
+					}
+				}
+			}
+		}()
+		time.Sleep(300 * time.Millisecond)
+		req, _ = http.NewRequest("POST", p.demo.Server+"/restapi/v1.0/account/~/extension/~/fax", strings.NewReader("--y--\r\n"))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=y")
+		resp, err = client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		if resp.StatusCode != 503 || body["errorCode"] != "CMN-201" || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("a second upload: %d %v Retry-After %q", resp.StatusCode, body, resp.Header.Get("Retry-After"))
 		}
 	})
 
