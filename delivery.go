@@ -73,6 +73,10 @@ type OutboundCreate struct {
 	Recipients []DeliveryTarget
 	// SendAt is when delivery may start (a scheduled fax); zero: now.
 	SendAt time.Time
+	// Render, when set, is a fax's renderer settings: the fax is stored
+	// without its RenderedDocument, with a FaxRender job, and its
+	// deliveries are held until the job ends (FaxRenderStore).
+	Render []byte
 }
 
 // DeliveryStore is the outbox. Every method that changes a delivery also

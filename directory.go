@@ -332,6 +332,8 @@ type DirectoryStore interface {
 	// Secret returns the server secret named name, creating it with
 	// generate() on first use. Concurrent first uses agree on one value.
 	Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error)
+	// DeleteSecret removes a server secret (moved out of the database).
+	DeleteSecret(ctx context.Context, name string) error
 }
 
 // ErrDisabled reports a login with a disabled account, extension, app or

@@ -63,6 +63,12 @@ var ErrConflict = errors.New("already exists")
 // 503 so the client retries; the store reconnects by itself.
 var ErrUnavailable = errors.New("database unavailable")
 
+// ErrStorageFull is returned by stores when a write failed for lack of
+// space (a full disk or quota). It is an ErrUnavailable: the client is
+// told to retry later, workers back off, and the health check fails until
+// the database can be written again.
+var ErrStorageFull = fmt.Errorf("%w: its storage is full", ErrUnavailable)
+
 // InvalidParam is the 400 CMN-101 error for one bad parameter.
 func InvalidParam(name, value, format string, args ...any) *Error {
 	msg := fmt.Sprintf(format, args...)

@@ -106,6 +106,7 @@ type Store interface {
 	RetentionStore
 	SyncStore
 	TranscriptionStore
+	FaxRenderStore
 	DeliveryStore
 	DepartmentStore
 	ChangeWatcher
@@ -113,7 +114,8 @@ type Store interface {
 	ClockStore
 	ExportStore
 	A2PStore
-	// Ping reports whether the database answers.
+	// Ping reports whether the database answers and can be written (a
+	// full disk is ErrStorageFull).
 	Ping(ctx context.Context) error
 	Close() error
 }

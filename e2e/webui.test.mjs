@@ -288,7 +288,12 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
     await page.click('#compose button[type=submit]');
     await page.locator('#detail h2', { hasText: 'Fax to' }).waitFor();
     const id = new URL(page.url()).hash.split('/')[2];
-    const m = await apiMessage(id);
+    // The fax is rendered in the background: its page count comes then.
+    let m = await apiMessage(id);
+    for (let i = 0; i < 150 && !m.faxPageCount; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      m = await apiMessage(id);
+    }
     assert.equal(m.type, 'Fax');
     assert.ok(m.faxPageCount >= 2, `a cover page and the document: ${m.faxPageCount} pages`);
     await page.locator('#detail iframe.fax').waitFor();

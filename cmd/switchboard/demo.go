@@ -27,6 +27,9 @@ type demoInfo struct {
 	ClientSecret string          `json:"clientSecret"`
 	AdminToken   string          `json:"adminToken"`
 	Extensions   []demoExtension `json:"extensions"`
+	// issued: the credentials were made by this start (a new demo, or a
+	// recovered one); only then are they printed.
+	issued bool
 }
 
 type demoExtension struct {
@@ -91,11 +94,13 @@ func ensureDemo(ctx context.Context, store switchboard.Store, authService *auth.
 			return nil, fmt.Errorf("recover the demo's credentials: %w", err)
 		}
 		logger.Warn("demo accounts found without demo.json: issued new demo credentials (an app, an admin token, JWTs; passwords unchanged: switchboard extension set-password makes new ones)", "file", path)
+		info.issued = true
 	default:
 		if info, err = createDemo(ctx, store, authService); err != nil {
 			return nil, err
 		}
 		logger.Info("created demo accounts", "file", path)
+		info.issued = true
 	}
 	info.Server = serverURL
 	b, err := json.MarshalIndent(info, "", "  ")
@@ -250,6 +255,12 @@ func createDemo(ctx context.Context, store switchboard.Store, authService *auth.
 }
 
 func printDemo(w io.Writer, d *demoInfo, path string) {
+	if !d.issued {
+		// Printed once, when they were made: a log collected from every
+		// start would otherwise hold them all.
+		fmt.Fprintf(w, "\nSwitchboard demo is running at %s\nIts credentials (printed when they were created) are in %s\n\n", d.Server, path)
+		return
+	}
 	fmt.Fprintf(w, `
 Switchboard demo is running at %s
 Open it in a browser and sign in with a username and password below.

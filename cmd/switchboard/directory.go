@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -22,8 +24,10 @@ import (
 type cliEnv struct {
 	ctx   context.Context
 	store switchboard.Store
-	auth  *auth.Service
-	out   io.Writer
+	// auth is the auth service with the server's JWT signing keys, read
+	// (or, before the first start, created) only by the commands that sign.
+	auth func() (*auth.Service, error)
+	out  io.Writer
 }
 
 type subcommand struct {
@@ -97,6 +101,7 @@ func directoryCommand(ctx context.Context, noun string, args []string, stdout, s
 		fs.SetOutput(stderr)
 		data := fs.String("data", envOr("SWITCHBOARD_DATA", "./switchboard-data"), "data directory (env SWITCHBOARD_DATA)")
 		database := fs.String("database", envOr("SWITCHBOARD_DATABASE", ""), "database URL, as for serve (env SWITCHBOARD_DATABASE; default: SQLite in the data directory)")
+		keyFile := fs.String("key-file", envOr(keyFileEnv, ""), "JWT key file, as for serve (env "+keyFileEnv+"; default <data>/"+keyFileName+")")
 		runFn := s.flags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -106,7 +111,14 @@ func directoryCommand(ctx context.Context, noun string, args []string, stdout, s
 			return err
 		}
 		defer store.Close()
-		e := &cliEnv{ctx: ctx, store: store, auth: auth.NewService(store, switchboard.SystemClock{}, auth.Config{}), out: stdout}
+		e := &cliEnv{ctx: ctx, store: store, out: stdout, auth: func() (*auth.Service, error) {
+			// JWT credentials are signed with the server's keys.
+			ring, err := loadKeys(ctx, store, keyFilePath(*keyFile, *data), os.Getenv(keysEnv), time.Now(), slog.New(slog.NewTextHandler(stderr, nil)))
+			if err != nil {
+				return nil, fmt.Errorf("JWT signing keys: %w", err)
+			}
+			return auth.NewService(store, switchboard.SystemClock{}, auth.Config{Keys: ring}), nil
+		}}
 		err = checkAccountFlag(e, fs)
 		if err == nil {
 			err = runFn(e)
@@ -606,7 +618,11 @@ func jwtCreate(fs *flag.FlagSet) func(*cliEnv) error {
 		if err != nil {
 			return err
 		}
-		cred, text, err := e.auth.IssueJWTCredential(e.ctx, *acc, x.ID, *name, *validFor)
+		svc, err := e.auth()
+		if err != nil {
+			return err
+		}
+		cred, text, err := svc.IssueJWTCredential(e.ctx, *acc, x.ID, *name, *validFor)
 		if err != nil {
 			return err
 		}

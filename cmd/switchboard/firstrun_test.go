@@ -139,8 +139,19 @@ func TestDemoOnPostgresNewDataDir(t *testing.T) {
 	login(t, demo, demo.Extensions[0].JWT)
 	stop()
 
-	// demo.json lost (or never written): the next start recovers.
+	// demo.json lost (or never written): the next start recovers. The JWT
+	// key file is not in the database: a node of the installation has it.
 	other := filepath.Join(t.TempDir(), "fresh")
+	keyFile, err := os.ReadFile(filepath.Join(dir, keyFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(other, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, keyFileName), keyFile, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	demo2, out, stop2 := runServer(t, other, "--database", dbURL)
 	defer stop2()
 	if demo2.Extensions[0].ID != demo.Extensions[0].ID || demo2.ClientID == demo.ClientID {

@@ -7,7 +7,9 @@ import (
 	"net"
 	"time"
 
+	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/carrier"
+	"github.com/switchboardhq/switchboard/internal/certs"
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/inbound"
 	"github.com/switchboardhq/switchboard/internal/metrics"
@@ -20,6 +22,7 @@ import (
 type inboundParts struct {
 	receiver *inbound.Service
 	smtp     *smtpin.Server
+	tls      *certs.Files // the SMTP listener's STARTTLS certificate; nil without one
 }
 
 // startInbound wires inbound messaging: the receiver every way in shares,
@@ -28,7 +31,7 @@ type inboundParts struct {
 // and the SMTP listener when one is (not on worker-only nodes, which take
 // no traffic). Everything it starts stops when ctx ends (the SMTP listener
 // with stop).
-func startInbound(ctx context.Context, serve config.Config, owner string, m *metrics.Metrics, store *sqlstore.DB, c carrier.Carrier, wakeOutbox func(), logger *slog.Logger) (*inboundParts, error) {
+func startInbound(ctx context.Context, serve config.Config, owner string, m *metrics.Metrics, store *sqlstore.DB, c carrier.Carrier, wakeOutbox func(), authService *auth.Service, logger *slog.Logger) (*inboundParts, error) {
 	cfg := serve.Inbound
 	var t transcribe.Transcriber
 	switch {
@@ -54,17 +57,33 @@ func startInbound(ctx context.Context, serve config.Config, owner string, m *met
 	go func() { _ = c.Listen(ctx, p.receiver) }()
 
 	if cfg.SMTPListen != "" && serve.Role != config.RoleWorker {
+		scfg := smtpin.Config{Domain: cfg.SMTPDomain, MaxBytes: cfg.SMTPMaxBytes, AcceptAnyRecipient: cfg.SMTPAcceptAnyRcpt}
+		if cfg.SMTPTLSCert != "" {
+			files, err := certs.Load(cfg.SMTPTLSCert, cfg.SMTPTLSKey)
+			if err != nil {
+				return nil, fmt.Errorf("SMTP STARTTLS: %w", err)
+			}
+			p.tls, scfg.TLS = files, files.Config()
+		}
+		if cfg.SMTPAuth {
+			// The phone system signs in as the admin API's clients do: an
+			// admin token (switchboard admin-token create) as the password.
+			scfg.Authenticate = func(ctx context.Context, _, password string) error {
+				return authService.AuthenticateAdmin(ctx, password)
+			}
+		}
 		l, err := net.Listen("tcp", cfg.SMTPListen)
 		if err != nil {
 			return nil, fmt.Errorf("SMTP listener on %s: %w (choose another with --smtp-listen)", cfg.SMTPListen, err)
 		}
-		p.smtp = smtpin.New(store, p.receiver, smtpin.Config{Domain: cfg.SMTPDomain, MaxBytes: cfg.SMTPMaxBytes}, logger)
+		p.smtp = smtpin.New(store, p.receiver, scfg, logger)
 		go func() {
 			if err := p.smtp.Serve(l); err != nil {
 				logger.Error("SMTP listener stopped", "err", err)
 			}
 		}()
-		logger.Info("SMTP listener for voicemail and fax by email", "addr", l.Addr().String(), "domain", cfg.SMTPDomain)
+		logger.Info("SMTP listener for voicemail and fax by email", "addr", l.Addr().String(), "domain", cfg.SMTPDomain,
+			"starttls", scfg.TLS != nil, "auth", cfg.SMTPAuth, "accept_any_rcpt", cfg.SMTPAcceptAnyRcpt)
 	}
 	logger.Info("inbound messages", "transcriber", t != nil, "smtp", cfg.SMTPListen != "", "max_audio_bytes", cfg.MaxAudioBytes)
 	return p, nil

@@ -33,6 +33,7 @@ Usage:
   switchboard app <command>            OAuth apps (client id and secret): create, list, disable, enable
   switchboard jwt <command>            JWT login credentials of users: create, list, disable
   switchboard admin-token <command>    credentials for the admin API: create, list, disable
+  switchboard keys rotate|generate     JWT signing keys: rotate the key file, or print a key for SWITCHBOARD_JWT_KEYS
   switchboard migrate-data --from sqlite://PATH --to postgres://URL
                                        copy a SQLite installation into an empty PostgreSQL database
   switchboard backup --data DIR --to FILE
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "account", "extension", "number", "app", "jwt", "admin-token":
 		return directoryCommand(ctx, cmd, rest, stdout, stderr)
+	case "keys":
+		return keysCommand(ctx, rest, stdout, stderr)
 	case "migrate-data":
 		return migrateData(ctx, rest, stdout, stderr)
 	case "backup":

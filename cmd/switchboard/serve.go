@@ -11,10 +11,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,12 +26,15 @@ import (
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/carrier"
 	"github.com/switchboardhq/switchboard/internal/carrier/smpp"
+	"github.com/switchboardhq/switchboard/internal/certs"
 	"github.com/switchboardhq/switchboard/internal/config"
 	"github.com/switchboardhq/switchboard/internal/delivery"
 	"github.com/switchboardhq/switchboard/internal/export"
 	"github.com/switchboardhq/switchboard/internal/fax"
+	"github.com/switchboardhq/switchboard/internal/faxrender"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/metrics"
+	"github.com/switchboardhq/switchboard/internal/netlimit"
 	"github.com/switchboardhq/switchboard/internal/outbound"
 	"github.com/switchboardhq/switchboard/internal/push"
 	"github.com/switchboardhq/switchboard/internal/retention"
@@ -96,7 +101,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		manual.SetOffset(offset)
 	}
-	authService := auth.NewService(store, switchboard.SystemClock{}, auth.Config{AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
+	jwtKeys, err := loadKeys(ctx, store, keyFilePath(cfg.Security.KeyFile, cfg.DataDir), cfg.Security.JWTKeys, time.Now(), logger)
+	if err != nil {
+		return fmt.Errorf("JWT signing keys: %w", err)
+	}
+	authService := auth.NewService(store, switchboard.SystemClock{}, auth.Config{AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL, Keys: jwtKeys,
 		Login: auth.LoginLimits{MaxFailures: cfg.Edge.LoginMaxFailures, MaxClientFailures: cfg.Edge.LoginMaxClientFailures, MaxLockout: cfg.Edge.LoginMaxLockout}})
 	limiter, err := newLimiter(cfg, store, clock)
 	if err != nil {
@@ -107,22 +116,33 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// the compiled code in the data directory and compile now, in the
 	// background, so no fax request waits for it.
 	fax.SetCompilationCacheDir(filepath.Join(cfg.DataDir, "cache", "pdfium"))
-	if cfg.Role != config.RoleWorker {
-		go func() {
-			started := time.Now()
-			if err := fax.Warmup(); err != nil {
-				logger.Warn("PDF renderer unavailable: PDF faxes will fail", "err", err)
-				return
-			}
-			logger.Info("PDF renderer ready", "took", time.Since(started).Round(time.Millisecond))
-		}()
-	}
+	// One PDFium instance per render worker, and one more for inbound
+	// faxes, which are rendered as they arrive (on API nodes too): the
+	// background renders always leave one free for them.
+	fax.SetConcurrency(cfg.Fax.RenderWorkers + 1)
+	go func() {
+		started := time.Now()
+		if err := fax.Warmup(); err != nil {
+			logger.Warn("PDF renderer unavailable: PDF faxes will fail", "err", err)
+			return
+		}
+		logger.Info("PDF renderer ready", "took", time.Since(started).Round(time.Millisecond))
+	}()
 
+	var tlsFiles *certs.Files
+	if cfg.Security.TLSCert != "" {
+		if tlsFiles, err = certs.Load(cfg.Security.TLSCert, cfg.Security.TLSKey); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another server using it? choose another with --listen)", cfg.Listen, err)
 	}
 	serverURL := "http://" + ln.Addr().String()
+	if tlsFiles != nil {
+		serverURL = "https://" + ln.Addr().String()
+	}
 	if cfg.PublicURL != "" {
 		serverURL = cfg.PublicURL
 	}
@@ -153,8 +173,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	owner := nodeOwner()
 	sender := delivery.NewWorker(store, out.carrier, clock, delivery.Config{Owner: owner, ReceiptTimeout: cfg.ReceiptTimeout,
 		NoResubmit: out.noResubmit, Metrics: m}, logger)
+	// Outbound faxes are rendered off the request, a pool per node sized
+	// to the cores; a rendered fax's deliveries wake the delivery worker.
+	renders := faxrender.New(store, faxrender.Config{Owner: owner, Workers: cfg.Fax.RenderWorkers,
+		MaxPages: cfg.Fax.MaxPages, MaxBytes: cfg.Fax.MaxBytes, Timeout: cfg.Fax.RenderTimeout}, logger)
+	renders.Released = sender.Wake
 
-	in, err := startInbound(workCtx, cfg, owner, m, store, out.carrier, sender.Wake, logger)
+	in, err := startInbound(workCtx, cfg, owner, m, store, out.carrier, sender.Wake, authService, logger)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("inbound: %w", err)
@@ -185,12 +210,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		uiHandler = ui
 	}
 	api := httpapi.New(httpapi.Deps{Store: store, Auth: authService, Clock: clock, Logger: logger, Retention: worker, Emulator: emulator,
-		Sender: outbound.New(store, clock, outbound.RenderFunc(fax.Render), cfg.Send, sender.Wake), Exports: exports, A2P: batches, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m, UI: uiHandler, Limiter: limiter},
+		Sender: outbound.New(store, clock, cfg.Send, wakeAll{sender, renders}.Wake), Exports: exports, A2P: batches, Carrier: out.control, Inbound: in.receiver, CarrierInbound: out.network, Push: notifier, CarrierStatus: out.status, Metrics: m, UI: uiHandler, Limiter: limiter},
 		httpapi.Config{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Retention: cfg.Retention(),
 			A2PMaxBytes: cfg.A2PMaxBytes, A2PMaxMessages: cfg.A2PMaxMessages,
 			CORSOrigins: cfg.Edge.CORSOrigins, AllowedHosts: cfg.Edge.AllowedHosts})
+	// Bodies are bounded before any handler reads them: a trickling upload
+	// is cut off by the read deadline, and at most MaxUploads are received
+	// at once (each is held in memory while it is checked).
+	bodies := netlimit.Bodies{MinRate: cfg.Security.UploadMinRate, Grace: cfg.Security.BodyReadGrace,
+		MaxUploads: cfg.Security.MaxUploads, UploadBytes: cfg.MaxBodyBytes, Busy: http.HandlerFunc(api.Busy)}
 	srv := &http.Server{
-		Handler:           roleHandler(cfg.Role, api),
+		Handler:           bodies.Handler(roleHandler(cfg.Role, api)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -202,6 +232,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		goWork(func(ctx context.Context) { sweepTokens(ctx, store, switchboard.SystemClock{}, logger) })
 		goWork(func(ctx context.Context) { worker.Run(ctx, cfg.RetentionInterval) })
 		goWork(sender.Run)
+		goWork(renders.Run)
 		goWork(exports.Run)
 		goWork(batches.Run)
 	}
@@ -219,8 +250,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else if err := printFirstSteps(ctx, stdout, store, cfg, serverURL); err != nil {
 		logger.Warn("could not check for accounts", "err", err)
 	}
+	// The cap counts every connection, WebSockets included, before TLS.
+	limited := netlimit.Listener(ln, cfg.Security.MaxConnections, everyMinute(func(n int) {
+		logger.Warn("connection cap reached: new connections are closed at once (raise --max-connections if this is legitimate load)",
+			"max_connections", cfg.Security.MaxConnections, "refused", n)
+	}))
+	go reloadOnHangup(ctx, logger, tlsFiles, in.tls)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsFiles != nil {
+			srv.TLSConfig = tlsFiles.Config()
+			errc <- srv.ServeTLS(limited, "", "")
+			return
+		}
+		errc <- srv.Serve(limited)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -256,6 +300,61 @@ func shutdown(srv *http.Server, api *httpapi.Server, stopWork func(), workers *s
 	}
 	logger.Info("stopped", "leases_released", released)
 	return httpErr
+}
+
+// wakeAll wakes every worker a new outbound message may concern: the
+// delivery worker, and the fax render worker for a fax.
+type wakeAll []interface{ Wake() }
+
+func (ws wakeAll) Wake() {
+	for _, w := range ws {
+		w.Wake()
+	}
+}
+
+// reloadOnHangup reads the TLS certificates again on each SIGHUP, so a
+// renewed certificate is served without a restart. A failed reload keeps
+// the old certificate and says what is wrong.
+func reloadOnHangup(ctx context.Context, logger *slog.Logger, files ...*certs.Files) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		for _, f := range files {
+			if f == nil {
+				continue
+			}
+			if err := f.Reload(); err != nil {
+				logger.Error("SIGHUP: the TLS certificate was not reloaded; the previous one is still served", "err", err)
+				continue
+			}
+			logger.Info("SIGHUP: TLS certificate reloaded", "subject", f.Leaf().Subject.String(), "not_after", f.Leaf().NotAfter)
+		}
+	}
+}
+
+// everyMinute calls f at most once a minute with the number of calls to
+// the returned function since f last ran: a log line for an event that
+// can come thousands of times a second.
+func everyMinute(f func(n int)) func() {
+	var mu sync.Mutex
+	var last time.Time
+	n := 0
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		if now := time.Now(); now.Sub(last) >= time.Minute {
+			last = now
+			f(n)
+			n = 0
+		}
+	}
 }
 
 // shutdownGrace bounds how long a shutdown waits for requests in flight.

@@ -174,19 +174,38 @@ func (s *serverProcess) stopIfRunning(t *testing.T) {
 
 // copyDemo gives another node's data directory the first node's
 // demo.json, so that --demo over a shared database reuses the existing
-// demo instead of making another.
+// demo instead of making another, and its JWT key file, which every node
+// of an installation needs and no database holds.
 func copyDemo(t *testing.T, from, to string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(from, demoFile))
-	if err != nil {
+	if err := os.MkdirAll(to, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(to, demoFile), b, 0o600); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{demoFile, keyFileName} {
+		b, err := os.ReadFile(filepath.Join(from, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
 func login(t *testing.T, d demoInfo, jwt string) string {
+	t.Helper()
+	status, b := jwtGrant(t, d, jwt)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if status != 200 || json.Unmarshal(b, &tok) != nil || tok.AccessToken == "" {
+		t.Fatalf("login: %d %s", status, b)
+	}
+	return tok.AccessToken
+}
+
+// jwtGrant asks the token endpoint for a token with a JWT credential.
+func jwtGrant(t *testing.T, d demoInfo, jwt string) (int, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", d.Server+"/restapi/oauth/token", strings.NewReader(url.Values{
 		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jwt}}.Encode()))
@@ -197,14 +216,8 @@ func login(t *testing.T, d demoInfo, jwt string) string {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || json.Unmarshal(b, &tok) != nil || tok.AccessToken == "" {
-		t.Fatalf("login: %d %s", resp.StatusCode, b)
-	}
-	return tok.AccessToken
+	return resp.StatusCode, b
 }
 
 // call sends one API request with a bearer token (none when token is

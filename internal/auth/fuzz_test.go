@@ -37,7 +37,7 @@ func FuzzJWTCredential(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, assertion string) {
-		claims, err := parseJWT(key, assertion, func() time.Time { return now })
+		claims, err := parseJWT(func(*jwt.Token) (any, error) { return key, nil }, assertion, func() time.Time { return now })
 		if err != nil {
 			return
 		}

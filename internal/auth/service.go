@@ -13,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/keys"
 )
 
 // Grant types Switchboard accepts at the token endpoint.
@@ -39,6 +40,10 @@ type Config struct {
 	RefreshTTL time.Duration // default for refresh tokens; DefaultRefreshTTL if 0
 	// Login bounds failed logins; zero MaxFailures: unbounded.
 	Login LoginLimits
+	// Keys sign JWT credentials (the first) and verify them (all), from a
+	// key file outside the database. Nil: a key kept in the database
+	// (tests and benchmarks; the server always gives its key ring).
+	Keys *keys.Ring
 }
 
 // Service issues and checks tokens.
@@ -477,12 +482,43 @@ const jwtSigningSecret = "jwt-signing-key"
 
 const jwtIssuer = "switchboard"
 
-func (s *Service) signingKey(ctx context.Context) ([]byte, error) {
-	return s.store.Secret(ctx, jwtSigningSecret, func() ([]byte, error) {
+// signingKey is the key that signs new JWT credentials and its id (the
+// JWT's kid header; none for a key kept in the database).
+func (s *Service) signingKey(ctx context.Context) (id string, key []byte, err error) {
+	if s.config.Keys != nil {
+		k := s.config.Keys.Signing()
+		return k.ID, k.Secret, nil
+	}
+	key, err = s.store.Secret(ctx, jwtSigningSecret, func() ([]byte, error) {
 		b := make([]byte, 32)
 		_, err := rand.Read(b)
 		return b, err
 	})
+	return "", key, err
+}
+
+// verificationKey finds the key a JWT credential names (kid); one that
+// names none was signed before keys had ids (the key moved out of the
+// database), and any key of the ring may verify it.
+func (s *Service) verificationKey(ctx context.Context) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		if s.config.Keys == nil {
+			_, key, err := s.signingKey(ctx)
+			return key, err
+		}
+		kid, _ := t.Header["kid"].(string)
+		if kid == "" {
+			set := jwt.VerificationKeySet{}
+			for _, k := range s.config.Keys.All() {
+				set.Keys = append(set.Keys, k)
+			}
+			return set, nil
+		}
+		if key, ok := s.config.Keys.Lookup(kid); ok {
+			return key, nil
+		}
+		return nil, fmt.Errorf("signed with key %q, which this server no longer has (rotated out of its key file)", kid)
+	}
 }
 
 // IssueJWTCredential creates a JWT credential for an extension and returns
@@ -495,7 +531,7 @@ func (s *Service) IssueJWTCredential(ctx context.Context, accountID, extensionID
 	if ext.Type != switchboard.ExtensionTypeUser {
 		return nil, "", fmt.Errorf("extension %s is a %s; only User extensions log in", ext.ExtensionNumber, ext.Type)
 	}
-	key, err := s.signingKey(ctx)
+	kid, key, err := s.signingKey(ctx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -508,7 +544,11 @@ func (s *Service) IssueJWTCredential(ctx context.Context, accountID, extensionID
 		cred.Expires = now.Add(validFor)
 		claims.ExpiresAt = jwt.NewNumericDate(cred.Expires)
 	}
-	text, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
+	token := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	if kid != "" {
+		token.Header["kid"] = kid
+	}
+	text, err := token.SignedString(key)
 	if err != nil {
 		return nil, "", err
 	}
@@ -525,11 +565,7 @@ func (s *Service) extensionForJWT(ctx context.Context, assertion string) (*switc
 	if len(assertion) > 8192 {
 		return nil, invalidGrant("Invalid JWT: too long")
 	}
-	key, err := s.signingKey(ctx)
-	if err != nil {
-		return nil, err
-	}
-	claims, err := parseJWT(key, assertion, s.clock.Now)
+	claims, err := parseJWT(s.verificationKey(ctx), assertion, s.clock.Now)
 	if err != nil {
 		return nil, invalidGrant("Invalid JWT: %v", err)
 	}
@@ -551,9 +587,9 @@ func (s *Service) extensionForJWT(ctx context.Context, assertion string) (*switc
 
 // parseJWT checks a JWT credential's signature (HS256 with key only), issuer
 // and times, and returns its claims.
-func parseJWT(key []byte, assertion string, now func() time.Time) (*jwt.RegisteredClaims, error) {
+func parseJWT(key jwt.Keyfunc, assertion string, now func() time.Time) (*jwt.RegisteredClaims, error) {
 	var claims jwt.RegisteredClaims
-	_, err := jwt.ParseWithClaims(assertion, &claims, func(*jwt.Token) (any, error) { return key, nil },
+	_, err := jwt.ParseWithClaims(assertion, &claims, key,
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(jwtIssuer), jwt.WithTimeFunc(now))
 	if err != nil {
 		return nil, err

@@ -56,12 +56,16 @@ type Config struct {
 	DBStatementTimeout time.Duration // PostgreSQL statement_timeout
 	Inbound            Inbound       // voicemail, transcription, SMTP (inbound.go)
 	Edge               Edge          // rate limits, login limits, browsers (edge.go)
+	Security           Security      // connection and upload limits, HTTPS, secrets (security.go)
+	Fax                Fax           // background rendering of outbound faxes (fax.go)
 	// Push notifications (internal/push).
-	WebHookAllowPrivate bool          // WebHooks may target loopback/private/reserved addresses (development)
+	WebHookAllowPrivate bool          // WebHooks may target loopback/private/reserved addresses (default: only with --demo/--emulator)
 	WebHookSuspendAfter time.Duration // a WebHook failing this long is Blacklisted
 	// Web UI (internal/webui).
 	WebUI         bool   // serve the web UI at / and the authorization endpoint's sign-in page
 	WebUIClientID string // client id of the public app the UI signs users in as (created at start)
+
+	webHookAllowPrivateSet bool // given by flag or environment; otherwise it follows Demo/Emulator
 }
 
 // Default returns the defaults.
@@ -94,7 +98,8 @@ func Default() Config {
 		DBStatementTimeout:  30 * time.Second,
 		Inbound:             defaultInbound(),
 		Edge:                defaultEdge(),
-		WebHookAllowPrivate: true,
+		Security:            defaultSecurity(),
+		Fax:                 defaultFax(),
 		WebHookSuspendAfter: 24 * time.Hour,
 		WebUI:               true,
 		WebUIClientID:       "switchboard-web",
@@ -226,8 +231,12 @@ var vars = []envVar{
 	{"SWITCHBOARD_DB_STATEMENT_TIMEOUT", "db-statement-timeout", "PostgreSQL statement timeout",
 		func(c *Config, v string) (err error) { c.DBStatementTimeout, err = time.ParseDuration(v); return err },
 		func(c *Config) string { return c.DBStatementTimeout.String() }},
-	{"SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private", "let WebHook subscriptions call loopback, private and reserved addresses; set false in production (checked on the resolved IP when connecting)",
-		func(c *Config, v string) (err error) { c.WebHookAllowPrivate, err = strconv.ParseBool(v); return err },
+	{"SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private", "let WebHook subscriptions call loopback, private and reserved addresses (checked on the resolved IP when connecting); default true with --demo or --emulator, false otherwise",
+		func(c *Config, v string) (err error) {
+			c.WebHookAllowPrivate, err = strconv.ParseBool(v)
+			c.webHookAllowPrivateSet = err == nil
+			return err
+		},
 		func(c *Config) string { return strconv.FormatBool(c.WebHookAllowPrivate) }},
 	{"SWITCHBOARD_WEBHOOK_SUSPEND_AFTER", "webhook-suspend-after", "a WebHook whose deliveries keep failing this long is Blacklisted (retries back off from 2s to 10m meanwhile)",
 		func(c *Config, v string) (err error) { c.WebHookSuspendAfter, err = time.ParseDuration(v); return err },
@@ -275,6 +284,11 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	// A development server calls receivers on localhost; anything else
+	// must not be turned into a proxy to the operator's private network.
+	if !c.webHookAllowPrivateSet {
+		c.WebHookAllowPrivate = c.Demo || c.Emulator
 	}
 	return c, c.Validate()
 }
@@ -359,6 +373,8 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Inbound.validate()...)
 	errs = append(errs, c.Edge.validate()...)
+	errs = append(errs, c.Security.validate()...)
+	errs = append(errs, c.Fax.validate()...)
 	return errors.Join(errs...)
 }
 

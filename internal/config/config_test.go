@@ -51,6 +51,23 @@ func TestLoad(t *testing.T) {
 		{name: "empty sqlite url", args: []string{"--database", "sqlite://"}, wantErr: "want sqlite://PATH"},
 		{name: "more recipients than a message holds", args: []string{"--max-recipients", "101"}, wantErr: "max-recipients"},
 		{name: "bad role", env: map[string]string{"SWITCHBOARD_ROLE": "leader"}, wantErr: "want all, api or worker"},
+		{name: "webhooks refuse private addresses by default", check: func(c Config) bool { return !c.WebHookAllowPrivate }},
+		{name: "demo allows private webhooks", args: []string{"--demo"}, check: func(c Config) bool { return c.WebHookAllowPrivate }},
+		{name: "emulator allows private webhooks", env: map[string]string{"SWITCHBOARD_EMULATOR": "1"}, check: func(c Config) bool { return c.WebHookAllowPrivate }},
+		{name: "demo with private webhooks off", args: []string{"--demo", "--webhook-allow-private=false"}, check: func(c Config) bool { return !c.WebHookAllowPrivate }},
+		{name: "private webhooks on in production", env: map[string]string{"SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE": "true"}, check: func(c Config) bool { return c.WebHookAllowPrivate }},
+		{name: "server limits", args: []string{"--max-connections", "100", "--max-uploads", "2", "--upload-min-rate", "500", "--body-read-grace", "2s"},
+			check: func(c Config) bool {
+				return c.Security.MaxConnections == 100 && c.Security.MaxUploads == 2 && c.Security.UploadMinRate == 500 && c.Security.BodyReadGrace == 2*time.Second
+			}},
+		{name: "connection cap too small", args: []string{"--max-connections", "3"}, wantErr: "max-connections"},
+		{name: "no upload rate", env: map[string]string{"SWITCHBOARD_UPLOAD_MIN_RATE": "0"}, wantErr: "upload-min-rate"},
+		{name: "certificate without key", args: []string{"--tls-cert", "/etc/cert.pem"}, wantErr: "set both"},
+		{name: "smtp auth without tls", args: []string{"--smtp-listen", "127.0.0.1:2525", "--smtp-auth=true"}, wantErr: "only over TLS"},
+		{name: "smtp hardening", args: []string{"--smtp-tls-cert", "c.pem", "--smtp-tls-key", "k.pem", "--smtp-auth=true", "--smtp-accept-any-rcpt=true"},
+			check: func(c Config) bool {
+				return c.Inbound.SMTPAuth && c.Inbound.SMTPAcceptAnyRcpt && c.Inbound.SMTPTLSKey == "k.pem"
+			}},
 		{name: "statement timeout too short", args: []string{"--db-statement-timeout", "1ms"}, wantErr: "db-statement-timeout"},
 	}
 	for _, tt := range tests {

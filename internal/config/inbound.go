@@ -25,6 +25,11 @@ type Inbound struct {
 	SMTPListen   string // address of the SMTP listener; empty: off
 	SMTPDomain   string // mail domain of recipient addresses
 	SMTPMaxBytes int64  // largest email accepted
+	// SMTPTLSCert and SMTPTLSKey (PEM files) enable STARTTLS; read again
+	// on SIGHUP.
+	SMTPTLSCert, SMTPTLSKey string
+	SMTPAuth                bool // require AUTH (over TLS) with an admin token as the password
+	SMTPAcceptAnyRcpt       bool // accept every address of the domain at RCPT; refuse unknown ones after DATA
 }
 
 func defaultInbound() Inbound {
@@ -63,6 +68,21 @@ func init() {
 				return err
 			},
 			func(c *Config) string { return strconv.FormatInt(c.Inbound.SMTPMaxBytes, 10) }},
+		envVar{"SWITCHBOARD_SMTP_TLS_CERT", "smtp-tls-cert", "PEM certificate file the SMTP listener offers with STARTTLS; read again on SIGHUP",
+			func(c *Config, v string) error { c.Inbound.SMTPTLSCert = v; return nil },
+			func(c *Config) string { return c.Inbound.SMTPTLSCert }},
+		envVar{"SWITCHBOARD_SMTP_TLS_KEY", "smtp-tls-key", "PEM private key file of --smtp-tls-cert",
+			func(c *Config, v string) error { c.Inbound.SMTPTLSKey = v; return nil },
+			func(c *Config) string { return c.Inbound.SMTPTLSKey }},
+		envVar{"SWITCHBOARD_SMTP_AUTH", "smtp-auth", "require SMTP AUTH (PLAIN or LOGIN, offered only after STARTTLS) with an admin token as the password; needs --smtp-tls-cert",
+			func(c *Config, v string) (err error) { c.Inbound.SMTPAuth, err = strconv.ParseBool(v); return err },
+			func(c *Config) string { return strconv.FormatBool(c.Inbound.SMTPAuth) }},
+		envVar{"SWITCHBOARD_SMTP_ACCEPT_ANY_RCPT", "smtp-accept-any-rcpt", "accept every recipient of the SMTP domain at RCPT and refuse unknown mailboxes only after DATA, so RCPT does not tell which mailboxes exist",
+			func(c *Config, v string) (err error) {
+				c.Inbound.SMTPAcceptAnyRcpt, err = strconv.ParseBool(v)
+				return err
+			},
+			func(c *Config) string { return strconv.FormatBool(c.Inbound.SMTPAcceptAnyRcpt) }},
 	)
 }
 
@@ -93,6 +113,12 @@ func (c *Inbound) validate() []error {
 		if c.SMTPDomain == "" || strings.ContainsAny(c.SMTPDomain, "@ ") {
 			errs = append(errs, fmt.Errorf("smtp-domain %q: want a domain name such as voicemail.example.com", c.SMTPDomain))
 		}
+	}
+	if (c.SMTPTLSCert == "") != (c.SMTPTLSKey == "") {
+		errs = append(errs, errors.New("smtp-tls-cert and smtp-tls-key: set both (STARTTLS) or neither"))
+	}
+	if c.SMTPAuth && c.SMTPTLSCert == "" {
+		errs = append(errs, errors.New("smtp-auth needs smtp-tls-cert and smtp-tls-key: credentials are accepted only over TLS"))
 	}
 	if c.SMTPMaxBytes < 1024 || c.SMTPMaxBytes > 1<<30 {
 		errs = append(errs, fmt.Errorf("smtp-max-bytes %d: want 1024 to 1073741824", c.SMTPMaxBytes))

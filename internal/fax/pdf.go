@@ -24,8 +24,9 @@ var (
 	pdfiumPool pdfium.Pool
 	pdfiumErr  error
 
-	cacheMu  sync.Mutex
-	cacheDir string
+	cacheMu     sync.Mutex
+	cacheDir    string
+	concurrency = 1
 )
 
 // pdfiumMemoryPages caps the linear memory of one PDFium instance
@@ -42,6 +43,17 @@ func SetCompilationCacheDir(dir string) {
 	cacheDir = dir
 }
 
+// SetConcurrency sets how many PDFs may be rendered at once in this
+// process (PDFium instances, each a WebAssembly sandbox of its own; at
+// least 1, the default). Call it before the first Render or Warmup; later
+// calls have no effect. Rendering runs off the request path (the fax
+// render worker), which sizes this to its own pool.
+func SetConcurrency(n int) {
+	cacheMu.Lock()
+	defer cacheMu.Unlock()
+	concurrency = max(n, 1)
+}
+
 // Warmup initialises the PDF rasteriser now instead of on the first PDF.
 func Warmup() error {
 	_, err := pool()
@@ -51,13 +63,13 @@ func Warmup() error {
 func pool() (pdfium.Pool, error) {
 	pdfiumOnce.Do(func() {
 		cacheMu.Lock()
-		dir := cacheDir
+		dir, n := cacheDir, concurrency
 		cacheMu.Unlock()
-		pdfiumPool, pdfiumErr = initPDFium(dir)
+		pdfiumPool, pdfiumErr = initPDFium(dir, n)
 		if pdfiumErr != nil && dir != "" {
 			// A cache directory that cannot be written (or was changed
 			// under us) must not cost PDF rendering: compile without it.
-			pdfiumPool, pdfiumErr = initPDFium("")
+			pdfiumPool, pdfiumErr = initPDFium("", n)
 		}
 		if pdfiumErr != nil {
 			pdfiumErr = fmt.Errorf("fax: initialising PDFium: %w", pdfiumErr)
@@ -67,8 +79,8 @@ func pool() (pdfium.Pool, error) {
 }
 
 // initPDFium compiles PDFium, keeping the compiled code in cacheDir when
-// it is set.
-func initPDFium(cacheDir string) (pdfium.Pool, error) {
+// it is set, for up to n instances at once.
+func initPDFium(cacheDir string, n int) (pdfium.Pool, error) {
 	rc := wazero.NewRuntimeConfig().
 		WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
 		WithMemoryLimitPages(pdfiumMemoryPages)
@@ -81,8 +93,8 @@ func initPDFium(cacheDir string) (pdfium.Pool, error) {
 	}
 	return webassembly.Init(webassembly.Config{
 		MinIdle:       1,
-		MaxIdle:       1,
-		MaxTotal:      1, // PDF rendering is serialised per process
+		MaxIdle:       n, // an instance costs its start-up each time it is made again
+		MaxTotal:      n, // instances are created as renders need them, up to n
 		RuntimeConfig: rc,
 		FSConfig:      wazero.NewFSConfig(), // no host file system inside the sandbox
 		Stdout:        io.Discard,

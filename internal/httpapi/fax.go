@@ -61,12 +61,14 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 // request.json / json) is CreateFaxMessageRequest; fields may instead come
 // as individual form fields (to, faxResolution, sendTime, coverIndex,
 // coverPageText), as RingCentral's raw form-data example does; every other
-// part is a document, in order. The documents are checked (fax.Sniff) and
-// rendered synchronously, so a bad document is answered now rather than as
-// a failed fax later. The sender is the logged-in extension and the fax
-// goes out from its first enabled phone number (a fax request has no
-// from). The answer is the stored message, messageStatus Queued; a future
-// sendTime schedules it.
+// part is a document, in order. The documents are checked by content
+// (fax.Check) now and rendered in the background: a document that cannot
+// be rendered then fails the fax (SendingFailed, each recipient's
+// faxErrorCode RenderingFailed or TooManyPages), as on RingCentral. The
+// sender is the logged-in extension and the fax goes out from its first
+// enabled phone number (a fax request has no from). The answer is the
+// stored message, messageStatus Queued, without a RenderedDocument or
+// faxPageCount yet; a future sendTime schedules it.
 //
 // A JSON request body is the resend/forward request: {originalMessageId,
 // to?, sendTime?}. It is allowed only for an outbound fax of the caller's
@@ -80,17 +82,10 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 //     /restapi/v1.0/dictionary/fax-cover-page), coverPageText (over 1024
 //     UTF-16 units), sendTime, attachment (no document, more than 50),
 //     originalMessageId;
-//   - 400 CMN-101 with parameterName "attachment" and the file name as
-//     parameterValue when a document is recognised but cannot be rendered
-//     (corrupt, encrypted, truncated PDF…): RingCentral would accept such
-//     a fax and fail it later with faxErrorCode RenderingFailed; rendering
-//     here at once turns that into a synchronous invalid-parameter error
-//     whose message names the file and says "could not be rendered
-//     (RenderingFailed)";
 //   - 400 MSG-347 an empty document; 415 MSG-348 an unsupported document
 //     type (both naming the file);
-//   - 400 MSG-338 (message size limit) over 50 MB of documents or over 200
-//     pages (message says TooManyPages); 413 CMN-413 a body over 55 MB;
+//   - 400 MSG-338 (message size limit) over 50 MB of documents; 413 CMN-413
+//     a body over the request limit;
 //   - 400 MSG-349 a multipart body without the fax envelope;
 //   - 400 MSG-245 the extension has no phone number to send from;
 //   - 404 CMN-102 an unknown originalMessageId; 406 MSG-343 a resend of a

@@ -153,9 +153,10 @@ func TestFaxInternalPDF(t *testing.T) {
 	sent := e.expect(e.sendFax(bob, "form", env,
 		faxDoc{name: "contract.pdf", contentType: "application/pdf", data: makeTestPDF(t, 2)},
 		textDoc("notes.txt", "Two pages of contract and one page of notes.\n")), 200).object(t)
-	// 1 cover + 2 PDF pages + 1 text page.
+	// Stored Queued at once; rendered in the background (no page count,
+	// no RenderedDocument yet).
 	if sent["type"] != "Fax" || sent["direction"] != "Outbound" || sent["messageStatus"] != "Queued" ||
-		sent["faxPageCount"] != 4.0 || sent["faxResolution"] != "High" || sent["coverIndex"] != 2.0 ||
+		sent["faxPageCount"] != nil || sent["faxResolution"] != "High" || sent["coverIndex"] != 2.0 ||
 		sent["coverPageText"] != "Contract attached — please sign." || sent["readStatus"] != "Read" {
 		t.Fatalf("sent fax %v", sent)
 	}
@@ -165,8 +166,14 @@ func TestFaxInternalPDF(t *testing.T) {
 	if to := sent["to"].([]any)[0].(map[string]any); to["phoneNumber"] != "+16505550101" || to["name"] != "Alice" || to["messageStatus"] != "Queued" {
 		t.Fatalf("to %v", to)
 	}
+	if atts := attachmentsByType(sent); len(atts["SourceDocument"]) != 2 || len(atts["RenderedDocument"]) != 0 {
+		t.Fatalf("attachments before rendering %v", sent["attachments"])
+	}
+	e.render()
+	// 1 cover + 2 PDF pages + 1 text page.
+	sent = e.message(bob, sent["uri"].(string))
 	atts := attachmentsByType(sent)
-	if len(atts["SourceDocument"]) != 2 || len(atts["RenderedDocument"]) != 1 ||
+	if sent["faxPageCount"] != 4.0 || sent["messageStatus"] != "Queued" || len(atts["SourceDocument"]) != 2 || len(atts["RenderedDocument"]) != 1 ||
 		atts["SourceDocument"][0]["fileName"] != "contract.pdf" || atts["SourceDocument"][0]["contentType"] != "application/pdf" ||
 		atts["SourceDocument"][1]["fileName"] != "notes.txt" || atts["SourceDocument"][1]["contentType"] != "text/plain" ||
 		atts["RenderedDocument"][0]["fileName"] != "fax.pdf" || atts["RenderedDocument"][0]["contentType"] != "application/pdf" {
@@ -205,11 +212,11 @@ func TestFaxExternalResolutionAndSchedule(t *testing.T) {
 			env["faxResolution"] = tc.resolution
 		}
 		sent := e.expect(e.sendFax(bob, "form", env, faxDoc{name: "chart.png", contentType: "image/png", data: makeTestPNG(t)}), 200).object(t)
-		if sent["faxResolution"] != tc.want || sent["faxPageCount"] != 1.0 || sent["coverIndex"] != 0.0 {
+		if sent["faxResolution"] != tc.want || sent["coverIndex"] != 0.0 {
 			t.Fatalf("resolution %q: %v", tc.resolution, sent)
 		}
 		e.deliver()
-		if m := e.message(bob, sent["uri"].(string)); m["messageStatus"] != "Sent" || m["faxResolution"] != tc.want {
+		if m := e.message(bob, sent["uri"].(string)); m["messageStatus"] != "Sent" || m["faxResolution"] != tc.want || m["faxPageCount"] != 1.0 {
 			t.Fatalf("resolution %q after delivery: %v", tc.resolution, m)
 		}
 	}
@@ -268,6 +275,8 @@ func TestFaxRequestFormats(t *testing.T) {
 		_, _ = fw.Write([]byte("hello fax"))
 		must(t, mw.Close())
 		m := e.expect(e.request("POST", faxPath, bob, b.String(), "Content-Type", mw.FormDataContentType()), 200).object(t)
+		e.render()
+		m = e.message(bob, m["uri"].(string))
 		to := m["to"].([]any)
 		if len(to) != 2 || to[1].(map[string]any)["name"] != "Dan" || m["coverIndex"] != 1.0 || m["faxPageCount"] != 2.0 || m["faxResolution"] != "Low" {
 			t.Fatalf("form fields: %v", m)
@@ -304,7 +313,6 @@ func TestFaxValidation(t *testing.T) {
 		{"docx", map[string]any{"to": to}, []faxDoc{{"letter.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", zip}}, 415, "MSG-348", "attachment", "letter.docx"},
 		{"zip", map[string]any{"to": to}, []faxDoc{ok, {"archive.zip", "application/zip", zip}}, 415, "MSG-348", "attachment", "archive.zip"},
 		{"empty file", map[string]any{"to": to}, []faxDoc{{"empty.pdf", "application/pdf", nil}}, 400, "MSG-347", "attachment", "empty.pdf"},
-		{"corrupt image", map[string]any{"to": to}, []faxDoc{{"broken.png", "image/png", corruptPNG}}, 400, "CMN-101", "attachment", "could not be rendered"},
 		{"unknown coverIndex", map[string]any{"to": to, "coverIndex": 99}, []faxDoc{ok}, 400, "CMN-101", "coverIndex", ""},
 		{"negative coverIndex", map[string]any{"to": to, "coverIndex": -1}, []faxDoc{ok}, 400, "CMN-101", "coverIndex", ""},
 		{"cover text too long", map[string]any{"to": to, "coverIndex": 1, "coverPageText": long}, []faxDoc{ok}, 400, "CMN-101", "coverPageText", ""},
@@ -316,7 +324,6 @@ func TestFaxValidation(t *testing.T) {
 		{"bad sendTime", map[string]any{"to": to, "sendTime": "tomorrow"}, []faxDoc{ok}, 400, "CMN-101", "sendTime", ""},
 		{"no envelope", nil, []faxDoc{ok}, 400, "MSG-349", "", ""},
 		{"too many documents", map[string]any{"to": to}, slices.Repeat([]faxDoc{ok}, 51 /* 50 per fax */), 400, "CMN-101", "attachments", ""},
-		{"too many pages", map[string]any{"to": to}, []faxDoc{textDoc("long.txt", strings.Repeat("page\f", fax.MaxPages+1))}, 400, "MSG-338", "attachment", "TooManyPages"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.sendFax(bob, "form", tc.env, tc.docs...)
@@ -331,6 +338,45 @@ func TestFaxValidation(t *testing.T) {
 	if ids, _ := e.listIDs("/restapi/v1.0/account/~/extension/~/message-store?messageType=Fax", bob); len(ids) != 0 {
 		t.Fatalf("%d faxes stored by invalid requests", len(ids))
 	}
+
+	// Documents that pass the checks but cannot be rendered are accepted
+	// and fail the fax when it is rendered, as on RingCentral: every
+	// recipient SendingFailed with faxErrorCode RenderingFailed or
+	// TooManyPages, nothing sent.
+	t.Run("rendering fails later", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, code string
+			doc        faxDoc
+		}{
+			{"corrupt image", "RenderingFailed", faxDoc{"broken.png", "image/png", corruptPNG}},
+			{"too many pages", "TooManyPages", textDoc("long.txt", strings.Repeat("page\f", fax.MaxPages+1))},
+		} {
+			sent := e.expect(e.sendFax(bob, "form", map[string]any{"to": faxTo("+15550000007", "+16505550101")}, tc.doc), 200).object(t)
+			if sent["messageStatus"] != "Queued" {
+				t.Fatalf("%s: %v", tc.name, sent)
+			}
+			e.deliver()
+			m := e.message(bob, sent["uri"].(string))
+			if m["messageStatus"] != "SendingFailed" || len(attachmentsByType(m)["RenderedDocument"]) != 0 {
+				t.Fatalf("%s after rendering: %v", tc.name, m)
+			}
+			for _, p := range m["to"].([]any) {
+				if p := p.(map[string]any); p["messageStatus"] != "SendingFailed" || p["faxErrorCode"] != tc.code {
+					t.Fatalf("%s: recipient %v, want SendingFailed with %s", tc.name, p, tc.code)
+				}
+			}
+			// A resend renders again (it has no rendered document to
+			// reuse) and fails the same way, rather than going out empty.
+			again := e.expect(e.request("POST", faxPath, bob, map[string]any{"originalMessageId": fmt.Sprint(int64(idOf(m)))}), 200).object(t)
+			e.deliver()
+			if a := e.message(bob, again["uri"].(string)); a["messageStatus"] != "SendingFailed" || a["to"].([]any)[0].(map[string]any)["faxErrorCode"] != tc.code {
+				t.Fatalf("%s resent: %v", tc.name, a)
+			}
+		}
+		if ids, _ := e.listIDs("/restapi/v1.0/account/~/extension/~/message-store?messageType=Fax&direction=Inbound", e.token(e.alice)); len(ids) != 0 {
+			t.Fatalf("an internal recipient got %d faxes that failed to render", len(ids))
+		}
+	})
 
 	t.Run("JSON body without originalMessageId", func(t *testing.T) {
 		r := e.expect(e.request("POST", faxPath, bob, map[string]any{"to": to}), 400)
@@ -376,7 +422,7 @@ func TestFaxResend(t *testing.T) {
 	// Resend to the original recipient: a new message with the same content and settings.
 	again := e.expect(e.request("POST", faxPath, bob, map[string]any{"originalMessageId": id}), 200).object(t)
 	if idOf(again) == idOf(failed) || again["messageStatus"] != "Queued" || again["faxResolution"] != "Low" ||
-		again["faxPageCount"] != failed["faxPageCount"] || again["coverIndex"] != 1.0 ||
+		again["faxPageCount"] != 2.0 || again["coverIndex"] != 1.0 ||
 		again["to"].([]any)[0].(map[string]any)["name"] != "Busy" || len(again["attachments"].([]any)) != 2 {
 		t.Fatalf("resent fax %v", again)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/carrier"
 	"github.com/switchboardhq/switchboard/internal/delivery"
+	"github.com/switchboardhq/switchboard/internal/faxrender"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/inbound"
 	"github.com/switchboardhq/switchboard/internal/push"
@@ -48,6 +49,7 @@ type testEnv struct {
 	retention              *retention.Worker
 	sim                    *carrier.Simulator
 	sender                 *delivery.Worker
+	renders                *faxrender.Worker
 	push                   *push.Dispatcher
 	clientID, clientSecret string
 	adminToken             string
@@ -83,6 +85,8 @@ func newTestEnvConfig(t testing.TB, config httpapi.Config) *testEnv {
 	// deliver(), so every state in between can be checked.
 	e.sim = carrier.NewSimulator(clock, 1)
 	e.sender = delivery.NewWorker(store, e.sim, clock, delivery.Config{Owner: "test"}, logger)
+	// Outbound faxes are rendered by render(), as the worker would.
+	e.renders = faxrender.New(store, faxrender.Config{Owner: "test"}, logger)
 	// Inbound SMS, MMS and fax come in through the simulator's listener,
 	// as in serve.
 	in := inbound.New(store, logger, inbound.Config{MaxAudioBytes: testMaxAudioBytes})

@@ -50,6 +50,12 @@ func (s *Server) errorResponse(r *http.Request, err error) (int, errorBody) {
 	if e == nil && errors.Is(err, switchboard.ErrNotFound) {
 		e = switchboard.NotFound("resource", "")
 	}
+	if e == nil && errors.Is(err, switchboard.ErrStorageFull) {
+		// 503 rather than 507: RingCentral's clients know 503 and its
+		// Retry-After; nothing is wrong with the request.
+		s.logger.WarnContext(r.Context(), "database storage full: write refused", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
+		e = switchboard.Errorf(switchboard.CodeUnavailable, "Service temporarily unavailable: the server cannot store anything now, retry later")
+	}
 	if e == nil && errors.Is(err, switchboard.ErrUnavailable) {
 		// The store reconnects by itself; the client is told to retry.
 		s.logger.WarnContext(r.Context(), "database unavailable", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
@@ -80,9 +86,18 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
 	}
 	if status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Retry-After", retryAfter(err))
 	}
 	writeJSON(w, status, body)
+}
+
+// retryAfter is the Retry-After of a 503: a second for a database that
+// reconnects by itself, longer for storage an operator has to free.
+func retryAfter(err error) string {
+	if errors.Is(err, switchboard.ErrStorageFull) {
+		return "30"
+	}
+	return "1"
 }
 
 func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err error) {
@@ -94,7 +109,7 @@ func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err err
 			oe = &auth.OAuthError{Status: rcwire.ErrorStatus(e), Err: "invalid_request", Description: e.Message, Code: e.Code}
 		} else if errors.Is(err, switchboard.ErrUnavailable) {
 			s.logger.WarnContext(r.Context(), "token endpoint: database unavailable", "err", err, "request_id", requestID(r.Context()))
-			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Retry-After", retryAfter(err))
 			oe = &auth.OAuthError{Status: http.StatusServiceUnavailable, Err: "temporarily_unavailable", Description: "Service temporarily unavailable", Code: switchboard.CodeUnavailable}
 		} else {
 			s.logger.ErrorContext(r.Context(), "token endpoint", "err", err, "request_id", requestID(r.Context()))

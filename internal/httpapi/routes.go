@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/switchboardhq/switchboard"
@@ -108,9 +109,12 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		body["carrier"] = s.carrierSt()
 	}
 	if err := s.store.Ping(r.Context()); err != nil {
-		s.logger.WarnContext(r.Context(), "health check: database does not answer", "err", err)
-		w.Header().Set("Retry-After", "1")
+		s.logger.WarnContext(r.Context(), "health check: database does not answer or cannot be written", "err", err)
+		w.Header().Set("Retry-After", retryAfter(err))
 		body["status"], body["database"] = "unavailable", "down"
+		if errors.Is(err, switchboard.ErrStorageFull) {
+			body["database"] = "full"
+		}
 		writeJSON(w, http.StatusServiceUnavailable, body)
 		return
 	}

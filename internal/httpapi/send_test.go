@@ -18,14 +18,31 @@ import (
 
 	"github.com/switchboardhq/switchboard/internal/carrier"
 	"github.com/switchboardhq/switchboard/internal/config"
-	"github.com/switchboardhq/switchboard/internal/fax"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/outbound"
 )
 
 // deliver runs the delivery worker until it has nothing due.
+// render renders every fax waiting for it, as the render worker would.
+func (e *testEnv) render() {
+	e.t.Helper()
+	for range 100 {
+		n, err := e.renders.RunOnce(context.Background())
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+	e.t.Fatal("fax render worker did not settle")
+}
+
+// deliver renders the faxes waiting for it, then runs the delivery worker
+// until nothing is due.
 func (e *testEnv) deliver() {
 	e.t.Helper()
+	e.render()
 	for range 20 {
 		n, err := e.sender.RunOnce(context.Background())
 		if err != nil {
@@ -385,7 +402,7 @@ func TestSendLimitsConfigurable(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	limits := config.DefaultSendLimits()
 	limits.MaxRecipients, limits.MaxRequestBytes = 2, 4096
-	sender := outbound.New(e.store, e.clock, outbound.RenderFunc(fax.Render), limits, nil)
+	sender := outbound.New(e.store, e.clock, limits, nil)
 	srv := httptest.NewServer(httpapi.New(httpapi.Deps{Store: e.store, Auth: e.auth, Clock: e.clock, Logger: logger, Sender: sender},
 		httpapi.Config{}))
 	defer srv.Close()

@@ -16,7 +16,6 @@ import (
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/auth"
 	"github.com/switchboardhq/switchboard/internal/config"
-	"github.com/switchboardhq/switchboard/internal/fax"
 	"github.com/switchboardhq/switchboard/internal/metrics"
 	"github.com/switchboardhq/switchboard/internal/outbound"
 	"github.com/switchboardhq/switchboard/internal/ratelimit"
@@ -167,7 +166,7 @@ func New(d Deps, cfg Config) *Server {
 		if d.Outbox != nil {
 			wake = d.Outbox.Wake
 		}
-		s.sender = outbound.New(d.Store, d.Clock, outbound.RenderFunc(fax.Render), config.DefaultSendLimits(), wake)
+		s.sender = outbound.New(d.Store, d.Clock, config.DefaultSendLimits(), wake)
 	}
 	s.routes()
 	return s

@@ -213,6 +213,21 @@ func TestWebHookSubscriptionLifecycle(t *testing.T) {
 	e.expect(e.request("GET", "/restapi/v1.0/subscription/"+id, alice, nil), 404)
 }
 
+// checkWebHookInvalid: a failed handshake is SUB-525 with one message
+// whatever the address answered (a refused port, a 500, a missing echo),
+// so the server cannot be used to scan the networks it reaches.
+func checkWebHookInvalid(t *testing.T, name string, r *response) {
+	t.Helper()
+	if code, _ := errorOf(t, r); code != switchboard.CodeWebHookInvalid {
+		t.Fatalf("%s: %s", name, r.body)
+	}
+	var body struct{ Message string }
+	r.json(t, &body)
+	if want := "WebHook server response is invalid: the address is not reachable or did not complete the validation request"; body.Message != want {
+		t.Fatalf("%s: the message tells more than \"not reachable\": %q", name, body.Message)
+	}
+}
+
 func TestWebHookValidationFails(t *testing.T) {
 	e := newTestEnv(t)
 	alice := e.token(e.alice)
@@ -229,9 +244,7 @@ func TestWebHookValidationFails(t *testing.T) {
 	} {
 		hook.set(tc.echo, tc.status)
 		r := e.expect(e.request("POST", "/restapi/v1.0/subscription", alice, webhookBody(tc.address, filter)), 400)
-		if code, _ := errorOf(t, r); code != switchboard.CodeWebHookInvalid {
-			t.Fatalf("%s: %s", tc.name, r.body)
-		}
+		checkWebHookInvalid(t, tc.name, r)
 	}
 	// A receiver answering an error to the validation request.
 	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -240,9 +253,7 @@ func TestWebHookValidationFails(t *testing.T) {
 	}))
 	defer bad.Close()
 	r := e.expect(e.request("POST", "/restapi/v1.0/subscription", alice, webhookBody(bad.URL, filter)), 400)
-	if code, _ := errorOf(t, r); code != switchboard.CodeWebHookInvalid {
-		t.Fatalf("500 validation: %s", r.body)
-	}
+	checkWebHookInvalid(t, "500 validation", r)
 	// Bad input never calls anyone.
 	_, _, before := hook.snapshot()
 	for name, body := range map[string]any{

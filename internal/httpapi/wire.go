@@ -116,7 +116,9 @@ func toMessageJSON(base string, m *switchboard.Message) messageJSON {
 		}
 	case switchboard.TypeFax:
 		pages, cover := m.FaxPageCount, m.CoverIndex
-		out.FaxPageCount = &pages
+		if pages > 0 { // an outbound fax has none until it is rendered
+			out.FaxPageCount = &pages
+		}
 		out.FaxResolution = m.FaxResolution
 		if m.Direction == switchboard.Outbound {
 			out.CoverIndex = &cover

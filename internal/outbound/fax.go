@@ -11,9 +11,6 @@ import (
 	"github.com/switchboardhq/switchboard/internal/fax"
 )
 
-// renderedFileName is the file name of a fax's RenderedDocument.
-const renderedFileName = "fax.pdf"
-
 // faxJob is a validated fax envelope.
 type faxJob struct {
 	to         []switchboard.Party // Queued, with the names given
@@ -23,9 +20,12 @@ type faxJob struct {
 	coverText  string
 }
 
-// fax is a new fax: its documents are checked (fax.Check) and rendered
-// into one PDF, with the cover page, before anything is stored, so a bad
-// document is answered now rather than as a failed fax later.
+// fax is a new fax: its documents are checked (fax.Check) now, so an
+// unsupported or empty one is answered at once, and stored with a render
+// job. Rendering takes from milliseconds to minutes, so it runs in the
+// background (internal/faxrender), which holds the deliveries until it has
+// rendered the documents, or fails the fax as RingCentral does
+// (RenderingFailed, TooManyPages).
 func (s *Service) fax(ctx context.Context, ext *switchboard.Extension, req Request) (switchboard.OutboundCreate, error) {
 	var c switchboard.OutboundCreate
 	job, err := s.faxJob(req.To, req.Fax)
@@ -44,24 +44,29 @@ func (s *Service) fax(ctx context.Context, ext *switchboard.Extension, req Reque
 	if err != nil {
 		return c, err
 	}
-	opts := fax.Options{Resolution: job.resolution}
-	if job.coverIndex != 0 {
-		opts.Cover = &fax.Cover{Index: job.coverIndex, Text: job.coverText, From: partyLabel(ext.Name, from),
-			To: coverRecipients(job.to), Date: s.clock.Now()}
-	}
-	res, err := s.render.Render(ctx, docs, opts)
+	render, err := fax.EncodeJob(s.renderOptions(job, ext.Name, from))
 	if err != nil {
-		return c, fax.APIError(err)
+		return c, err
 	}
-	atts := make([]*switchboard.Attachment, 0, len(docs)+1)
+	atts := make([]*switchboard.Attachment, 0, len(docs))
 	for i, d := range docs {
 		atts = append(atts, &switchboard.Attachment{Type: switchboard.AttachmentSourceDocument, ContentType: types[i], FileName: d.FileName, Content: d.Data})
 	}
-	atts = append(atts, &switchboard.Attachment{Type: switchboard.AttachmentRenderedDocument,
-		ContentType: fax.TypePDF, FileName: renderedFileName, Content: res.PDF})
-	c = s.faxCreate(ext, from, ext.Name, job, res.Pages, atts, req.Fax)
+	c = s.faxCreate(ext, from, ext.Name, job, 0, atts, req.Fax)
+	c.Render = render
 	c.Recipients, err = s.route(ctx, ext, job.numbers)
 	return c, err
+}
+
+// renderOptions are the renderer's settings of a fax: its resolution and
+// cover page.
+func (s *Service) renderOptions(job *faxJob, senderName, from string) fax.Options {
+	opts := fax.Options{Resolution: job.resolution}
+	if job.coverIndex != 0 {
+		opts.Cover = &fax.Cover{Index: job.coverIndex, Text: job.coverText, From: partyLabel(senderName, from),
+			To: coverRecipients(job.to), Date: s.clock.Now()}
+	}
+	return opts
 }
 
 // resendFax resends (or forwards) a failed outbound fax of the sender's
@@ -103,7 +108,9 @@ func (s *Service) resendFax(ctx context.Context, ext *switchboard.Extension, req
 		return c, err
 	}
 	atts := make([]*switchboard.Attachment, 0, len(orig.Attachments))
+	rendered := false
 	for _, a := range orig.Attachments {
+		rendered = rendered || a.Type == switchboard.AttachmentRenderedDocument
 		full, err := s.store.Attachment(ctx, orig.AccountID, orig.ExtensionID, orig.ID, a.ID)
 		if err != nil {
 			return c, err
@@ -113,6 +120,13 @@ func (s *Service) resendFax(ctx context.Context, ext *switchboard.Extension, req
 		atts = append(atts, &cp)
 	}
 	c = s.faxCreate(ext, from, orig.From.Name, job, orig.FaxPageCount, atts, opts)
+	if !rendered {
+		// The original failed to render: render again (the limits may have
+		// changed), so it fails or is sent the same way.
+		if c.Render, err = fax.EncodeJob(s.renderOptions(job, orig.From.Name, from)); err != nil {
+			return c, err
+		}
+	}
 	c.Recipients, err = s.route(ctx, ext, job.numbers)
 	return c, err
 }

@@ -21,7 +21,6 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/config"
-	"github.com/switchboardhq/switchboard/internal/fax"
 )
 
 // Store is what sending needs of the store: the directory lookups of
@@ -37,35 +36,22 @@ type Store interface {
 	CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) (*switchboard.Message, error)
 }
 
-// FaxRenderer turns a fax's documents into the one PDF that is sent.
-type FaxRenderer interface {
-	Render(ctx context.Context, docs []fax.Document, opts fax.Options) (*fax.Result, error)
-}
-
-// RenderFunc adapts a function (fax.Render) to FaxRenderer.
-type RenderFunc func(ctx context.Context, docs []fax.Document, opts fax.Options) (*fax.Result, error)
-
-// Render implements FaxRenderer.
-func (f RenderFunc) Render(ctx context.Context, docs []fax.Document, opts fax.Options) (*fax.Result, error) {
-	return f(ctx, docs, opts)
-}
-
 // Service sends messages.
 type Service struct {
 	store  Store
 	clock  switchboard.Clock
-	render FaxRenderer
 	limits config.SendLimits
 	wake   func()
 }
 
 // New returns the service. wake (optional) is called after a message is
-// queued, so the delivery worker starts at once instead of at its next poll.
-func New(store Store, clock switchboard.Clock, render FaxRenderer, limits config.SendLimits, wake func()) *Service {
+// queued, so the workers (delivery, fax rendering) start at once instead of
+// at their next poll.
+func New(store Store, clock switchboard.Clock, limits config.SendLimits, wake func()) *Service {
 	if wake == nil {
 		wake = func() {}
 	}
-	return &Service{store: store, clock: clock, render: render, limits: limits, wake: wake}
+	return &Service{store: store, clock: clock, limits: limits, wake: wake}
 }
 
 // Limits are the limits the service applies (the API bounds its request

@@ -9,7 +9,6 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/config"
-	"github.com/switchboardhq/switchboard/internal/fax"
 	"github.com/switchboardhq/switchboard/internal/outbound"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
 )
@@ -28,7 +27,6 @@ type env struct {
 	clock              *switchboard.ManualClock
 	store              *sqlstore.DB
 	svc                *outbound.Service
-	rendered           int
 	woken              int
 	alice, bob, carol  *switchboard.Extension // carol: no phone number
 	sales, other       *switchboard.Extension // sales: a department of alice and bob; other: another account
@@ -46,13 +44,9 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	e := &env{ctx: ctx, clock: clock, store: store}
-	render := outbound.RenderFunc(func(context.Context, []fax.Document, fax.Options) (*fax.Result, error) {
-		e.rendered++
-		return &fax.Result{PDF: []byte("%PDF-rendered"), Pages: 2}, nil
-	})
 	limits := config.DefaultSendLimits()
 	limits.MaxRecipients = 4
-	e.svc = outbound.New(store, clock, render, limits, func() { e.woken++ })
+	e.svc = outbound.New(store, clock, limits, func() { e.woken++ })
 	e.acc = must(store.CreateAccount(ctx, switchboard.AccountCreate{Name: "Acme", MainNumber: "+16505550100"}))(t)
 	e.acc2 = must(store.CreateAccount(ctx, switchboard.AccountCreate{Name: "Other", MainNumber: "+14085550100"}))(t)
 	e.alice = e.extension(t, e.acc, "101", switchboard.ExtensionTypeUser, aliceNumber, switchboard.FeatureSmsSender)
@@ -214,7 +208,8 @@ func TestSendPagerDepartment(t *testing.T) {
 	}
 }
 
-// A fax is rendered once and scheduled by sendTime; a resend takes the
+// A fax is stored with its documents and a render job, its deliveries held
+// until it is rendered and then due at its sendTime; a resend takes the
 // original's documents and number and is refused for a fax that did not fail.
 func TestSendFax(t *testing.T) {
 	e := newEnv(t)
@@ -224,11 +219,28 @@ func TestSendFax(t *testing.T) {
 		Files: []outbound.File{{FileName: "a.txt", ContentType: "text/plain", Data: []byte("page one")}},
 		Fax:   outbound.FaxOptions{Resolution: "Low", SendAt: at}}
 	m := must(e.svc.Send(e.ctx, e.bobP, req))(t)
-	if e.rendered != 1 || m.FaxPageCount != 2 || m.FaxResolution != "Low" || m.From.PhoneNumber != bobNumber || len(m.Attachments) != 2 {
-		t.Fatalf("fax %+v (rendered %d times)", m, e.rendered)
+	if m.FaxPageCount != 0 || m.FaxResolution != "Low" || m.From.PhoneNumber != bobNumber || len(m.Attachments) != 1 ||
+		m.Attachments[0].Type != switchboard.AttachmentSourceDocument {
+		t.Fatalf("fax before rendering %+v", m)
 	}
+	const now2 = "+14155550198"
+	req.To, req.Fax.SendAt = []outbound.Recipient{{PhoneNumber: now2}}, time.Time{}
+	m2 := must(e.svc.Send(e.ctx, e.bobP, req))(t)
 	if ds := e.routes(t); len(ds) != 0 {
-		t.Fatalf("a fax scheduled for later is due now: %v", ds)
+		t.Fatalf("a fax not yet rendered is due: %v", ds)
+	}
+	jobs := must(e.store.ClaimFaxRenders(e.ctx, "r", time.Minute, 10, 10))(t)
+	if len(jobs) != 2 {
+		t.Fatalf("render jobs %+v", jobs)
+	}
+	for _, id := range []int64{m.ID, m2.ID} {
+		if err := e.store.CompleteFaxRender(e.ctx, "r", id, &switchboard.Attachment{Type: switchboard.AttachmentRenderedDocument,
+			ContentType: "application/pdf", FileName: "fax.pdf", Content: []byte("%PDF-rendered")}, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ds := e.routes(t); len(ds) != 1 || ds[now2] == nil {
+		t.Fatalf("after rendering, only the fax without a sendTime is due: %v", ds)
 	}
 	e.clock.Advance(time.Hour)
 	if ds := e.routes(t); ds[outside] == nil {

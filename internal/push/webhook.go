@@ -56,7 +56,7 @@ func (d *Dispatcher) ValidateWebHook(ctx context.Context, address string) error 
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, address, strings.NewReader("{}"))
 	if err != nil {
-		return invalidWebHook(address, "the address cannot be called")
+		return d.invalidWebHook(address, err.Error())
 	}
 	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
 	req.Header.Set("Accept", "application/json")
@@ -68,21 +68,31 @@ func (d *Dispatcher) ValidateWebHook(ctx context.Context, address string) error 
 			return switchboard.Errorf(switchboard.CodeWebHookAddressDenied,
 				"WebHook address %q is not allowed: it resolves to a private, loopback or reserved address", address)
 		}
-		return invalidWebHook(address, "it could not be reached")
+		return d.invalidWebHook(address, err.Error())
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return invalidWebHook(address, fmt.Sprintf("it answered HTTP %d", resp.StatusCode))
+		return d.invalidWebHook(address, fmt.Sprintf("it answered HTTP %d", resp.StatusCode))
 	}
 	if resp.Header.Get("Validation-Token") != token {
-		return invalidWebHook(address, "it did not echo the Validation-Token header")
+		return d.invalidWebHook(address, "it did not echo the Validation-Token header")
 	}
 	return nil
 }
 
-func invalidWebHook(address, why string) error {
-	return switchboard.Errorf(switchboard.CodeWebHookInvalid, "WebHook server response is invalid: %s (%s)", why, address)
+// invalidWebHook is the one answer to every failed handshake. What the
+// address answered (a status, a refused port, a timeout) stays in the log:
+// told to the caller, it would make the server a scanner of whatever
+// network it can reach.
+func (d *Dispatcher) invalidWebHook(address, why string) error {
+	host := address // the path or query may carry a receiver's secret: log the host only
+	if u, err := url.Parse(address); err == nil {
+		host = u.Host
+	}
+	d.logger.Info("WebHook validation failed", "host", host, "why", why)
+	return switchboard.Errorf(switchboard.CodeWebHookInvalid,
+		"WebHook server response is invalid: the address is not reachable or did not complete the validation request")
 }
 
 // post delivers one notification. Any 2xx is success; the answer's body is

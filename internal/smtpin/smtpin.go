@@ -27,13 +27,24 @@
 // is a 451, to be retried. Messages over --smtp-max-bytes are refused with
 // 552. Each recipient's copy is stored in a transaction of its own.
 //
-// The listener has no authentication and no TLS: listen on loopback or on
-// a network only the phone system reaches.
+// # Hardening
+//
+// With a TLS configuration the listener offers STARTTLS. With an
+// Authenticate function it requires AUTH (PLAIN or LOGIN, offered only
+// once the session is encrypted) before MAIL. With AcceptAnyRecipient every
+// address under the domain is accepted at RCPT, so the answers to RCPT do
+// not tell which mailboxes exist; the recipients are resolved at DATA,
+// where a message none of whose recipients exists is refused with 550
+// 5.1.1 and the unknown ones of a message that reaches some are dropped
+// and logged (SMTP has one reply to DATA: a reply per recipient exists
+// only in LMTP). Without these, listen on loopback or on a network only
+// the phone system reaches.
 package smtpin
 
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -49,6 +60,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"github.com/switchboardhq/switchboard"
@@ -73,15 +85,26 @@ type Config struct {
 	Hostname string
 	// Timeout bounds each command read and reply write (default 1m).
 	Timeout time.Duration
+
+	// TLS, when set, is offered by STARTTLS.
+	TLS *tls.Config
+	// Authenticate, when set, makes AUTH (over TLS) required before MAIL;
+	// it checks a user name and password.
+	Authenticate func(ctx context.Context, username, password string) error
+	// AcceptAnyRecipient accepts every address under Domain at RCPT and
+	// resolves them at DATA (see the package doc).
+	AcceptAnyRecipient bool
 }
 
 // Server is the SMTP listener.
 type Server struct {
-	smtp   *smtp.Server
-	dir    Directory
-	recv   switchboard.InboundReceiver
-	domain string
-	logger *slog.Logger
+	smtp      *smtp.Server
+	dir       Directory
+	recv      switchboard.InboundReceiver
+	domain    string
+	auth      func(ctx context.Context, username, password string) error
+	acceptAny bool
+	logger    *slog.Logger
 }
 
 // New returns a listener that hands messages to recv.
@@ -95,8 +118,10 @@ func New(dir Directory, recv switchboard.InboundReceiver, config Config, logger 
 	if config.Timeout <= 0 {
 		config.Timeout = time.Minute
 	}
-	s := &Server{dir: dir, recv: recv, domain: strings.ToLower(config.Domain), logger: logger}
+	s := &Server{dir: dir, recv: recv, domain: strings.ToLower(config.Domain), auth: config.Authenticate,
+		acceptAny: config.AcceptAnyRecipient, logger: logger}
 	srv := smtp.NewServer(s)
+	srv.TLSConfig = config.TLS // AllowInsecureAuth stays false: AUTH only after STARTTLS
 	srv.Domain = config.Hostname
 	if srv.Domain == "" {
 		srv.Domain = config.Domain
@@ -125,7 +150,11 @@ func (s *Server) Close() error { return s.smtp.Close() }
 
 // NewSession implements smtp.Backend.
 func (s *Server) NewSession(c *smtp.Conn) (smtp.Session, error) {
-	return &session{s: s, remote: c.Conn().RemoteAddr().String()}, nil
+	ss := &session{s: s, remote: c.Conn().RemoteAddr().String()}
+	if s.auth != nil {
+		return &authSession{session: ss}, nil
+	}
+	return ss, nil
 }
 
 // target is one accepted recipient.
@@ -140,9 +169,10 @@ type session struct {
 	remote  string
 	from    string
 	targets []target
+	later   []string // AcceptAnyRecipient: addresses resolved at DATA
 }
 
-func (ss *session) Reset()        { ss.from, ss.targets = "", nil }
+func (ss *session) Reset()        { ss.from, ss.targets, ss.later = "", nil, nil }
 func (ss *session) Logout() error { return nil }
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
@@ -151,6 +181,13 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if ss.s.acceptAny {
+		if !ss.s.inDomain(to) {
+			return errDomain(to)
+		}
+		ss.later = append(ss.later, to)
+		return nil
+	}
 	t, err := ss.s.resolve(context.Background(), to)
 	if err != nil {
 		ss.s.logger.Warn("smtp: recipient refused", "rcpt", to, "remote", ss.remote, "err", err)
@@ -158,6 +195,100 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	}
 	ss.targets = append(ss.targets, t)
 	return nil
+}
+
+// resolveLater resolves the recipients accepted without a lookup. A
+// message that reaches none of them is refused as RCPT would have been;
+// unknown ones beside known ones are dropped and logged.
+func (ss *session) resolveLater(ctx context.Context) error {
+	var unknown error
+	for _, addr := range ss.later {
+		t, err := ss.s.resolve(ctx, addr)
+		var se *smtp.SMTPError
+		if errors.As(err, &se) && se.Code == 550 {
+			ss.s.logger.Warn("smtp: recipient refused after DATA", "rcpt", addr, "remote", ss.remote, "err", err)
+			unknown = err
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		ss.targets = append(ss.targets, t)
+	}
+	ss.later = nil
+	if len(ss.targets) == 0 && unknown != nil {
+		return unknown
+	}
+	return nil
+}
+
+// authSession is a session that must authenticate before MAIL.
+type authSession struct {
+	*session
+	user string // set once AUTH succeeded
+}
+
+func (as *authSession) AuthMechanisms() []string { return []string{sasl.Plain, sasl.Login} }
+
+func (as *authSession) Auth(mech string) (sasl.Server, error) {
+	check := func(identity, username, password string) error {
+		if identity != "" && identity != username {
+			return errAuthFailed
+		}
+		if err := as.s.auth(context.Background(), username, password); err != nil {
+			var se *smtp.SMTPError
+			if errors.As(err, &se) {
+				return err // an outage: 454, try again
+			}
+			as.s.logger.Warn("smtp: authentication failed", "user", username, "remote", as.remote)
+			return errAuthFailed
+		}
+		as.user = username
+		return nil
+	}
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(check), nil
+	case sasl.Login:
+		return &loginServer{check: check}, nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+func (as *authSession) Mail(from string, opts *smtp.MailOptions) error {
+	if as.user == "" {
+		return smtp.ErrAuthRequired
+	}
+	return as.session.Mail(from, opts)
+}
+
+var errAuthFailed = &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
+
+// loginServer is the server side of the LOGIN mechanism (a user name and
+// a password, each asked for in base64), which many PBXs still use.
+type loginServer struct {
+	check    func(identity, username, password string) error
+	username string
+	step     int
+}
+
+func (l *loginServer) Next(response []byte) (challenge []byte, done bool, err error) {
+	switch l.step {
+	case 0:
+		l.step++
+		if len(response) > 0 { // the user name sent with AUTH LOGIN (RFC 4616-style initial response)
+			l.username, l.step = string(response), 2
+			return []byte("Password:"), false, nil
+		}
+		return []byte("Username:"), false, nil
+	case 1:
+		l.username, l.step = string(response), 2
+		return []byte("Password:"), false, nil
+	case 2:
+		l.step++
+		return nil, true, l.check("", l.username, string(response))
+	}
+	return nil, true, errors.New("unexpected LOGIN response")
 }
 
 var (
@@ -218,6 +349,17 @@ func (s *Server) resolve(ctx context.Context, addr string) (target, error) {
 	return target{}, errDomain(addr)
 }
 
+// inDomain reports whether an address is under the listener's domain (the
+// domain or a subdomain of it), without looking anything up.
+func (s *Server) inDomain(addr string) bool {
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 {
+		return false
+	}
+	host := strings.ToLower(strings.TrimSuffix(addr[at+1:], "."))
+	return host == s.domain || strings.HasSuffix(host, "."+s.domain)
+}
+
 // account finds an account by id or, failing that, by main number.
 func (s *Server) account(ctx context.Context, label string) (*switchboard.Account, error) {
 	if id, err := strconv.ParseInt(label, 10, 64); err == nil && id > 0 {
@@ -250,6 +392,10 @@ func (s *Server) temporary(err error) error {
 
 func (ss *session) Data(r io.Reader) error {
 	ctx := context.Background()
+	if err := ss.resolveLater(ctx); err != nil {
+		_, _ = io.Copy(io.Discard, r)
+		return err
+	}
 	msg, err := mail.ReadMessage(r)
 	if err != nil {
 		return reject("Message cannot be parsed: %v", err)

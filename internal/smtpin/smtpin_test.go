@@ -35,7 +35,7 @@ type env struct {
 	maxMessage int64
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, options ...func(*smtpin.Config)) *env {
 	t.Helper()
 	ctx := t.Context()
 	clock := switchboard.NewManualClock(func() time.Time { return time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC) })
@@ -54,7 +54,11 @@ func newEnv(t *testing.T) *env {
 
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	recv := inbound.New(store, logger, inbound.Config{MaxAudioBytes: 1 << 20})
-	srv := smtpin.New(store, recv, smtpin.Config{Domain: domain, MaxBytes: e.maxMessage}, logger)
+	config := smtpin.Config{Domain: domain, MaxBytes: e.maxMessage}
+	for _, o := range options {
+		o(&config)
+	}
+	srv := smtpin.New(store, recv, config, logger)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

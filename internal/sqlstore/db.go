@@ -50,6 +50,7 @@ type DB struct {
 	writerStmts, readerStmts *stmtCache       // one shared cache on PostgreSQL (one pool)
 	listener                 *listener        // PostgreSQL: other nodes' commits (pglisten.go)
 	metrics                  *metrics.Metrics // nil: nothing counted (ops.go)
+	storage                  storage          // room to write (full.go)
 }
 
 var _ switchboard.Store = (*DB)(nil)
@@ -77,6 +78,8 @@ type dialect struct {
 	// retryable reports an error after which the whole write transaction
 	// may simply run again (a deadlock PostgreSQL broke; nil: none).
 	retryable func(error) bool
+	// full reports that a write failed for lack of space (full.go).
+	full func(error) bool
 	// unavailable reports that an error means the database is out of
 	// reach (nil: never), so callers can answer 503 and retry.
 	unavailable func(error) bool
@@ -98,7 +101,7 @@ func (db *DB) Ping(ctx context.Context) error {
 	if err := db.reader.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlstore: ping reader: %w", err)
 	}
-	return nil
+	return db.checkWritable(ctx)
 }
 
 // Close closes both pools. The writer goes last so that SQLite, on closing
@@ -315,6 +318,7 @@ func (db *DB) wrap(err error, format string, args ...any) error {
 	if e := switchboard.AsError(err); e != nil {
 		return e
 	}
+	err = db.markFull(err)
 	if db.dialect.unavailable != nil && !errors.Is(err, switchboard.ErrUnavailable) && db.dialect.unavailable(err) {
 		err = fmt.Errorf("%w: %w", switchboard.ErrUnavailable, err)
 	}

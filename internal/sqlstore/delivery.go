@@ -77,6 +77,9 @@ func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) 
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	if c.Render != nil && c.Message.Type != switchboard.TypeFax {
+		return nil, fmt.Errorf("sqlstore: create outbound %s: only a fax is rendered", c.Message.Type)
+	}
 	var m *switchboard.Message
 	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
 		w, err := newOutboxWriter(ctx, tx)
@@ -132,6 +135,12 @@ func (w *outboxWriter) insert(ctx context.Context, c *switchboard.OutboundCreate
 	due := now
 	if c.SendAt.After(w.tx.now) {
 		due = toMillis(c.SendAt)
+	}
+	if c.Render != nil {
+		if err := insertFaxRender(ctx, w.tx, m, c.Render, due); err != nil {
+			return nil, err
+		}
+		due = heldDelivery // until the fax is rendered
 	}
 	for _, t := range c.Recipients {
 		if _, err := w.del.ExecContext(ctx, m.ID, m.AccountID, m.ExtensionID, m.Type, t.Recipient, flag(t.Internal),

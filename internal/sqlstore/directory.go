@@ -665,3 +665,13 @@ func (db *DB) Secret(ctx context.Context, name string, generate func() ([]byte, 
 	})
 	return v, db.wrap(err, "create secret %s", name)
 }
+
+// DeleteSecret implements switchboard.DirectoryStore. On SQLite the bytes
+// leave the file with the row (secure_delete).
+func (db *DB) DeleteSecret(ctx context.Context, name string) error {
+	err := db.write(ctx, func(tx *tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM secrets WHERE name = $1`, name)
+		return err
+	})
+	return db.wrap(err, "delete secret %s", name)
+}

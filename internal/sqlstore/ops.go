@@ -50,9 +50,9 @@ func (db *DB) Backlog(ctx context.Context) (metrics.Backlog, time.Time, error) {
 		if err := tx.QueryRowContext(ctx, `SELECT
 				COALESCE(SUM(CASE WHEN state = $1 THEN 1 ELSE 0 END), 0),
 				COALESCE(SUM(CASE WHEN state = $2 THEN 1 ELSE 0 END), 0),
-				MIN(CASE WHEN state = $1 THEN next_attempt_at END)
+				MIN(CASE WHEN state = $1 AND next_attempt_at < $3 THEN next_attempt_at END)
 			FROM deliveries WHERE state IN ($1, $2)`,
-			switchboard.DeliveryPending, switchboard.DeliverySubmitted).Scan(&b.OutboxPending, &b.OutboxSubmitted, &oldest); err != nil {
+			switchboard.DeliveryPending, switchboard.DeliverySubmitted, heldDelivery).Scan(&b.OutboxPending, &b.OutboxSubmitted, &oldest); err != nil {
 			return err
 		}
 		if oldest.Valid {
@@ -82,6 +82,8 @@ func (db *DB) ReleaseLeases(ctx context.Context, owner string) (int64, error) {
 			`UPDATE deliveries SET lease_owner = '', lease_until = 0 WHERE lease_owner = $1`,
 			`UPDATE subscriptions SET lease_owner = '', lease_until = 0 WHERE lease_owner = $1`,
 			`UPDATE transcriptions SET lease_owner = '', lease_until = 0,
+				attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE lease_owner = $1`,
+			`UPDATE fax_renders SET lease_owner = '', lease_until = 0,
 				attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE lease_owner = $1`,
 			`UPDATE export_tasks SET lease_owner = '', lease_until = 0,
 				attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE lease_owner = $1 AND status = 'InProgress'`,

@@ -87,6 +87,7 @@ const (
 var logChangesPostgres = `SELECT pg_advisory_xact_lock(` + strconv.FormatInt(changeLogLockKey, 10) + `), pg_notify('` + changesChannel + `', '')`
 
 var postgresDialect = dialect{
+	full:      fullPostgres,
 	name:      "postgres",
 	classify:  classifyPostgres,
 	compact:   compactPostgres,

@@ -39,6 +39,8 @@ type SQLiteOptions struct {
 const readerConns = 4
 
 var sqliteDialect = dialect{
+	full:        fullSQLite,
+	unavailable: unavailableSQLite,
 	name:        "sqlite",
 	classify:    classifySQLite,
 	compact:     compactSQLite,
@@ -134,8 +136,10 @@ func OpenSQLite(ctx context.Context, path string, clock switchboard.Clock, opts 
 		_ = writer.Close()
 		return nil, fmt.Errorf("sqlstore: open database %s for reading: %w", path, err)
 	}
-	return &DB{writer: writer, reader: reader, clock: clock, dialect: sqliteDialect,
-		writerStmts: newStmtCache(writer), readerStmts: newStmtCache(reader)}, nil
+	db := &DB{writer: writer, reader: reader, clock: clock, dialect: sqliteDialect,
+		writerStmts: newStmtCache(writer), readerStmts: newStmtCache(reader)}
+	db.storage.dir = filepath.Dir(abs)
+	return db, nil
 }
 
 // sqliteDSN builds a URI filename: the path is escaped so that '?', '#'

@@ -307,6 +307,17 @@ func testSecret(t *testing.T, e *env) {
 		t.Fatalf("a failed generation stored %q", got)
 	}
 
+	// A secret moved out of the database is deleted; the next use makes
+	// a new one; deleting one that is not there is not an error.
+	noErr(t, s.DeleteSecret(e.ctx, "jwt"))
+	if got := must(s.Secret(e.ctx, "jwt", func() ([]byte, error) { return []byte("new"), nil }))(t); string(got) != "new" {
+		t.Fatalf("after DeleteSecret: %q", got)
+	}
+	noErr(t, s.DeleteSecret(e.ctx, "never-made"))
+	if got := must(s.Secret(e.ctx, "other", random))(t); len(got) == 0 {
+		t.Fatal("deleting one secret touched another")
+	}
+
 	// Concurrent first uses: every caller generates its own candidate, but
 	// all of them must come back with the one value that was stored.
 	const n = 8

@@ -78,6 +78,8 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"ChangeOrder", testChangeOrder},
 		{"Transcriptions", testTranscriptions},
 		{"ClaimTranscriptionsConcurrently", testClaimTranscriptionsConcurrently},
+		{"FaxRenders", testFaxRenders},
+		{"FaxRenderFairness", testFaxRenderFairness},
 		{"SourceID", testSourceID},
 		{"SubscriptionCRUD", testSubscriptionCRUD},
 		{"SubscriptionLimit", testSubscriptionLimit},
