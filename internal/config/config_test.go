@@ -50,6 +50,9 @@ func TestLoad(t *testing.T) {
 		{name: "more recipients than a message holds", args: []string{"--max-recipients", "101"}, wantErr: "max-recipients"},
 		{name: "bad role", env: map[string]string{"SWITCHBOARD_ROLE": "leader"}, wantErr: "want all, api or worker"},
 		{name: "statement timeout too short", args: []string{"--db-statement-timeout", "1ms"}, wantErr: "db-statement-timeout"},
+		{name: "webhook history", env: map[string]string{"SWITCHBOARD_WEBHOOK_HISTORY": "0"},
+			check: func(c Config) bool { return c.WebHookHistory == 0 }},
+		{name: "negative webhook history", args: []string{"--webhook-history", "-1"}, wantErr: "webhook-history"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
