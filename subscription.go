@@ -385,6 +385,22 @@ func ResolveEventFilters(filters []string, p *Principal) ([]EventFilter, error) 
 	return out, nil
 }
 
+// WebHookAttempt is one POST of a notification to a WebHook subscription's
+// address and what the receiver answered. The most recent few are kept per
+// subscription so an operator can see why a receiver is failing, not only
+// that it is.
+type WebHookAttempt struct {
+	Time     time.Time
+	EventID  string // the notification's uuid
+	Event    string // its event filter
+	Status   int    // the receiver's HTTP status; 0 when it gave none (refused, timed out)
+	Error    string // why the POST counts as failed; empty on success
+	Duration time.Duration
+}
+
+// OK reports whether the receiver accepted the notification.
+func (a WebHookAttempt) OK() bool { return a.Error == "" }
+
 // SubscriptionStore keeps subscriptions and their delivery cursors.
 // Lookups by the owner are scoped to the extension and app that created the
 // subscription: another's id is ErrNotFound.
@@ -435,6 +451,12 @@ type SubscriptionStore interface {
 	FailSubscription(ctx context.Context, id, owner string, next time.Time, reason string, blacklist bool) error
 	// ReleaseSubscription gives up owner's lease.
 	ReleaseSubscription(ctx context.Context, id, owner string) error
+	// RecordWebHookAttempts adds a delivery round's POSTs to the
+	// subscription's history and keeps only its most recent keep.
+	RecordWebHookAttempts(ctx context.Context, id string, attempts []WebHookAttempt, keep int) error
+	// WebHookAttempts returns up to limit of the subscription's most recent
+	// POSTs, newest first (the admin console).
+	WebHookAttempts(ctx context.Context, id string, limit int) ([]WebHookAttempt, error)
 	// DeleteExpiredSubscriptions removes subscriptions that expired before
 	// now and reports how many.
 	DeleteExpiredSubscriptions(ctx context.Context, now time.Time) (int, error)

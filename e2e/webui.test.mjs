@@ -335,6 +335,49 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
     await page.selectOption('#mailbox', srv.e101.id);
   });
 
+  it('groups by conversation across pages: each conversation once, at its newest message', async () => {
+    // 60 conversations of 3 messages each, interleaved in time, so every
+    // conversation has messages on several API pages: grouped, page 1 shows
+    // 50 conversations and page 2 the other 10, none twice.
+    const base = Date.parse('2026-01-04T10:00:00.000Z');
+    const peer = (c) => `+1555124${String(c).padStart(4, '0')}`;
+    const msgs = [];
+    for (let round = 0; round < 3; round++) {
+      for (let c = 0; c < 60; c++) {
+        const t = base - (round * 60 + c) * 1000;
+        msgs.push(inboundSms(srv.e103, { from: { phoneNumber: peer(c) }, subject: `conv ${c} msg ${round}`, creationTime: new Date(t).toISOString() }));
+      }
+    }
+    for (let i = 0; i < msgs.length; i += 60) await importMessages(srv, msgs.slice(i, i + 60));
+    await page.goto(`${srv.server}/#/inbox`);
+    await page.selectOption('#mailbox', srv.e103.id);
+    await page.check('#filters input[name=group]');
+    await page.fill('#filters input[name=phoneNumber]', '');
+    await page.fill('#filters input[name=dateFrom]', '2026-01-04');
+    await page.fill('#filters input[name=dateTo]', '2026-01-04');
+    await page.click('#filters button[type=submit]');
+    await page.locator('#messages li[data-id] .snippet', { hasText: 'conv 0 msg 0' }).waitFor();
+    const pages = [];
+    for (let pageNo = 1; pageNo <= 3; pageNo++) {
+      await page.locator('#pageinfo', { hasText: `Page ${pageNo}` }).waitFor();
+      await page.locator('#messages li[data-id]').first().waitFor();
+      pages.push(await page.locator('#messages li[data-id] .snippet').allTextContents());
+      if (await page.isDisabled('#older')) break;
+      const last = await page.locator('#messages li[data-id]').last().getAttribute('data-id');
+      await page.click('#older');
+      await page.waitForFunction((id) => !document.querySelector(`#messages li[data-id="${id}"]`), last);
+    }
+    assert.deepEqual(pages.map((p) => p.length), [50, 10], 'conversations per page');
+    const convs = pages.flat().map((t) => t.match(/conv (\d+) msg (\d+)/));
+    assert.ok(convs.every((m) => m && m[2] === '0'), `each row is its conversation's newest message: ${pages.flat()}`);
+    assert.equal(new Set(convs.map((m) => m[1])).size, 60, 'every conversation once');
+    // A row counts its conversation's messages from there to the end of its
+    // page: page 2 reads on to the oldest, so each of its rows counts three.
+    assert.ok(pages[1].every((t) => t.startsWith('3 msgs')), `page 2 counts: ${pages[1]}`);
+    await page.click('#filters button[type=reset]');
+    await page.selectOption('#mailbox', srv.e101.id);
+  });
+
   it('shows an error in the page for bad input', async () => {
     await page.click('#nav a[data-view=compose]');
     await page.fill('#compose-to', 'not-a-number');
@@ -455,6 +498,60 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
     await page.locator('#apps tbody tr').first().waitFor();
     await page.click('#signout');
     await page.locator('#view-signin').waitFor();
+  });
+
+  it('the admin console shows a WebHook\'s recent deliveries and what its receiver answered', async () => {
+    let answer = 200;
+    const hook = createServer((req, res) => {
+      const v = req.headers['validation-token'];
+      if (v) res.setHeader('Validation-Token', v);
+      res.statusCode = v ? 200 : answer;
+      req.resume();
+      res.end();
+    });
+    await new Promise((r) => hook.listen(0, '127.0.0.1', r));
+    const admin = { token: srv.demo.adminToken };
+    let id;
+    try {
+      const sub = await (await alice.post('/restapi/v1.0/subscription', {
+        eventFilters: ['/restapi/v1.0/account/~/extension/~/message-store/instant?type=SMS'],
+        deliveryMode: { transportType: 'WebHook', address: `http://127.0.0.1:${hook.address().port}/hook` },
+      })).json();
+      id = sub.id;
+      const history = `/switchboard/v1/subscriptions/${id}/deliveries`;
+      const until = async (what, ok) => {
+        for (let i = 0; i < 100; i++) {
+          const res = await http(srv.server, history, admin);
+          assert.equal(res.status, 200, show(res));
+          if (ok(res.json.records)) return res.json.records;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`no ${what} in the history of ${id}`);
+      };
+      await importMessages(srv, [inboundSms(srv.e101, { subject: 'for the hook' })]);
+      await until('accepted delivery', (rs) => rs.some((a) => a.ok && a.httpStatus === 200));
+      answer = 503;
+      await importMessages(srv, [inboundSms(srv.e101, { subject: 'refused by the hook' })]);
+      const rs = await until('refused delivery', (xs) => xs.some((a) => !a.ok));
+      assert.equal(rs[0].httpStatus, 503, 'newest first');
+
+      await page.click('#tab-admin');
+      await page.fill('#admin-token', srv.demo.adminToken);
+      await page.press('#admin-token', 'Enter');
+      await page.locator('#view-admin').waitFor();
+      await page.click(`#subscriptions button[data-deliveries="${id}"]`);
+      await page.locator('#sub-deliveries tbody tr.failed', { hasText: 'HTTP 503' }).waitFor();
+      await page.locator('#sub-deliveries tbody tr', { hasText: '200 OK' }).waitFor();
+      assert.match(await page.textContent('#h-sub-deliveries'), new RegExp(id));
+      assert.match(await page.textContent('#sub-deliveries tbody'), /message-store\/instant\?type=SMS/);
+      await page.locator('#sub-deliveries').scrollIntoViewIfNeeded();
+      await shot('admin-webhook-deliveries');
+      await page.click('#signout');
+      await page.locator('#view-signin').waitFor();
+    } finally {
+      if (id) await alice.delete(`/restapi/v1.0/subscription/${id}`);
+      hook.close();
+    }
   });
 
   it('authorization code with PKCE through the browser, redeemed by the SDK', async () => {

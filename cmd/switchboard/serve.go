@@ -190,7 +190,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	renderMessage := func(msg *switchboard.Message) any { return httpapi.MessageJSON(serverURL, msg) }
 	notifier := push.New(store, clock, logger, push.Config{
 		Owner: owner, AllowPrivateTargets: cfg.WebHookAllowPrivate, Metrics: m,
-		SuspendAfter: cfg.WebHookSuspendAfter, RenderMessage: renderMessage, RenderA2PBatch: httpapi.A2PBatchJSON})
+		SuspendAfter: cfg.WebHookSuspendAfter, History: cfg.WebHookHistory, RenderMessage: renderMessage, RenderA2PBatch: httpapi.A2PBatchJSON})
 
 	exports := export.New(store, export.Config{Owner: owner, RenderMessage: renderMessage}, logger)
 	batches := a2p.New(store, store, a2p.Config{Owner: owner, Wake: sender.Wake}, logger)

@@ -61,6 +61,7 @@ type Config struct {
 	// Push notifications (internal/push).
 	WebHookAllowPrivate bool          // WebHooks may target loopback/private/reserved addresses (default: only with --demo/--emulator)
 	WebHookSuspendAfter time.Duration // a WebHook failing this long is Blacklisted
+	WebHookHistory      int           // a WebHook's most recent POSTs kept for the admin console
 	// Web UI (internal/webui).
 	WebUI         bool   // serve the web UI at / and the authorization endpoint's sign-in page
 	WebUIClientID string // client id of the public app the UI signs users in as (created at start)
@@ -101,6 +102,7 @@ func Default() Config {
 		Security:            defaultSecurity(),
 		Fax:                 defaultFax(),
 		WebHookSuspendAfter: 24 * time.Hour,
+		WebHookHistory:      50,
 		WebUI:               true,
 		WebUIClientID:       "switchboard-web",
 	}
@@ -241,6 +243,9 @@ var vars = []envVar{
 	{"SWITCHBOARD_WEBHOOK_SUSPEND_AFTER", "webhook-suspend-after", "a WebHook whose deliveries keep failing this long is Blacklisted (retries back off from 2s to 10m meanwhile)",
 		func(c *Config, v string) (err error) { c.WebHookSuspendAfter, err = time.ParseDuration(v); return err },
 		func(c *Config) string { return c.WebHookSuspendAfter.String() }},
+	{"SWITCHBOARD_WEBHOOK_HISTORY", "webhook-history", "how many of each WebHook subscription's most recent deliveries (time, event, the receiver's answer) are kept for the admin console; 0 keeps none",
+		func(c *Config, v string) (err error) { c.WebHookHistory, err = strconv.Atoi(v); return err },
+		func(c *Config) string { return strconv.Itoa(c.WebHookHistory) }},
 	{"SWITCHBOARD_WEB_UI", "web-ui", "serve the web UI at / and the sign-in page of the OAuth authorization-code flow (/restapi/oauth/authorize)",
 		func(c *Config, v string) (err error) { c.WebUI, err = strconv.ParseBool(v); return err },
 		func(c *Config) string { return strconv.FormatBool(c.WebUI) }},
@@ -346,6 +351,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ReceiptTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("receipt-timeout %s: want at least 1s", c.ReceiptTimeout))
+	}
+	if c.WebHookHistory < 0 || c.WebHookHistory > 10000 {
+		errs = append(errs, fmt.Errorf("webhook-history %d: want 0 to 10000", c.WebHookHistory))
 	}
 	if c.WebHookSuspendAfter < time.Minute {
 		errs = append(errs, fmt.Errorf("webhook-suspend-after %s: want at least 1m", c.WebHookSuspendAfter))

@@ -69,6 +69,9 @@ func TestLoad(t *testing.T) {
 				return c.Inbound.SMTPAuth && c.Inbound.SMTPAcceptAnyRcpt && c.Inbound.SMTPTLSKey == "k.pem"
 			}},
 		{name: "statement timeout too short", args: []string{"--db-statement-timeout", "1ms"}, wantErr: "db-statement-timeout"},
+		{name: "webhook history", env: map[string]string{"SWITCHBOARD_WEBHOOK_HISTORY": "0"},
+			check: func(c Config) bool { return c.WebHookHistory == 0 }},
+		{name: "negative webhook history", args: []string{"--webhook-history", "-1"}, wantErr: "webhook-history"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

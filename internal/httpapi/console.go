@@ -73,6 +73,17 @@ type subscriptionAdminJSON struct {
 	Blacklisted    string   `json:"blacklistedTime,omitempty"`
 }
 
+// webHookAttemptJSON is one POST to a WebHook address and its answer.
+type webHookAttemptJSON struct {
+	Time       string `json:"time"`
+	EventID    string `json:"uuid"`
+	Event      string `json:"event"`
+	OK         bool   `json:"ok"`
+	Status     int    `json:"httpStatus,omitempty"`
+	Error      string `json:"error,omitempty"`
+	DurationMs int64  `json:"durationMs"`
+}
+
 func optTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -203,6 +214,32 @@ func (s *Server) handleAdminSubscriptions(w http.ResponseWriter, r *http.Request
 			Transport: string(x.Transport), Address: x.Address, Status: string(x.Status), EventFilters: nonNil(x.EventFilters),
 			ExpirationTime: rcTime(x.Expires), Attempts: x.Attempts, FailingSince: optTime(x.FailingSince),
 			NextAttempt: optTime(x.NextAttempt), LastError: x.LastError, Blacklisted: optTime(x.Blacklisted)})
+	}
+	records(w, out)
+}
+
+// handleAdminSubscriptionDeliveries lists a subscription's most recent
+// WebHook POSTs, newest first, with what the receiver answered.
+func (s *Server) handleAdminSubscriptionDeliveries(w http.ResponseWriter, r *http.Request) {
+	limit, err := consoleLimit(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if _, err := s.store.SubscriptionByID(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	attempts, err := s.store.WebHookAttempts(r.Context(), id, limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]webHookAttemptJSON, 0, len(attempts))
+	for _, a := range attempts {
+		out = append(out, webHookAttemptJSON{Time: rcTime(a.Time), EventID: a.EventID, Event: a.Event, OK: a.OK(),
+			Status: a.Status, Error: a.Error, DurationMs: a.Duration.Milliseconds()})
 	}
 	records(w, out)
 }

@@ -94,7 +94,7 @@ func newTestEnvConfig(t testing.TB, config httpapi.Config) *testEnv {
 	go func() { _ = e.sim.Listen(listenCtx, in) }()
 	t.Cleanup(stopListening)
 	// The dispatcher is not started either: tests run it with push.RunOnce.
-	e.push = push.New(store, clock, logger, push.Config{Owner: "test", AllowPrivateTargets: true, SuspendAfter: time.Hour,
+	e.push = push.New(store, clock, logger, push.Config{Owner: "test", AllowPrivateTargets: true, SuspendAfter: time.Hour, History: 3,
 		RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(e.srv.URL, m) }, RenderA2PBatch: httpapi.A2PBatchJSON})
 	// RingCentral's limits, counted but not enforced (as in --emulator):
 	// tests that want 429s switch enforcement on.

@@ -165,6 +165,7 @@ func TestPermissionMatrix(t *testing.T) {
 		{route: "GET /switchboard/v1/accounts/{accountId}/phone-numbers", want: adminOnly(200)},
 		{route: "GET /switchboard/v1/deliveries", want: adminOnly(200)},
 		{route: "GET /switchboard/v1/subscriptions", want: adminOnly(200)},
+		{route: "GET /switchboard/v1/subscriptions/{id}/deliveries", path: "/switchboard/v1/subscriptions/{subscriptionId}/deliveries", want: adminOnly(200)},
 		{route: "GET /switchboard/v1/apps", want: adminOnly(200)},
 		{route: "PUT /switchboard/v1/apps/{clientId}/redirect-uris", body: map[string]any{"redirectUris": []string{"https://app.example/cb"}}, want: adminOnly(200)},
 		{route: "GET /switchboard/v1/carrier/rules", want: adminOnly(200)},

@@ -76,6 +76,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /switchboard/v1/accounts/{accountId}/phone-numbers", s.admin(s.handleAdminPhoneNumbers))
 	m.HandleFunc("GET /switchboard/v1/deliveries", s.admin(s.handleAdminDeliveries))
 	m.HandleFunc("GET /switchboard/v1/subscriptions", s.admin(s.handleAdminSubscriptions))
+	m.HandleFunc("GET /switchboard/v1/subscriptions/{id}/deliveries", s.admin(s.handleAdminSubscriptionDeliveries))
 	m.HandleFunc("GET /switchboard/v1/apps", s.admin(s.handleListApps))
 	m.HandleFunc("PUT /switchboard/v1/apps/{clientId}/redirect-uris", s.admin(s.handlePutRedirectURIs))
 	m.HandleFunc("GET /switchboard/v1/carrier/rules", s.admin(s.handleGetCarrierRules))

@@ -520,3 +520,58 @@ func TestWebHookSlowReceiver(t *testing.T) {
 		t.Fatalf("%d deliveries for 70 events; want each once, in order (got %v)", len(got), got[:min(len(got), 100)])
 	}
 }
+
+// TestWebHookDeliveryHistory: the admin API shows a subscription's most
+// recent POSTs, newest first, with what the receiver answered, trimmed to
+// the configured count (3 in tests); admin token only.
+func TestWebHookDeliveryHistory(t *testing.T) {
+	e := newTestEnv(t)
+	hook := newHookReceiver(t)
+	sub := e.expect(e.request("POST", "/restapi/v1.0/subscription", e.token(e.alice), webhookBody(hook.srv.URL,
+		"/restapi/v1.0/account/~/extension/~/message-store/instant?type=SMS")), 200).object(t)
+	path := "/switchboard/v1/subscriptions/" + sub["id"].(string) + "/deliveries"
+
+	type attempt struct {
+		Time, UUID, Event, Error string
+		OK                       bool
+		HTTPStatus               int
+	}
+	history := func() []attempt {
+		var out struct{ Records []attempt }
+		e.expect(e.request("GET", path, e.adminToken, nil), http.StatusOK).json(t, &out)
+		return out.Records
+	}
+	if h := history(); len(h) != 0 {
+		t.Fatalf("history before any delivery: %+v", h)
+	}
+
+	e.inboundSMS(e.alice, "one")
+	e.inboundSMS(e.alice, "two")
+	e.dispatch()
+	h := history()
+	calls, _, _ := hook.snapshot()
+	if len(h) != 2 || !h[0].OK || h[0].HTTPStatus != 200 || h[0].UUID != calls[1].env["uuid"] || h[1].UUID != calls[0].env["uuid"] ||
+		!strings.HasSuffix(h[0].Event, "/message-store/instant?type=SMS") {
+		t.Fatalf("after two deliveries: %+v", h)
+	}
+
+	hook.set(true, http.StatusServiceUnavailable)
+	e.inboundSMS(e.alice, "three")
+	e.dispatch()
+	h = history()
+	if len(h) != 3 || h[0].OK || h[0].HTTPStatus != 503 || h[0].Error != "HTTP 503" {
+		t.Fatalf("after a refused delivery: %+v", h)
+	}
+	hook.set(true, http.StatusOK)
+	e.clock.Advance(time.Minute)
+	e.dispatch()
+	h = history()
+	if len(h) != 3 || !h[0].OK || h[1].HTTPStatus != 503 {
+		t.Fatalf("history is not the three most recent: %+v", h)
+	}
+
+	e.expect(e.request("GET", path, "", nil), http.StatusUnauthorized)
+	e.expect(e.request("GET", path, e.token(e.alice), nil), http.StatusUnauthorized) // the owner's token is no admin token
+	e.expect(e.request("GET", "/switchboard/v1/subscriptions/no-such-id/deliveries", e.adminToken, nil), http.StatusNotFound)
+	e.expect(e.request("GET", path+"?limit=0", e.adminToken, nil), http.StatusBadRequest)
+}

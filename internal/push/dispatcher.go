@@ -44,6 +44,10 @@ type Config struct {
 	Batch int
 	// Workers bounds WebHook subscriptions delivered at once.
 	Workers int
+	// History is how many of a WebHook subscription's most recent POSTs
+	// are kept, with the receiver's answers, for the admin console; 0
+	// keeps none.
+	History int
 	// RenderMessage maps a message to its RingCentral JSON (the bodies of
 	// instant, fax and voicemail events).
 	RenderMessage func(*switchboard.Message) any
@@ -132,6 +136,7 @@ type Store interface {
 	AdvanceSubscription(ctx context.Context, id, owner string, cursor int64) error
 	FailSubscription(ctx context.Context, id, owner string, next time.Time, reason string, blacklist bool) error
 	ReleaseSubscription(ctx context.Context, id, owner string) error
+	RecordWebHookAttempts(ctx context.Context, id string, attempts []switchboard.WebHookAttempt, keep int) error
 	RenewSession(ctx context.Context, sessionID string, expires time.Time) error
 	DeleteExpiredSubscriptions(ctx context.Context, now time.Time) (int, error)
 	Message(ctx context.Context, accountID, extensionID, id int64) (*switchboard.Message, error)
@@ -319,6 +324,17 @@ func (d *Dispatcher) deliverWebHook(ctx context.Context, sub *switchboard.Subscr
 	filters := sub.Filters()
 	cursor, sent, failingSince := sub.Cursor, 0, sub.FailingSince
 	log := d.logger.With("subscription", sub.ID)
+	// The round's POSTs go into the subscription's history once, at its
+	// end, whatever ended it: one write per round, not per notification.
+	var attempts []switchboard.WebHookAttempt
+	defer func() {
+		if d.config.History <= 0 {
+			return
+		}
+		if err := d.store.RecordWebHookAttempts(context.WithoutCancel(ctx), sub.ID, attempts, d.config.History); err != nil {
+			log.Warn("record webhook deliveries", "err", err)
+		}
+	}()
 	for d.clock.Now().Before(deadline) && ctx.Err() == nil {
 		changes, err := d.store.SubscriptionChanges(ctx, sub.ID, cursor, d.config.Batch)
 		if err != nil {
@@ -341,10 +357,18 @@ func (d *Dispatcher) deliverWebHook(ctx context.Context, sub *switchboard.Subscr
 			if n > 0 && !d.clock.Now().Before(deadline) {
 				break
 			}
-			var body []byte
-			if body, err = d.encode(sub, ev); err == nil {
-				err = d.post(ctx, sub, body)
+			body, uuid, eerr := d.encode(sub, ev)
+			if err = eerr; err != nil {
+				break
 			}
+			attempt := switchboard.WebHookAttempt{Time: d.clock.Now(), EventID: uuid, Event: ev.name}
+			started := time.Now() // the POST's real duration, whatever the injected clock says
+			attempt.Status, err = d.post(ctx, sub, body)
+			attempt.Duration = time.Since(started)
+			if err != nil {
+				attempt.Error = err.Error()
+			}
+			attempts = append(attempts, attempt)
 			if err != nil {
 				d.config.Metrics.WebHookDeliveries.WithLabelValues("failed").Inc()
 				break
@@ -451,7 +475,7 @@ func (d *Dispatcher) deliverSocket(ctx context.Context, ss *socketSub) (int, err
 			return sent, err
 		}
 		for _, ev := range events {
-			body, err := d.encode(ss.sub, ev)
+			body, _, err := d.encode(ss.sub, ev)
 			if err == nil {
 				err = ss.sink.Notify(ctx, body)
 			}

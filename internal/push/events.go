@@ -119,16 +119,18 @@ func (d *Dispatcher) buildEvents(ctx context.Context, filters []switchboard.Even
 	return events, nil
 }
 
-// encode builds the envelope of ev for sub.
-func (d *Dispatcher) encode(sub *switchboard.Subscription, ev event) ([]byte, error) {
-	return json.Marshal(envelope{
-		UUID:           newUUID(),
+// encode builds the envelope of ev for sub, and says the uuid it gave it.
+func (d *Dispatcher) encode(sub *switchboard.Subscription, ev event) (body []byte, uuid string, err error) {
+	uuid = newUUID()
+	body, err = json.Marshal(envelope{
+		UUID:           uuid,
 		Event:          ev.name,
 		Timestamp:      rcTime(d.clock.Now()),
 		SubscriptionID: sub.ID,
 		OwnerID:        strconv.FormatInt(sub.ExtensionID, 10),
 		Body:           ev.body,
 	})
+	return body, uuid, err
 }
 
 // rcTime formats as RingCentral does: UTC, milliseconds, Z.

@@ -95,14 +95,15 @@ func (d *Dispatcher) invalidWebHook(address, why string) error {
 		"WebHook server response is invalid: the address is not reachable or did not complete the validation request")
 }
 
-// post delivers one notification. Any 2xx is success; the answer's body is
-// read (bounded) so the connection can be reused.
-func (d *Dispatcher) post(ctx context.Context, sub *switchboard.Subscription, body []byte) error {
+// post delivers one notification and says what the receiver answered (its
+// HTTP status; 0 when it gave none). Any 2xx is success; the answer's body
+// is read (bounded) so the connection can be reused.
+func (d *Dispatcher) post(ctx context.Context, sub *switchboard.Subscription, body []byte) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.config.WebHookTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.Address, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
 	req.Header.Set("Accept", "application/json")
@@ -112,14 +113,14 @@ func (d *Dispatcher) post(ctx context.Context, sub *switchboard.Subscription, bo
 	}
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("HTTP %d", resp.StatusCode)
+		return resp.StatusCode, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
-	return nil
+	return resp.StatusCode, nil
 }
 
 // backoff is the wait after the n-th failed attempt in a row (n ≥ 1):

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
@@ -183,10 +184,12 @@ func (db *DB) UpdateSubscription(ctx context.Context, accountID, extensionID, ap
 // DeleteSubscription implements switchboard.SubscriptionStore.
 func (db *DB) DeleteSubscription(ctx context.Context, accountID, extensionID, appID int64, id string) error {
 	err := db.write(ctx, func(tx *tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM subscription_mailboxes WHERE subscription_id IN
-			(SELECT id FROM subscriptions WHERE id = $1 AND account_id = $2 AND extension_id = $3 AND app_id = $4)`,
-			id, accountID, extensionID, appID); err != nil {
-			return err
+		for _, table := range []string{"subscription_mailboxes", "webhook_attempts"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE subscription_id IN
+				(SELECT id FROM subscriptions WHERE id = $1 AND account_id = $2 AND extension_id = $3 AND app_id = $4)`,
+				id, accountID, extensionID, appID); err != nil {
+				return err
+			}
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM subscriptions WHERE id = $1 AND account_id = $2 AND extension_id = $3 AND app_id = $4`,
 			id, accountID, extensionID, appID)
@@ -356,13 +359,58 @@ func (db *DB) ReleaseSubscription(ctx context.Context, id, owner string) error {
 	return db.wrap(err, "release subscription %s", id)
 }
 
+// RecordWebHookAttempts implements switchboard.SubscriptionStore.
+func (db *DB) RecordWebHookAttempts(ctx context.Context, id string, attempts []switchboard.WebHookAttempt, keep int) error {
+	if len(attempts) == 0 {
+		return nil
+	}
+	err := db.write(ctx, func(tx *tx) error {
+		var a args
+		var values []string
+		for _, x := range attempts {
+			values = append(values, "("+a.add(id)+", "+a.add(toMillis(x.Time))+", "+a.add(x.EventID)+", "+a.add(x.Event)+", "+
+				a.add(x.Status)+", "+a.add(switchboard.Truncate(x.Error, 500))+", "+a.add(x.Duration.Milliseconds())+")")
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_attempts
+			(subscription_id, attempted_at, event_id, event, status, error, duration_ms) VALUES `+strings.Join(values, ", "), a...); err != nil {
+			return err
+		}
+		// Rows past the keep-th newest go; the subquery finds none while
+		// fewer are kept, and deletes nothing then.
+		_, err := tx.ExecContext(ctx, `DELETE FROM webhook_attempts WHERE subscription_id = $1 AND id <=
+			(SELECT id FROM webhook_attempts WHERE subscription_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`, id, keep)
+		return err
+	})
+	return db.wrap(err, "record deliveries of subscription %s", id)
+}
+
+// WebHookAttempts implements switchboard.SubscriptionStore.
+func (db *DB) WebHookAttempts(ctx context.Context, id string, limit int) ([]switchboard.WebHookAttempt, error) {
+	var out []switchboard.WebHookAttempt
+	err := db.read(ctx, func(tx *tx) error {
+		var err error
+		out, err = queryAll(ctx, tx, func(r scanner) (switchboard.WebHookAttempt, error) {
+			var x switchboard.WebHookAttempt
+			var at, ms int64
+			err := r.Scan(&at, &x.EventID, &x.Event, &x.Status, &x.Error, &ms)
+			x.Time, x.Duration = fromMillis(at), time.Duration(ms)*time.Millisecond
+			return x, err
+		}, `SELECT attempted_at, event_id, event, status, error, duration_ms FROM webhook_attempts
+			WHERE subscription_id = $1 ORDER BY id DESC LIMIT $2`, id, limitArg(limit))
+		return err
+	})
+	return out, db.wrap(err, "read deliveries of subscription %s", id)
+}
+
 // DeleteExpiredSubscriptions implements switchboard.SubscriptionStore.
 func (db *DB) DeleteExpiredSubscriptions(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := db.write(ctx, func(tx *tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM subscription_mailboxes WHERE subscription_id IN
-			(SELECT id FROM subscriptions WHERE expires_at <= $1)`, toMillis(now)); err != nil {
-			return err
+		for _, table := range []string{"subscription_mailboxes", "webhook_attempts"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE subscription_id IN
+				(SELECT id FROM subscriptions WHERE expires_at <= $1)`, toMillis(now)); err != nil {
+				return err
+			}
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM subscriptions WHERE expires_at <= $1`, toMillis(now))
 		if err != nil {

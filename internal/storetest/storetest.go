@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"DeliveryStatus", testDeliveryStatus},
 		{"ListDeliveries", testListDeliveries},
 		{"AllSubscriptions", testAllSubscriptions},
+		{"WebHookAttempts", testWebHookAttempts},
 		{"Reschedule", testReschedule},
 		{"Postpone", testPostpone},
 		{"ClaimUnreceipted", testClaimUnreceipted},

@@ -265,3 +265,40 @@ func testAllSubscriptions(t *testing.T, e *env) {
 		t.Fatalf("limit 1 gave %d", len(got))
 	}
 }
+
+// testWebHookAttempts: a subscription keeps its most recent POSTs, newest
+// first, trimmed to what the caller keeps; they go with the subscription.
+func testWebHookAttempts(t *testing.T, e *env) {
+	e.newSubscription(t, "sub-h", e.ext1, 7, time.Hour, e.filter(e.ext1, "message-store"))
+	e.newSubscription(t, "sub-o", e.ext2, 7, time.Hour, e.filter(e.ext2, "message-store"))
+	attempt := func(n int, status int, fail string) switchboard.WebHookAttempt {
+		return switchboard.WebHookAttempt{Time: Base.Add(time.Duration(n) * time.Second), EventID: fmt.Sprintf("uuid-%d", n),
+			Event: e.filter(e.ext1, "message-store"), Status: status, Error: fail, Duration: time.Duration(n) * time.Millisecond}
+	}
+	noErr(t, e.store.RecordWebHookAttempts(e.ctx, "sub-h", nil, 3))
+	noErr(t, e.store.RecordWebHookAttempts(e.ctx, "sub-h", []switchboard.WebHookAttempt{attempt(1, 200, ""), attempt(2, 200, "")}, 3))
+	noErr(t, e.store.RecordWebHookAttempts(e.ctx, "sub-o", []switchboard.WebHookAttempt{attempt(9, 200, "")}, 3))
+	noErr(t, e.store.RecordWebHookAttempts(e.ctx, "sub-h", []switchboard.WebHookAttempt{attempt(3, 200, ""), attempt(4, 503, "HTTP 503"), attempt(5, 0, "connection refused")}, 3))
+
+	got := must(e.store.WebHookAttempts(e.ctx, "sub-h", 10))(t)
+	var ids []string
+	for _, a := range got {
+		ids = append(ids, a.EventID)
+	}
+	wantEqual(t, ids, []string{"uuid-5", "uuid-4", "uuid-3"}, "the three most recent, newest first")
+	wantEqual(t, got[1].Status, 503, "status")
+	wantEqual(t, got[1].Error, "HTTP 503", "error")
+	wantEqual(t, got[1].OK(), false, "a 503 is not OK")
+	wantEqual(t, got[2].OK(), true, "a 200 is OK")
+	wantTime(t, got[0].Time, Base.Add(5*time.Second), "time")
+	wantEqual(t, got[0].Duration, 5*time.Millisecond, "duration")
+	wantEqual(t, len(must(e.store.WebHookAttempts(e.ctx, "sub-h", 1))(t)), 1, "limit")
+	wantEqual(t, len(must(e.store.WebHookAttempts(e.ctx, "sub-o", 10))(t)), 1, "another subscription's history is its own")
+
+	noErr(t, e.store.DeleteSubscription(e.ctx, e.ext1.AccountID, e.ext1.ID, 7, "sub-h"))
+	wantEqual(t, len(must(e.store.WebHookAttempts(e.ctx, "sub-h", 10))(t)), 0, "history after delete")
+	e.clock.Advance(2 * time.Hour)
+	n := must(e.store.DeleteExpiredSubscriptions(e.ctx, e.clock.Now()))(t)
+	wantEqual(t, n, 1, "expired")
+	wantEqual(t, len(must(e.store.WebHookAttempts(e.ctx, "sub-o", 10))(t)), 0, "history after expiry")
+}

@@ -262,24 +262,83 @@ function filterQuery() {
   return q;
 }
 
+// The inbox pages by keyset on creation time, fast at any depth unlike
+// offsets: dateTo is exclusive, so a page starts at the last instant the
+// previous one showed and skips the ids it already showed at that instant.
+// Grouped by conversation, a page is PER_PAGE conversations (each at its
+// newest message), read in chunks until it has them; a conversation shown
+// on an earlier page is not shown again further down.
+const GROUP_CHUNK = 200;
+const GROUP_MAX_CHUNKS = 5; // a page reads at most this many chunks, whatever the mailbox holds
+
+const grouping = () => new FormData($('#filters')).get('group') === 'on';
+const createdMs = (m) => new Date(m.creationTime).getTime();
+
+function conversationKey(m) {
+  const conv = m.conversationId || (m.conversation && m.conversation.id);
+  return conv && (m.type === 'SMS' || m.type === 'Pager') ? `${m.type}:${conv}` : null;
+}
+
+// cursorAfter is the keyset position after the messages consumed since
+// cursor (oldest last).
+function cursorAfter(consumed, cursor) {
+  const t = createdMs(consumed[consumed.length - 1]);
+  const dateTo = new Date(t + 1).toISOString();
+  const skip = new Set(consumed.filter((m) => createdMs(m) === t).map((m) => String(m.id)));
+  if (cursor && cursor.dateTo === dateTo) for (const id of cursor.skip) skip.add(id); // one instant across pages
+  return { dateTo, skip };
+}
+
+async function fetchChunk(base, cursor, n) {
+  const q = new URLSearchParams(base);
+  if (cursor) q.set('dateTo', cursor.dateTo);
+  q.set('perPage', String(n + (cursor ? cursor.skip.size : 0)));
+  const data = await api('GET', `${mailboxPath()}/message-store?${q}`);
+  let records = data.records || [];
+  if (cursor) records = records.filter((m) => !cursor.skip.has(String(m.id)));
+  return { records: records.slice(0, n), more: records.length > n || Boolean(data.navigation && data.navigation.nextPage) };
+}
+
 async function refreshList() {
   const listBox = $('#messages');
-  const q = filterQuery();
+  const base = filterQuery();
   const cursor = state.cursors[state.cursors.length - 1];
-  if (cursor) q.set('dateTo', cursor.dateTo);
-  q.set('perPage', String(PER_PAGE + (cursor ? cursor.skip.size : 0)));
-  let data;
+  const group = grouping();
+  const seen = (cursor && cursor.seen) || new Set();
+  const rows = [];
+  const byKey = new Map();
+  const consumed = [];
+  let more = true;
   try {
-    data = await api('GET', `${mailboxPath()}/message-store?${q}`);
+    for (let chunk = 0; more && rows.length < PER_PAGE && chunk < (group ? GROUP_MAX_CHUNKS : 1); chunk++) {
+      const from = consumed.length ? cursorAfter(consumed, cursor) : cursor;
+      const got = await fetchChunk(base, from, group ? GROUP_CHUNK : PER_PAGE);
+      more = got.more;
+      for (const m of got.records) {
+        const key = group ? conversationKey(m) : null;
+        if (key && (seen.has(key) || byKey.has(key))) {
+          if (byKey.has(key)) byKey.get(key).count++;
+          consumed.push(m);
+          continue;
+        }
+        if (rows.length === PER_PAGE) {
+          more = true;
+          break;
+        }
+        const row = { m, count: 1 };
+        if (key) byKey.set(key, row);
+        rows.push(row);
+        consumed.push(m);
+      }
+    }
   } catch (e) {
     listBox.replaceChildren(el('li', { class: 'alert', role: 'alert' }, e.message));
     return;
   }
-  let records = data.records || [];
-  if (cursor) records = records.filter((m) => !cursor.skip.has(String(m.id)));
-  const more = records.length > PER_PAGE || Boolean(data.navigation && data.navigation.nextPage);
-  state.list = records.slice(0, PER_PAGE);
-  renderList(more);
+  state.rows = rows;
+  state.list = rows.map((r) => r.m);
+  state.next = more && consumed.length ? { ...cursorAfter(consumed, cursor), seen: new Set([...seen, ...byKey.keys()]) } : null;
+  renderList();
   refreshCounts();
 }
 
@@ -314,25 +373,8 @@ const fmtTime = (iso) => {
     : d.toLocaleDateString([], { month: 'short', day: 'numeric', year: d.getFullYear() === today.getFullYear() ? undefined : 'numeric' });
 };
 
-function renderList(more) {
-  const group = new FormData($('#filters')).get('group') === 'on';
-  const rows = [];
-  const byConv = new Map();
-  for (const m of state.list) {
-    const conv = m.conversationId || (m.conversation && m.conversation.id);
-    if (group && conv && (m.type === 'SMS' || m.type === 'Pager')) {
-      const key = `${m.type}:${conv}`;
-      if (byConv.has(key)) {
-        byConv.get(key).count++;
-        continue;
-      }
-      const row = { m, count: 1 };
-      byConv.set(key, row);
-      rows.push(row);
-    } else {
-      rows.push({ m, count: 1 });
-    }
-  }
+function renderList() {
+  const rows = state.rows || [];
   const items = rows.map(({ m, count }) =>
     el('li', { class: m.readStatus === 'Unread' ? 'unread' : '', 'data-id': String(m.id) },
       el('a', { class: 'row', href: `#/inbox/${m.id}`, 'aria-current': state.selected && String(state.selected.id) === String(m.id) ? 'true' : null },
@@ -342,12 +384,12 @@ function renderList(more) {
           el('span', { class: `badge status-${m.messageStatus}` }, m.messageStatus),
           m.availability !== 'Alive' ? el('span', { class: `badge avail-${m.availability}` }, m.availability) : null),
         el('span', { class: 'snippet' },
-          count > 1 ? el('span', { class: 'badge count', title: `${count} messages of this conversation on this page` }, `${count} msgs`) : null,
+          count > 1 ? el('span', { class: 'badge count', title: `${count} messages of this conversation from here to the end of this page` }, `${count} msgs`) : null,
           snippet(m) || '\u00a0'))));
   const box = $('#messages');
   box.replaceChildren(...(items.length ? items : [el('li', { class: 'muted', style: 'padding:1em' }, 'No messages match.')]));
   $('#newer').disabled = state.cursors.length <= 1;
-  $('#older').disabled = !more;
+  $('#older').disabled = !state.next;
   $('#pageinfo').textContent = `Page ${state.cursors.length}`;
 }
 
@@ -366,14 +408,8 @@ async function refreshCounts() {
 }
 
 function older() {
-  const last = state.list[state.list.length - 1];
-  if (!last) return;
-  // Keyset paging on creation time: fast at any depth, unlike offsets.
-  // dateTo is exclusive, so the page starts at the last time shown and
-  // skips the ids already shown at that instant.
-  const t = new Date(last.creationTime).getTime();
-  const skip = new Set(state.list.filter((m) => new Date(m.creationTime).getTime() === t).map((m) => String(m.id)));
-  state.cursors.push({ dateTo: new Date(t + 1).toISOString(), skip });
+  if (!state.next) return;
+  state.cursors.push(state.next);
   refreshList();
 }
 
@@ -700,8 +736,25 @@ async function loadSubscriptions() {
   const d = await api('GET', '/switchboard/v1/subscriptions?limit=100');
   const rows = d.records.map((x) => el('tr', {}, cell(x.id), cell(`${x.accountId}/${x.extensionId}`),
     cell(`${x.transportType}${x.address ? ` ${x.address}` : ''}`), cell(x.status), cell(when(x.failingSince)),
-    cell(x.lastError), cell(when(x.expirationTime))));
-  $('#subscriptions tbody').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 7, class: 'muted' }, 'No subscriptions.'))]));
+    cell(x.lastError), cell(when(x.expirationTime)),
+    el('td', {}, x.transportType === 'WebHook'
+      ? el('button', { type: 'button', 'data-deliveries': x.id, 'aria-label': `Recent deliveries of subscription ${x.id}`,
+        onclick: () => loadSubscriptionDeliveries(x.id).catch((e) => showError('#admin-error', e)) }, 'Deliveries')
+      : null)));
+  $('#subscriptions tbody').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 8, class: 'muted' }, 'No subscriptions.'))]));
+}
+
+// A WebHook's most recent POSTs, newest first, with what its receiver
+// answered: why a subscription is failing, not only that it is.
+async function loadSubscriptionDeliveries(id) {
+  const d = await api('GET', `/switchboard/v1/subscriptions/${encodeURIComponent(id)}/deliveries?limit=50`);
+  const box = $('#sub-deliveries');
+  $('#h-sub-deliveries').textContent = `Recent deliveries of ${id}`;
+  const answer = (a) => (a.ok ? `${a.httpStatus} OK` : a.error || `HTTP ${a.httpStatus}`);
+  const rows = d.records.map((a) => el('tr', { class: a.ok ? '' : 'failed' },
+    cell(when(a.time)), cell(a.event), cell(answer(a)), cell(`${a.durationMs} ms`), cell(a.uuid)));
+  box.querySelector('tbody').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 5, class: 'muted' }, 'Nothing delivered yet.'))]));
+  box.hidden = false;
 }
 
 async function inject(form) {
@@ -793,7 +846,10 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   $('#filters').addEventListener('reset', () => setTimeout(() => { state.cursors = [null]; refreshList(); }));
   $('#filters').addEventListener('change', (ev) => {
-    if (ev.target.name === 'group') renderList(!$('#older').disabled);
+    if (ev.target.name === 'group') {
+      state.cursors = [null];
+      refreshList();
+    }
   });
   $('#older').addEventListener('click', older);
   $('#newer').addEventListener('click', newer);
