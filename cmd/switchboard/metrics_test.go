@@ -96,7 +96,10 @@ func TestMetricsAndAccessLog(t *testing.T) {
 	var after map[string]float64
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		after = scrape(t, demo.Server)
-		if hooks.Load() > 0 && total(after, "switchboard_delivery_attempts_total", `outcome="accepted"`) >= 1 &&
+		// The receiver sees a WebHook before the dispatcher counts it: wait
+		// for the count, not only the call.
+		if hooks.Load() > 0 && total(after, "switchboard_webhook_deliveries_total", `result="ok"`) > total(before, "switchboard_webhook_deliveries_total", `result="ok"`) &&
+			total(after, "switchboard_delivery_attempts_total", `outcome="accepted"`) >= 1 &&
 			total(after, "switchboard_delivery_attempts_total", `outcome="internal"`) >= 1 {
 			break
 		}
