@@ -86,31 +86,8 @@ func (w *Worker) Wake() {
 
 // Run works until ctx ends.
 func (w *Worker) Run(ctx context.Context) {
-	fails := backoff.New("A2P worker", w.config.ErrorBackoff, w.config.MaxErrorBackoff, w.logger)
-	t := time.NewTicker(w.config.Poll)
-	defer t.Stop()
-	for {
-		busy, err := w.RunOnce(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			if !backoff.Sleep(ctx, fails.Fail(ctx, err)) {
-				return
-			}
-			continue
-		}
-		fails.Succeed(ctx)
-		if busy {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-w.wake:
-		case <-t.C:
-		}
-	}
+	backoff.Loop(ctx, backoff.New("A2P worker", w.config.ErrorBackoff, w.config.MaxErrorBackoff, w.logger),
+		w.config.Poll, w.wake, w.RunOnce)
 }
 
 // RunOnce completes finished batches and expands one claimed batch to its

@@ -94,3 +94,34 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	}
 }
+
+// Loop runs a worker until ctx ends: runOnce again at once while it finds
+// work (busy), after a wake-up or a poll tick while it is idle, and after
+// f's growing wait while it fails. Every worker loop of the server is this
+// one, so each paces an outage the same way.
+func Loop(ctx context.Context, f *Failures, poll time.Duration, wake <-chan struct{}, runOnce func(context.Context) (busy bool, err error)) {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		busy, err := runOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			if !Sleep(ctx, f.Fail(ctx, err)) {
+				return
+			}
+			continue
+		}
+		f.Succeed(ctx)
+		if busy {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-t.C:
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -48,5 +50,49 @@ func TestSleepEndsWithContext(t *testing.T) {
 	}
 	if !Sleep(context.Background(), time.Millisecond) {
 		t.Fatal("Sleep reported a live context as ended")
+	}
+}
+
+// TestLoop: a busy run is followed by another at once, a failed one by the
+// backoff's wait, an idle one by a wake-up (the poll here is an hour).
+func TestLoop(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wake := make(chan struct{}, 1)
+	var calls []string
+	script := []struct {
+		busy bool
+		err  error
+	}{{true, nil}, {true, nil}, {false, errors.New("database down")}, {false, nil}, {false, nil}}
+	idle := make(chan struct{}, len(script))
+	f := New("test worker", time.Millisecond, time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Loop(ctx, f, time.Hour, wake, func(context.Context) (bool, error) {
+			i := len(calls)
+			if i >= len(script) {
+				cancel()
+				return false, nil
+			}
+			calls = append(calls, fmt.Sprint(script[i].busy, script[i].err != nil))
+			if !script[i].busy && script[i].err == nil {
+				idle <- struct{}{}
+			}
+			return script[i].busy, script[i].err
+		})
+	}()
+	// Runs 1-4 need no wake-up: busy, busy, failed (then the 1 ms wait),
+	// idle. Run 5 waits for one, and so does the run that ends the test.
+	<-idle
+	wake <- struct{}{}
+	<-idle
+	wake <- struct{}{}
+	<-done
+	if want := "[true false true false false true false false false false]"; fmt.Sprint(calls) != want {
+		t.Fatalf("runs %v, want %s", calls, want)
+	}
+	if f.Failing() {
+		t.Fatal("still failing after a successful run")
 	}
 }

@@ -137,33 +137,14 @@ func (w *Worker) Run(ctx context.Context) {
 		}
 	}
 	fails.Succeed(ctx)
-	t := time.NewTicker(w.config.Poll)
-	defer t.Stop()
-	for {
+	backoff.Loop(ctx, fails, w.config.Poll, w.wake, func(ctx context.Context) (bool, error) {
 		n, err := w.RunOnce(ctx)
-		if ctx.Err() != nil {
-			return
-		}
 		if err != nil {
-			// The database or the carrier is out of reach: wait longer after
-			// each failure instead of failing every poll.
+			// The database or the carrier is out of reach.
 			w.config.Metrics.WorkerErrors.WithLabelValues("delivery").Inc()
-			if !backoff.Sleep(ctx, fails.Fail(ctx, err)) {
-				return
-			}
-			continue
 		}
-		fails.Succeed(ctx)
-		if n > 0 {
-			continue // more may be due
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-w.wake:
-		case <-t.C:
-		}
-	}
+		return n > 0, err
+	})
 }
 
 // RunOnce claims one batch of due deliveries, processes it and applies the

@@ -84,33 +84,7 @@ func (w *Worker) Wake() {
 
 // Run runs tasks until ctx ends.
 func (w *Worker) Run(ctx context.Context) {
-	fails := backoff.New("message store export worker", 0, 0, w.logger)
-	t := time.NewTicker(w.config.Poll)
-	defer t.Stop()
-	for {
-		did, err := w.RunOnce(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			// The database is out of reach: wait longer after each failure
-			// instead of failing every poll.
-			if !backoff.Sleep(ctx, fails.Fail(ctx, err)) {
-				return
-			}
-			continue
-		}
-		fails.Succeed(ctx)
-		if did {
-			continue // there may be more
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-w.wake:
-		case <-t.C:
-		}
-	}
+	backoff.Loop(ctx, backoff.New("message store export worker", 0, 0, w.logger), w.config.Poll, w.wake, w.RunOnce)
 }
 
 // RunOnce claims one due task and runs it; did reports whether there was

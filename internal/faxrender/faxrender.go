@@ -111,31 +111,11 @@ func (w *Worker) Run(ctx context.Context) {
 }
 
 func (w *Worker) loop(ctx context.Context, name string) {
-	fails := backoff.New(name, w.config.ErrorBackoff, w.config.MaxErrorBackoff, w.logger)
-	t := time.NewTicker(w.config.Poll)
-	defer t.Stop()
-	for {
-		n, err := w.RunOnce(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			if !backoff.Sleep(ctx, fails.Fail(ctx, err)) {
-				return
-			}
-			continue
-		}
-		fails.Succeed(ctx)
-		if n > 0 {
-			continue // there may be more
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-w.wake:
-		case <-t.C:
-		}
-	}
+	backoff.Loop(ctx, backoff.New(name, w.config.ErrorBackoff, w.config.MaxErrorBackoff, w.logger), w.config.Poll, w.wake,
+		func(ctx context.Context) (bool, error) {
+			n, err := w.RunOnce(ctx)
+			return n > 0, err
+		})
 }
 
 // RunOnce claims one job, if any, and renders it; it reports how many it

@@ -73,32 +73,15 @@ func (w *Worker) Wake() {
 
 // Run processes jobs until ctx ends.
 func (w *Worker) Run(ctx context.Context) error {
-	fails := backoff.New("transcription worker", w.config.ErrorBackoff, w.config.MaxErrorBackoff, w.logger)
-	t := time.NewTicker(w.config.Poll)
-	defer t.Stop()
-	for {
-		n, err := w.RunOnce(ctx)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err != nil {
-			w.config.Metrics.WorkerErrors.WithLabelValues("transcription").Inc()
-			if !backoff.Sleep(ctx, fails.Fail(ctx, err)) {
-				return ctx.Err()
+	backoff.Loop(ctx, backoff.New("transcription worker", w.config.ErrorBackoff, w.config.MaxErrorBackoff, w.logger), w.config.Poll, w.wake,
+		func(ctx context.Context) (bool, error) {
+			n, err := w.RunOnce(ctx)
+			if err != nil {
+				w.config.Metrics.WorkerErrors.WithLabelValues("transcription").Inc()
 			}
-			continue
-		}
-		fails.Succeed(ctx)
-		if n > 0 {
-			continue // there may be more
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-w.wake:
-		case <-t.C:
-		}
-	}
+			return n > 0, err
+		})
+	return ctx.Err()
 }
 
 // RunOnce claims one batch of jobs and runs them; it reports how many it

@@ -18,14 +18,12 @@ package main
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -101,15 +99,15 @@ func run(tmp string, levels []int, duration, baseline time.Duration, mode string
 
 	var rows []row
 	for i, c := range levels {
-		raw1, err := rawSQLiteInserts(filepath.Join(tmp, fmt.Sprintf("raw-%d-1.db", i)), mode, 1, 1, baseline)
+		raw1, err := benchkit.RawSQLiteInserts(filepath.Join(tmp, fmt.Sprintf("raw-%d-1.db", i)), mode, 1, 1, baseline)
 		if err != nil {
 			return err
 		}
-		raw16, err := rawSQLiteInserts(filepath.Join(tmp, fmt.Sprintf("raw-%d-16.db", i)), mode, 16, 1, baseline)
+		raw16, err := benchkit.RawSQLiteInserts(filepath.Join(tmp, fmt.Sprintf("raw-%d-16.db", i)), mode, 16, 1, baseline)
 		if err != nil {
 			return err
 		}
-		rawBatch, err := rawSQLiteInserts(filepath.Join(tmp, fmt.Sprintf("raw-%d-b.db", i)), mode, 1, 64, baseline)
+		rawBatch, err := benchkit.RawSQLiteInserts(filepath.Join(tmp, fmt.Sprintf("raw-%d-b.db", i)), mode, 1, 64, baseline)
 		if err != nil {
 			return err
 		}
@@ -142,68 +140,6 @@ func ratio(a, b float64) string {
 	return fmt.Sprintf("%.2f", a/b)
 }
 func ms(d time.Duration) string { return benchkit.Millis(d, 1) }
-
-// rawSQLiteInserts is the raw baseline on a scratch SQLite file in WAL
-// mode at the server's synchronous setting, its goroutines sharing one
-// connection as the server's writer does.
-func rawSQLiteInserts(path, mode string, goroutines, rowsPerTx int, d time.Duration) (float64, error) {
-	q := url.Values{"_pragma": {"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(" + mode + ")"}, "_txlock": {"immediate"}}
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	defer os.Remove(path)
-	db.SetMaxOpenConns(1)
-	return rawInserts(db, `CREATE TABLE scratch (id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, body TEXT NOT NULL)`, goroutines, rowsPerTx, d)
-}
-
-// rawInserts creates the scratch table (createTable, in the database's
-// dialect), runs INSERT transactions of rowsPerTx rows each on it for d
-// from `goroutines` goroutines over db's connection pool, and returns rows
-// per second.
-func rawInserts(db *sql.DB, createTable string, goroutines, rowsPerTx int, d time.Duration) (float64, error) {
-	if _, err := db.Exec(createTable); err != nil {
-		return 0, err
-	}
-	body := strings.Repeat("x", 160)
-	var n atomic.Int64
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	start := time.Now()
-	end := start.Add(d)
-	for range goroutines {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(end) {
-				tx, err := db.Begin()
-				if err == nil {
-					for range rowsPerTx {
-						if _, err = tx.Exec(`INSERT INTO scratch (created_at, body) VALUES ($1, $2)`, time.Now().UnixMilli(), body); err != nil {
-							break
-						}
-					}
-					if err == nil {
-						err = tx.Commit()
-					} else {
-						_ = tx.Rollback()
-					}
-				}
-				if err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-				n.Add(int64(rowsPerTx))
-			}
-		}()
-	}
-	wg.Wait()
-	if err, ok := firstErr.Load().(error); ok {
-		return 0, err
-	}
-	return float64(n.Load()) / time.Since(start).Seconds(), nil
-}
 
 type result struct {
 	accepted     int

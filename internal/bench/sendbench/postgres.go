@@ -172,5 +172,5 @@ func rawPGInserts(dbURL string, goroutines int, d time.Duration) (float64, error
 	db.SetMaxOpenConns(goroutines)
 	db.SetMaxIdleConns(goroutines)
 	defer db.Exec(`DROP TABLE IF EXISTS scratch`)
-	return rawInserts(db, `CREATE TABLE IF NOT EXISTS scratch (id BIGSERIAL PRIMARY KEY, created_at BIGINT NOT NULL, body TEXT NOT NULL)`, goroutines, 1, d)
+	return benchkit.RawInserts(db, `CREATE TABLE IF NOT EXISTS scratch (id BIGSERIAL PRIMARY KEY, created_at BIGINT NOT NULL, body TEXT NOT NULL)`, goroutines, 1, d)
 }
