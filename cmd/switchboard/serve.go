@@ -186,13 +186,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer in.stop()
 
-	// Notifications and export archives show a message as the API does.
-	renderMessage := func(msg *switchboard.Message) any { return httpapi.MessageJSON(serverURL, msg) }
+	// Notifications and export archives show a message as the API does
+	// (rcwire), with uris under the server's URL.
 	notifier := push.New(store, clock, logger, push.Config{
 		Owner: owner, AllowPrivateTargets: cfg.WebHookAllowPrivate, Metrics: m,
-		SuspendAfter: cfg.WebHookSuspendAfter, History: cfg.WebHookHistory, RenderMessage: renderMessage, RenderA2PBatch: httpapi.A2PBatchJSON})
+		SuspendAfter: cfg.WebHookSuspendAfter, History: cfg.WebHookHistory, BaseURL: serverURL})
 
-	exports := export.New(store, export.Config{Owner: owner, RenderMessage: renderMessage}, logger)
+	exports := export.New(store, export.Config{Owner: owner, BaseURL: serverURL}, logger)
 	batches := a2p.New(store, store, a2p.Config{Owner: owner, Wake: sender.Wake}, logger)
 
 	worker := retention.NewWorker(store, clock, retention.Config{Defaults: cfg.Retention(), ChangeLogPeriod: cfg.ChangeLogPeriod, Metrics: m}, logger)

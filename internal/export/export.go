@@ -22,6 +22,7 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/backoff"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // Store is what the worker needs.
@@ -42,8 +43,9 @@ type Config struct {
 	PageSize int
 	// Poll is how often the worker looks for work when not woken; default 5 s.
 	Poll time.Duration
-	// RenderMessage gives a message's record as the API shows it.
-	RenderMessage func(*switchboard.Message) any
+	// BaseURL is the server's public URL (no trailing slash): a record
+	// gives its uris under it, as the API does.
+	BaseURL string
 }
 
 // Worker runs exports.
@@ -68,9 +70,7 @@ func New(store Store, config Config, logger *slog.Logger) *Worker {
 	if config.Poll <= 0 {
 		config.Poll = 5 * time.Second
 	}
-	if config.RenderMessage == nil {
-		config.RenderMessage = func(m *switchboard.Message) any { return m }
-	}
+	config.BaseURL = strings.TrimRight(config.BaseURL, "/")
 	return &Worker{store: store, config: config, logger: logger, wake: make(chan struct{}, 1)}
 }
 
@@ -152,7 +152,7 @@ func (w *Worker) mailbox(ctx context.Context, zw *zip.Writer, t *switchboard.Exp
 			return err
 		}
 		for _, m := range page.Messages {
-			record, err := json.MarshalIndent(w.config.RenderMessage(m), "", "  ")
+			record, err := json.MarshalIndent(rcwire.NewMessage(w.config.BaseURL, m), "", "  ")
 			if err != nil {
 				return err
 			}

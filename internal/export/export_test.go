@@ -134,9 +134,7 @@ func (f *fixture) archive(t *testing.T, id string) map[string][]byte {
 
 func newWorker(f *fixture, owner string) *export.Worker {
 	return export.New(f.store, export.Config{Owner: owner, ChunkBytes: 4096, PageSize: 2, Lease: time.Minute,
-		RenderMessage: func(m *switchboard.Message) any {
-			return map[string]any{"id": m.ID, "type": m.Type, "subject": m.Subject, "extensionId": m.ExtensionID}
-		}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		BaseURL: "https://switchboard.test"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 // TestExportArchive: the archive holds every message of the account's

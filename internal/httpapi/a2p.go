@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // High-volume (A2P) SMS: RingCentral's a2p-sms endpoints. A batch is sent
@@ -36,29 +37,11 @@ type a2pRejectedJSON struct {
 	Description string   `json:"description"`
 }
 
-type a2pBatchJSON struct {
-	ID               string             `json:"id"`
-	From             string             `json:"from"`
-	BatchSize        int                `json:"batchSize"`
-	ProcessedCount   int                `json:"processedCount"`
-	LastModifiedTime string             `json:"lastModifiedTime"`
-	Status           string             `json:"status"`
-	CreationTime     string             `json:"creationTime"`
-	Rejected         *[]a2pRejectedJSON `json:"rejected,omitempty"` // in the create answer only, as on RingCentral
-	Cost             *float64           `json:"cost,omitempty"`
-}
-
-// A2PBatchJSON is a batch as the API shows it (MessageBatchResponse), for
-// the a2p-sms/batches notifications.
-func A2PBatchJSON(b *switchboard.A2PBatch) any { return toA2PBatchJSON(b) }
-
-func toA2PBatchJSON(b *switchboard.A2PBatch) a2pBatchJSON {
-	j := a2pBatchJSON{ID: strconv.FormatInt(b.ID, 10), From: b.From, BatchSize: b.BatchSize, ProcessedCount: b.ProcessedCount,
-		LastModifiedTime: rcTime(b.LastModified), Status: string(b.Status), CreationTime: rcTime(b.Created)}
-	if b.Status == switchboard.A2PCompleted {
-		j.Cost = new(float64) // nothing is billed here
-	}
-	return j
+// a2pBatchCreatedJSON is the create answer: the batch and the recipients
+// it refused (only there, as on RingCentral).
+type a2pBatchCreatedJSON struct {
+	rcwire.A2PBatch
+	Rejected []a2pRejectedJSON `json:"rejected"`
 }
 
 // a2pSender returns the caller's extension and the batch's sender number,
@@ -126,9 +109,10 @@ func (s *Server) handleCreateA2PBatch(w http.ResponseWriter, r *http.Request, p 
 	if s.a2p != nil {
 		s.a2p.Wake()
 	}
-	j := toA2PBatchJSON(b)
-	j.Rejected = &rejected
-	writeJSON(w, http.StatusCreated, j)
+	if rejected == nil {
+		rejected = []a2pRejectedJSON{}
+	}
+	writeJSON(w, http.StatusCreated, a2pBatchCreatedJSON{A2PBatch: rcwire.NewA2PBatch(b), Rejected: rejected})
 }
 
 // a2pBatch checks the request's messages (switchboard.NewA2PBatch).
@@ -168,7 +152,7 @@ func (s *Server) handleGetA2PBatch(w http.ResponseWriter, r *http.Request, p *sw
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toA2PBatchJSON(b))
+	writeJSON(w, http.StatusOK, rcwire.NewA2PBatch(b))
 }
 
 func (s *Server) a2pBatchByID(r *http.Request, accountID, extensionID int64) (*switchboard.A2PBatch, error) {
@@ -264,11 +248,11 @@ func (s *Server) handleListA2PBatches(w http.ResponseWriter, r *http.Request, p 
 		return
 	}
 	out := struct {
-		Records []a2pBatchJSON  `json:"records"`
-		Paging  tokenPagingJSON `json:"paging"`
-	}{Records: []a2pBatchJSON{}, Paging: tokenPagingJSON{PerPage: f.Limit, PageToken: q.Get("pageToken")}}
+		Records []rcwire.A2PBatch `json:"records"`
+		Paging  tokenPagingJSON   `json:"paging"`
+	}{Records: []rcwire.A2PBatch{}, Paging: tokenPagingJSON{PerPage: f.Limit, PageToken: q.Get("pageToken")}}
 	for _, b := range bs {
-		out.Records = append(out.Records, toA2PBatchJSON(b))
+		out.Records = append(out.Records, rcwire.NewA2PBatch(b))
 	}
 	if more {
 		out.Paging.NextPageToken = idPageToken(bs[len(bs)-1].ID)
@@ -295,7 +279,7 @@ type a2pMessageJSON struct {
 
 func toA2PMessageJSON(m *switchboard.A2PMessage, text bool) a2pMessageJSON {
 	j := a2pMessageJSON{ID: m.ID, BatchID: strconv.FormatInt(m.BatchID, 10), From: m.From.PhoneNumber, To: []string{},
-		CreationTime: rcTime(m.Created), LastModifiedTime: rcTime(m.LastModified), MessageStatus: string(m.MessageStatus),
+		CreationTime: rcwire.Time(m.Created), LastModifiedTime: rcwire.Time(m.LastModified), MessageStatus: string(m.MessageStatus),
 		SegmentCount: m.SegmentCount, Direction: string(m.Direction), ErrorCode: m.DeliveryErrorCode}
 	for _, t := range m.To {
 		j.To = append(j.To, t.PhoneNumber)

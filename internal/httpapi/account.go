@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 type accountJSON struct {
@@ -65,7 +66,7 @@ func toExtensionJSON(base string, e *switchboard.Extension, full bool) extension
 		out.Account = &refJSON{ID: strconv.FormatInt(e.AccountID, 10), URI: accountURI(base, e.AccountID)}
 		out.Permissions = &permsJSON{Admin: enabledJSON{e.Admin}}
 		out.SetupWizardState = "Completed"
-		out.CreationTime = rcTime(e.Created)
+		out.CreationTime = rcwire.Time(e.Created)
 	}
 	return out
 }
@@ -141,13 +142,13 @@ func enumeratedPage[T any](uri string, q url.Values, all []T) (listJSON[T], erro
 	if end > start {
 		out.Paging.PageStart, out.Paging.PageEnd = intp(start), intp(end-1)
 	}
-	out.Navigation.FirstPage = &uriJSON{pageURI(uri, q, 1, perPage)}
-	out.Navigation.LastPage = &uriJSON{pageURI(uri, q, max(totalPages, 1), perPage)}
+	out.Navigation.FirstPage = &rcwire.URI{URI: pageURI(uri, q, 1, perPage)}
+	out.Navigation.LastPage = &rcwire.URI{URI: pageURI(uri, q, max(totalPages, 1), perPage)}
 	if page > 1 {
-		out.Navigation.PreviousPage = &uriJSON{pageURI(uri, q, page-1, perPage)}
+		out.Navigation.PreviousPage = &rcwire.URI{URI: pageURI(uri, q, page-1, perPage)}
 	}
 	if page < totalPages {
-		out.Navigation.NextPage = &uriJSON{pageURI(uri, q, page+1, perPage)}
+		out.Navigation.NextPage = &rcwire.URI{URI: pageURI(uri, q, page+1, perPage)}
 	}
 	return out, nil
 }

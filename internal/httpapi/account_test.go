@@ -2,9 +2,10 @@ package httpapi_test
 
 import (
 	"fmt"
-	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"strings"
 	"testing"
+
+	"github.com/switchboardhq/switchboard/internal/httpapi"
 )
 
 func TestAccountEndpoints(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // maxImportMessages bounds one import request.
@@ -80,10 +81,10 @@ func (s *Server) handleImportMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	base := s.baseURL(r)
 	out := struct {
-		Records []messageJSON `json:"records"`
-	}{Records: make([]messageJSON, len(msgs))}
+		Records []rcwire.Message `json:"records"`
+	}{Records: make([]rcwire.Message, len(msgs))}
 	for i, m := range msgs {
-		out.Records[i] = toMessageJSON(base, m)
+		out.Records[i] = rcwire.NewMessage(base, m)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // appJSON is an app as the admin API shows it: never its secret's hash.
@@ -21,7 +22,7 @@ type appJSON struct {
 func toAppJSON(a *switchboard.App) appJSON {
 	return appJSON{ClientID: a.ClientID, Name: a.Name, Public: a.SecretHash == "", Status: a.Status,
 		Scopes: nonNil(a.Scopes), RedirectURIs: nonNil(a.RedirectURIs), LoopbackRedirects: a.LoopbackRedirects,
-		CreationTime: rcTime(a.Created)}
+		CreationTime: rcwire.Time(a.Created)}
 }
 
 func nonNil(s []string) []string {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // The admin API's read-only views of the directory, the delivery queue and
@@ -88,7 +89,7 @@ func optTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return rcTime(t)
+	return rcwire.Time(t)
 }
 
 func idString(id int64) string {
@@ -115,7 +116,7 @@ func (s *Server) handleAdminAccounts(w http.ResponseWriter, r *http.Request) {
 	}
 	var out []accountAdminJSON
 	for _, a := range as {
-		out = append(out, accountAdminJSON{ID: idString(a.ID), Name: a.Name, MainNumber: a.MainNumber, Status: a.Status, CreationTime: rcTime(a.Created)})
+		out = append(out, accountAdminJSON{ID: idString(a.ID), Name: a.Name, MainNumber: a.MainNumber, Status: a.Status, CreationTime: rcwire.Time(a.Created)})
 	}
 	records(w, out)
 }
@@ -212,7 +213,7 @@ func (s *Server) handleAdminSubscriptions(w http.ResponseWriter, r *http.Request
 	for _, x := range subs {
 		out = append(out, subscriptionAdminJSON{ID: x.ID, AccountID: idString(x.AccountID), ExtensionID: idString(x.ExtensionID),
 			Transport: string(x.Transport), Address: x.Address, Status: string(x.Status), EventFilters: nonNil(x.EventFilters),
-			ExpirationTime: rcTime(x.Expires), Attempts: x.Attempts, FailingSince: optTime(x.FailingSince),
+			ExpirationTime: rcwire.Time(x.Expires), Attempts: x.Attempts, FailingSince: optTime(x.FailingSince),
 			NextAttempt: optTime(x.NextAttempt), LastError: x.LastError, Blacklisted: optTime(x.Blacklisted)})
 	}
 	records(w, out)
@@ -238,7 +239,7 @@ func (s *Server) handleAdminSubscriptionDeliveries(w http.ResponseWriter, r *htt
 	}
 	out := make([]webHookAttemptJSON, 0, len(attempts))
 	for _, a := range attempts {
-		out = append(out, webHookAttemptJSON{Time: rcTime(a.Time), EventID: a.EventID, Event: a.Event, OK: a.OK(),
+		out = append(out, webHookAttemptJSON{Time: rcwire.Time(a.Time), EventID: a.EventID, Event: a.Event, OK: a.OK(),
 			Status: a.Status, Error: a.Error, DurationMs: a.Duration.Milliseconds()})
 	}
 	records(w, out)

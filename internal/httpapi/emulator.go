@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // errNotEmulator refuses the emulator controls on a production server,
@@ -46,7 +47,7 @@ func (s *Server) handleClockAdvance(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"now": rcTime(now)})
+	writeJSON(w, http.StatusOK, map[string]string{"now": rcwire.Time(now)})
 }
 
 // handleRetentionRun runs the retention worker once, synchronously, and

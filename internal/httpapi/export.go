@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/push"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // Message store export: RingCentral's message-store-report. The account
@@ -55,12 +56,12 @@ func exportURI(base string, t *switchboard.ExportTask) string {
 func toExportJSON(base string, t *switchboard.ExportTask) exportJSON {
 	out := exportJSON{ID: t.ID, URI: exportURI(base, t), Status: string(t.Status),
 		AccountID: strconv.FormatInt(t.AccountID, 10), ExtensionID: strconv.FormatInt(t.ExtensionID, 10),
-		DateFrom: rcTime(t.DateFrom), DateTo: rcTime(t.DateTo)}
+		DateFrom: rcwire.Time(t.DateFrom), DateTo: rcwire.Time(t.DateTo)}
 	if !t.Started.IsZero() {
-		out.StartTime = rcTime(t.Started)
+		out.StartTime = rcwire.Time(t.Started)
 	}
 	if !t.Finished.IsZero() {
-		out.FinishTime = rcTime(t.Finished)
+		out.FinishTime = rcwire.Time(t.Finished)
 	}
 	for _, x := range t.Types {
 		out.MessageTypes = append(out.MessageTypes, string(x))

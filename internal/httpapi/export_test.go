@@ -11,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/export"
-	"github.com/switchboardhq/switchboard/internal/httpapi"
 )
 
 // TestMessageStoreReport: the account administrator creates an export
@@ -56,7 +54,7 @@ func TestMessageStoreReport(t *testing.T) {
 	}
 	e.expect(e.request("GET", taskPath+"/archive/1", alice, nil), 404)
 
-	w := export.New(e.store, export.Config{Owner: "test", RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(e.srv.URL, m) }},
+	w := export.New(e.store, export.Config{Owner: "test", BaseURL: e.srv.URL},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if did, err := w.RunOnce(context.Background()); !did || err != nil {
 		t.Fatalf("worker: %v, %v", did, err)

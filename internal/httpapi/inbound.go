@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // The inbound admin API: simulated (or, from a phone system, real) traffic
@@ -87,7 +88,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, in switchboard.
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toMessageJSON(s.baseURL(r), m))
+	writeJSON(w, http.StatusOK, rcwire.NewMessage(s.baseURL(r), m))
 }
 
 // decodeInbound reads a multipart/form-data inbound request with the

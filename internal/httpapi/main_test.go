@@ -93,18 +93,22 @@ func newTestEnvConfig(t testing.TB, config httpapi.Config) *testEnv {
 	listenCtx, stopListening := context.WithCancel(ctx)
 	go func() { _ = e.sim.Listen(listenCtx, in) }()
 	t.Cleanup(stopListening)
-	// The dispatcher is not started either: tests run it with push.RunOnce.
+	// The server's address is known before it serves: event bodies give
+	// their uris under it. The dispatcher is not started either: tests
+	// run it with push.RunOnce.
+	e.srv = httptest.NewUnstartedServer(nil)
 	e.push = push.New(store, clock, logger, push.Config{Owner: "test", AllowPrivateTargets: true, SuspendAfter: time.Hour, History: 3,
-		RenderMessage: func(m *switchboard.Message) any { return httpapi.MessageJSON(e.srv.URL, m) }, RenderA2PBatch: httpapi.A2PBatchJSON})
+		BaseURL: "http://" + e.srv.Listener.Addr().String()})
 	// RingCentral's limits, counted but not enforced (as in --emulator):
 	// tests that want 429s switch enforcement on.
 	e.limiter, err = ratelimit.New(ratelimit.NewMemory(), clock, ratelimit.Settings{Groups: map[ratelimit.Group]ratelimit.Rule{
 		ratelimit.Light: {Limit: 50, Window: time.Minute}, ratelimit.Medium: {Limit: 40, Window: time.Minute},
 		ratelimit.Heavy: {Limit: 10, Window: time.Minute}, ratelimit.Auth: {Limit: 5, Window: time.Minute}}})
 	must(t, err)
-	e.srv = httptest.NewServer(httpapi.New(httpapi.Deps{Store: store, Auth: e.auth, Clock: clock, Logger: logger,
+	e.srv.Config.Handler = httpapi.New(httpapi.Deps{Store: store, Auth: e.auth, Clock: clock, Logger: logger,
 		Retention: e.retention, Emulator: clock, Carrier: e.sim,
-		Inbound: in, CarrierInbound: e.sim, Push: e.push, Limiter: e.limiter}, config))
+		Inbound: in, CarrierInbound: e.sim, Push: e.push, Limiter: e.limiter}, config)
+	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 
 	e.clientSecret = "test-secret"

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // List limits: RingCentral's defaults. perPage above the maximum is clamped
@@ -26,10 +27,10 @@ const (
 )
 
 type messageListJSON struct {
-	URI        string         `json:"uri"`
-	Records    []messageJSON  `json:"records"`
-	Paging     pagingJSON     `json:"paging"`
-	Navigation navigationJSON `json:"navigation"`
+	URI        string           `json:"uri"`
+	Records    []rcwire.Message `json:"records"`
+	Paging     pagingJSON       `json:"paging"`
+	Navigation navigationJSON   `json:"navigation"`
 }
 
 // listQuery is a parsed ListMessagesParameters.
@@ -122,19 +123,19 @@ func (s *Server) handleListMessages(w http.ResponseWriter, r *http.Request, p *s
 	}
 	base := s.baseURL(r)
 	path := fmt.Sprintf("%s/restapi/v1.0/account/%d/extension/%d/message-store", base, mb.AccountID, mb.ExtensionID)
-	out := messageListJSON{URI: pageURI(path, q, lq.page, lq.perPage), Records: make([]messageJSON, 0, len(page.Messages))}
+	out := messageListJSON{URI: pageURI(path, q, lq.page, lq.perPage), Records: make([]rcwire.Message, 0, len(page.Messages))}
 	for _, m := range page.Messages {
-		out.Records = append(out.Records, toMessageJSON(base, m))
+		out.Records = append(out.Records, rcwire.NewMessage(base, m))
 	}
 	out.Paging.PerPage = lq.perPage
 	if lq.perPage > 0 {
 		out.Paging.Page = intp(lq.page)
-		out.Navigation.FirstPage = &uriJSON{pageURI(path, q, 1, lq.perPage)}
+		out.Navigation.FirstPage = &rcwire.URI{URI: pageURI(path, q, 1, lq.perPage)}
 		if lq.page > 1 {
-			out.Navigation.PreviousPage = &uriJSON{pageURI(path, q, lq.page-1, lq.perPage)}
+			out.Navigation.PreviousPage = &rcwire.URI{URI: pageURI(path, q, lq.page-1, lq.perPage)}
 		}
 		if page.More {
-			out.Navigation.NextPage = &uriJSON{pageURI(path, q, lq.page+1, lq.perPage)}
+			out.Navigation.NextPage = &rcwire.URI{URI: pageURI(path, q, lq.page+1, lq.perPage)}
 		}
 	}
 	if n := len(out.Records); n > 0 {
@@ -190,7 +191,7 @@ func (s *Server) handleGetMessages(w http.ResponseWriter, r *http.Request, p *sw
 			s.writeError(w, r, notFoundAs(err, "messageId", raw))
 			return
 		}
-		writeJSON(w, http.StatusOK, toMessageJSON(base, m))
+		writeJSON(w, http.StatusOK, rcwire.NewMessage(base, m))
 		return
 	}
 	results := make([]batchResult, 0, len(ids))
@@ -201,7 +202,7 @@ func (s *Server) handleGetMessages(w http.ResponseWriter, r *http.Request, p *sw
 			results = append(results, batchResult{id, status, body})
 			continue
 		}
-		results = append(results, batchResult{id, http.StatusOK, toMessageJSON(base, m)})
+		results = append(results, batchResult{id, http.StatusOK, rcwire.NewMessage(base, m)})
 	}
 	s.writeBatch(w, r, mb, results)
 }
@@ -236,7 +237,7 @@ func (s *Server) writeBatch(w http.ResponseWriter, r *http.Request, mb mailbox, 
 		Response []statusLine `json:"response"`
 	}{}
 	for _, res := range results {
-		summary.Response = append(summary.Response, statusLine{messageURI(base, mb.AccountID, mb.ExtensionID, res.id), res.status, http.StatusText(res.status)})
+		summary.Response = append(summary.Response, statusLine{rcwire.MessageURI(base, mb.AccountID, mb.ExtensionID, res.id), res.status, http.StatusText(res.status)})
 	}
 	// The boundary is unquoted in Content-Type: the JS SDK's regex
 	// boundary=([^;]+) would keep the quotes.
@@ -308,7 +309,7 @@ func (s *Server) updateMessage(w http.ResponseWriter, r *http.Request, p *switch
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toMessageJSON(s.baseURL(r), m))
+	writeJSON(w, http.StatusOK, rcwire.NewMessage(s.baseURL(r), m))
 }
 
 func (s *Server) applyUpdate(r *http.Request, mb mailbox, id int64, req updateRequest, patch bool) (*switchboard.Message, error) {
@@ -340,7 +341,7 @@ func (s *Server) updateMessages(w http.ResponseWriter, r *http.Request, mb mailb
 			results[i] = batchResult{id, status, body}
 			continue
 		}
-		results[i] = batchResult{id, http.StatusOK, toMessageJSON(base, m)}
+		results[i] = batchResult{id, http.StatusOK, rcwire.NewMessage(base, m)}
 	}
 	s.writeBatch(w, r, mb, results)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/outbound"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // sendForm says what a send request may carry besides its JSON envelope.
@@ -182,7 +183,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, p *switchboard.Pri
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toMessageJSON(s.baseURL(r), m))
+	writeJSON(w, http.StatusOK, rcwire.NewMessage(s.baseURL(r), m))
 }
 
 // extensionRefJSON is RingCentral's PagerCallerInfoRequest: an extension

@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/push"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // Notifier is the push dispatcher as the API uses it.
@@ -65,15 +66,15 @@ type subscriptionListJSON struct {
 
 func (s *Server) subscriptionJSON(base string, sub *switchboard.Subscription) subscriptionJSON {
 	out := subscriptionJSON{
-		URI: base + "/restapi/v1.0/subscription/" + sub.ID, ID: sub.ID, CreationTime: rcTime(sub.Created),
-		Status: string(sub.Status), EventFilters: sub.EventFilters, ExpirationTime: rcTime(sub.Expires),
+		URI: base + "/restapi/v1.0/subscription/" + sub.ID, ID: sub.ID, CreationTime: rcwire.Time(sub.Created),
+		Status: string(sub.Status), EventFilters: sub.EventFilters, ExpirationTime: rcwire.Time(sub.Expires),
 		ExpiresIn: max(sub.ExpiresIn(s.clock.Now()), 1), DeliveryMode: deliveryModeJSON{TransportType: string(sub.Transport)},
 	}
 	if sub.Transport == switchboard.TransportWebHook {
 		out.DeliveryMode.Address, out.DeliveryMode.Encryption = sub.Address, new(bool)
 	}
 	if sub.Status == switchboard.SubscriptionBlacklisted {
-		out.BlacklistedData = &blacklistedJSON{BlacklistedAt: rcTime(sub.Blacklisted), Reason: sub.LastError}
+		out.BlacklistedData = &blacklistedJSON{BlacklistedAt: rcwire.Time(sub.Blacklisted), Reason: sub.LastError}
 	}
 	return out
 }
@@ -346,10 +347,4 @@ func (s *Server) handleSubscription(w http.ResponseWriter, r *http.Request, p *s
 		return
 	}
 	writeJSON(w, status, out)
-}
-
-// MessageJSON is a message as RingCentral's API shows it, with uris under
-// base: the body of instant, fax and voicemail notifications.
-func MessageJSON(base string, m *switchboard.Message) any {
-	return toMessageJSON(strings.TrimRight(base, "/"), m)
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // Sync limits: a full sync returns at most maxSyncRecords messages (fewer
@@ -108,7 +109,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, p *switchboa
 		s.writeError(w, r, err)
 		return
 	}
-	out.SyncInfo.SyncTime = rcTime(s.clock.Now())
+	out.SyncInfo.SyncTime = rcwire.Time(s.clock.Now())
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -139,7 +140,7 @@ func (s *Server) fullSync(r *http.Request, mb mailbox, q url.Values, out *syncRe
 	}
 	base := s.baseURL(r)
 	for _, m := range page.Messages {
-		out.Records = append(out.Records, toMessageJSON(base, m))
+		out.Records = append(out.Records, rcwire.NewMessage(base, m))
 	}
 	tok := syncToken{V: 1, Extension: mb.ExtensionID, Seq: seq, Types: f.Types, Direction: f.Direction, Conv: f.ConversationID}
 	if q.Get("dateFrom") != "" {
@@ -178,9 +179,9 @@ func (s *Server) incrementalSync(r *http.Request, mb mailbox, q url.Values, out 
 			continue
 		}
 		if m.Availability == switchboard.Alive {
-			out.Records = append(out.Records, toMessageJSON(base, m))
+			out.Records = append(out.Records, rcwire.NewMessage(base, m))
 		} else {
-			out.Records = append(out.Records, goneJSON{ID: m.ID, URI: messageURI(base, mb.AccountID, mb.ExtensionID, m.ID), Availability: string(m.Availability)})
+			out.Records = append(out.Records, goneJSON{ID: m.ID, URI: rcwire.MessageURI(base, mb.AccountID, mb.ExtensionID, m.ID), Availability: string(m.Availability)})
 		}
 	}
 	tok.Seq = delta.Seq

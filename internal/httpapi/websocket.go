@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/push"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // WebSocket gateway, as RingCentral's (and its SDKs @ringcentral/subscriptions
@@ -142,7 +143,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	conn.p = p
 
 	details := map[string]any{
-		"creationTime": rcTime(s.clock.Now()), "maxConnectionsPerSession": 1, "recoveryBufferSize": 100,
+		"creationTime": rcwire.Time(s.clock.Now()), "maxConnectionsPerSession": 1, "recoveryBufferSize": 100,
 		"recoveryTimeout": wsRecoveryTimeout, "maxActiveRequests": 10,
 		"idleTimeout":     int(s.config.WebSocketIdleTimeout.Seconds()),
 		"absoluteTimeout": int(s.config.WebSocketAbsoluteTimeout.Seconds()),

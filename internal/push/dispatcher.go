@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,12 +49,9 @@ type Config struct {
 	// are kept, with the receiver's answers, for the admin console; 0
 	// keeps none.
 	History int
-	// RenderMessage maps a message to its RingCentral JSON (the bodies of
-	// instant, fax and voicemail events).
-	RenderMessage func(*switchboard.Message) any
-	// RenderA2PBatch maps a high-volume batch to its RingCentral JSON (the
-	// body of a2p-sms/batches events).
-	RenderA2PBatch func(*switchboard.A2PBatch) any
+	// BaseURL is the server's public URL (no trailing slash), under which
+	// the bodies of events give their uris, as the API does.
+	BaseURL string
 	// Metrics counts WebHook deliveries (nil: not exported).
 	Metrics *metrics.Metrics
 	// ErrorBackoff is the first wait after a failed round (the database
@@ -106,7 +104,6 @@ type Dispatcher struct {
 	logger *slog.Logger
 	config Config
 	client *http.Client
-	render func(*switchboard.Message) any
 
 	mu sync.Mutex
 	// sockets are the sessions holding each subscription here. Usually one;
@@ -146,15 +143,9 @@ type Store interface {
 // New returns a dispatcher; Run starts it.
 func New(store Store, clock switchboard.Clock, logger *slog.Logger, config Config) *Dispatcher {
 	config.defaults()
-	render := config.RenderMessage
-	if render == nil {
-		render = func(m *switchboard.Message) any { return m }
-	}
-	if config.RenderA2PBatch == nil {
-		config.RenderA2PBatch = func(b *switchboard.A2PBatch) any { return b }
-	}
+	config.BaseURL = strings.TrimRight(config.BaseURL, "/")
 	return &Dispatcher{store: store, clock: clock, logger: logger, config: config,
-		client: newClient(config.AllowPrivateTargets, config.WebHookTimeout), render: render,
+		client:  newClient(config.AllowPrivateTargets, config.WebHookTimeout),
 		sockets: map[string]map[*socketSub]bool{}, wake: make(chan struct{}, 1)}
 }
 

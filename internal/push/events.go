@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // event is one notification to deliver: its filter (the event name) and
@@ -76,7 +76,7 @@ func (d *Dispatcher) buildEvents(ctx context.Context, filters []switchboard.Even
 						body: &messageEventBody{AccountID: c.AccountID, ExtensionID: c.ExtensionID}})
 				}
 				b := events[j].body.(*messageEventBody)
-				b.LastUpdated = rcTime(c.At)
+				b.LastUpdated = rcwire.Time(c.At)
 				k := -1
 				for n := range b.Changes {
 					if b.Changes[n].Type == changeType(c.Type) {
@@ -103,7 +103,7 @@ func (d *Dispatcher) buildEvents(ctx context.Context, filters []switchboard.Even
 				if err != nil {
 					return nil, err
 				}
-				events = append(events, event{name: f.Path, firstSeq: c.Seq, body: d.config.RenderA2PBatch(b)})
+				events = append(events, event{name: f.Path, firstSeq: c.Seq, body: rcwire.NewA2PBatch(b)})
 				continue
 			}
 			m, err := d.store.Message(ctx, c.AccountID, c.ExtensionID, c.MessageID)
@@ -113,7 +113,7 @@ func (d *Dispatcher) buildEvents(ctx context.Context, filters []switchboard.Even
 			if err != nil {
 				return nil, err
 			}
-			events = append(events, event{name: f.Path, firstSeq: c.Seq, body: d.render(m)})
+			events = append(events, event{name: f.Path, firstSeq: c.Seq, body: rcwire.NewMessage(d.config.BaseURL, m)})
 		}
 	}
 	return events, nil
@@ -125,13 +125,10 @@ func (d *Dispatcher) encode(sub *switchboard.Subscription, ev event) (body []byt
 	body, err = json.Marshal(envelope{
 		UUID:           uuid,
 		Event:          ev.name,
-		Timestamp:      rcTime(d.clock.Now()),
+		Timestamp:      rcwire.Time(d.clock.Now()),
 		SubscriptionID: sub.ID,
 		OwnerID:        strconv.FormatInt(sub.ExtensionID, 10),
 		Body:           ev.body,
 	})
 	return body, uuid, err
 }
-
-// rcTime formats as RingCentral does: UTC, milliseconds, Z.
-func rcTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
