@@ -1,6 +1,10 @@
 package switchboard
 
-import "strconv"
+import (
+	"context"
+	"errors"
+	"strconv"
+)
 
 // The rules of sending that more than one adapter needs: which recipients a
 // message has, what a recipient's copy looks like, what the sender's status
@@ -239,13 +243,31 @@ func InboundCopy(sent *Message, to Mailbox) MessageCreate {
 	return c
 }
 
-// RouteNumber is where a message from the extension senderID to number
-// goes, given pn, the number's entry in the directory (nil when no
-// extension of this server has it): to the mailbox of the extension that
-// owns it when the number reaches one (none when that is the sender
-// itself, which keeps only its outbound copy), else to the carrier. Every
-// way of sending routes by this one rule, at send time.
-func RouteNumber(number string, pn *PhoneNumber, senderID int64) DeliveryTarget {
+// NumberDirectory finds the extension of this server that has a phone
+// number, if any (ErrNotFound when none has).
+type NumberDirectory interface {
+	PhoneNumberByNumber(ctx context.Context, number string) (*PhoneNumber, error)
+}
+
+// Route is where a message from the extension senderID to number goes:
+// to the mailbox of the extension of this server that owns the number
+// when it reaches one (none when that is the sender itself, which keeps
+// only its outbound copy), else to the carrier. Every way of sending
+// routes by this one rule, at send time.
+func Route(ctx context.Context, dir NumberDirectory, number string, senderID int64) (DeliveryTarget, error) {
+	pn, err := dir.PhoneNumberByNumber(ctx, number)
+	if errors.Is(err, ErrNotFound) {
+		return routeNumber(number, nil, senderID), nil
+	}
+	if err != nil {
+		return DeliveryTarget{}, err
+	}
+	return routeNumber(number, pn, senderID), nil
+}
+
+// routeNumber is Route's rule, given pn, the number's entry in the
+// directory (nil when no extension of this server has it).
+func routeNumber(number string, pn *PhoneNumber, senderID int64) DeliveryTarget {
 	t := DeliveryTarget{Recipient: number}
 	if pn == nil || !pn.ReachesMailbox() {
 		return t

@@ -26,8 +26,8 @@ func TestRouteNumber(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := RouteNumber("+15550001111", tt.pn, tt.sender); !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("RouteNumber = %+v, want %+v", got, tt.want)
+			if got := routeNumber("+15550001111", tt.pn, tt.sender); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("routeNumber = %+v, want %+v", got, tt.want)
 			}
 		})
 	}

@@ -152,18 +152,13 @@ func (w *Worker) messages(ctx context.Context, b *switchboard.A2PBatch, items []
 	}
 	msgs := make([]switchboard.OutboundCreate, len(items))
 	for i, it := range items {
-		to := switchboard.DeliveryTarget{Recipient: it.To}
+		target := switchboard.DeliveryTarget{Recipient: it.To}
 		if !out[it.To] {
-			pn, err := w.store.PhoneNumberByNumber(ctx, it.To)
-			if errors.Is(err, switchboard.ErrNotFound) {
-				pn, err = nil, nil
-			}
-			if err != nil {
+			if target, err = switchboard.Route(ctx, w.store, it.To, b.ExtensionID); err != nil {
 				return nil, err
 			}
-			to = switchboard.RouteNumber(it.To, pn, b.ExtensionID)
 		}
-		msgs[i] = switchboard.A2POutbound(b, it, to, out[it.To])
+		msgs[i] = switchboard.A2POutbound(b, it, target, out[it.To])
 	}
 	return msgs, nil
 }

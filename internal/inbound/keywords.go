@@ -2,7 +2,6 @@ package inbound
 
 import (
 	"context"
-	"errors"
 
 	"github.com/switchboardhq/switchboard"
 )
@@ -50,15 +49,11 @@ func (s *Service) reply(ctx context.Context, ext *switchboard.Extension, to, fro
 	if text == "" {
 		return nil
 	}
-	pn, err := s.store.PhoneNumberByNumber(ctx, from.PhoneNumber)
-	if errors.Is(err, switchboard.ErrNotFound) {
-		pn, err = nil, nil
-	}
+	target, err := switchboard.Route(ctx, s.store, from.PhoneNumber, ext.ID)
 	if err != nil {
 		return err
 	}
-	c := switchboard.OutboundTextSMS(ext.AccountID, ext.ID, switchboard.Party{PhoneNumber: to.PhoneNumber, Name: ext.Name},
-		switchboard.RouteNumber(from.PhoneNumber, pn, ext.ID), text)
+	c := switchboard.OutboundTextSMS(ext.AccountID, ext.ID, switchboard.Party{PhoneNumber: to.PhoneNumber, Name: ext.Name}, target, text)
 	if _, err := s.store.CreateOutbound(ctx, c); err != nil {
 		return err
 	}

@@ -278,14 +278,10 @@ func (s *Service) mmsAttachments(files []File) ([]*switchboard.Attachment, error
 func (s *Service) route(ctx context.Context, sender *switchboard.Extension, numbers []string) ([]switchboard.DeliveryTarget, error) {
 	out := make([]switchboard.DeliveryTarget, len(numbers))
 	for i, n := range numbers {
-		pn, err := s.store.PhoneNumberByNumber(ctx, n)
-		if errors.Is(err, switchboard.ErrNotFound) {
-			pn, err = nil, nil
-		}
-		if err != nil {
+		var err error
+		if out[i], err = switchboard.Route(ctx, s.store, n, sender.ID); err != nil {
 			return nil, err
 		}
-		out[i] = switchboard.RouteNumber(n, pn, sender.ID)
 	}
 	return out, nil
 }
