@@ -130,6 +130,7 @@ type Server struct {
 	limiter   *ratelimit.Limiter
 	config    Config
 	mux       *http.ServeMux
+	handler   http.Handler  // the middleware around the route table, built once
 	closing   chan struct{} // closed by CloseSockets
 	closeOnce sync.Once
 }
@@ -169,12 +170,13 @@ func New(d Deps, cfg Config) *Server {
 		s.sender = outbound.New(d.Store, d.Clock, config.DefaultSendLimits(), wake)
 	}
 	s.routes()
+	s.handler = s.observe(s.recoverPanics(s.secureHeaders(s.cors(s.checkHost(http.HandlerFunc(s.routed))))))
 	return s
 }
 
 // ServeHTTP runs the middleware chain and the route table.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.observe(s.recoverPanics(s.secureHeaders(s.cors(s.checkHost(http.HandlerFunc(s.routed)))))).ServeHTTP(w, r)
+	s.handler.ServeHTTP(w, r)
 }
 
 // CloseSockets closes every WebSocket this server holds with a reconnect
