@@ -18,14 +18,6 @@ import (
 // ScopeA2PSMS is RingCentral's app permission of the a2p-sms endpoints.
 const ScopeA2PSMS = "A2PSMS"
 
-// Default bounds of one batch request (internal/config's a2p-max-bytes and
-// a2p-max-messages): RingCentral takes bodies up to 50 MB and sets no
-// count; the count bounds the memory a request takes here.
-const (
-	DefaultA2PMaxBytes    = 50 << 20
-	DefaultA2PMaxMessages = 200_000
-)
-
 // A2PBatchStatus is a batch's status as RingCentral spells it.
 type A2PBatchStatus string
 

@@ -45,7 +45,7 @@ type Config struct {
 	ReceiptTimeout time.Duration // an accepted delivery without a receipt this long is submitted again
 
 	Send SendLimits // bounds of sending (SMS, MMS, pager, fax)
-	// High-volume (A2P) batch requests (switchboard.DefaultA2PMaxBytes).
+	// High-volume (A2P) batch requests (DefaultA2PMaxBytes).
 	A2PMaxBytes    int64 // one a2p-sms/batches request
 	A2PMaxMessages int   // messages of one batch
 
@@ -91,8 +91,8 @@ func Default() Config {
 
 		Send: DefaultSendLimits(),
 
-		A2PMaxBytes:    switchboard.DefaultA2PMaxBytes,
-		A2PMaxMessages: switchboard.DefaultA2PMaxMessages,
+		A2PMaxBytes:    DefaultA2PMaxBytes,
+		A2PMaxMessages: DefaultA2PMaxMessages,
 
 		Role:                RoleAll,
 		DBMaxConns:          16,
@@ -116,6 +116,14 @@ type SendLimits struct {
 	MaxMMSFiles     int   // attachments of one MMS
 	MaxMMSBytes     int   // attachments of one MMS together
 }
+
+// Default bounds of one high-volume batch request (a2p-max-bytes and
+// a2p-max-messages): RingCentral takes bodies up to 50 MB and sets no
+// count; the count bounds the memory a request takes here.
+const (
+	DefaultA2PMaxBytes    = 50 << 20
+	DefaultA2PMaxMessages = 200_000
+)
 
 // DefaultSendLimits are RingCentral's: MMS of up to 10 attachments of 1.5
 // MB together, 50 recipients, and requests that carry a fax's 50 MB of

@@ -33,7 +33,7 @@ type Config struct {
 	// Retention is the server's lifecycle policy, which accounts override.
 	Retention switchboard.RetentionPolicy
 	// A2PMaxBytes and A2PMaxMessages bound a high-volume batch request;
-	// zero: switchboard.DefaultA2PMaxBytes and DefaultA2PMaxMessages.
+	// zero: config.DefaultA2PMaxBytes and DefaultA2PMaxMessages.
 	A2PMaxBytes    int64
 	A2PMaxMessages int
 	// CORSOrigins are the origins allowed CORS with credentials ("*": any);
@@ -147,10 +147,10 @@ func New(d Deps, cfg Config) *Server {
 		cfg.Retention = switchboard.DefaultRetention()
 	}
 	if cfg.A2PMaxBytes <= 0 {
-		cfg.A2PMaxBytes = switchboard.DefaultA2PMaxBytes
+		cfg.A2PMaxBytes = config.DefaultA2PMaxBytes
 	}
 	if cfg.A2PMaxMessages <= 0 {
-		cfg.A2PMaxMessages = switchboard.DefaultA2PMaxMessages
+		cfg.A2PMaxMessages = config.DefaultA2PMaxMessages
 	}
 	if cfg.WebSocketIdleTimeout <= 0 {
 		cfg.WebSocketIdleTimeout = 30 * time.Minute
