@@ -242,19 +242,6 @@ func NormalizeA2PNumber(s string) (string, error) {
 	return NormalizeE164(s)
 }
 
-// OutboundTextSMS is an SMS of text from a number of mailbox
-// (accountID, extensionID) to one recipient, as the outbox takes it.
-func OutboundTextSMS(accountID, extensionID int64, from Party, to DeliveryTarget, text string) OutboundCreate {
-	c := OutboundCreate{Message: MessageCreate{
-		AccountID: accountID, ExtensionID: extensionID, Type: TypeSMS, Direction: Outbound,
-		MessageStatus: StatusQueued, ReadStatus: Read, Subject: text, From: from,
-		To:          []Party{{PhoneNumber: to.Recipient, MessageStatus: StatusQueued}},
-		Attachments: []*Attachment{{Type: AttachmentText, ContentType: "text/plain", Content: []byte(text)}},
-	}, Recipients: []DeliveryTarget{to}}
-	c.Message.SegmentCount = SMSSegments(text)
-	return c
-}
-
 // A2POutbound is one message of a batch as it enters the outbox: an SMS
 // from the batch's number in the sender's mailbox, as `…/sms` stores one.
 // An opted-out recipient gets the message stored SendingFailed with
@@ -264,7 +251,7 @@ func A2POutbound(b *A2PBatch, it A2PItem, to DeliveryTarget, optedOut bool) Outb
 	if text == "" {
 		text = b.Text
 	}
-	c := OutboundTextSMS(b.AccountID, b.ExtensionID, Party{PhoneNumber: b.From, Name: b.SenderName}, to, text)
+	c := OutboundSMS(b.AccountID, b.ExtensionID, Party{PhoneNumber: b.From, Name: b.SenderName}, []DeliveryTarget{to}, text, nil)
 	if optedOut {
 		c.Message.MessageStatus = StatusSendingFailed
 		c.Message.To[0].MessageStatus = StatusSendingFailed

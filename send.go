@@ -278,3 +278,26 @@ func routeNumber(number string, pn *PhoneNumber, senderID int64) DeliveryTarget 
 	}
 	return t
 }
+
+// OutboundSMS is the sender's copy of an SMS from the mailbox (accountID,
+// extensionID) to the routed recipients, as the outbox takes it: Queued,
+// the text as its subject and Text attachment, and, with media, an MMS
+// (no segment count). Every way of sending text builds it here: the API,
+// A2P batches and the network's keyword replies.
+func OutboundSMS(accountID, extensionID int64, from Party, to []DeliveryTarget, text string, media []*Attachment) OutboundCreate {
+	c := OutboundCreate{Message: MessageCreate{
+		AccountID: accountID, ExtensionID: extensionID, Type: TypeSMS, Direction: Outbound,
+		MessageStatus: StatusQueued, ReadStatus: Read, Subject: text, From: from,
+	}, Recipients: to}
+	if text != "" {
+		c.Message.Attachments = append(c.Message.Attachments, &Attachment{Type: AttachmentText, ContentType: "text/plain", Content: []byte(text)})
+	}
+	c.Message.Attachments = append(c.Message.Attachments, media...)
+	if len(media) == 0 {
+		c.Message.SegmentCount = SMSSegments(text)
+	}
+	for _, t := range to {
+		c.Message.To = append(c.Message.To, Party{PhoneNumber: t.Recipient, MessageStatus: StatusQueued})
+	}
+	return c
+}

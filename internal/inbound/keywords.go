@@ -53,7 +53,8 @@ func (s *Service) reply(ctx context.Context, ext *switchboard.Extension, to, fro
 	if err != nil {
 		return err
 	}
-	c := switchboard.OutboundTextSMS(ext.AccountID, ext.ID, switchboard.Party{PhoneNumber: to.PhoneNumber, Name: ext.Name}, target, text)
+	c := switchboard.OutboundSMS(ext.AccountID, ext.ID, switchboard.Party{PhoneNumber: to.PhoneNumber, Name: ext.Name},
+		[]switchboard.DeliveryTarget{target}, text, nil)
 	if _, err := s.store.CreateOutbound(ctx, c); err != nil {
 		return err
 	}

@@ -193,23 +193,11 @@ func (s *Service) text(ctx context.Context, ext *switchboard.Extension, req Requ
 			return c, err
 		}
 	}
-	c.Message = switchboard.MessageCreate{
-		AccountID: ext.AccountID, ExtensionID: ext.ID, Type: switchboard.TypeSMS, Direction: switchboard.Outbound,
-		MessageStatus: switchboard.StatusQueued, ReadStatus: switchboard.Read, Subject: req.Text,
-		From: switchboard.Party{PhoneNumber: from, Name: ext.Name},
+	targets, err := s.route(ctx, ext, to)
+	if err != nil {
+		return c, err
 	}
-	if req.Text != "" {
-		c.Message.Attachments = append(c.Message.Attachments, &switchboard.Attachment{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: []byte(req.Text)})
-	}
-	c.Message.Attachments = append(c.Message.Attachments, media...)
-	if !mms {
-		c.Message.SegmentCount = switchboard.SMSSegments(req.Text)
-	}
-	for _, n := range to {
-		c.Message.To = append(c.Message.To, switchboard.Party{PhoneNumber: n, MessageStatus: switchboard.StatusQueued})
-	}
-	c.Recipients, err = s.route(ctx, ext, to)
-	return c, err
+	return switchboard.OutboundSMS(ext.AccountID, ext.ID, switchboard.Party{PhoneNumber: from, Name: ext.Name}, targets, req.Text, media), nil
 }
 
 // fromNumber checks that the sender owns the number with the feature the
