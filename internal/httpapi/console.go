@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -229,6 +230,9 @@ func (s *Server) handleAdminSubscriptionDeliveries(w http.ResponseWriter, r *htt
 	}
 	id := r.PathValue("id")
 	if _, err := s.store.SubscriptionByID(r.Context(), id); err != nil {
+		if errors.Is(err, switchboard.ErrNotFound) {
+			err = switchboard.NotFound("subscriptionId", id)
+		}
 		s.writeError(w, r, err)
 		return
 	}

@@ -572,6 +572,8 @@ func TestWebHookDeliveryHistory(t *testing.T) {
 
 	e.expect(e.request("GET", path, "", nil), http.StatusUnauthorized)
 	e.expect(e.request("GET", path, e.token(e.alice), nil), http.StatusUnauthorized) // the owner's token is no admin token
-	e.expect(e.request("GET", "/switchboard/v1/subscriptions/no-such-id/deliveries", e.adminToken, nil), http.StatusNotFound)
+	if r := e.expect(e.request("GET", "/switchboard/v1/subscriptions/no-such-id/deliveries", e.adminToken, nil), http.StatusNotFound); !strings.Contains(string(r.body), `"parameterName":"subscriptionId"`) {
+		t.Fatalf("unknown subscription: %s", r.body)
+	}
 	e.expect(e.request("GET", path+"?limit=0", e.adminToken, nil), http.StatusBadRequest)
 }
