@@ -147,6 +147,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		serverURL = cfg.PublicURL
 	}
 
+	if cfg.DebugListen != "" {
+		stopDebug, err := serveDebug(cfg.DebugListen, logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopDebug()
+	}
+
 	var demo *demoInfo
 	if cfg.Demo {
 		if demo, err = ensureDemo(ctx, store, authService, cfg.DataDir, serverURL, logger); err != nil {

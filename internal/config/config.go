@@ -33,6 +33,7 @@ type Config struct {
 	LogFormat       string        // text or json
 	LogLevel        string        // debug, info, warn or error
 	MaxBodyBytes    int64         // bound of JSON and form request bodies
+	DebugListen     string        // address of the Go profiler (net/http/pprof); empty: off
 
 	DeletePeriod      time.Duration // Deleted -> Purged after this long
 	PurgePeriod       time.Duration // Purged -> removed after this long
@@ -155,6 +156,9 @@ var vars = []envVar{
 	{"SWITCHBOARD_LISTEN", "listen", "address to listen on (host:port; port 0 picks a free one)",
 		func(c *Config, v string) error { c.Listen = v; return nil },
 		func(c *Config) string { return c.Listen }},
+	{"SWITCHBOARD_DEBUG_LISTEN", "debug-listen", "address of the Go profiler, /debug/pprof/ (host:port, keep it on loopback; default off)",
+		func(c *Config, v string) error { c.DebugListen = v; return nil },
+		func(c *Config) string { return c.DebugListen }},
 	{"SWITCHBOARD_DATA", "data", "data directory (SQLite database, demo.json)",
 		func(c *Config, v string) error { c.DataDir = v; return nil },
 		func(c *Config) string { return c.DataDir }},
@@ -311,6 +315,11 @@ func (c *Config) Validate() error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("listen address %q: want host:port, for example 127.0.0.1:8080", c.Listen))
+	}
+	if c.DebugListen != "" {
+		if _, _, err := net.SplitHostPort(c.DebugListen); err != nil {
+			errs = append(errs, fmt.Errorf("debug listen address %q: want host:port, for example 127.0.0.1:6060", c.DebugListen))
+		}
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data directory is empty: set --data or SWITCHBOARD_DATA"))

@@ -72,6 +72,9 @@ func TestLoad(t *testing.T) {
 		{name: "webhook history", env: map[string]string{"SWITCHBOARD_WEBHOOK_HISTORY": "0"},
 			check: func(c Config) bool { return c.WebHookHistory == 0 }},
 		{name: "negative webhook history", args: []string{"--webhook-history", "-1"}, wantErr: "webhook-history"},
+		{name: "profiler off by default", check: func(c Config) bool { return c.DebugListen == "" }},
+		{name: "profiler address", env: map[string]string{"SWITCHBOARD_DEBUG_LISTEN": "127.0.0.1:6060"}, check: func(c Config) bool { return c.DebugListen == "127.0.0.1:6060" }},
+		{name: "bad profiler address", args: []string{"--debug-listen", "6060"}, wantErr: "debug listen address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
