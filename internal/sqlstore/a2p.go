@@ -255,7 +255,6 @@ func (db *DB) ExpandA2P(ctx context.Context, owner string, batchID int64, from i
 		if err != nil {
 			return err
 		}
-		defer w.close()
 		tag, err := tx.PrepareContext(ctx, `UPDATE messages SET a2p_batch_id = $1, a2p_index = $2 WHERE id = $3`)
 		if err != nil {
 			return err

@@ -144,11 +144,12 @@ func migrate(ctx context.Context, conn *sql.DB, d goose.Dialect, fsys fs.FS, opt
 // tx is a transaction with the one instant every write in it uses.
 type tx struct {
 	*sql.Tx
-	now     time.Time      // UTC, whole milliseconds, as stored
-	cache   *stmtCache     // the pool's prepared statements (stmtcache.go)
-	rowLock string         // the dialect's rowLock
-	changes []loggedChange // change-log rows to insert at the end
-	alive   []aliveChange  // mailbox_stats changes to apply at the end
+	now     time.Time            // UTC, whole milliseconds, as stored
+	cache   *stmtCache           // the pool's prepared statements (stmtcache.go)
+	stmts   map[string]*sql.Stmt // this transaction's copies of them, by text
+	rowLock string               // the dialect's rowLock
+	changes []loggedChange       // change-log rows to insert at the end
+	alive   []aliveChange        // mailbox_stats changes to apply at the end
 	// mailboxes the transaction has found to exist (messageInserter), so
 	// the writes of a group commit check each mailbox once. Messages never
 	// create or remove extensions, so a write rolled back to its savepoint

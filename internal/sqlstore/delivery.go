@@ -86,7 +86,6 @@ func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) 
 		if err != nil {
 			return err
 		}
-		defer w.close()
 		m, err = w.insert(ctx, &c)
 		return err
 	})
@@ -109,19 +108,13 @@ func newOutboxWriter(ctx context.Context, tx *tx) (*outboxWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	del, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (message_id, account_id, extension_id, type,
+	del, err := tx.prepared(ctx, `INSERT INTO deliveries (message_id, account_id, extension_id, type,
 		recipient, internal, state, next_attempt_at, created_at, updated_at, mailboxes)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
 	if err != nil {
-		ins.close()
 		return nil, err
 	}
 	return &outboxWriter{tx: tx, ins: ins, del: del}, nil
-}
-
-func (w *outboxWriter) close() {
-	w.ins.close()
-	_ = w.del.Close()
 }
 
 // insert stores the message of c (validated) and one Pending delivery per
@@ -341,7 +334,6 @@ func (db *DB) DeliverInternal(ctx context.Context, owner string, batch []switchb
 		if err != nil {
 			return err
 		}
-		defer ins.close()
 		var done, gone []int64
 		senders := map[int64]int{} // message → SMS sending attempts to add
 		for i, b := range batch {

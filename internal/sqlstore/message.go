@@ -70,7 +70,6 @@ func (db *DB) CreateMessage(ctx context.Context, c switchboard.MessageCreate) (*
 		if err != nil {
 			return err
 		}
-		defer ins.close()
 		m, _, err = ins.insertOnce(ctx, &c)
 		return err
 	})
@@ -131,7 +130,6 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 		if err != nil {
 			return err
 		}
-		defer ins.close()
 		for i := range cs {
 			m, _, err := ins.insertOnce(ctx, &cs[i])
 			if err != nil {
@@ -148,7 +146,7 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 }
 
 // messageInserter holds the statements of a create, prepared once per
-// transaction.
+// transaction (tx.prepared) and closed with it.
 type messageInserter struct {
 	tx       *tx
 	msg, att *sql.Stmt
@@ -172,22 +170,13 @@ func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			RETURNING id`},
 	} {
-		s, err := tx.PrepareContext(ctx, p.sql)
+		s, err := tx.prepared(ctx, p.sql)
 		if err != nil {
-			ins.close()
 			return nil, err
 		}
 		*p.stmt = s
 	}
 	return ins, nil
-}
-
-func (ins *messageInserter) close() {
-	for _, s := range []*sql.Stmt{ins.msg, ins.att} {
-		if s != nil {
-			_ = s.Close()
-		}
-	}
 }
 
 // insert stores a validated MessageCreate and returns the message as a

@@ -439,7 +439,6 @@ func TestReadsDoNotWaitForTheWriter(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			defer ins.close()
 			c := switchboard.MessageCreate{AccountID: acc, ExtensionID: ext, Type: switchboard.TypeSMS, Direction: switchboard.Inbound}
 			if err := c.Validate(); err != nil {
 				return err

@@ -91,14 +91,28 @@ func (c *stmtCache) close() error {
 // The tx methods below shadow *sql.Tx's so that every query of the store
 // goes through the cache without the callers changing.
 
+// stmt returns the transaction's copy of the pool's prepared statement
+// for query, made once per transaction: a group commit runs the same few
+// statements for every write it holds, and each Tx.StmtContext allocates
+// and registers a new statement. database/sql closes them all when the
+// transaction ends.
 func (t *tx) stmt(ctx context.Context, query string) *sql.Stmt {
 	if t.cache == nil {
 		return nil
 	}
-	if s := t.cache.get(query); s != nil {
-		return t.Tx.StmtContext(ctx, s)
+	if s, ok := t.stmts[query]; ok {
+		return s
 	}
-	return nil
+	s := t.cache.get(query)
+	if s == nil {
+		return nil
+	}
+	s = t.Tx.StmtContext(ctx, s)
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[query] = s
+	return s
 }
 
 func (t *tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -122,9 +136,30 @@ func (t *tx) QueryRowContext(ctx context.Context, query string, args ...any) *sq
 	return t.Tx.QueryRowContext(ctx, query, args...)
 }
 
+// PrepareContext returns a statement of the caller's own, which it may
+// close.
 func (t *tx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	if t.cache != nil {
+		if s := t.cache.get(query); s != nil {
+			return t.Tx.StmtContext(ctx, s), nil
+		}
+	}
+	return t.Tx.PrepareContext(ctx, query)
+}
+
+// prepared is the transaction's statement for query, shared by every
+// write of the transaction and closed with it: never close it.
+func (t *tx) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	if s := t.stmt(ctx, query); s != nil {
 		return s, nil
 	}
-	return t.Tx.PrepareContext(ctx, query)
+	s, err := t.Tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[query] = s
+	return s, nil
 }

@@ -44,7 +44,6 @@ func (db *DB) CreateVoiceMail(ctx context.Context, c switchboard.MessageCreate, 
 		if err != nil {
 			return err
 		}
-		defer ins.close()
 		var stored bool
 		if m, stored, err = ins.insertOnce(ctx, &c); err != nil {
 			return err
