@@ -155,7 +155,7 @@ func OpenPostgres(ctx context.Context, databaseURL string, clock switchboard.Clo
 	// cached statement once per connection. Without it, every prepared
 	// statement of a write (the message inserter's five) costs a prepare
 	// and a deallocate round trip per transaction.
-	stmts := newStmtCache(pool)
+	stmts := newStmtCache(pool, false)
 	db := &DB{writer: pool, reader: pool, clock: clock, dialect: postgresDialect, writerStmts: stmts, readerStmts: stmts,
 		extraGroups: make([]writeGroup, postgresWriteGroups-1)}
 	db.listener = startListener(cfg, &db.changes)

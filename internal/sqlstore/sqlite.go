@@ -143,7 +143,7 @@ func OpenSQLite(ctx context.Context, path string, clock switchboard.Clock, opts 
 		return nil, fmt.Errorf("sqlstore: open database %s for reading: %w", path, err)
 	}
 	db := &DB{writer: writer, reader: reader, clock: clock, dialect: sqliteDialect,
-		writerStmts: newStmtCache(writer), readerStmts: newStmtCache(reader)}
+		writerStmts: newStmtCache(writer, true), readerStmts: newStmtCache(reader, true)}
 	db.storage.dir = filepath.Dir(abs)
 	return db, nil
 }

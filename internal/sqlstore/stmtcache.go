@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -16,14 +18,19 @@ import (
 const maxCachedStatements = 512
 
 type stmtCache struct {
-	pool   *sql.DB
+	pool *sql.DB
+	// positional: prepare a text whose $N appear once each, in order, with
+	// anonymous ? parameters instead (SQLite). modernc binds a $N by name,
+	// a search of the statement's parameter list per parameter, which was
+	// a fifth of a 27-column insert's cost when measured.
+	positional bool
 	mu     sync.Mutex
 	stmts  map[string]*sql.Stmt
 	wanted map[string]bool // missed texts, prepared after the transaction
 }
 
-func newStmtCache(pool *sql.DB) *stmtCache {
-	return &stmtCache{pool: pool, stmts: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
+func newStmtCache(pool *sql.DB, positional bool) *stmtCache {
+	return &stmtCache{pool: pool, positional: positional, stmts: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
 }
 
 // get returns the pool's prepared statement for query, or nil on a miss.
@@ -58,7 +65,11 @@ func (c *stmtCache) prepareWanted(ctx context.Context) {
 	}
 	c.mu.Unlock()
 	for _, q := range queries {
-		s, err := c.pool.PrepareContext(ctx, q)
+		text := q
+		if c.positional {
+			text = positional(q)
+		}
+		s, err := c.pool.PrepareContext(ctx, text)
 		if err != nil {
 			continue
 		}
@@ -70,6 +81,36 @@ func (c *stmtCache) prepareWanted(ctx context.Context) {
 		}
 		c.mu.Unlock()
 	}
+}
+
+// positional returns query with its parameters $1, $2, … $n written as ?
+// when each appears exactly once and in that order (outside quotes), so
+// that binding by position gives the same values; otherwise query as is.
+func positional(query string) string {
+	var b strings.Builder
+	next := 1
+	quoted := false
+	for i := 0; i < len(query); i++ {
+		ch := query[i]
+		if ch == '\'' {
+			quoted = !quoted
+		}
+		if ch != '$' || quoted {
+			b.WriteByte(ch)
+			continue
+		}
+		j := i + 1
+		for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+			j++
+		}
+		if n, err := strconv.Atoi(query[i+1 : j]); err != nil || n != next {
+			return query
+		}
+		next++
+		b.WriteByte('?')
+		i = j - 1
+	}
+	return b.String()
 }
 
 func (c *stmtCache) close() error {
