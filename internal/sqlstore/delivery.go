@@ -80,27 +80,55 @@ func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) 
 	if c.Render != nil && c.Message.Type != switchboard.TypeFax {
 		return nil, fmt.Errorf("sqlstore: create outbound %s: only a fax is rendered", c.Message.Type)
 	}
-	var m *switchboard.Message
-	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
-		w, err := newOutboxWriter(ctx, tx)
-		if err != nil {
-			return err
-		}
-		m, err = w.insert(ctx, &c)
-		return err
+	send := &outboundSend{create: &c}
+	err := db.writeCombined(ctx, outboundSends, send, func(ctx context.Context, tx *tx) error {
+		return storeOutbound(ctx, tx, []*outboundSend{send})
 	})
 	if err != nil {
 		return nil, db.wrap(err, "create outbound message in mailbox %d/%d", c.Message.AccountID, c.Message.ExtensionID)
 	}
-	return m, nil
+	return send.stored, nil
 }
 
-// outboxWriter holds the statements that store outbound messages, prepared
-// once per transaction: one message or a chunk of an A2P batch.
+// outboundSend is one CreateOutbound: what to store, then what was.
+type outboundSend struct {
+	create *switchboard.OutboundCreate
+	stored *switchboard.Message
+}
+
+// outboundSends stores the concurrent sends of a group commit together.
+var outboundSends = &combiner{run: func(ctx context.Context, t *tx, items []any) error {
+	sends := make([]*outboundSend, len(items))
+	for i, it := range items {
+		sends[i] = it.(*outboundSend)
+	}
+	return storeOutbound(ctx, t, sends)
+}}
+
+func storeOutbound(ctx context.Context, t *tx, sends []*outboundSend) error {
+	w, err := newOutboxWriter(ctx, t)
+	if err != nil {
+		return err
+	}
+	cs := make([]*switchboard.OutboundCreate, len(sends))
+	for i, s := range sends {
+		cs[i] = s.create
+	}
+	ms, err := w.insertAll(ctx, cs)
+	if err != nil {
+		return err
+	}
+	for i, s := range sends {
+		s.stored = ms[i]
+	}
+	return nil
+}
+
+// outboxWriter stores outbound messages: one message, the concurrent
+// sends of a group commit, or a chunk of an A2P batch.
 type outboxWriter struct {
 	tx  *tx
 	ins *messageInserter
-	del *sql.Stmt
 }
 
 func newOutboxWriter(ctx context.Context, tx *tx) (*outboxWriter, error) {
@@ -108,40 +136,65 @@ func newOutboxWriter(ctx context.Context, tx *tx) (*outboxWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	del, err := tx.prepared(ctx, `INSERT INTO deliveries (message_id, account_id, extension_id, type,
-		recipient, internal, state, next_attempt_at, created_at, updated_at, mailboxes)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
-	if err != nil {
-		return nil, err
-	}
-	return &outboxWriter{tx: tx, ins: ins, del: del}, nil
+	return &outboxWriter{tx: tx, ins: ins}, nil
 }
 
 // insert stores the message of c (validated) and one Pending delivery per
 // recipient, routed as c says, due at c.SendAt or now.
 func (w *outboxWriter) insert(ctx context.Context, c *switchboard.OutboundCreate) (*switchboard.Message, error) {
-	m, err := w.ins.insert(ctx, &c.Message)
+	ms, err := w.insertAll(ctx, []*switchboard.OutboundCreate{c})
+	if err != nil {
+		return nil, err
+	}
+	return ms[0], nil
+}
+
+// deliveryInsertSQL begins the multi-row insert of deliveries; each row
+// has deliveryInsertColumns values.
+const (
+	deliveryInsertSQL = `INSERT INTO deliveries (message_id, account_id, extension_id, type,
+		recipient, internal, state, next_attempt_at, created_at, updated_at, mailboxes) VALUES `
+	deliveryInsertColumns = 11
+)
+
+// insertAll is insert for several, in order, with multi-row statements.
+func (w *outboxWriter) insertAll(ctx context.Context, cs []*switchboard.OutboundCreate) ([]*switchboard.Message, error) {
+	creates := make([]*switchboard.MessageCreate, len(cs))
+	for i, c := range cs {
+		creates[i] = &c.Message
+	}
+	ms, err := w.ins.insertAll(ctx, creates)
 	if err != nil {
 		return nil, err
 	}
 	now := toMillis(w.tx.now)
-	due := now
-	if c.SendAt.After(w.tx.now) {
-		due = toMillis(c.SendAt)
-	}
-	if c.Render != nil {
-		if err := insertFaxRender(ctx, w.tx, m, c.Render, due); err != nil {
-			return nil, err
+	var rows []any
+	for i, c := range cs {
+		m := ms[i]
+		due := now
+		if c.SendAt.After(w.tx.now) {
+			due = toMillis(c.SendAt)
 		}
-		due = heldDelivery // until the fax is rendered
-	}
-	for _, t := range c.Recipients {
-		if _, err := w.del.ExecContext(ctx, m.ID, m.AccountID, m.ExtensionID, m.Type, t.Recipient, flag(t.Internal),
-			switchboard.DeliveryPending, due, now, now, encodeMailboxes(t.Mailboxes)); err != nil {
-			return nil, err
+		if c.Render != nil {
+			if err := insertFaxRender(ctx, w.tx, m, c.Render, due); err != nil {
+				return nil, err
+			}
+			due = heldDelivery // until the fax is rendered
+		}
+		for _, t := range c.Recipients {
+			rows = append(rows, m.ID, m.AccountID, m.ExtensionID, string(m.Type), t.Recipient, flag(t.Internal),
+				string(switchboard.DeliveryPending), due, now, now, encodeMailboxes(t.Mailboxes))
 		}
 	}
-	return m, nil
+	err = inRowChunks(len(rows)/deliveryInsertColumns, func(from, n int) error {
+		_, err := w.tx.ExecContext(ctx, multiRowInsert(deliveryInsertSQL, deliveryInsertColumns, n),
+			rows[from*deliveryInsertColumns:(from+n)*deliveryInsertColumns]...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ms, nil
 }
 
 // ClaimDeliveries leases up to limit due Pending deliveries to owner until
@@ -335,6 +388,7 @@ func (db *DB) DeliverInternal(ctx context.Context, owner string, batch []switchb
 			return err
 		}
 		var done, gone []int64
+		var copies []*switchboard.MessageCreate
 		senders := map[int64]int{} // message → SMS sending attempts to add
 		for i, b := range batch {
 			d := byID[b.DeliveryID]
@@ -356,13 +410,14 @@ func (db *DB) DeliverInternal(ctx context.Context, owner string, batch []switchb
 			}
 			for j := range b.Copies {
 				tx.checkedMailbox([2]int64{b.Copies[j].AccountID, b.Copies[j].ExtensionID}) // checked above
-				if _, err := ins.insert(ctx, &b.Copies[j]); err != nil {
-					return fmt.Errorf("delivery %d, copy %d: %w", d.ID, j, err)
-				}
+				copies = append(copies, &b.Copies[j])
 			}
 			done = append(done, d.ID)
 			// Storing the copy is the delivery and, for SMS, one sending attempt.
 			senders[d.MessageID] += reachesInternally(d)
+		}
+		if _, err := ins.insertAll(ctx, copies); err != nil {
+			return fmt.Errorf("inbound copies: %w", err)
 		}
 		if len(done) > 0 {
 			// Storing the copy is the delivery: its time is the receipt time

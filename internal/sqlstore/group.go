@@ -26,6 +26,22 @@ type groupWrite struct {
 	fn   func(*tx) error
 	done chan error    // the write's result, after its batch's commit
 	lead chan struct{} // closed when this writer is to commit the next batch
+	// combine, when set, may run this write together with the other
+	// writes of the batch that have the same combine, as one (item is
+	// this write's part of it); fn runs it alone.
+	combine *combiner
+	item    any
+	ctx     context.Context
+}
+
+// A combiner runs several writes of one kind as one: a multi-row
+// statement per table instead of a statement per row and table, the
+// statements' own cost (database/sql, the driver) being most of a small
+// insert's. run stores every item or fails as a whole; then each write
+// runs again alone, under its own savepoint, so that one bad write still
+// fails alone.
+type combiner struct {
+	run func(ctx context.Context, t *tx, items []any) error
 }
 
 type writeGroup struct {
@@ -41,6 +57,13 @@ type writeGroup struct {
 // back, pgx drops the connection), so one caller going away would fail
 // every other write of its batch.
 func (db *DB) writeGrouped(ctx context.Context, fn func(context.Context, *tx) error) error {
+	return db.writeCombined(ctx, nil, nil, fn)
+}
+
+// writeCombined is writeGrouped for a write that c may run together with
+// the others of its kind in the batch (item is its part); fn is the
+// write alone.
+func (db *DB) writeCombined(ctx context.Context, c *combiner, item any, fn func(context.Context, *tx) error) error {
 	shared := context.WithoutCancel(ctx)
 	run := func(t *tx) error {
 		if err := ctx.Err(); err != nil {
@@ -48,7 +71,7 @@ func (db *DB) writeGrouped(ctx context.Context, fn func(context.Context, *tx) er
 		}
 		return fn(shared, t)
 	}
-	w := &groupWrite{fn: run, done: make(chan error, 1), lead: make(chan struct{})}
+	w := &groupWrite{fn: run, done: make(chan error, 1), lead: make(chan struct{}), combine: c, item: item, ctx: ctx}
 	g := &db.group
 	if n := uint32(len(db.extraGroups)); n > 0 {
 		// Spread writes over the groups: on PostgreSQL a group's
@@ -100,19 +123,12 @@ func (db *DB) commitGroup(batch []*groupWrite) {
 			results[0] = protect(batch[0].fn, t)
 			return results[0]
 		}
-		for i, w := range batch {
-			if _, err := t.ExecContext(ctx, `SAVEPOINT grouped_write`); err != nil {
-				return err
-			}
-			logged, counted := len(t.changes), len(t.alive)
-			if results[i] = protect(w.fn, t); results[i] != nil {
-				if _, err := t.ExecContext(ctx, `ROLLBACK TO SAVEPOINT grouped_write`); err != nil {
-					return err
-				}
-				// Its change-log rows and counter changes go with it.
-				t.changes, t.alive = t.changes[:logged], t.alive[:counted]
-			}
-			if _, err := t.ExecContext(ctx, `RELEASE SAVEPOINT grouped_write`); err != nil {
+		alone, err := runCombined(ctx, t, batch, results)
+		if err != nil {
+			return err
+		}
+		for _, i := range alone {
+			if results[i], err = underSavepoint(ctx, t, func(t *tx) error { return protect(batch[i].fn, t) }); err != nil {
 				return err
 			}
 		}
@@ -130,6 +146,70 @@ func (db *DB) commitGroup(batch []*groupWrite) {
 			w.done <- results[i]
 		}
 	}
+}
+
+// runCombined runs the writes of the batch that share a combiner and
+// have at least one companion as one, each kind under a savepoint, and
+// returns the indexes of the writes still to run alone: the others, and
+// those of a combined run that failed. A write whose caller has gone is
+// answered with its context's error and not run.
+func runCombined(ctx context.Context, t *tx, batch []*groupWrite, results []error) (alone []int, err error) {
+	kinds := map[*combiner][]int{}
+	var order []*combiner
+	for i, w := range batch {
+		if w.combine == nil {
+			alone = append(alone, i)
+			continue
+		}
+		if results[i] = w.ctx.Err(); results[i] != nil {
+			continue
+		}
+		if _, seen := kinds[w.combine]; !seen {
+			order = append(order, w.combine)
+		}
+		kinds[w.combine] = append(kinds[w.combine], i)
+	}
+	for _, c := range order {
+		idx := kinds[c]
+		if len(idx) == 1 {
+			alone = append(alone, idx[0])
+			continue
+		}
+		items := make([]any, len(idx))
+		for j, i := range idx {
+			items[j] = batch[i].item
+		}
+		failed, err := underSavepoint(ctx, t, func(t *tx) error { return protect(func(t *tx) error { return c.run(ctx, t, items) }, t) })
+		if err != nil {
+			return nil, err
+		}
+		if failed != nil {
+			alone = append(alone, idx...)
+		}
+	}
+	slices.Sort(alone)
+	return alone, nil
+}
+
+// underSavepoint runs fn under a savepoint: if fn fails, what it wrote is
+// rolled back, its change-log rows and counter changes with it, and its
+// error returned as failed; err is the savepoint's own failure, which
+// ends the transaction.
+func underSavepoint(ctx context.Context, t *tx, fn func(*tx) error) (failed, err error) {
+	if _, err := t.ExecContext(ctx, `SAVEPOINT grouped_write`); err != nil {
+		return nil, err
+	}
+	logged, counted := len(t.changes), len(t.alive)
+	if failed = fn(t); failed != nil {
+		if _, err := t.ExecContext(ctx, `ROLLBACK TO SAVEPOINT grouped_write`); err != nil {
+			return nil, err
+		}
+		t.changes, t.alive = t.changes[:logged], t.alive[:counted]
+	}
+	if _, err := t.ExecContext(ctx, `RELEASE SAVEPOINT grouped_write`); err != nil {
+		return nil, err
+	}
+	return failed, nil
 }
 
 // protect runs fn, turning a panic into an error so that one bad write

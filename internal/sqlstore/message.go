@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/switchboardhq/switchboard"
 )
@@ -145,54 +148,110 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 	return out, nil
 }
 
-// messageInserter holds the statements of a create, prepared once per
-// transaction (tx.prepared) and closed with it.
+// messageInserter stores validated creates. Its statements are prepared
+// once per transaction (tx.prepared) and closed with it.
 type messageInserter struct {
-	tx       *tx
-	msg, att *sql.Stmt
+	tx  *tx
+	att *sql.Stmt
 }
 
 func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {
-	ins := &messageInserter{tx: tx}
-	for _, p := range []struct {
-		stmt **sql.Stmt
-		sql  string
-	}{
-		{&ins.msg, `INSERT INTO messages (account_id, extension_id, type, direction, availability,
-			message_status, read_status, priority, subject, from_party, to_parties, conversation_id,
-			created_at, modified_at, deleted_at, purged_at, delivery_error_code, segment_count,
-			sms_delivery_time, sms_sending_attempts, fax_page_count, fax_resolution, cover_index,
-			cover_page_text, vm_transcription, pg_to_department, source_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-			$19, $20, $21, $22, $23, $24, $25, $26, $27)
-			RETURNING id`},
-		{&ins.att, `INSERT INTO attachments (message_id, type, content_type, file_name, size, vm_duration, height, width, content)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-			RETURNING id`},
-	} {
-		s, err := tx.prepared(ctx, p.sql)
-		if err != nil {
-			return nil, err
-		}
-		*p.stmt = s
+	att, err := tx.prepared(ctx, `INSERT INTO attachments (message_id, type, content_type, file_name, size, vm_duration, height, width, content)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		RETURNING id`)
+	if err != nil {
+		return nil, err
 	}
-	return ins, nil
+	return &messageInserter{tx: tx, att: att}, nil
 }
 
 // insert stores a validated MessageCreate and returns the message as a
 // later read would return it.
 func (ins *messageInserter) insert(ctx context.Context, c *switchboard.MessageCreate) (*switchboard.Message, error) {
-	// Messages carry no foreign key to extensions (they outlive directory
-	// changes), so check here that the mailbox exists and belongs to the
-	// account: a mismatched row would be invisible to its real owner.
-	key := [2]int64{c.AccountID, c.ExtensionID}
-	if !ins.tx.mailboxes[key] {
-		if _, err := getExtension(ctx, ins.tx, c.AccountID, c.ExtensionID); err != nil {
-			return nil, fmt.Errorf("mailbox %d/%d: %w", c.AccountID, c.ExtensionID, err)
-		}
-		ins.tx.checkedMailbox(key)
+	ms, err := ins.insertAll(ctx, []*switchboard.MessageCreate{c})
+	if err != nil {
+		return nil, err
 	}
-	now := ins.tx.now
+	return ms[0], nil
+}
+
+// insertAll stores validated MessageCreates, in order, and returns the
+// messages as a later read would return them. Their rows and their
+// parties' rows go in as few multi-row statements as the chunk sizes
+// allow: per statement, database/sql and the driver cost more than
+// SQLite's insert of a row.
+func (ins *messageInserter) insertAll(ctx context.Context, cs []*switchboard.MessageCreate) ([]*switchboard.Message, error) {
+	out := make([]*switchboard.Message, len(cs))
+	rows := make([]any, 0, len(cs)*len(messageInsertColumns))
+	for i, c := range cs {
+		// Messages carry no foreign key to extensions (they outlive
+		// directory changes), so check here that the mailbox exists and
+		// belongs to the account: a mismatched row would be invisible to
+		// its real owner.
+		key := [2]int64{c.AccountID, c.ExtensionID}
+		if !ins.tx.mailboxes[key] {
+			if _, err := getExtension(ctx, ins.tx, c.AccountID, c.ExtensionID); err != nil {
+				return nil, fmt.Errorf("mailbox %d/%d: %w", c.AccountID, c.ExtensionID, err)
+			}
+			ins.tx.checkedMailbox(key)
+		}
+		m, args, err := messageRow(c, ins.tx.now)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = m
+		rows = append(rows, args...)
+	}
+	err := inRowChunks(len(cs), func(from, n int) error {
+		ids, err := queryAll(ctx, ins.tx, func(s scanner) (int64, error) {
+			var id int64
+			return id, s.Scan(&id)
+		}, multiRowInsert(messageInsertSQL, len(messageInsertColumns), n)+` RETURNING id`,
+			rows[from*len(messageInsertColumns):(from+n)*len(messageInsertColumns)]...)
+		if err != nil {
+			return err
+		}
+		if len(ids) != n {
+			return fmt.Errorf("stored %d of %d messages", len(ids), n)
+		}
+		// Ids are given in the order of the rows (one statement, ascending
+		// keys), whatever order RETURNING lists them in.
+		slices.Sort(ids)
+		for i, id := range ids {
+			out[from+i].ID = id
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := insertParties(ctx, ins.tx, out); err != nil {
+		return nil, err
+	}
+	for i, m := range out {
+		if err := ins.attach(ctx, m, cs[i].Attachments); err != nil {
+			return nil, err
+		}
+		ins.tx.logChange(switchboard.ChangeCreated, changeRow{m.AccountID, m.ExtensionID, m.ID, m.Type, m.Direction})
+		if m.Availability == switchboard.Alive {
+			ins.tx.addAlive(m.AccountID, m.ExtensionID, 1)
+		}
+	}
+	return out, nil
+}
+
+// messageInsertColumns are the columns messageRow gives values for.
+var messageInsertColumns = []string{"account_id", "extension_id", "type", "direction", "availability",
+	"message_status", "read_status", "priority", "subject", "from_party", "to_parties", "conversation_id",
+	"created_at", "modified_at", "deleted_at", "purged_at", "delivery_error_code", "segment_count",
+	"sms_delivery_time", "sms_sending_attempts", "fax_page_count", "fax_resolution", "cover_index",
+	"cover_page_text", "vm_transcription", "pg_to_department", "source_id"}
+
+var messageInsertSQL = `INSERT INTO messages (` + strings.Join(messageInsertColumns, ", ") + `) VALUES `
+
+// messageRow is the message c becomes when stored at now (without its id
+// and attachments) and its row's values, in messageInsertColumns' order.
+func messageRow(c *switchboard.MessageCreate, now time.Time) (*switchboard.Message, []any, error) {
 	m := &switchboard.Message{
 		AccountID: c.AccountID, ExtensionID: c.ExtensionID, Type: c.Type, Direction: c.Direction,
 		Availability: c.Availability, MessageStatus: c.MessageStatus, ReadStatus: c.ReadStatus,
@@ -209,14 +268,13 @@ func (ins *messageInserter) insert(ctx context.Context, c *switchboard.MessageCr
 	m.Created = fromMillis(toMillis(m.Created))
 	from, err := json.Marshal(m.From)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	to, err := json.Marshal(m.To)
-	if err != nil {
-		return nil, err
-	}
-	if m.To == nil {
-		to = []byte("[]")
+	to := []byte("[]")
+	if m.To != nil {
+		if to, err = json.Marshal(m.To); err != nil {
+			return nil, nil, err
+		}
 	}
 	var deletedAt, purgedAt int64
 	switch m.Availability {
@@ -225,19 +283,18 @@ func (ins *messageInserter) insert(ctx context.Context, c *switchboard.MessageCr
 	case switchboard.Purged:
 		purgedAt = toMillis(now)
 	}
-	if err := ins.msg.QueryRowContext(ctx,
-		m.AccountID, m.ExtensionID, m.Type, m.Direction, m.Availability,
-		m.MessageStatus, m.ReadStatus, m.Priority, m.Subject, string(from), string(to), m.ConversationID,
-		toMillis(m.Created), toMillis(now), deletedAt, purgedAt, m.DeliveryErrorCode, m.SegmentCount,
-		toMillis(m.SMSDeliveryTime), m.SMSSendingAttempts, m.FaxPageCount, m.FaxResolution, m.CoverIndex,
-		m.CoverPageText, m.VMTranscriptionStatus, flag(m.PgToDepartment), c.SourceID,
-	).Scan(&m.ID); err != nil {
-		return nil, err
-	}
-	if err := insertParties(ctx, ins.tx, m); err != nil {
-		return nil, err
-	}
-	for _, a := range c.Attachments {
+	return m, []any{
+		m.AccountID, m.ExtensionID, string(m.Type), string(m.Direction), string(m.Availability),
+		string(m.MessageStatus), string(m.ReadStatus), string(m.Priority), m.Subject, string(from), string(to), m.ConversationID,
+		toMillis(m.Created), toMillis(now), deletedAt, purgedAt, m.DeliveryErrorCode, int64(m.SegmentCount),
+		toMillis(m.SMSDeliveryTime), int64(m.SMSSendingAttempts), int64(m.FaxPageCount), string(m.FaxResolution), int64(m.CoverIndex),
+		m.CoverPageText, string(m.VMTranscriptionStatus), flag(m.PgToDepartment), c.SourceID,
+	}, nil
+}
+
+// attach stores the attachments of the stored message m.
+func (ins *messageInserter) attach(ctx context.Context, m *switchboard.Message, atts []*switchboard.Attachment) error {
+	for _, a := range atts {
 		content := a.Content
 		if content == nil {
 			content = []byte{} // NULL is reserved for "erased by purge"
@@ -249,36 +306,84 @@ func (ins *messageInserter) insert(ctx context.Context, c *switchboard.MessageCr
 		meta.MessageID, meta.Content = m.ID, nil
 		if err := ins.att.QueryRowContext(ctx, m.ID, a.Type, a.ContentType, a.FileName, a.Size,
 			a.VMDuration, a.Height, a.Width, content).Scan(&meta.ID); err != nil {
-			return nil, err
+			return err
 		}
 		m.Attachments = append(m.Attachments, &meta)
 	}
-	ins.tx.logChange(switchboard.ChangeCreated, changeRow{m.AccountID, m.ExtensionID, m.ID, m.Type, m.Direction})
-	if m.Availability == switchboard.Alive {
-		ins.tx.addAlive(m.AccountID, m.ExtensionID, 1)
-	}
-	return m, nil
+	return nil
 }
 
-// insertParties writes the message's phone numbers (message_parties) in
-// one statement.
-func insertParties(ctx context.Context, tx *tx, m *switchboard.Message) error {
-	ps := m.Parties()
-	if len(ps) == 0 {
-		return nil
+// insertParties writes the messages' phone numbers (message_parties).
+func insertParties(ctx context.Context, tx *tx, ms []*switchboard.Message) error {
+	var rows []any
+	for _, m := range ms {
+		for _, p := range m.Parties() {
+			rows = append(rows, m.ID, m.ExtensionID, p)
+		}
 	}
-	a := args{m.ID, m.ExtensionID}
+	return inRowChunks(len(rows)/3, func(from, n int) error {
+		_, err := tx.ExecContext(ctx, multiRowInsert(`INSERT INTO message_parties (message_id, extension_id, phone_number) VALUES `, 3, n),
+			rows[from*3:(from+n)*3]...)
+		return err
+	})
+}
+
+// rowChunks are the row counts of the multi-row statements: a few fixed
+// sizes, so that the texts stay few and prepared (the statement cache
+// keys by text), and at most 64 rows of 27 values, far below either
+// database's parameter limit.
+var rowChunks = []int{64, 16, 4, 1}
+
+// inRowChunks calls fn for consecutive chunks of n rows, each of a size of
+// rowChunks, largest first.
+func inRowChunks(n int, fn func(from, size int) error) error {
+	from := 0
+	for _, size := range rowChunks {
+		for n-from >= size {
+			if err := fn(from, size); err != nil {
+				return err
+			}
+			from += size
+		}
+	}
+	return nil
+}
+
+// multiRowInsert is prefix (an INSERT … VALUES) followed by rows tuples
+// of cols parameters, numbered $1 on: one text per (prefix, cols, rows),
+// built once.
+func multiRowInsert(prefix string, cols, rows int) string {
+	key := multiRowKey{prefix, cols, rows}
+	if s, ok := multiRowTexts.Load(key); ok {
+		return s.(string)
+	}
 	var b strings.Builder
-	b.WriteString(`INSERT INTO message_parties (message_id, extension_id, phone_number) VALUES `)
-	for i, p := range ps {
-		if i > 0 {
+	b.WriteString(prefix)
+	n := 0
+	for r := 0; r < rows; r++ {
+		if r > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("($1, $2, " + a.add(p) + ")")
+		b.WriteByte('(')
+		for c := 0; c < cols; c++ {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+		}
+		b.WriteByte(')')
 	}
-	_, err := tx.ExecContext(ctx, b.String(), a...)
-	return err
+	s, _ := multiRowTexts.LoadOrStore(key, b.String())
+	return s.(string)
 }
+
+type multiRowKey struct {
+	prefix     string
+	cols, rows int
+}
+
+var multiRowTexts sync.Map // multiRowKey → string
 
 // addAliveSQL adds $3 to the Alive count of mailbox $1 (of account $2).
 // mailbox_stats.alive is the number of Alive messages of the mailbox; every

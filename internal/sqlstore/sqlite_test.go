@@ -109,6 +109,7 @@ func TestPragmas(t *testing.T) {
 				{"foreign_keys", 1},
 				{"secure_delete", 1},
 				{"busy_timeout", 10000},
+				{"temp_store", 2}, // MEMORY
 			} {
 				var got any
 				if err := db.writer.QueryRow("PRAGMA " + p.pragma).Scan(&got); err != nil {

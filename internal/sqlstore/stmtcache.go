@@ -24,9 +24,9 @@ type stmtCache struct {
 	// a search of the statement's parameter list per parameter, which was
 	// a fifth of a 27-column insert's cost when measured.
 	positional bool
-	mu     sync.Mutex
-	stmts  map[string]*sql.Stmt
-	wanted map[string]bool // missed texts, prepared after the transaction
+	mu         sync.Mutex
+	stmts      map[string]*sql.Stmt
+	wanted     map[string]bool // missed texts, prepared after the transaction
 }
 
 func newStmtCache(pool *sql.DB, positional bool) *stmtCache {
