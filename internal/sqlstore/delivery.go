@@ -132,10 +132,7 @@ type outboxWriter struct {
 }
 
 func newOutboxWriter(ctx context.Context, tx *tx) (*outboxWriter, error) {
-	ins, err := newMessageInserter(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
+	ins := newMessageInserter(tx)
 	return &outboxWriter{tx: tx, ins: ins}, nil
 }
 
@@ -383,10 +380,7 @@ func (db *DB) DeliverInternal(ctx context.Context, owner string, batch []switchb
 				exist[m] = true
 			}
 		}
-		ins, err := newMessageInserter(ctx, tx)
-		if err != nil {
-			return err
-		}
+		ins := newMessageInserter(tx)
 		var done, gone []int64
 		var copies []*switchboard.MessageCreate
 		senders := map[int64]int{} // message → SMS sending attempts to add

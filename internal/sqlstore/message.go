@@ -69,11 +69,8 @@ func (db *DB) CreateMessage(ctx context.Context, c switchboard.MessageCreate) (*
 	}
 	var m *switchboard.Message
 	err := db.writeSourced(ctx, c.SourceID, func(ctx context.Context, tx *tx) error {
-		ins, err := newMessageInserter(ctx, tx)
-		if err != nil {
-			return err
-		}
-		m, _, err = ins.insertOnce(ctx, &c)
+		var err error
+		m, _, err = newMessageInserter(tx).insertOnce(ctx, &c)
 		return err
 	})
 	return m, db.wrap(err, "create message in mailbox %d/%d", c.AccountID, c.ExtensionID)
@@ -129,10 +126,7 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 	var out []*switchboard.Message
 	err := db.writeSourced(ctx, sourced, func(ctx context.Context, tx *tx) error {
 		out = make([]*switchboard.Message, 0, len(cs))
-		ins, err := newMessageInserter(ctx, tx)
-		if err != nil {
-			return err
-		}
+		ins := newMessageInserter(tx)
 		for i := range cs {
 			m, _, err := ins.insertOnce(ctx, &cs[i])
 			if err != nil {
@@ -148,21 +142,13 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 	return out, nil
 }
 
-// messageInserter stores validated creates. Its statements are prepared
-// once per transaction (tx.prepared) and closed with it.
+// messageInserter stores validated creates.
 type messageInserter struct {
-	tx  *tx
-	att *sql.Stmt
+	tx *tx
 }
 
-func newMessageInserter(ctx context.Context, tx *tx) (*messageInserter, error) {
-	att, err := tx.prepared(ctx, `INSERT INTO attachments (message_id, type, content_type, file_name, size, vm_duration, height, width, content)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		RETURNING id`)
-	if err != nil {
-		return nil, err
-	}
-	return &messageInserter{tx: tx, att: att}, nil
+func newMessageInserter(tx *tx) *messageInserter {
+	return &messageInserter{tx: tx}
 }
 
 // insert stores a validated MessageCreate and returns the message as a
@@ -228,10 +214,10 @@ func (ins *messageInserter) insertAll(ctx context.Context, cs []*switchboard.Mes
 	if err := insertParties(ctx, ins.tx, out); err != nil {
 		return nil, err
 	}
-	for i, m := range out {
-		if err := ins.attach(ctx, m, cs[i].Attachments); err != nil {
-			return nil, err
-		}
+	if err := insertAttachments(ctx, ins.tx, out, cs); err != nil {
+		return nil, err
+	}
+	for _, m := range out {
 		ins.tx.logChange(switchboard.ChangeCreated, changeRow{m.AccountID, m.ExtensionID, m.ID, m.Type, m.Direction})
 		if m.Availability == switchboard.Alive {
 			ins.tx.addAlive(m.AccountID, m.ExtensionID, 1)
@@ -292,25 +278,54 @@ func messageRow(c *switchboard.MessageCreate, now time.Time) (*switchboard.Messa
 	}, nil
 }
 
-// attach stores the attachments of the stored message m.
-func (ins *messageInserter) attach(ctx context.Context, m *switchboard.Message, atts []*switchboard.Attachment) error {
-	for _, a := range atts {
-		content := a.Content
-		if content == nil {
-			content = []byte{} // NULL is reserved for "erased by purge"
+// attachmentInsertSQL begins the multi-row insert of attachments; each
+// row has attachmentInsertColumns values.
+const (
+	attachmentInsertSQL = `INSERT INTO attachments (message_id, type, content_type, file_name, size,
+		vm_duration, height, width, content) VALUES `
+	attachmentInsertColumns = 9
+)
+
+// insertAttachments stores the attachments of each stored message ms[i]
+// (cs[i]'s) and lists their metadata on the message.
+func insertAttachments(ctx context.Context, tx *tx, ms []*switchboard.Message, cs []*switchboard.MessageCreate) error {
+	var rows []any
+	var metas []*switchboard.Attachment
+	for i, m := range ms {
+		for _, a := range cs[i].Attachments {
+			content := a.Content
+			if content == nil {
+				content = []byte{} // NULL is reserved for "erased by purge"
+			}
+			if m.Availability == switchboard.Purged {
+				content = nil
+			}
+			meta := *a
+			meta.MessageID, meta.Content = m.ID, nil
+			m.Attachments = append(m.Attachments, &meta)
+			metas = append(metas, &meta)
+			rows = append(rows, m.ID, string(a.Type), a.ContentType, a.FileName, a.Size,
+				int64(a.VMDuration), int64(a.Height), int64(a.Width), content)
 		}
-		if m.Availability == switchboard.Purged {
-			content = nil
-		}
-		meta := *a
-		meta.MessageID, meta.Content = m.ID, nil
-		if err := ins.att.QueryRowContext(ctx, m.ID, a.Type, a.ContentType, a.FileName, a.Size,
-			a.VMDuration, a.Height, a.Width, content).Scan(&meta.ID); err != nil {
+	}
+	return inRowChunks(len(metas), func(from, n int) error {
+		ids, err := queryAll(ctx, tx, func(s scanner) (int64, error) {
+			var id int64
+			return id, s.Scan(&id)
+		}, multiRowInsert(attachmentInsertSQL, attachmentInsertColumns, n)+` RETURNING id`,
+			rows[from*attachmentInsertColumns:(from+n)*attachmentInsertColumns]...)
+		if err != nil {
 			return err
 		}
-		m.Attachments = append(m.Attachments, &meta)
-	}
-	return nil
+		if len(ids) != n {
+			return fmt.Errorf("stored %d of %d attachments", len(ids), n)
+		}
+		slices.Sort(ids) // in the order of the rows, as for messages
+		for i, id := range ids {
+			metas[from+i].ID = id
+		}
+		return nil
+	})
 }
 
 // insertParties writes the messages' phone numbers (message_parties).

@@ -40,12 +40,9 @@ func (db *DB) CreateVoiceMail(ctx context.Context, c switchboard.MessageCreate, 
 	}
 	var m *switchboard.Message
 	err := db.writeSourced(ctx, c.SourceID, func(ctx context.Context, tx *tx) error {
-		ins, err := newMessageInserter(ctx, tx)
-		if err != nil {
-			return err
-		}
 		var stored bool
-		if m, stored, err = ins.insertOnce(ctx, &c); err != nil {
+		var err error
+		if m, stored, err = newMessageInserter(tx).insertOnce(ctx, &c); err != nil {
 			return err
 		}
 		if !transcribe || !stored {

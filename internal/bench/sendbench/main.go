@@ -43,6 +43,7 @@ func main() {
 	clients := flag.String("clients", "16,64", "comma-separated numbers of concurrent clients, one case each")
 	syncMode := flag.String("sync", "FULL", "SQLite synchronous mode of the server and the baseline: FULL or NORMAL")
 	keep := flag.Bool("keep", false, "keep the temporary directory")
+	prebuilt := flag.String("bin", "", "a built switchboard binary to run instead of building one (to compare two builds in turn)")
 	postgres := flag.String("postgres", "", "run on PostgreSQL: a server URL whose user may create databases (a fresh one per case); the baseline is then raw PostgreSQL inserts")
 	nodeCounts := flag.String("nodes", "1,3", "with -postgres: comma-separated numbers of server processes over the one database, one case each")
 	listFor := flag.Duration("list", 5*time.Second, "with -postgres: how long the clients then list 102's mailbox, per case")
@@ -64,7 +65,7 @@ func main() {
 		if mode != "FULL" && mode != "NORMAL" {
 			log.Fatalf("-sync: want FULL or NORMAL, not %q", *syncMode)
 		}
-		err = run(tmp, levels, *duration, *baseline, mode)
+		err = run(tmp, *prebuilt, levels, *duration, *baseline, mode)
 	}
 	if err != nil {
 		if !*keep {
@@ -90,10 +91,12 @@ func positiveCounts(flagName, list string) []int {
 
 type row struct{ cells []string }
 
-func run(tmp string, levels []int, duration, baseline time.Duration, mode string) error {
-	bin := filepath.Join(tmp, "switchboard")
-	if err := benchkit.Build(bin); err != nil {
-		return err
+func run(tmp, bin string, levels []int, duration, baseline time.Duration, mode string) error {
+	if bin == "" {
+		bin = filepath.Join(tmp, "switchboard")
+		if err := benchkit.Build(bin); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("sync=%s, %v of sends per case, %v per baseline, cases %v, GOMAXPROCS of the server: default\n\n", mode, duration, baseline, levels)
 
