@@ -141,9 +141,11 @@ func migrate(ctx context.Context, conn *sql.DB, d goose.Dialect, fsys fs.FS, opt
 	return nil
 }
 
-// tx is a transaction with the one instant every write in it uses.
+// tx is a transaction with the one instant every write in it uses; or,
+// with Tx nil, single statements on pool (readOne).
 type tx struct {
 	*sql.Tx
+	pool    *sql.DB
 	now     time.Time            // UTC, whole milliseconds, as stored
 	cache   *stmtCache           // the pool's prepared statements (stmtcache.go)
 	stmts   map[string]*sql.Stmt // this transaction's copies of them, by text
@@ -274,6 +276,15 @@ func (db *DB) writeOnce(ctx context.Context, fn func(*tx) error) error {
 		db.changes.signal()
 	}
 	return nil
+}
+
+// readOne runs fn, which makes ONE query, on the reader pool without a
+// transaction of its own: a single statement reads one snapshot anyway,
+// and BEGIN and ROLLBACK cost as much as a point read (40 % of the token
+// and directory reads of a send, measured).
+func (db *DB) readOne(ctx context.Context, fn func(*tx) error) error {
+	defer db.readerStmts.prepareWanted(context.WithoutCancel(ctx))
+	return fn(&tx{pool: db.reader, now: fromMillis(toMillis(db.clock.Now())), cache: db.readerStmts})
 }
 
 // read runs fn in a read-only transaction on the reader pool, so every

@@ -174,7 +174,7 @@ func (db *DB) CreateExtension(ctx context.Context, c switchboard.ExtensionCreate
 // Extension returns an extension of an account by id.
 func (db *DB) Extension(ctx context.Context, accountID, id int64) (*switchboard.Extension, error) {
 	var x *switchboard.Extension
-	err := db.read(ctx, func(tx *tx) error {
+	err := db.readOne(ctx, func(tx *tx) error {
 		var err error
 		x, err = getExtension(ctx, tx, accountID, id)
 		return err
@@ -326,7 +326,7 @@ func checkAccount(ctx context.Context, tx *tx, id int64) error {
 func (db *DB) PhoneNumberByNumber(ctx context.Context, number string) (*switchboard.PhoneNumber, error) {
 	number = normalizeNumber(number)
 	var n *switchboard.PhoneNumber
-	err := db.read(ctx, func(tx *tx) error {
+	err := db.readOne(ctx, func(tx *tx) error {
 		var err error
 		n, err = scanPhoneNumber(tx.QueryRowContext(ctx,
 			`SELECT `+phoneNumberColumns+` FROM phone_numbers WHERE phone_number = $1`, number))
@@ -345,7 +345,7 @@ func (db *DB) PhoneNumbers(ctx context.Context, accountID, extensionID int64) ([
 	}
 	q += ` ORDER BY id`
 	var ns []*switchboard.PhoneNumber
-	err := db.read(ctx, func(tx *tx) error {
+	err := db.readOne(ctx, func(tx *tx) error {
 		var err error
 		ns, err = queryAll(ctx, tx, scanPhoneNumber, q, a...)
 		return err

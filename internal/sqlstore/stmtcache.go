@@ -145,8 +145,8 @@ func (t *tx) stmt(ctx context.Context, query string) *sql.Stmt {
 		return s
 	}
 	s := t.cache.get(query)
-	if s == nil {
-		return nil
+	if s == nil || t.Tx == nil {
+		return s
 	}
 	s = t.Tx.StmtContext(ctx, s)
 	if t.stmts == nil {
@@ -160,6 +160,9 @@ func (t *tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 	if s := t.stmt(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
+	if t.Tx == nil {
+		return t.pool.ExecContext(ctx, query, args...)
+	}
 	return t.Tx.ExecContext(ctx, query, args...)
 }
 
@@ -167,12 +170,18 @@ func (t *tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.
 	if s := t.stmt(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
+	if t.Tx == nil {
+		return t.pool.QueryContext(ctx, query, args...)
+	}
 	return t.Tx.QueryContext(ctx, query, args...)
 }
 
 func (t *tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	if s := t.stmt(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
+	}
+	if t.Tx == nil {
+		return t.pool.QueryRowContext(ctx, query, args...)
 	}
 	return t.Tx.QueryRowContext(ctx, query, args...)
 }

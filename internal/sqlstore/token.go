@@ -83,7 +83,7 @@ func (db *DB) Token(ctx context.Context, hash string, now time.Time) (*switchboa
 // request is authenticated in one query.
 func (db *DB) AccessPrincipal(ctx context.Context, hash, kind string, now time.Time) (*switchboard.Principal, error) {
 	var p switchboard.Principal
-	err := db.read(ctx, func(tx *tx) error {
+	err := db.readOne(ctx, func(tx *tx) error {
 		var scopes string
 		err := tx.QueryRowContext(ctx, `SELECT t.account_id, t.extension_id, t.app_id, t.session_id, t.scopes, e.admin
 			FROM tokens t
