@@ -46,7 +46,7 @@ func BenchmarkListLayers(b *testing.B) {
 	})
 	b.Run("handler", func(b *testing.B) {
 		for b.Loop() {
-			req := httptest.NewRequest("GET", path, nil)
+			req := httptest.NewRequest("GET", e.srv.URL+path, nil)
 			req.Header.Set("Authorization", "Bearer "+tok)
 			w := httptest.NewRecorder()
 			handler.ServeHTTP(w, req)

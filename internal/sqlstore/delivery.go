@@ -659,8 +659,8 @@ func updateSenders(ctx context.Context, tx *tx, attempts map[int64]int) error {
 }
 
 func applySender(ctx context.Context, tx *tx, r *senderRow, attempts int) error {
-	var to []switchboard.Party
-	if err := json.Unmarshal([]byte(r.toJSON), &to); err != nil {
+	to, err := decodeParties(r.toJSON)
+	if err != nil {
 		return fmt.Errorf("decode recipients of message %d: %w", r.id, err)
 	}
 	typ := r.typ

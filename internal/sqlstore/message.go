@@ -36,14 +36,12 @@ func scanMessage(s scanner) (*switchboard.Message, error) {
 		&m.CoverIndex, &m.CoverPageText, &m.VMTranscriptionStatus, &m.PgToDepartment); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(from), &m.From); err != nil {
+	var err error
+	if m.From, err = decodeParty(from); err != nil {
 		return nil, fmt.Errorf("decode sender of message %d: %w", m.ID, err)
 	}
-	if err := json.Unmarshal([]byte(to), &m.To); err != nil {
+	if m.To, err = decodeParties(to); err != nil {
 		return nil, fmt.Errorf("decode recipients of message %d: %w", m.ID, err)
-	}
-	if len(m.To) == 0 {
-		m.To = nil
 	}
 	m.Created = fromMillis(created)
 	m.LastModified = fromMillis(modified)

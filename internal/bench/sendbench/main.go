@@ -59,7 +59,7 @@ func main() {
 		defer os.RemoveAll(tmp)
 	}
 	if *postgres != "" {
-		err = runPostgres(tmp, *postgres, levels, positiveCounts("-nodes", *nodeCounts), *duration, *baseline, *listFor)
+		err = runPostgres(tmp, *prebuilt, *postgres, levels, positiveCounts("-nodes", *nodeCounts), *duration, *baseline, *listFor)
 	} else {
 		mode := strings.ToUpper(*syncMode)
 		if mode != "FULL" && mode != "NORMAL" {

@@ -22,10 +22,12 @@ import (
 // connection), then the send load through every node, then a list load
 // (page 1 of 102's mailbox, which now holds the delivered copies) through
 // every node.
-func runPostgres(tmp, serverURL string, levels, nodeCounts []int, duration, baseline, listFor time.Duration) error {
-	bin := filepath.Join(tmp, "switchboard")
-	if err := benchkit.Build(bin); err != nil {
-		return err
+func runPostgres(tmp, bin, serverURL string, levels, nodeCounts []int, duration, baseline, listFor time.Duration) error {
+	if bin == "" {
+		bin = filepath.Join(tmp, "switchboard")
+		if err := benchkit.Build(bin); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("PostgreSQL, %v of sends and %v of lists per case, %v per baseline, clients %v, nodes %v\n\n", duration, listFor, baseline, levels, nodeCounts)
 	fmt.Println("| case | accepted/s (raw: rows/s) | send p50 | send p99 | end to end msgs/s | server CPU (cores) | lists/s | list p50 | list p99 | ÷ raw 16-goroutine rate (accepted / end to end) |")
@@ -71,13 +73,18 @@ func pgCase(bin, tmp, dbURL string, clients, nodes int, duration, listFor time.D
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
-		if i > 0 { // reuse the first node's demo instead of creating another
-			b, err := os.ReadFile(filepath.Join(srvDir(tmp, clients, nodes, 0), "demo.json"))
-			if err == nil {
-				err = os.WriteFile(filepath.Join(dir, "demo.json"), b, 0o600)
-			}
-			if err != nil {
-				return err
+		if i > 0 {
+			// Reuse the first node's demo instead of creating another; the
+			// nodes of one database share its JWT signing keys, as an
+			// operator copies them (README, several nodes).
+			for _, name := range []string{"demo.json", "jwt-keys.json"} {
+				b, err := os.ReadFile(filepath.Join(srvDir(tmp, clients, nodes, 0), name))
+				if err == nil {
+					err = os.WriteFile(filepath.Join(dir, name), b, 0o600)
+				}
+				if err != nil {
+					return err
+				}
 			}
 		}
 		s, d, err := benchkit.Start(bin, dir, "--sqlite-sync", "FULL", "--database", dbURL, "--db-max-conns", conns)
