@@ -18,7 +18,7 @@ func TestDecodeParties(t *testing.T) {
 		{PhoneNumber: "+16505550101", Name: "Alice Liddell", Location: "San Mateo, CA", MessageStatus: switchboard.StatusDelivered, Target: true},
 		{ExtensionNumber: "101", ExtensionID: "200000001", Name: "Front desk"},
 		{PhoneNumber: "+16505550102", MessageStatus: switchboard.StatusDeliveryFailed, FaxErrorCode: "SMS-CAR-411"},
-		{Name: `Bob "the builder" \ O'Neil`},      // escaped quote and backslash: the fallback
+		{Name: `Bob "the builder" \ O'Neil`},       // escaped quote and backslash: the fallback
 		{Name: "Zoë 張 😀 <a&b> \u2028 line\nbreak"}, // escapes json.Marshal writes
 	}
 	var lists [][]switchboard.Party
