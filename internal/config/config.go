@@ -126,6 +126,11 @@ const (
 	DefaultA2PMaxMessages = 200_000
 )
 
+// DirectoryCacheEntries bounds the directory lookups a process keeps in
+// memory (internal/dircache): extensions, their numbers, numbers' owners;
+// a few hundred bytes each. Past it the cache starts again empty.
+const DirectoryCacheEntries = 100_000
+
 // DefaultSendLimits are RingCentral's: MMS of up to 10 attachments of 1.5
 // MB together, 50 recipients, and requests that carry a fax's 50 MB of
 // documents with room for the multipart encoding.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/config"
+	"github.com/switchboardhq/switchboard/internal/dircache"
 )
 
 // Store is what sending needs of the store: the directory lookups of
@@ -30,6 +31,7 @@ type Store interface {
 	ExtensionByNumber(ctx context.Context, accountID int64, number string) (*switchboard.Extension, error)
 	PhoneNumbers(ctx context.Context, accountID, extensionID int64) ([]*switchboard.PhoneNumber, error)
 	PhoneNumberByNumber(ctx context.Context, number string) (*switchboard.PhoneNumber, error)
+	DirectoryVersion(ctx context.Context) (int64, error)
 	DepartmentMembers(ctx context.Context, accountID, departmentID int64) ([]*switchboard.Extension, error)
 	Message(ctx context.Context, accountID, extensionID, id int64) (*switchboard.Message, error)
 	Attachment(ctx context.Context, accountID, extensionID, messageID, attachmentID int64) (*switchboard.Attachment, error)
@@ -39,6 +41,7 @@ type Store interface {
 // Service sends messages.
 type Service struct {
 	store  Store
+	dir    *dircache.Cache // the directory lookups of routing, one read per send
 	clock  switchboard.Clock
 	limits config.SendLimits
 	wake   func()
@@ -51,7 +54,7 @@ func New(store Store, clock switchboard.Clock, limits config.SendLimits, wake fu
 	if wake == nil {
 		wake = func() {}
 	}
-	return &Service{store: store, clock: clock, limits: limits, wake: wake}
+	return &Service{store: store, dir: dircache.New(store, config.DirectoryCacheEntries), clock: clock, limits: limits, wake: wake}
 }
 
 // Limits are the limits the service applies (the API bounds its request
@@ -109,6 +112,40 @@ type FaxOptions struct {
 // Send checks and queues one message and returns the sender's copy as
 // stored (Queued). A refusal is a *switchboard.Error and stores nothing.
 func (s *Service) Send(ctx context.Context, p *switchboard.Principal, req Request) (*switchboard.Message, error) {
+	view, err := s.dir.View(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.looking(view).send(ctx, p, req)
+}
+
+// looking returns the service with its directory lookups answered by
+// view: the directory as of the send's start, from memory where it can.
+func (s *Service) looking(view *dircache.View) *Service {
+	c := *s
+	c.store = cachedDirectory{Store: s.store, view: view}
+	return &c
+}
+
+// cachedDirectory is the store with the lookups dircache keeps.
+type cachedDirectory struct {
+	Store
+	view *dircache.View
+}
+
+func (d cachedDirectory) Extension(ctx context.Context, accountID, id int64) (*switchboard.Extension, error) {
+	return d.view.Extension(ctx, accountID, id)
+}
+
+func (d cachedDirectory) PhoneNumbers(ctx context.Context, accountID, extensionID int64) ([]*switchboard.PhoneNumber, error) {
+	return d.view.PhoneNumbers(ctx, accountID, extensionID)
+}
+
+func (d cachedDirectory) PhoneNumberByNumber(ctx context.Context, number string) (*switchboard.PhoneNumber, error) {
+	return d.view.PhoneNumberByNumber(ctx, number)
+}
+
+func (s *Service) send(ctx context.Context, p *switchboard.Principal, req Request) (*switchboard.Message, error) {
 	sender, err := s.sender(ctx, p, req)
 	if err != nil {
 		return nil, err

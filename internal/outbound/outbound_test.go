@@ -23,6 +23,7 @@ const (
 )
 
 type env struct {
+	path               string // the SQLite file
 	ctx                context.Context
 	clock              *switchboard.ManualClock
 	store              *sqlstore.DB
@@ -38,12 +39,13 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := t.Context()
 	clock := switchboard.NewManualClock(func() time.Time { return base })
-	store, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "outbound.db"), clock, sqlstore.SQLiteOptions{Synchronous: "NORMAL"})
+	path := filepath.Join(t.TempDir(), "outbound.db")
+	store, err := sqlstore.OpenSQLite(ctx, path, clock, sqlstore.SQLiteOptions{Synchronous: "NORMAL"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	e := &env{ctx: ctx, clock: clock, store: store}
+	e := &env{path: path, ctx: ctx, clock: clock, store: store}
 	limits := config.DefaultSendLimits()
 	limits.MaxRecipients = 4
 	e.svc = outbound.New(store, clock, limits, func() { e.woken++ })
@@ -255,5 +257,62 @@ func TestSendFax(t *testing.T) {
 		Fax: outbound.FaxOptions{ResendOf: m.ID}})
 	if se := switchboard.AsError(err); se == nil || se.Code != switchboard.CodeNotFound {
 		t.Fatalf("resend of another mailbox's fax: %v", err)
+	}
+}
+
+// A change of the directory is seen by the very next send, the routing
+// being kept in memory between sends (dircache): a number disabled, moved
+// to the carrier side or given to another extension; the sender's number disabled;
+// and a change made by another process (another store on the same file,
+// as the CLI is) too.
+func TestSendSeesDirectoryChangesAtOnce(t *testing.T) {
+	e := newEnv(t)
+	send := func(p *switchboard.Principal, from string, to ...string) (*switchboard.Delivery, error) {
+		t.Helper()
+		req := sms(from, to...)
+		req.AccountID, req.ExtensionID = p.AccountID, p.ExtensionID
+		if _, err := e.svc.Send(e.ctx, p, req); err != nil {
+			return nil, err
+		}
+		ds := e.routes(t)
+		return ds[to[0]], nil
+	}
+	d := must(send(e.aliceP, aliceNumber, bobNumber))(t)
+	if !d.Internal {
+		t.Fatal("bob's number is not internal")
+	}
+	d = must(send(e.aliceP, aliceNumber, bobNumber))(t) // from the cache now
+	if !d.Internal || d.Mailboxes[0] != box(e.bob) {
+		t.Fatalf("second send: %+v", d)
+	}
+	if err := e.store.SetPhoneNumberStatus(e.ctx, e.acc.ID, bobNumber, switchboard.StatusDisabled); err != nil {
+		t.Fatal(err)
+	}
+	if d = must(send(e.aliceP, aliceNumber, bobNumber))(t); d.Internal {
+		t.Fatal("a disabled number still routed to its mailbox")
+	}
+
+	// Another process (here, another handle on the same file) gives an
+	// outside number to carol.
+	other, err := sqlstore.OpenSQLite(e.ctx, e.path, e.clock, sqlstore.SQLiteOptions{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if d = must(send(e.aliceP, aliceNumber, outside))(t); d.Internal {
+		t.Fatal("outside number internal before it was added")
+	}
+	must(other.CreatePhoneNumber(e.ctx, switchboard.PhoneNumberCreate{AccountID: e.acc.ID, ExtensionID: e.carol.ID, PhoneNumber: outside}))(t)
+	if d = must(send(e.aliceP, aliceNumber, outside))(t); !d.Internal || d.Mailboxes[0] != box(e.carol) {
+		t.Fatalf("a number added by another process: %+v", d)
+	}
+
+	// The sender's number disabled by another process sends no more.
+	if err := other.SetPhoneNumberStatus(e.ctx, e.acc.ID, aliceNumber, switchboard.StatusDisabled); err != nil {
+		t.Fatal(err)
+	}
+	_, err = send(e.aliceP, aliceNumber, outside)
+	if se := switchboard.AsError(err); se == nil || se.Code != "MSG-242" {
+		t.Fatalf("sent from a number disabled by another process: %v", err)
 	}
 }

@@ -675,3 +675,14 @@ func (db *DB) DeleteSecret(ctx context.Context, name string) error {
 	})
 	return db.wrap(err, "delete secret %s", name)
 }
+
+// DirectoryVersion is the directory's version (migration 00017): it
+// changes with every change of extensions, phone numbers and department
+// members, by any process or node.
+func (db *DB) DirectoryVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := db.readOne(ctx, func(tx *tx) error {
+		return tx.QueryRowContext(ctx, `SELECT version FROM directory_version WHERE id = 1`).Scan(&v)
+	})
+	return v, db.wrap(err, "read the directory version")
+}

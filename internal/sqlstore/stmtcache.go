@@ -196,20 +196,3 @@ func (t *tx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error
 	}
 	return t.Tx.PrepareContext(ctx, query)
 }
-
-// prepared is the transaction's statement for query, shared by every
-// write of the transaction and closed with it: never close it.
-func (t *tx) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	if s := t.stmt(ctx, query); s != nil {
-		return s, nil
-	}
-	s, err := t.Tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if t.stmts == nil {
-		t.stmts = map[string]*sql.Stmt{}
-	}
-	t.stmts[query] = s
-	return s, nil
-}

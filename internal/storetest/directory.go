@@ -343,3 +343,53 @@ func testSecret(t *testing.T, e *env) {
 		t.Fatalf("stored %q, callers got %q", stored, got[0])
 	}
 }
+
+// testDirectoryVersion: every change of an extension, a phone number or a
+// department's members changes the directory version, a failed change or a
+// write elsewhere (messages, accounts' other data) does not, and it never
+// goes back.
+func testDirectoryVersion(t *testing.T, e *env) {
+	s := e.store
+	last := must(s.DirectoryVersion(e.ctx))(t)
+	changes := func(what string, fn func() error) {
+		t.Helper()
+		noErr(t, fn())
+		v := must(s.DirectoryVersion(e.ctx))(t)
+		if v <= last {
+			t.Fatalf("%s: directory version %d, was %d", what, v, last)
+		}
+		last = v
+	}
+	same := func(what string, fn func() error) {
+		t.Helper()
+		_ = fn()
+		if v := must(s.DirectoryVersion(e.ctx))(t); v != last {
+			t.Fatalf("%s: directory version %d, was %d", what, v, last)
+		}
+	}
+	var dept *switchboard.Extension
+	changes("extension created", func() error {
+		var err error
+		dept, err = s.CreateExtension(e.ctx, switchboard.ExtensionCreate{AccountID: e.acc1.ID, ExtensionNumber: "950", Name: "Sales", Type: switchboard.ExtensionTypeDepartment})
+		return err
+	})
+	changes("extension disabled", func() error { return s.SetExtensionStatus(e.ctx, e.acc1.ID, dept.ID, switchboard.StatusDisabled) })
+	changes("password set", func() error { return s.SetExtensionPassword(e.ctx, e.acc1.ID, e.ext2.ID, "hash") })
+	changes("number added", func() error {
+		_, err := s.CreatePhoneNumber(e.ctx, switchboard.PhoneNumberCreate{AccountID: e.acc1.ID, ExtensionID: e.ext2.ID, PhoneNumber: "+16505550999"})
+		return err
+	})
+	changes("number disabled", func() error {
+		return s.SetPhoneNumberStatus(e.ctx, e.acc1.ID, "+16505550999", switchboard.StatusDisabled)
+	})
+	changes("department member added", func() error { return s.AddDepartmentMember(e.ctx, e.acc1.ID, dept.ID, e.ext2.ID) })
+
+	same("a message stored", func() error {
+		_, err := s.CreateMessage(e.ctx, sms(mb(e.ext1), switchboard.Inbound, own2, []string{own1}, "hello"))
+		return err
+	})
+	same("an extension number taken twice", func() error {
+		_, err := s.CreateExtension(e.ctx, switchboard.ExtensionCreate{AccountID: e.acc1.ID, ExtensionNumber: "950", Name: "Again"})
+		return err
+	})
+}
