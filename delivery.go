@@ -66,6 +66,12 @@ type InternalDelivery struct {
 	Copies     []MessageCreate
 }
 
+// InternalOutcome counts what DeliverDueInternal did.
+type InternalOutcome struct {
+	Delivered int // copies stored, deliveries Done
+	Failed    int // recipient mailbox or sender's message gone
+}
+
 // OutboundCreate is a message to send: the sender's copy and its recipients.
 type OutboundCreate struct {
 	// Message is the sender's copy: Outbound, MessageStatus Queued.
@@ -105,6 +111,14 @@ type DeliveryStore interface {
 	// InboundCopy from a stored message, they are not validated again).
 	// The error is the transaction's: then nothing of the batch is stored.
 	DeliverInternal(ctx context.Context, owner string, batch []InternalDelivery) ([]error, error)
+	// DeliverDueInternal completes up to limit due internal deliveries
+	// that no worker holds as DeliverInternal does, building their copies
+	// with InboundCopy, but selects them in the same transaction: no lease,
+	// one transaction for the claim and the delivery. A delivery whose
+	// sender's message is gone fails with FailureSenderGone. The error is
+	// the transaction's (nothing stored); the deliveries are then left for
+	// ClaimDeliveries and DeliverInternal, which take them one by one.
+	DeliverDueInternal(ctx context.Context, limit int) (InternalOutcome, error)
 	// RecordSubmit records a carrier's answer to a submit: accepted
 	// (Submitted with the carrier id) or refused for good (Failed with the
 	// error code). ErrLeaseLost as above.

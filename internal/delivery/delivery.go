@@ -150,9 +150,22 @@ func (w *Worker) Run(ctx context.Context) {
 // RunOnce claims one batch of due deliveries, processes it and applies the
 // carrier's due receipts. It reports how many deliveries it processed.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	// Internal deliveries first, selected and completed in one
+	// transaction. If that fails, they are left to the claim below, which
+	// takes them with a lease and, should the batch fail again, one by one,
+	// so that one delivery the store cannot take holds back no other.
+	in, err := w.store.DeliverDueInternal(ctx, w.config.Batch)
+	switch {
+	case errors.Is(err, switchboard.ErrUnavailable):
+		return 0, fmt.Errorf("deliver internal messages: %w", err)
+	case err != nil && ctx.Err() == nil:
+		w.logger.Error("internal deliveries failed as a batch; claiming them one by one", "err", err)
+	}
+	w.countInternal(in.Delivered, in.Failed)
+	done := in.Delivered + in.Failed
 	ds, err := w.store.ClaimDeliveries(ctx, w.config.Owner, w.config.Lease, w.config.Batch)
 	if err != nil {
-		return 0, fmt.Errorf("claim deliveries: %w", err)
+		return done, fmt.Errorf("claim deliveries: %w", err)
 	}
 	// Internal deliveries of the batch are stored in one transaction;
 	// carrier submits run concurrently, so that their writes meet in the
@@ -207,15 +220,25 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		}()
 	}
 	wg.Wait()
+	done += len(ds)
 	if n := unavailable.Load(); n > 0 && n == int64(len(ds)) {
 		// The database went away with the batch in hand: the loop backs
 		// off, as it does when the claim itself fails.
-		return len(ds), fmt.Errorf("all %d deliveries of the batch: %w", n, switchboard.ErrUnavailable)
+		return done, fmt.Errorf("all %d deliveries of the batch: %w", n, switchboard.ErrUnavailable)
 	}
 	if err := w.applyReceipts(ctx); err != nil {
-		return len(ds), err
+		return done, err
 	}
-	return len(ds), w.sweepOverdue(ctx)
+	return done, w.sweepOverdue(ctx)
+}
+
+// countInternal counts internal deliveries done and failed for good.
+func (w *Worker) countInternal(delivered, failed int) {
+	m := w.config.Metrics
+	m.DeliveryAttempts.WithLabelValues("internal").Add(float64(delivered))
+	m.StatusTransitions.WithLabelValues("Delivered").Add(float64(delivered))
+	m.DeliveryAttempts.WithLabelValues("rejected").Add(float64(failed))
+	m.StatusTransitions.WithLabelValues("SendingFailed").Add(float64(failed))
 }
 
 // sweepOverdue resubmits the deliveries whose receipt is overdue, at most
@@ -333,11 +356,9 @@ func (w *Worker) deliverInternal(ctx context.Context, ds []*switchboard.Delivery
 	for i := range ds {
 		switch {
 		case errs[i] == nil:
-			w.config.Metrics.DeliveryAttempts.WithLabelValues("internal").Inc()
-			w.config.Metrics.StatusTransitions.WithLabelValues("Delivered").Inc()
+			w.countInternal(1, 0)
 		case errors.Is(errs[i], switchboard.ErrRecipientGone):
-			w.config.Metrics.DeliveryAttempts.WithLabelValues("rejected").Inc()
-			w.config.Metrics.StatusTransitions.WithLabelValues("SendingFailed").Inc()
+			w.countInternal(0, 1)
 			errs[i] = nil // recorded: nothing to retry
 		}
 	}

@@ -344,8 +344,7 @@ func (db *DB) DeliverInternal(ctx context.Context, owner string, batch []switchb
 	}
 	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
 		clear(results)
-		now := toMillis(tx.now)
-		a := args{owner, now}
+		a := args{owner, toMillis(tx.now)}
 		ids := make([]int64, len(batch))
 		for i, b := range batch {
 			ids[i] = b.DeliveryID
@@ -359,84 +358,164 @@ func (db *DB) DeliverInternal(ctx context.Context, owner string, batch []switchb
 		for _, d := range held {
 			byID[d.ID] = d
 		}
-		// Which recipient mailboxes still exist: one query for the batch.
-		var exts []int64
-		for _, b := range batch {
-			for _, c := range b.Copies {
-				exts = append(exts, c.ExtensionID)
-			}
-		}
-		exist := map[switchboard.Mailbox]bool{}
-		if len(exts) > 0 {
-			a := args{}
-			boxes, err := queryAll(ctx, tx, func(s scanner) (switchboard.Mailbox, error) {
-				var m switchboard.Mailbox
-				return m, s.Scan(&m.AccountID, &m.ExtensionID)
-			}, `SELECT account_id, id FROM extensions WHERE id IN (`+inListPadded(&a, exts)+`)`, a...)
-			if err != nil {
-				return err
-			}
-			for _, m := range boxes {
-				exist[m] = true
-			}
-		}
-		ins := newMessageInserter(tx)
-		var done, gone []int64
-		var copies []*switchboard.MessageCreate
-		senders := map[int64]int{} // message → SMS sending attempts to add
+		ds := make([]*switchboard.Delivery, len(batch))
 		for i, b := range batch {
-			d := byID[b.DeliveryID]
-			if d == nil {
+			if ds[i] = byID[b.DeliveryID]; ds[i] == nil {
 				results[i] = switchboard.ErrLeaseLost
-				continue
-			}
-			ok := true
-			for _, c := range b.Copies {
-				if !exist[switchboard.Mailbox{AccountID: c.AccountID, ExtensionID: c.ExtensionID}] {
-					ok = false
-				}
-			}
-			if !ok {
-				results[i] = switchboard.ErrRecipientGone
-				gone = append(gone, d.ID)
-				senders[d.MessageID] += 0 // recomputed; no attempt counted
-				continue
-			}
-			for j := range b.Copies {
-				tx.checkedMailbox([2]int64{b.Copies[j].AccountID, b.Copies[j].ExtensionID}) // checked above
-				copies = append(copies, &b.Copies[j])
-			}
-			done = append(done, d.ID)
-			// Storing the copy is the delivery and, for SMS, one sending attempt.
-			senders[d.MessageID] += reachesInternally(d)
-		}
-		if _, err := ins.insertAll(ctx, copies); err != nil {
-			return fmt.Errorf("inbound copies: %w", err)
-		}
-		if len(done) > 0 {
-			// Storing the copy is the delivery: its time is the receipt time
-			// (smsDeliveryTime).
-			a := args{now}
-			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'Done', receipt_at = $1, lease_owner = '', lease_until = 0,
-				updated_at = $1 WHERE id IN (`+inListPadded(&a, done)+`)`, a...); err != nil {
-				return err
 			}
 		}
-		for _, id := range gone {
-			d := byID[id]
-			if err := finish(ctx, tx, id, switchboard.DeliveryFailed, "", switchboard.RecipientGoneCode(d.Type)); err != nil {
-				return err
-			}
-		}
-		if len(senders) == 0 {
-			return nil
-		}
-		return updateSenders(ctx, tx, senders)
+		return completeInternal(ctx, tx, ds, batch, results)
 	})
 	if err != nil {
 		return nil, db.wrap(err, "deliver %d internal deliveries", len(batch))
 	}
 	return results, nil
+}
+
+// DeliverDueInternal implements switchboard.DeliveryStore: it selects up
+// to limit due internal deliveries that no worker holds, with their
+// senders' messages, and completes them, all in one grouped write. With
+// nothing leaving the transaction there is no lease to take: the claim
+// and its second transaction that DeliverInternal needs are saved.
+func (db *DB) DeliverDueInternal(ctx context.Context, limit int) (switchboard.InternalOutcome, error) {
+	if limit <= 0 {
+		return switchboard.InternalOutcome{}, fmt.Errorf("sqlstore: deliver due internal deliveries: limit %d must be positive", limit)
+	}
+	var out switchboard.InternalOutcome
+	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
+		out = switchboard.InternalOutcome{}
+		now := toMillis(tx.now)
+		ds, err := queryAll(ctx, tx, scanDelivery, `SELECT `+deliveryColumns+` FROM deliveries
+			WHERE state = 'Pending' AND internal = 1 AND next_attempt_at <= $1 AND lease_until <= $1
+			ORDER BY next_attempt_at, id LIMIT $2 `+db.dialect.claimLock, now, limit)
+		if err != nil || len(ds) == 0 {
+			return err
+		}
+		if err := attachMessages(ctx, tx, ds); err != nil {
+			return err
+		}
+		batch := make([]switchboard.InternalDelivery, len(ds))
+		var senderGone []int64
+		for i, d := range ds {
+			batch[i].DeliveryID = d.ID
+			if d.Message == nil {
+				// The sender's message was removed before delivery.
+				senderGone = append(senderGone, d.ID)
+				ds[i] = nil
+				continue
+			}
+			for _, mb := range d.Mailboxes {
+				batch[i].Copies = append(batch[i].Copies, switchboard.InboundCopy(d.Message, mb))
+			}
+		}
+		for _, id := range senderGone {
+			if err := finish(ctx, tx, id, switchboard.DeliveryFailed, "", switchboard.FailureSenderGone); err != nil {
+				return err
+			}
+		}
+		results := make([]error, len(batch))
+		if err := completeInternal(ctx, tx, ds, batch, results); err != nil {
+			return err
+		}
+		out.Failed = len(senderGone)
+		for i, r := range results {
+			switch {
+			case ds[i] == nil:
+			case r == nil:
+				out.Delivered++
+			default: // ErrRecipientGone, recorded
+				out.Failed++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return switchboard.InternalOutcome{}, db.wrap(err, "deliver due internal deliveries")
+	}
+	return out, nil
+}
+
+// completeInternal completes internal deliveries ds[i] (nil: not to be
+// completed, its result already set) with the copies of batch[i]: a
+// delivery whose recipient mailbox is gone fails (ErrRecipientGone in
+// results[i]); the others get their copies, stored together, and become
+// Done; each sender's message is recomputed once.
+func completeInternal(ctx context.Context, tx *tx, ds []*switchboard.Delivery, batch []switchboard.InternalDelivery, results []error) error {
+	now := toMillis(tx.now)
+	// Which recipient mailboxes still exist: one query for the batch.
+	var exts []int64
+	for i, b := range batch {
+		if ds[i] == nil {
+			continue
+		}
+		for _, c := range b.Copies {
+			exts = append(exts, c.ExtensionID)
+		}
+	}
+	exist := map[switchboard.Mailbox]bool{}
+	if len(exts) > 0 {
+		a := args{}
+		boxes, err := queryAll(ctx, tx, func(s scanner) (switchboard.Mailbox, error) {
+			var m switchboard.Mailbox
+			return m, s.Scan(&m.AccountID, &m.ExtensionID)
+		}, `SELECT account_id, id FROM extensions WHERE id IN (`+inListPadded(&a, exts)+`)`, a...)
+		if err != nil {
+			return err
+		}
+		for _, m := range boxes {
+			exist[m] = true
+		}
+	}
+	var done []int64
+	var gone []*switchboard.Delivery
+	var copies []*switchboard.MessageCreate
+	senders := map[int64]int{} // message → SMS sending attempts to add
+	for i, b := range batch {
+		d := ds[i]
+		if d == nil {
+			continue
+		}
+		ok := true
+		for _, c := range b.Copies {
+			if !exist[switchboard.Mailbox{AccountID: c.AccountID, ExtensionID: c.ExtensionID}] {
+				ok = false
+			}
+		}
+		if !ok {
+			results[i] = switchboard.ErrRecipientGone
+			gone = append(gone, d)
+			senders[d.MessageID] += 0 // recomputed; no attempt counted
+			continue
+		}
+		for j := range b.Copies {
+			tx.checkedMailbox([2]int64{b.Copies[j].AccountID, b.Copies[j].ExtensionID}) // checked above
+			copies = append(copies, &b.Copies[j])
+		}
+		done = append(done, d.ID)
+		// Storing the copy is the delivery and, for SMS, one sending attempt.
+		senders[d.MessageID] += reachesInternally(d)
+	}
+	if _, err := newMessageInserter(tx).insertAll(ctx, copies); err != nil {
+		return fmt.Errorf("inbound copies: %w", err)
+	}
+	if len(done) > 0 {
+		// Storing the copy is the delivery: its time is the receipt time
+		// (smsDeliveryTime).
+		a := args{now}
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'Done', receipt_at = $1, lease_owner = '', lease_until = 0,
+			updated_at = $1 WHERE id IN (`+inListPadded(&a, done)+`)`, a...); err != nil {
+			return err
+		}
+	}
+	for _, d := range gone {
+		if err := finish(ctx, tx, d.ID, switchboard.DeliveryFailed, "", switchboard.RecipientGoneCode(d.Type)); err != nil {
+			return err
+		}
+	}
+	if len(senders) == 0 {
+		return nil
+	}
+	return updateSenders(ctx, tx, senders)
 }
 
 // wrapDelivery is wrap, with ErrLeaseLost passed as is.

@@ -737,3 +737,51 @@ func testListDeliveries(t *testing.T, e *env) {
 		t.Fatalf("pending after the claim = %+v (claimed rows stay Pending until recorded)", got)
 	}
 }
+
+// testDeliverDueInternal: due internal deliveries that no worker holds are
+// selected and completed in one call: copies stored once, senders'
+// statuses recomputed; one whose mailbox is gone fails; leased, scheduled
+// and carrier deliveries are left alone; a second call finds nothing.
+func testDeliverDueInternal(t *testing.T, e *env) {
+	if _, err := e.store.DeliverDueInternal(e.ctx, 0); err == nil {
+		t.Fatal("DeliverDueInternal with limit 0: no error")
+	}
+	// The oldest is held by a worker (DeliverInternal's path).
+	held := e.send(t, e.outbound(switchboard.TypeSMS, own2))
+	wantEqual(t, len(must(e.store.ClaimDeliveries(e.ctx, "w", time.Hour, 1))(t)), 1, "deliveries claimed by the worker")
+	first := e.send(t, e.outbound(switchboard.TypeSMS, own2))
+	mixed := e.send(t, e.outbound(switchboard.TypeSMS, own3, p1)) // another account's mailbox, and the carrier
+	c := e.outbound(switchboard.TypeSMS, own2)
+	c.Recipients[0].Mailboxes = []switchboard.Mailbox{{AccountID: e.acc1.ID, ExtensionID: e.ext2.ID + 1000}}
+	gone := e.send(t, c)
+	later := e.outbound(switchboard.TypeSMS, own2)
+	later.SendAt = e.clock.Now().Add(time.Hour)
+	scheduled := e.send(t, later)
+	box2, box3 := e.count(t, mb(e.ext2)), e.count(t, mb(e.ext3))
+
+	out := must(e.store.DeliverDueInternal(e.ctx, 100))(t)
+	wantEqual(t, out, switchboard.InternalOutcome{Delivered: 2, Failed: 1}, "first call")
+	wantEqual(t, e.count(t, mb(e.ext2)), box2+1, "copies in ext2's mailbox")
+	wantEqual(t, e.count(t, mb(e.ext3)), box3+1, "copies in ext3's mailbox")
+	wantStatus(t, e.sent(t, first), switchboard.StatusDelivered, switchboard.StatusDelivered)
+	m := e.sent(t, mixed)
+	wantEqual(t, m.MessageStatus, switchboard.StatusQueued, "a message whose carrier recipient is pending")
+	wantEqual(t, m.To[0].MessageStatus, switchboard.StatusDelivered, "its internal recipient")
+	g := e.sent(t, gone)
+	wantStatus(t, g, switchboard.StatusSendingFailed, switchboard.StatusSendingFailed)
+	wantEqual(t, g.DeliveryErrorCode, switchboard.RecipientGoneCode(switchboard.TypeSMS), "error code of a mailbox gone")
+	wantStatus(t, e.sent(t, held), switchboard.StatusQueued, switchboard.StatusQueued)
+	wantStatus(t, e.sent(t, scheduled), switchboard.StatusQueued, switchboard.StatusQueued)
+
+	wantEqual(t, must(e.store.DeliverDueInternal(e.ctx, 100))(t), switchboard.InternalOutcome{}, "second call")
+	left := must(e.store.ClaimDeliveries(e.ctx, "x", time.Minute, 100))(t)
+	if len(left) != 1 || left[0].Recipient != p1 {
+		t.Fatalf("claimable after: %+v, want the carrier delivery only", left)
+	}
+	// An hour on, the schedule is due and the worker's lease has run out.
+	e.clock.Advance(time.Hour)
+	wantEqual(t, must(e.store.DeliverDueInternal(e.ctx, 100))(t), switchboard.InternalOutcome{Delivered: 2}, "after an hour")
+	wantStatus(t, e.sent(t, held), switchboard.StatusDelivered, switchboard.StatusDelivered)
+	wantStatus(t, e.sent(t, scheduled), switchboard.StatusDelivered, switchboard.StatusDelivered)
+	wantEqual(t, e.count(t, mb(e.ext2)), box2+3, "copies in ext2's mailbox at the end")
+}

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"CreateOutbound", testCreateOutbound},
 		{"ClaimLease", testClaimLease},
 		{"DeliverBatch", testDeliverBatch},
+		{"DeliverDueInternal", testDeliverDueInternal},
 		{"ScheduledSend", testScheduledSend},
 		{"GroupedWrites", testGroupedWrites},
 		{"ReceiptBeforeSubmit", testReceiptBeforeSubmit},
