@@ -210,7 +210,7 @@ func (s *Server) handleGetMessages(w http.ResponseWriter, r *http.Request, p *sw
 			s.writeError(w, r, notFoundAs(err, "messageId", raw))
 			return
 		}
-		writeJSON(w, http.StatusOK, rcwire.NewMessage(base, m))
+		writeMessage(w, base, m)
 		return
 	}
 	results := make([]batchResult, 0, len(ids))
@@ -328,7 +328,7 @@ func (s *Server) updateMessage(w http.ResponseWriter, r *http.Request, p *switch
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rcwire.NewMessage(s.baseURL(r), m))
+	writeMessage(w, s.baseURL(r), m)
 }
 
 func (s *Server) applyUpdate(r *http.Request, mb mailbox, id int64, req updateRequest, patch bool) (*switchboard.Message, error) {

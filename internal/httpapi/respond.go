@@ -51,6 +51,12 @@ func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
+// writeMessage writes one message as RingCentral shows it
+// (rcwire.AppendMessage: NewMessage's JSON without reflection).
+func writeMessage(w http.ResponseWriter, base string, m *switchboard.Message) {
+	writeJSONBytes(w, http.StatusOK, append(rcwire.AppendMessage(make([]byte, 0, 1024), base, m), '\n'))
+}
+
 // appendJSON appends v as writeJSON writes it (no HTML escaping), without
 // the newline.
 func appendJSON(dst []byte, v any) []byte {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/outbound"
-	"github.com/switchboardhq/switchboard/internal/rcwire"
 )
 
 // sendForm says what a send request may carry besides its JSON envelope.
@@ -183,7 +182,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, p *switchboard.Pri
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rcwire.NewMessage(s.baseURL(r), m))
+	writeMessage(w, s.baseURL(r), m)
 }
 
 // extensionRefJSON is RingCentral's PagerCallerInfoRequest: an extension
