@@ -102,6 +102,9 @@ type DeliveryStore interface {
 	// same transaction (see Delivery.Message). A delivery
 	// whose lease has expired (its worker died) can be claimed again.
 	ClaimDeliveries(ctx context.Context, owner string, lease time.Duration, limit int) ([]*Delivery, error)
+	// ClaimCarrierDeliveries is ClaimDeliveries of the deliveries to the
+	// carrier only (the internal ones go by DeliverDueInternal).
+	ClaimCarrierDeliveries(ctx context.Context, owner string, lease time.Duration, limit int) ([]*Delivery, error)
 	// DeliverInternal completes a batch of internal deliveries in one
 	// transaction: each still Pending under owner's lease gets its copies
 	// stored and becomes Done; one whose lease was lost stores nothing

@@ -154,16 +154,18 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	// transaction. If that fails, they are left to the claim below, which
 	// takes them with a lease and, should the batch fail again, one by one,
 	// so that one delivery the store cannot take holds back no other.
+	claim := w.store.ClaimCarrierDeliveries
 	in, err := w.store.DeliverDueInternal(ctx, w.config.Batch)
 	switch {
 	case errors.Is(err, switchboard.ErrUnavailable):
 		return 0, fmt.Errorf("deliver internal messages: %w", err)
 	case err != nil && ctx.Err() == nil:
 		w.logger.Error("internal deliveries failed as a batch; claiming them one by one", "err", err)
+		claim = w.store.ClaimDeliveries
 	}
 	w.countInternal(in.Delivered, in.Failed)
 	done := in.Delivered + in.Failed
-	ds, err := w.store.ClaimDeliveries(ctx, w.config.Owner, w.config.Lease, w.config.Batch)
+	ds, err := claim(ctx, w.config.Owner, w.config.Lease, w.config.Batch)
 	if err != nil {
 		return done, fmt.Errorf("claim deliveries: %w", err)
 	}

@@ -451,3 +451,29 @@ func TestResubmitGoesOnAfterARefusal(t *testing.T) {
 		t.Fatalf("%d submissions, want 2 submits and 2 resubmits", got)
 	}
 }
+
+// failingBatch is a store whose DeliverDueInternal fails.
+type failingBatch struct{ *sqlstore.DB }
+
+func (failingBatch) DeliverDueInternal(context.Context, int) (switchboard.InternalOutcome, error) {
+	return switchboard.InternalOutcome{}, errors.New("the batch cannot be stored")
+}
+
+// When the one-transaction internal delivery fails, the worker claims the
+// internal deliveries with a lease and delivers them the other way: none
+// is stranded, and none is delivered twice.
+func TestInternalDeliveryFallsBackToTheClaim(t *testing.T) {
+	e := newEnv(t, answer{err: errors.New("an internal delivery must not reach the carrier")})
+	e.worker = NewWorker(failingBatch{e.store}, e.carrier, e.clock, Config{Owner: "test"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m := e.send(t, recipientNumber, true)
+	if n := e.run(t); n != 1 {
+		t.Fatalf("processed %d deliveries", n)
+	}
+	e.run(t)
+	if inbox := e.inbox(t); len(inbox) != 1 {
+		t.Fatalf("%d inbound copies", len(inbox))
+	}
+	if got := e.sent(t, m); got.MessageStatus != switchboard.StatusDelivered {
+		t.Fatalf("sender %s", got.MessageStatus)
+	}
+}

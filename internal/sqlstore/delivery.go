@@ -197,6 +197,16 @@ func (w *outboxWriter) insertAll(ctx context.Context, cs []*switchboard.Outbound
 // ClaimDeliveries leases up to limit due Pending deliveries to owner until
 // now+lease, oldest due first. A lease that has run out can be taken over.
 func (db *DB) ClaimDeliveries(ctx context.Context, owner string, lease time.Duration, limit int) ([]*switchboard.Delivery, error) {
+	return db.claimDeliveries(ctx, owner, lease, limit, "")
+}
+
+// ClaimCarrierDeliveries is ClaimDeliveries of deliveries to the carrier
+// only: DeliverDueInternal takes the internal ones.
+func (db *DB) ClaimCarrierDeliveries(ctx context.Context, owner string, lease time.Duration, limit int) ([]*switchboard.Delivery, error) {
+	return db.claimDeliveries(ctx, owner, lease, limit, `AND internal = 0`)
+}
+
+func (db *DB) claimDeliveries(ctx context.Context, owner string, lease time.Duration, limit int, only string) ([]*switchboard.Delivery, error) {
 	if owner == "" {
 		return nil, errors.New("sqlstore: claim deliveries: empty owner")
 	}
@@ -210,7 +220,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, lease time.Dura
 			var id int64
 			return id, s.Scan(&id)
 		}, `SELECT id FROM deliveries
-			WHERE state = 'Pending' AND next_attempt_at <= $1 AND lease_until <= $1
+			WHERE state = 'Pending' AND next_attempt_at <= $1 AND lease_until <= $1 `+only+`
 			ORDER BY next_attempt_at, id LIMIT $2 `+db.dialect.claimLock, now, limit)
 		if err != nil || len(rows) == 0 {
 			return err

@@ -785,3 +785,14 @@ func testDeliverDueInternal(t *testing.T, e *env) {
 	wantStatus(t, e.sent(t, scheduled), switchboard.StatusDelivered, switchboard.StatusDelivered)
 	wantEqual(t, e.count(t, mb(e.ext2)), box2+3, "copies in ext2's mailbox at the end")
 }
+
+// testClaimCarrierDeliveries: the carrier claim leaves internal
+// deliveries to DeliverDueInternal.
+func testClaimCarrierDeliveries(t *testing.T, e *env) {
+	e.send(t, e.outbound(switchboard.TypeSMS, own2, p1))
+	ds := must(e.store.ClaimCarrierDeliveries(e.ctx, "w", time.Minute, 100))(t)
+	if len(ds) != 1 || ds[0].Recipient != p1 || ds[0].Internal {
+		t.Fatalf("carrier claim: %+v", ds)
+	}
+	wantEqual(t, must(e.store.DeliverDueInternal(e.ctx, 100))(t), switchboard.InternalOutcome{Delivered: 1}, "the internal one")
+}
