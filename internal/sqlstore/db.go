@@ -46,6 +46,7 @@ type DB struct {
 	nextGroup   atomic.Uint32
 	changes     changeBroadcast // wakes change-log readers after commits (watch.go)
 	pageCursors pageCursors     // where recently served list pages ended (pagecursor.go)
+	auth        authCache       // authenticated tokens while the auth epoch holds (authcache.go)
 
 	writerStmts, readerStmts *stmtCache       // one shared cache on PostgreSQL (one pool)
 	listener                 *listener        // PostgreSQL: other nodes' commits (pglisten.go)

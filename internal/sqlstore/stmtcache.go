@@ -128,3 +128,20 @@ func (t *tx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error
 	}
 	return t.Tx.PrepareContext(ctx, query)
 }
+
+// pooled runs statements on the cache's pool outside any transaction.
+type pooled struct{ cache *stmtCache }
+
+func (p pooled) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := p.cache.get(query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return p.cache.pool.QueryContext(ctx, query, args...)
+}
+
+func (p pooled) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := p.cache.get(query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return p.cache.pool.QueryRowContext(ctx, query, args...)
+}
