@@ -122,12 +122,3 @@ func (db *DB) cachedAuth(ctx context.Context, k authKey, load func(*tx) (authEnt
 	db.auth.put(k, e)
 	return e, nil
 }
-
-// readSingle runs fn's one statement on the reader pool outside a
-// transaction. A statement is its own snapshot, and a read transaction's
-// BEGIN and ROLLBACK cost more than a short query; fn must not need two
-// statements to agree.
-func (db *DB) readSingle(ctx context.Context, fn func(queryer) error) error {
-	defer db.readerStmts.prepareWanted(context.WithoutCancel(ctx))
-	return fn(pooled{db.readerStmts})
-}

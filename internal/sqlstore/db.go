@@ -288,6 +288,15 @@ func (db *DB) read(ctx context.Context, fn func(*tx) error) error {
 	return fn(&tx{Tx: t, now: fromMillis(toMillis(db.clock.Now())), cache: db.readerStmts})
 }
 
+// readSingle runs fn's one statement on the reader pool outside a
+// transaction. A statement is its own snapshot, and a read transaction's
+// BEGIN and ROLLBACK cost more than a short query; fn must not need two
+// statements to agree.
+func (db *DB) readSingle(ctx context.Context, fn func(queryer) error) error {
+	defer db.readerStmts.prepareWanted(context.WithoutCancel(ctx))
+	return fn(pooled{db.readerStmts})
+}
+
 // formatError turns driver errors into the domain's: a missing row is
 // switchboard.ErrNotFound, a taken unique value is switchboard.ErrConflict
 // and a reference to a missing row (foreign key) is ErrNotFound too. The
