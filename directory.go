@@ -306,6 +306,9 @@ type DirectoryStore interface {
 
 	CreatePhoneNumber(ctx context.Context, c PhoneNumberCreate) (*PhoneNumber, error)
 	PhoneNumberByNumber(ctx context.Context, number string) (*PhoneNumber, error)
+	// PhoneNumberOwner is a number with the extension it is assigned to, in
+	// one read; ErrNotFound for a number assigned to no extension.
+	PhoneNumberOwner(ctx context.Context, number string) (*PhoneNumber, *Extension, error)
 	// PhoneNumbers lists the numbers of an account, of one extension when
 	// extensionID is not 0.
 	PhoneNumbers(ctx context.Context, accountID, extensionID int64) ([]*PhoneNumber, error)

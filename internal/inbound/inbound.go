@@ -35,8 +35,10 @@ import (
 // Store is what the service reads and writes.
 type Store interface {
 	PhoneNumberByNumber(ctx context.Context, number string) (*switchboard.PhoneNumber, error)
+	// PhoneNumberOwner is the number with its extension; ErrNotFound when
+	// either is missing.
+	PhoneNumberOwner(ctx context.Context, number string) (*switchboard.PhoneNumber, *switchboard.Extension, error)
 	PhoneNumbers(ctx context.Context, accountID, extensionID int64) ([]*switchboard.PhoneNumber, error)
-	Extension(ctx context.Context, accountID, id int64) (*switchboard.Extension, error)
 	ExtensionByNumber(ctx context.Context, accountID int64, number string) (*switchboard.Extension, error)
 	Accounts(ctx context.Context) ([]*switchboard.Account, error)
 	CreateMessage(ctx context.Context, c switchboard.MessageCreate) (*switchboard.Message, error)
@@ -165,19 +167,15 @@ func (s *Service) recipient(ctx context.Context, in *switchboard.InboundMessage)
 	if err != nil {
 		return nil, switchboard.Party{}, switchboard.InvalidParam("to", to, "Parameter [to]: %v", err)
 	}
-	pn, err := s.store.PhoneNumberByNumber(ctx, n)
-	if errors.Is(err, switchboard.ErrNotFound) || (err == nil && (pn.ExtensionID == 0 || pn.Status == switchboard.StatusDisabled)) {
+	pn, ext, err := s.store.PhoneNumberOwner(ctx, n)
+	if errors.Is(err, switchboard.ErrNotFound) || (err == nil && pn.Status == switchboard.StatusDisabled) {
 		return nil, switchboard.Party{}, s.unknown(ctx, in, n, "no extension of this server has the number")
 	}
 	if err != nil {
 		return nil, switchboard.Party{}, err
 	}
-	ext, err := s.store.Extension(ctx, pn.AccountID, pn.ExtensionID)
-	if err == nil && ext.Status == switchboard.StatusDisabled {
+	if ext.Status == switchboard.StatusDisabled {
 		return nil, switchboard.Party{}, s.unknown(ctx, in, n, "the number's extension is disabled")
-	}
-	if err != nil {
-		return nil, switchboard.Party{}, err
 	}
 	return ext, switchboard.Party{PhoneNumber: n, Name: ext.Name}, nil
 }

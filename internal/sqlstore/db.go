@@ -46,6 +46,7 @@ type DB struct {
 	nextGroup   atomic.Uint32
 	changes     changeBroadcast // wakes change-log readers after commits (watch.go)
 	pageCursors pageCursors     // where recently served list pages ended (pagecursor.go)
+	auth        authCache       // authenticated tokens while the auth epoch holds (authcache.go)
 
 	writerStmts, readerStmts *stmtCache       // one shared cache on PostgreSQL (one pool)
 	listener                 *listener        // PostgreSQL: other nodes' commits (pglisten.go)
@@ -281,7 +282,8 @@ func (db *DB) writeOnce(ctx context.Context, fn func(*tx) error) error {
 // readOne runs fn, which makes ONE query, on the reader pool without a
 // transaction of its own: a single statement reads one snapshot anyway,
 // and BEGIN and ROLLBACK cost as much as a point read (40 % of the token
-// and directory reads of a send, measured).
+// and directory reads of a send, measured). fn must not need two
+// statements to agree.
 func (db *DB) readOne(ctx context.Context, fn func(*tx) error) error {
 	defer db.readerStmts.prepareWanted(context.WithoutCancel(ctx))
 	return fn(&tx{pool: db.reader, now: fromMillis(toMillis(db.clock.Now())), cache: db.readerStmts})

@@ -121,7 +121,10 @@ func (db *DB) SetAccountStatus(ctx context.Context, id int64, status string) err
 		if err != nil {
 			return err
 		}
-		return rowsAffected(res)
+		if err := rowsAffected(res); err != nil {
+			return err
+		}
+		return bumpAuthEpoch(ctx, tx)
 	})
 	return db.wrap(err, "set status of account %d", id)
 }
@@ -141,15 +144,24 @@ const extensionColumns = `id, account_id, extension_number, name, type, status, 
 
 func scanExtension(s scanner) (*switchboard.Extension, error) {
 	var x switchboard.Extension
-	var email sql.NullString
-	var created int64
-	if err := s.Scan(&x.ID, &x.AccountID, &x.ExtensionNumber, &x.Name, &x.Type, &x.Status,
-		&email, &x.PasswordHash, &x.Admin, &created); err != nil {
+	dest, finish := extensionFields(&x)
+	if err := s.Scan(dest...); err != nil {
 		return nil, err
 	}
-	x.Email = email.String
-	x.Created = fromMillis(created)
+	finish()
 	return &x, nil
+}
+
+// extensionFields are the scan destinations of extensionColumns into x and
+// what completes x once they are scanned, for rows that hold more.
+func extensionFields(x *switchboard.Extension) (dest []any, finish func()) {
+	var email sql.NullString
+	var created int64
+	return []any{&x.ID, &x.AccountID, &x.ExtensionNumber, &x.Name, &x.Type, &x.Status,
+			&email, &x.PasswordHash, &x.Admin, &created}, func() {
+			x.Email = email.String
+			x.Created = fromMillis(created)
+		}
 }
 
 // CreateExtension stores a new, enabled extension of an existing account.
@@ -248,7 +260,10 @@ func (db *DB) SetExtensionStatus(ctx context.Context, accountID, id int64, statu
 		if err != nil {
 			return err
 		}
-		return rowsAffected(res)
+		if err := rowsAffected(res); err != nil {
+			return err
+		}
+		return bumpAuthEpoch(ctx, tx)
 	})
 	return db.wrap(err, "set status of extension %d of account %d", id, accountID)
 }
@@ -333,6 +348,33 @@ func (db *DB) PhoneNumberByNumber(ctx context.Context, number string) (*switchbo
 		return err
 	})
 	return n, db.wrap(err, "get phone number %s", number)
+}
+
+// PhoneNumberOwner returns a phone number of any account with the
+// extension it is assigned to, in one statement. A number assigned to no
+// extension is not found.
+func (db *DB) PhoneNumberOwner(ctx context.Context, number string) (*switchboard.PhoneNumber, *switchboard.Extension, error) {
+	number = normalizeNumber(number)
+	var n *switchboard.PhoneNumber
+	var x switchboard.Extension
+	err := db.readOne(ctx, func(q *tx) error {
+		dest, finish := extensionFields(&x)
+		var err error
+		n, err = scanPhoneNumber(withExtra{q.QueryRowContext(ctx, `SELECT `+prefixed("p", phoneNumberColumns)+`, `+prefixed("e", extensionColumns)+`
+			FROM phone_numbers p JOIN extensions e ON e.id = p.extension_id AND e.account_id = p.account_id
+			WHERE p.phone_number = $1`, number), dest})
+		finish()
+		return err
+	})
+	if err != nil {
+		return nil, nil, db.wrap(err, "get phone number %s with its extension", number)
+	}
+	return n, &x, nil
+}
+
+// prefixed qualifies each of a list of columns with a table alias.
+func prefixed(alias, columns string) string {
+	return alias + "." + strings.ReplaceAll(columns, ", ", ", "+alias+".")
 }
 
 // PhoneNumbers lists the numbers of an account, or of one of its
@@ -457,7 +499,10 @@ func (db *DB) SetAppStatus(ctx context.Context, clientID, status string) error {
 		if err != nil {
 			return err
 		}
-		return rowsAffected(res)
+		if err := rowsAffected(res); err != nil {
+			return err
+		}
+		return bumpAuthEpoch(ctx, tx)
 	})
 	return db.wrap(err, "set status of app %s", clientID)
 }
@@ -593,16 +638,22 @@ func (db *DB) CreateAdminToken(ctx context.Context, t *switchboard.AdminToken) e
 	return db.wrap(err, "create admin token %q", t.Name)
 }
 
-// AdminTokenByHash returns an admin token by the SHA-256 of its text.
+// AdminTokenByHash returns an admin token by the SHA-256 of its text,
+// cached until the auth epoch moves (authcache.go).
 func (db *DB) AdminTokenByHash(ctx context.Context, hash string) (*switchboard.AdminToken, error) {
-	var t *switchboard.AdminToken
-	err := db.read(ctx, func(tx *tx) error {
-		var err error
-		t, err = scanAdminToken(tx.QueryRowContext(ctx, `SELECT `+adminTokenColumns+` FROM admin_tokens WHERE hash = $1`, hash))
-		return err
+	e, err := db.cachedAuth(ctx, authKey{hash, adminTokenKind}, func(tx *tx) (authEntry, error) {
+		t, err := scanAdminToken(tx.QueryRowContext(ctx, `SELECT `+adminTokenColumns+` FROM admin_tokens WHERE hash = $1`, hash))
+		if err != nil {
+			return authEntry{}, err
+		}
+		return authEntry{admin: *t}, nil
 	})
-	// The hash is a credential: keep it out of error messages and logs.
-	return t, db.wrap(err, "get admin token by hash")
+	if err != nil {
+		// The hash is a credential: keep it out of error messages and logs.
+		return nil, db.wrap(err, "get admin token by hash")
+	}
+	t := e.admin
+	return &t, nil
 }
 
 // AdminTokens lists every admin token, oldest first.
@@ -626,7 +677,10 @@ func (db *DB) SetAdminTokenStatus(ctx context.Context, id int64, status string) 
 		if err != nil {
 			return err
 		}
-		return rowsAffected(res)
+		if err := rowsAffected(res); err != nil {
+			return err
+		}
+		return bumpAuthEpoch(ctx, tx)
 	})
 	return db.wrap(err, "set status of admin token %d", id)
 }

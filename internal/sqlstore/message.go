@@ -445,7 +445,7 @@ func getMessage(ctx context.Context, tx *tx, accountID, extensionID, id int64) (
 
 // loadAttachments fills the attachment metadata of a page of messages with
 // one query per chunk of ids rather than one per message.
-func loadAttachments(ctx context.Context, tx *tx, ms []*switchboard.Message) error {
+func loadAttachments(ctx context.Context, q queryer, ms []*switchboard.Message) error {
 	byID := make(map[int64]*switchboard.Message, len(ms))
 	ids := make([]int64, len(ms))
 	for i, m := range ms {
@@ -454,9 +454,9 @@ func loadAttachments(ctx context.Context, tx *tx, ms []*switchboard.Message) err
 	}
 	return inChunks(ids, func(ids []int64) error {
 		var a args
-		q := `SELECT ` + attachmentColumns + ` FROM attachments a
+		query := `SELECT ` + attachmentColumns + ` FROM attachments a
 			WHERE a.message_id IN (` + inList(&a, ids) + `) ORDER BY a.message_id, a.id`
-		atts, err := queryAll(ctx, tx, scanAttachment, q, a...)
+		atts, err := queryAll(ctx, q, scanAttachment, query, a...)
 		if err != nil {
 			return err
 		}
@@ -661,8 +661,8 @@ func (db *DB) UpdateMessage(ctx context.Context, accountID, extensionID, id int6
 	if err == nil {
 		// Attachment metadata never changes, so it is read after the
 		// commit, on the reader pool, where it does not hold up the
-		// writes grouped with this one.
-		err = db.read(ctx, func(tx *tx) error { return loadAttachments(ctx, tx, []*switchboard.Message{m}) })
+		// writes grouped with this one, in one statement.
+		err = db.readOne(ctx, func(q *tx) error { return loadAttachments(ctx, q, []*switchboard.Message{m}) })
 	}
 	return m, db.wrap(err, "update message %d of mailbox %d/%d", id, accountID, extensionID)
 }
@@ -712,9 +712,7 @@ func transition(ctx context.Context, tx *tx, cur, next msgState) error {
 			next.purgedAt = now
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE messages
-		SET read_status = $1, availability = $2, deleted_at = $3, purged_at = $4, modified_at = $5
-		WHERE id = $6`, next.readStatus, next.availability, next.deletedAt, next.purgedAt, now, cur.id); err != nil {
+	if err := updateState(ctx, tx, cur, next, now); err != nil {
 		return err
 	}
 	if next.availability == switchboard.Purged && cur.availability != switchboard.Purged {
@@ -725,6 +723,21 @@ func transition(ctx context.Context, tx *tx, cur, next msgState) error {
 	tx.addAlive(cur.accountID, cur.extID, aliveDelta(cur.availability, next.availability))
 	tx.logChange(switchboard.ChangeUpdated, changeRow{cur.accountID, cur.extID, cur.id, cur.typ, cur.direction})
 	return nil
+}
+
+// updateState writes next over cur. A read-status change sets only that
+// column (and modified_at): SQLite maintains every index holding a column
+// the UPDATE sets, changed or not, and the lifecycle columns are in four.
+func updateState(ctx context.Context, tx *tx, cur, next msgState, now int64) error {
+	if next.availability == cur.availability && next.deletedAt == cur.deletedAt && next.purgedAt == cur.purgedAt {
+		_, err := tx.ExecContext(ctx, `UPDATE messages SET read_status = $1, modified_at = $2 WHERE id = $3`,
+			next.readStatus, now, cur.id)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE messages
+		SET read_status = $1, availability = $2, deleted_at = $3, purged_at = $4, modified_at = $5
+		WHERE id = $6`, next.readStatus, next.availability, next.deletedAt, next.purgedAt, now, cur.id)
+	return err
 }
 
 // eraseContent removes what a purged message said: the attachment bytes,

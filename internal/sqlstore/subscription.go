@@ -257,12 +257,13 @@ func (db *DB) ClaimSubscriptions(ctx context.Context, owner string, lease time.D
 	}
 	// A read probes first: every write wakes the change watchers, the
 	// dispatcher among them, so claiming nothing must not write.
+	// One statement outside a transaction: it runs after every commit.
 	due := false
-	err := db.read(ctx, func(tx *tx) error {
+	err := db.readOne(ctx, func(q *tx) error {
 		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM subscriptions s
+		err := q.QueryRowContext(ctx, `SELECT 1 FROM subscriptions s
 			WHERE s.transport = 'WebHook' AND s.status = 'Active' AND s.next_attempt_at <= $1
-			AND s.lease_until <= $1 AND s.expires_at > $1 AND `+pendingSQL+` LIMIT 1`, toMillis(tx.now)).Scan(&one)
+			AND s.lease_until <= $1 AND s.expires_at > $1 AND `+pendingSQL+` LIMIT 1`, toMillis(db.clock.Now())).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,24 +82,33 @@ func (db *DB) Token(ctx context.Context, hash string, now time.Time) (*switchboa
 }
 
 // AccessPrincipal joins the token with its extension and account so that a
-// request is authenticated in one query.
+// request is authenticated in one query; the answer is cached until the
+// token expires or the auth epoch moves (authcache.go).
 func (db *DB) AccessPrincipal(ctx context.Context, hash, kind string, now time.Time) (*switchboard.Principal, error) {
-	var p switchboard.Principal
-	err := db.readOne(ctx, func(tx *tx) error {
+	e, err := db.cachedAuth(ctx, authKey{hash, kind}, func(tx *tx) (authEntry, error) {
+		var e authEntry
 		var scopes string
-		err := tx.QueryRowContext(ctx, `SELECT t.account_id, t.extension_id, t.app_id, t.session_id, t.scopes, e.admin
+		p := &e.principal
+		// Read without the expiry bound: the entry keeps the expiry and
+		// each lookup checks it against its own now.
+		err := tx.QueryRowContext(ctx, `SELECT t.account_id, t.extension_id, t.app_id, t.session_id, t.scopes, e.admin, t.expires_at
 			FROM tokens t
 			JOIN extensions e ON e.id = t.extension_id AND e.account_id = t.account_id
 			JOIN accounts a ON a.id = t.account_id
-			WHERE t.hash = $1 AND t.kind = $2 AND t.expires_at > $3 AND e.status = $4 AND a.status = $4`,
-			hash, kind, toMillis(now), switchboard.StatusEnabled).
-			Scan(&p.AccountID, &p.ExtensionID, &p.AppID, &p.SessionID, &scopes, &p.Admin)
+			WHERE t.hash = $1 AND t.kind = $2 AND e.status = $3 AND a.status = $3`,
+			hash, kind, switchboard.StatusEnabled).
+			Scan(&p.AccountID, &p.ExtensionID, &p.AppID, &p.SessionID, &scopes, &p.Admin, &e.expiresMs)
 		p.Scopes = strings.Fields(scopes)
-		return err
+		return e, err
 	})
+	if err == nil && e.expiresMs <= toMillis(now) {
+		err = sql.ErrNoRows
+	}
 	if err != nil {
 		return nil, db.wrap(err, "authenticate access token")
 	}
+	p := e.principal
+	p.Scopes = slices.Clone(p.Scopes) // the cached entry stays as read
 	return &p, nil
 }
 
@@ -120,6 +131,9 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now time.T
 			oldHash, session, expires); err != nil {
 			return err
 		}
+		if err := bumpAuthEpoch(ctx, tx); err != nil {
+			return err
+		}
 		return insertTokens(ctx, tx, tokens)
 	})
 	return db.wrap(err, "rotate refresh token")
@@ -139,8 +153,10 @@ func (db *DB) RotatedSession(ctx context.Context, hash string, now time.Time) (s
 // session is not an error.
 func (db *DB) RevokeSession(ctx context.Context, sessionID string) error {
 	err := db.write(ctx, func(tx *tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE session_id = $1`, sessionID)
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE session_id = $1`, sessionID); err != nil {
+			return err
+		}
+		return bumpAuthEpoch(ctx, tx)
 	})
 	return db.wrap(err, "revoke session")
 }

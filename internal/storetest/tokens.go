@@ -205,6 +205,20 @@ func testAccessPrincipal(t *testing.T, e *env) {
 	noErr(t, s.SetAccountStatus(e.ctx, e.acc1.ID, switchboard.StatusDisabled))
 	_, err = s.AccessPrincipal(e.ctx, a.Hash, switchboard.TokenAccess, Base)
 	wantIs(t, err, switchboard.ErrNotFound, "disabled account")
+	noErr(t, s.SetAccountStatus(e.ctx, e.acc1.ID, switchboard.StatusEnabled))
+
+	// A token that just authenticated (and may be remembered) is refused
+	// by the very next lookup once its session is revoked.
+	ws := &switchboard.Token{Hash: "p-ws", Kind: switchboard.TokenWebSocket, SessionID: "sp", AccountID: e.acc1.ID,
+		ExtensionID: e.ext1.ID, Expires: Base.Add(time.Minute)}
+	noErr(t, s.CreateTokens(e.ctx, ws))
+	must(s.AccessPrincipal(e.ctx, a.Hash, switchboard.TokenAccess, Base))(t)
+	must(s.AccessPrincipal(e.ctx, ws.Hash, switchboard.TokenWebSocket, Base))(t)
+	noErr(t, s.RevokeSession(e.ctx, "sp"))
+	_, err = s.AccessPrincipal(e.ctx, a.Hash, switchboard.TokenAccess, Base)
+	wantIs(t, err, switchboard.ErrNotFound, "revoked access token")
+	_, err = s.AccessPrincipal(e.ctx, ws.Hash, switchboard.TokenWebSocket, Base)
+	wantIs(t, err, switchboard.ErrNotFound, "revoked WebSocket token")
 }
 
 func testAuthCodes(t *testing.T, e *env) {
