@@ -34,16 +34,13 @@ import (
 	"github.com/switchboardhq/switchboard/internal/bench/benchkit"
 )
 
-// poll is how often the batch's progress is read.
-var poll time.Duration
-
 func main() {
 	n := flag.Int("n", 100_000, "recipients of the batch")
 	internalEvery := flag.Int("internal", 100, "every this many recipients is 102's number (internal); 0: none")
 	syncMode := flag.String("sync", "FULL", "SQLite synchronous mode of the server and the baseline: FULL or NORMAL")
 	baseline := flag.Duration("baseline", 3*time.Second, "how long each raw SQLite baseline runs")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up when the batch is not delivered by then")
-	flag.DurationVar(&poll, "poll", 500*time.Millisecond, "how often the batch's progress is read (the figures are as late as one poll)")
+	poll := flag.Duration("poll", 500*time.Millisecond, "how often the batch's progress is read (the figures are as late as one poll)")
 	flag.Parse()
 	mode := strings.ToUpper(*syncMode)
 	if mode != "FULL" && mode != "NORMAL" {
@@ -53,14 +50,14 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	err = run(tmp, *n, *internalEvery, mode, *baseline, *timeout)
+	err = run(tmp, *n, *internalEvery, mode, *baseline, *timeout, *poll)
 	os.RemoveAll(tmp)
 	if err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(tmp string, n, internalEvery int, mode string, baseline, timeout time.Duration) error {
+func run(tmp string, n, internalEvery int, mode string, baseline, timeout, poll time.Duration) error {
 	bin := filepath.Join(tmp, "switchboard")
 	if err := benchkit.Build(bin); err != nil {
 		return err
