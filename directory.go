@@ -306,6 +306,7 @@ type DirectoryStore interface {
 
 	CreatePhoneNumber(ctx context.Context, c PhoneNumberCreate) (*PhoneNumber, error)
 	PhoneNumberByNumber(ctx context.Context, number string) (*PhoneNumber, error)
+	NumbersDirectory
 	// PhoneNumbers lists the numbers of an account, of one extension when
 	// extensionID is not 0.
 	PhoneNumbers(ctx context.Context, accountID, extensionID int64) ([]*PhoneNumber, error)
