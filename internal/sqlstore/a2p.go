@@ -256,16 +256,19 @@ func (db *DB) ExpandA2P(ctx context.Context, owner string, batchID int64, from i
 			return err
 		}
 		defer w.close()
-		ids := make([]int64, len(prepared))
+		tag, err := tx.PrepareContext(ctx, `UPDATE messages SET a2p_batch_id = $1, a2p_index = $2 WHERE id = $3`)
+		if err != nil {
+			return err
+		}
+		defer tag.Close()
 		for i := range prepared {
 			m, err := w.insert(ctx, &prepared[i])
 			if err != nil {
 				return err
 			}
-			ids[i] = m.ID
-		}
-		if err := tagA2P(ctx, tx, batchID, from, ids); err != nil {
-			return err
+			if _, err := tag.ExecContext(ctx, batchID, from+i, m.ID); err != nil {
+				return err
+			}
 		}
 		end := from + len(prepared)
 		if _, err := tx.ExecContext(ctx, `UPDATE a2p_batches SET expanded = $1, lease_until = $2, modified_at = $3 WHERE id = $4`,
@@ -276,26 +279,6 @@ func (db *DB) ExpandA2P(ctx context.Context, owner string, batchID int64, from i
 		return err
 	})
 	return db.wrap(err, "expand A2P batch %d from message %d", batchID, from)
-}
-
-// tagA2P marks messages ids as the batch's, at indexes from, from+1, …:
-// one statement per chunk of ids, which joins their indexes from a VALUES
-// list (its columns are column1, column2 in both dialects), rather than
-// one per message.
-func tagA2P(ctx context.Context, tx *tx, batchID int64, from int, ids []int64) error {
-	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
-		a := args{batchID}
-		rows := make([]string, len(part))
-		for i, id := range part {
-			rows[i] = `(CAST(` + a.add(id) + ` AS BIGINT), CAST(` + a.add(from+start+i) + ` AS BIGINT))`
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE messages SET a2p_batch_id = $1, a2p_index = v.column2
-			FROM (VALUES `+strings.Join(rows, ", ")+`) AS v WHERE messages.id = v.column1`, a...); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // CompleteA2PBatches marks Completed the expanded batches with no Queued
