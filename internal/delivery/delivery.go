@@ -154,8 +154,8 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("claim deliveries: %w", err)
 	}
-	// Internal deliveries of the batch are stored in one transaction,
-	// carrier answers and receipts in another (recordCarrier).
+	// Internal deliveries of the batch are stored in one transaction;
+	// carrier answers and receipts are recorded a write for many.
 	var internal []*switchboard.Delivery
 	var external []*switchboard.Delivery
 	for _, d := range ds {
@@ -197,27 +197,35 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		}()
 	}
 	// Carrier submits run concurrently (a gateway answers each after a
-	// round trip); their answers are recorded together afterwards, with the
-	// receipts then due, in one grouped write.
-	outcomes := make([]*switchboard.SubmitOutcome, len(external))
+	// round trip); their answers are recorded as they come (recordAnswers).
+	answers := make(chan answered, len(external))
+	recorded := make(chan error, 1)
+	go func() { recorded <- w.recordAnswers(ctx, answers, report) }()
 	slots := make(chan struct{}, w.config.Parallel)
-	for i, d := range external {
+	for _, d := range external {
 		slots <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			var err error
-			outcomes[i], err = w.process(ctx, d)
+			o, err := w.process(ctx, d)
 			report(d, err)
+			if o != nil {
+				answers <- answered{d, *o}
+			}
 		}()
 	}
 	wg.Wait()
+	close(answers)
+	recordErr := <-recorded
 	if n := unavailable.Load(); n > 0 && n == int64(len(ds)) {
 		// The database went away with the batch in hand: the loop backs
 		// off, as it does when the claim itself fails.
 		return len(ds), fmt.Errorf("all %d deliveries of the batch: %w", n, switchboard.ErrUnavailable)
 	}
-	if err := w.recordCarrier(ctx, external, outcomes, report); err != nil {
+	if recordErr != nil {
+		return len(ds), recordErr
+	}
+	if err := w.applyReceipts(ctx); err != nil {
 		return len(ds), err
 	}
 	return len(ds), w.sweepOverdue(ctx)
@@ -341,44 +349,83 @@ func (w *Worker) deliverInternal(ctx context.Context, ds []*switchboard.Delivery
 	return errs, nil
 }
 
-// recordCarrier records the answers to a pass's submits (outcomes[i] of
-// ds[i]; nil: nothing to record) together with the carrier's due receipts,
-// Batch receipts per grouped write, then acknowledges the receipts
-// recorded. A crash in between only repeats a receipt, which the store
-// ignores once the delivery is final.
-func (w *Worker) recordCarrier(ctx context.Context, ds []*switchboard.Delivery, outcomes []*switchboard.SubmitOutcome, report func(*switchboard.Delivery, error)) error {
-	var submits []switchboard.SubmitOutcome
-	var submitted []*switchboard.Delivery
-	for i, o := range outcomes {
-		if o != nil {
-			submits = append(submits, *o)
-			submitted = append(submitted, ds[i])
+// answered is a carrier's answer to the submit of d, to record.
+type answered struct {
+	d *switchboard.Delivery
+	o switchboard.SubmitOutcome
+}
+
+// recordAnswers records the carrier's answers as they come, each write
+// taking every answer that arrived while the one before was written: so
+// a pass of fast answers costs few writes, and an answer waits for its
+// record no longer than one write, which bounds what a crash leaves
+// accepted by the carrier but not recorded (sent again after the lease:
+// SMPP has no idempotency key) to about one write's worth, as when each
+// answer was recorded on its own.
+func (w *Worker) recordAnswers(ctx context.Context, answers <-chan answered, report func(*switchboard.Delivery, error)) error {
+	var firstErr error
+	for a := range answers {
+		batch := []answered{a}
+	gather:
+		for {
+			select {
+			case a, ok := <-answers:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, a)
+			default:
+				break gather
+			}
+		}
+		if err := w.recordSubmits(ctx, batch, report); err != nil && firstErr == nil {
+			firstErr = err
 		}
 	}
+	return firstErr
+}
+
+// recordSubmits records answers in one write; a delivery whose answer is
+// not recorded stays leased and is tried again after its lease.
+func (w *Worker) recordSubmits(ctx context.Context, batch []answered, report func(*switchboard.Delivery, error)) error {
+	submits := make([]switchboard.SubmitOutcome, len(batch))
+	for i, a := range batch {
+		submits[i] = a.o
+	}
+	errs, _, err := w.record(ctx, submits, nil)
+	if err != nil {
+		for _, a := range batch {
+			report(a.d, err)
+		}
+		return fmt.Errorf("record %d carrier answers: %w", len(submits), err)
+	}
+	for i, a := range batch {
+		if errs[i] != nil {
+			report(a.d, errs[i])
+			continue
+		}
+		w.countSubmit(a.o)
+	}
+	return nil
+}
+
+// applyReceipts records the carrier's due receipts, Batch per write, then
+// acknowledges those recorded. A crash in between only repeats a receipt,
+// which the store ignores once the delivery is final.
+func (w *Worker) applyReceipts(ctx context.Context) error {
 	rs, receiptsErr := w.dueReceipts(ctx)
-	for first := true; first || len(rs) > 0; first = false {
+	for len(rs) > 0 {
 		chunk := rs[:min(len(rs), w.config.Batch)]
 		rs = rs[len(chunk):]
 		reports := make([]switchboard.DeliveryReport, len(chunk))
 		for i, r := range chunk {
 			reports[i] = switchboard.DeliveryReport{MessageID: r.MessageID, Recipient: r.Recipient, Delivered: r.Delivered, ErrorCode: r.ErrorCode, At: r.At}
 		}
-		submitErrs, reportErrs, err := w.record(ctx, submits, reports)
+		_, errs, err := w.record(ctx, nil, reports)
 		if err != nil {
-			for _, d := range submitted {
-				report(d, err)
-			}
-			return fmt.Errorf("record %d carrier answers and %d receipts: %w", len(submits), len(reports), err)
+			return fmt.Errorf("record %d receipts: %w", len(reports), err)
 		}
-		for i, o := range submits {
-			if submitErrs[i] != nil {
-				report(submitted[i], submitErrs[i])
-				continue
-			}
-			w.countSubmit(o)
-		}
-		submits, submitted = nil, nil
-		if err := w.ack(ctx, chunk, reportErrs); err != nil {
+		if err := w.ack(ctx, chunk, errs); err != nil {
 			return err
 		}
 	}
