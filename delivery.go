@@ -72,6 +72,26 @@ type InternalOutcome struct {
 	Failed    int // recipient mailbox or sender's message gone
 }
 
+// SubmitOutcome is a carrier's answer to the submit of one leased delivery:
+// accepted (Submitted under CarrierID) or refused for good (Failed with
+// ErrorCode).
+type SubmitOutcome struct {
+	DeliveryID int64
+	Accepted   bool
+	CarrierID  string
+	ErrorCode  string
+}
+
+// DeliveryReport is a carrier's delivery report (receipt) for one
+// recipient of a message: delivered at At, or failed with ErrorCode.
+type DeliveryReport struct {
+	MessageID int64
+	Recipient string
+	Delivered bool
+	ErrorCode string
+	At        time.Time // zero: when it is recorded
+}
+
 // OutboundCreate is a message to send: the sender's copy and its recipients.
 type OutboundCreate struct {
 	// Message is the sender's copy: Outbound, MessageStatus Queued.
@@ -122,6 +142,14 @@ type DeliveryStore interface {
 	// the transaction's (nothing stored); the deliveries are then left for
 	// ClaimDeliveries and DeliverInternal, which take them one by one.
 	DeliverDueInternal(ctx context.Context, limit int) (InternalOutcome, error)
+	// RecordCarrier records in one transaction what a carrier answered:
+	// first the submits of deliveries leased to owner (each as RecordSubmit),
+	// then delivery reports (each as ApplyReceipt; a report may be for a
+	// delivery submitted in the same call), each sender's message
+	// recomputed once for all of them. The results are per submit
+	// (ErrLeaseLost) and per report (ErrDeliveryPending), in their order;
+	// the error is the transaction's: then nothing of it is recorded.
+	RecordCarrier(ctx context.Context, owner string, submits []SubmitOutcome, reports []DeliveryReport) (submitErrs, reportErrs []error, err error)
 	// RecordSubmit records a carrier's answer to a submit: accepted
 	// (Submitted with the carrier id) or refused for good (Failed with the
 	// error code). ErrLeaseLost as above.

@@ -309,6 +309,7 @@ type DirectoryStore interface {
 	// PhoneNumberOwner is a number with the extension it is assigned to, in
 	// one read; ErrNotFound for a number assigned to no extension.
 	PhoneNumberOwner(ctx context.Context, number string) (*PhoneNumber, *Extension, error)
+	NumbersDirectory
 	// PhoneNumbers lists the numbers of an account, of one extension when
 	// extensionID is not 0.
 	PhoneNumbers(ctx context.Context, accountID, extensionID int64) ([]*PhoneNumber, error)

@@ -1,6 +1,7 @@
 package switchboard
 
 import (
+	"context"
 	"reflect"
 	"testing"
 )
@@ -30,5 +31,33 @@ func TestRouteNumber(t *testing.T) {
 				t.Fatalf("routeNumber = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// numbers is a NumbersDirectory of fixed entries.
+type numbers map[string]*PhoneNumber
+
+func (n numbers) PhoneNumbersByNumber(_ context.Context, ns []string) (map[string]*PhoneNumber, error) {
+	out := map[string]*PhoneNumber{}
+	for _, k := range ns {
+		if pn := n[k]; pn != nil {
+			out[k] = pn
+		}
+	}
+	return out, nil
+}
+
+func TestRouteAll(t *testing.T) {
+	owned := &PhoneNumber{AccountID: 1, ExtensionID: 7, PhoneNumber: "+16505550107", Status: StatusEnabled}
+	got, err := RouteAll(context.Background(), numbers{"+16505550107": owned}, []string{"+16505550107", "+15550001111"}, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]DeliveryTarget{
+		"+16505550107": routeNumber("+16505550107", owned, 9),
+		"+15550001111": routeNumber("+15550001111", nil, 9),
+	}
+	if !reflect.DeepEqual(got, want) || !got["+16505550107"].Internal {
+		t.Fatalf("RouteAll = %+v, want %+v", got, want)
 	}
 }

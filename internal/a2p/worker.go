@@ -24,7 +24,7 @@ type Store interface {
 	A2PItems(ctx context.Context, batchID int64, from, limit int) ([]switchboard.A2PItem, error)
 	CompleteA2PBatches(ctx context.Context) ([]*switchboard.A2PBatch, error)
 	OptedOut(ctx context.Context, from string, to []string) (map[string]bool, error)
-	PhoneNumberByNumber(ctx context.Context, number string) (*switchboard.PhoneNumber, error)
+	switchboard.NumbersDirectory
 }
 
 // Outbox takes a chunk of a batch's messages (the store's ExpandA2P): the
@@ -116,27 +116,63 @@ func (w *Worker) RunOnce(ctx context.Context) (bool, error) {
 }
 
 // expand queues a batch's messages from its cursor on, a chunk per
-// transaction.
+// transaction. The next chunk is read and routed (on the reader pool)
+// while the one before is written: the one writer is the bound, and it
+// does not wait for the reads. So at most three chunks are in memory.
 func (w *Worker) expand(ctx context.Context, b *switchboard.A2PBatch) error {
-	for from := b.Expanded; from < b.BatchSize; {
-		items, err := w.store.A2PItems(ctx, b.ID, from, w.config.Chunk)
-		if err != nil {
-			return err
+	ctx, cancel := context.WithCancel(ctx)
+	chunks := make(chan chunk, 1)
+	go w.prepare(ctx, b, chunks)
+	defer func() {
+		cancel()
+		for range chunks { // the preparing goroutine has ended once chunks is closed
 		}
-		if len(items) == 0 {
-			return fmt.Errorf("items from %d missing (batch of %d)", from, b.BatchSize)
+	}()
+	for c := range chunks {
+		if c.err != nil {
+			return c.err
 		}
-		msgs, err := w.messages(ctx, b, items)
-		if err != nil {
-			return err
-		}
-		if err := w.outbox.ExpandA2P(ctx, w.config.Owner, b.ID, from, msgs, w.config.Lease); err != nil {
+		if err := w.outbox.ExpandA2P(ctx, w.config.Owner, b.ID, c.from, c.msgs, w.config.Lease); err != nil {
 			return err
 		}
 		w.config.Wake()
-		from += len(items)
 	}
 	return nil
+}
+
+// chunk is a part of a batch made ready for the outbox, from its index from.
+type chunk struct {
+	from int
+	msgs []switchboard.OutboundCreate
+	err  error
+}
+
+// prepare sends the batch's chunks from its cursor on, in order, until the
+// batch ends, ctx ends or a chunk fails (sent with its error); then it
+// closes chunks.
+func (w *Worker) prepare(ctx context.Context, b *switchboard.A2PBatch, chunks chan<- chunk) {
+	defer close(chunks)
+	for from := b.Expanded; from < b.BatchSize; {
+		c := chunk{from: from}
+		items, err := w.store.A2PItems(ctx, b.ID, from, w.config.Chunk)
+		switch {
+		case err != nil:
+			c.err = err
+		case len(items) == 0:
+			c.err = fmt.Errorf("items from %d missing (batch of %d)", from, b.BatchSize)
+		default:
+			c.msgs, c.err = w.messages(ctx, b, items)
+		}
+		select {
+		case chunks <- c:
+		case <-ctx.Done():
+			return
+		}
+		if c.err != nil {
+			return
+		}
+		from += len(items)
+	}
 }
 
 // messages makes the outbound messages of a chunk: opted-out recipients
@@ -150,13 +186,15 @@ func (w *Worker) messages(ctx context.Context, b *switchboard.A2PBatch, items []
 	if err != nil {
 		return nil, err
 	}
+	routes, err := switchboard.RouteAll(ctx, w.store, to, b.ExtensionID)
+	if err != nil {
+		return nil, err
+	}
 	msgs := make([]switchboard.OutboundCreate, len(items))
 	for i, it := range items {
 		target := switchboard.DeliveryTarget{Recipient: it.To}
 		if !out[it.To] {
-			if target, err = switchboard.Route(ctx, w.store, it.To, b.ExtensionID); err != nil {
-				return nil, err
-			}
+			target = routes[it.To]
 		}
 		msgs[i] = switchboard.A2POutbound(b, it, target, out[it.To])
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/carrier"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
 )
 
@@ -17,6 +18,24 @@ import (
 //
 //	go test ./internal/delivery -run '^$' -bench DeliverInternal -benchtime 5000x
 func BenchmarkDeliverInternal(b *testing.B) {
+	benchmarkDeliver(b, nil, recipientNumber, true)
+}
+
+// BenchmarkDeliverCarrier is BenchmarkDeliverInternal to outside numbers
+// through the carrier simulator, whose receipts are due at once: each SMS
+// submitted, its answer and its receipt recorded (Delivered).
+//
+//	go test ./internal/delivery -run '^$' -bench DeliverCarrier -benchtime 5000x
+func BenchmarkDeliverCarrier(b *testing.B) {
+	clock := switchboard.NewManualClock(func() time.Time { return base })
+	sim := carrier.NewSimulator(clock, 1)
+	if err := sim.SetRules(carrier.Rules{}); err != nil { // no delivery delay
+		b.Fatal(err)
+	}
+	benchmarkDeliver(b, sim, "+14155550123", false)
+}
+
+func benchmarkDeliver(b *testing.B, sim *carrier.Simulator, to string, internal bool) {
 	ctx := b.Context()
 	clock := switchboard.NewManualClock(func() time.Time { return base })
 	store, err := sqlstore.OpenSQLite(ctx, filepath.Join(b.TempDir(), "bench.db"), clock, sqlstore.SQLiteOptions{Synchronous: "FULL"})
@@ -31,7 +50,11 @@ func BenchmarkDeliverInternal(b *testing.B) {
 	}
 	e.sender = e.extension(b, acc, "101", senderNumber)
 	e.receiver = e.extension(b, acc, "102", recipientNumber)
-	w := NewWorker(store, e.carrier, clock, Config{Owner: "bench"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var c carrier.Carrier = e.carrier
+	if sim != nil {
+		c = sim
+	}
+	w := NewWorker(store, c, clock, Config{Owner: "bench"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	batch := make([]switchboard.OutboundCreate, 0, 64)
 	flush := func() {
 		for _, c := range batch {
@@ -42,7 +65,7 @@ func BenchmarkDeliverInternal(b *testing.B) {
 		batch = batch[:0]
 	}
 	for range b.N {
-		batch = append(batch, e.outbound(recipientNumber, true))
+		batch = append(batch, e.outbound(to, internal))
 		if len(batch) == cap(batch) {
 			flush()
 		}

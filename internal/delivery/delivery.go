@@ -169,9 +169,9 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return done, fmt.Errorf("claim deliveries: %w", err)
 	}
-	// Internal deliveries of the batch are stored in one transaction;
-	// carrier submits run concurrently, so that their writes meet in the
-	// store's group commit: one fsync for many deliveries.
+	// Internal deliveries of the batch (left by a failed DeliverDueInternal)
+	// are stored in one transaction; carrier answers and receipts are
+	// recorded a write for many.
 	var internal []*switchboard.Delivery
 	var external []*switchboard.Delivery
 	for _, d := range ds {
@@ -212,21 +212,35 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 			}
 		}()
 	}
+	// Carrier submits run concurrently (a gateway answers each after a
+	// round trip); their answers are recorded as they come (recordAnswers).
+	answers := make(chan answered, len(external))
+	recorded := make(chan error, 1)
+	go func() { recorded <- w.recordAnswers(ctx, answers, report) }()
 	slots := make(chan struct{}, w.config.Parallel)
 	for _, d := range external {
 		slots <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			report(d, w.process(ctx, d))
+			o, err := w.process(ctx, d)
+			report(d, err)
+			if o != nil {
+				answers <- answered{d, *o}
+			}
 		}()
 	}
 	wg.Wait()
+	close(answers)
+	recordErr := <-recorded
 	done += len(ds)
 	if n := unavailable.Load(); n > 0 && n == int64(len(ds)) {
 		// The database went away with the batch in hand: the loop backs
 		// off, as it does when the claim itself fails.
 		return done, fmt.Errorf("all %d deliveries of the batch: %w", n, switchboard.ErrUnavailable)
+	}
+	if recordErr != nil {
+		return done, recordErr
 	}
 	if err := w.applyReceipts(ctx); err != nil {
 		return done, err
@@ -257,16 +271,18 @@ func (w *Worker) sweepOverdue(ctx context.Context) error {
 	return w.resubmit(ctx, now.Add(-w.config.ReceiptTimeout))
 }
 
-// process submits one claimed delivery to the carrier.
-func (w *Worker) process(ctx context.Context, d *switchboard.Delivery) error {
+// process submits one claimed delivery to the carrier and returns the
+// answer to record, or nil when there is none: a temporary failure is
+// recorded here (the delivery rescheduled).
+func (w *Worker) process(ctx context.Context, d *switchboard.Delivery) (*switchboard.SubmitOutcome, error) {
 	if d.Message == nil {
 		// The sender's message was removed before delivery: nothing to send.
-		return w.store.RecordSubmit(ctx, w.config.Owner, d.ID, false, "", switchboard.FailureSenderGone)
+		return &switchboard.SubmitOutcome{DeliveryID: d.ID, ErrorCode: switchboard.FailureSenderGone}, nil
 	}
 	return w.submit(ctx, d, d.Message)
 }
 
-func (w *Worker) submit(ctx context.Context, d *switchboard.Delivery, m *switchboard.Message) error {
+func (w *Worker) submit(ctx context.Context, d *switchboard.Delivery, m *switchboard.Message) (*switchboard.SubmitOutcome, error) {
 	res, err := w.carrier.Submit(ctx, submission(d, m))
 	var te *carrier.TemporaryError
 	mt := w.config.Metrics
@@ -274,36 +290,26 @@ func (w *Worker) submit(ctx context.Context, d *switchboard.Delivery, m *switchb
 	case errors.As(err, &te) && te.NotSent:
 		// Retried when the carrier expects to be back, at the earliest
 		// after BaseBackoff so a long outage costs few writes.
-		return w.store.Postpone(ctx, w.config.Owner, d.ID, w.clock.Now().Add(max(w.config.BaseBackoff, te.RetryAfter)))
+		return nil, w.store.Postpone(ctx, w.config.Owner, d.ID, w.clock.Now().Add(max(w.config.BaseBackoff, te.RetryAfter)))
 	case errors.Is(err, carrier.ErrTemporary):
 		mt.CarrierErrors.WithLabelValues("temporary").Inc()
 		at := w.clock.Now().Add(w.backoff(d.Attempts, carrier.RetryAfter(err)))
 		if err := w.store.Reschedule(ctx, w.config.Owner, d.ID, at, w.config.MaxAttempts, switchboard.CarrierFailureCode(m.Type)); err != nil {
-			return err
+			return nil, err
 		}
 		mt.DeliveryAttempts.WithLabelValues("temporary").Inc()
 		if d.Attempts+1 >= w.config.MaxAttempts {
 			mt.StatusTransitions.WithLabelValues("SendingFailed").Inc()
 		}
-		return nil
+		return nil, nil
 	case errors.Is(err, carrier.ErrInvalid):
 		mt.CarrierErrors.WithLabelValues("invalid").Inc()
 		res = carrier.Result{ErrorCode: switchboard.CarrierFailureCode(m.Type)}
 	case err != nil:
 		mt.CarrierErrors.WithLabelValues("other").Inc()
-		return err
+		return nil, err
 	}
-	if err := w.store.RecordSubmit(ctx, w.config.Owner, d.ID, res.Accepted, res.CarrierID, res.ErrorCode); err != nil {
-		return err
-	}
-	if res.Accepted {
-		mt.DeliveryAttempts.WithLabelValues("accepted").Inc()
-		mt.StatusTransitions.WithLabelValues("Sent").Inc()
-	} else {
-		mt.DeliveryAttempts.WithLabelValues("rejected").Inc()
-		mt.StatusTransitions.WithLabelValues("SendingFailed").Inc()
-	}
-	return nil
+	return &switchboard.SubmitOutcome{DeliveryID: d.ID, Accepted: res.Accepted, CarrierID: res.CarrierID, ErrorCode: res.ErrorCode}, nil
 }
 
 // submission is what the carrier is given for one recipient of m: the
@@ -367,42 +373,169 @@ func (w *Worker) deliverInternal(ctx context.Context, ds []*switchboard.Delivery
 	return errs, nil
 }
 
-// applyReceipts records the carrier's due delivery reports, then
-// acknowledges them. A crash in between only repeats a receipt, which the
-// store ignores once the delivery is final.
-func (w *Worker) applyReceipts(ctx context.Context) error {
-	rs, err := w.carrier.Receipts(ctx, w.clock.Now())
-	if err != nil {
-		return fmt.Errorf("carrier receipts: %w", err)
-	}
-	for _, r := range rs {
-		if r.MessageID == 0 {
-			// The carrier no longer knows which submission this is (it
-			// restarted since): its id names the delivery.
-			id, recipient, err := w.store.DeliveryByCarrierID(ctx, r.CarrierID)
-			if errors.Is(err, switchboard.ErrNotFound) && w.clock.Now().Sub(r.At) < w.config.UnknownReceiptGrace {
-				continue // the submitting node may not have recorded it yet: asked again next poll
-			}
-			if errors.Is(err, switchboard.ErrNotFound) {
-				w.logger.Warn("delivery: receipt for a carrier id no delivery has, acknowledged and dropped", "carrier_id", r.CarrierID)
-				if err := w.carrier.Ack(ctx, r); err != nil {
-					return fmt.Errorf("ack receipt of carrier id %s: %w", r.CarrierID, err)
+// answered is a carrier's answer to the submit of d, to record.
+type answered struct {
+	d *switchboard.Delivery
+	o switchboard.SubmitOutcome
+}
+
+// recordAnswers records the carrier's answers as they come, each write
+// taking every answer that arrived while the one before was written: so
+// a pass of fast answers costs few writes, and an answer waits for its
+// record no longer than one write, which bounds what a crash leaves
+// accepted by the carrier but not recorded (sent again after the lease:
+// SMPP has no idempotency key) to about one write's worth, as when each
+// answer was recorded on its own.
+func (w *Worker) recordAnswers(ctx context.Context, answers <-chan answered, report func(*switchboard.Delivery, error)) error {
+	var firstErr error
+	for a := range answers {
+		batch := []answered{a}
+	gather:
+		for {
+			select {
+			case a, ok := <-answers:
+				if !ok {
+					break gather
 				}
-				continue
+				batch = append(batch, a)
+			default:
+				break gather
 			}
-			if err != nil {
-				return fmt.Errorf("find the delivery of carrier id %s: %w", r.CarrierID, err)
-			}
-			r.MessageID, r.Recipient = id, recipient
 		}
-		err := w.store.ApplyReceipt(ctx, r.MessageID, r.Recipient, r.Delivered, r.ErrorCode, r.At)
-		if errors.Is(err, switchboard.ErrDeliveryPending) {
-			// Its submit is being retried (a lost lease); the carrier hands
-			// the unacknowledged receipt out again on a later poll.
+		if err := w.recordSubmits(ctx, batch, report); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+// recordSubmits records answers in one write; a delivery whose answer is
+// not recorded stays leased and is tried again after its lease.
+func (w *Worker) recordSubmits(ctx context.Context, batch []answered, report func(*switchboard.Delivery, error)) error {
+	submits := make([]switchboard.SubmitOutcome, len(batch))
+	for i, a := range batch {
+		submits[i] = a.o
+	}
+	errs, _, err := w.record(ctx, submits, nil)
+	if err != nil {
+		for _, a := range batch {
+			report(a.d, err)
+		}
+		return fmt.Errorf("record %d carrier answers: %w", len(submits), err)
+	}
+	for i, a := range batch {
+		if errs[i] != nil {
+			report(a.d, errs[i])
 			continue
 		}
+		w.countSubmit(a.o)
+	}
+	return nil
+}
+
+// applyReceipts records the carrier's due receipts, Batch per write, then
+// acknowledges those recorded. A crash in between only repeats a receipt,
+// which the store ignores once the delivery is final.
+func (w *Worker) applyReceipts(ctx context.Context) error {
+	rs, receiptsErr := w.dueReceipts(ctx)
+	for len(rs) > 0 {
+		chunk := rs[:min(len(rs), w.config.Batch)]
+		rs = rs[len(chunk):]
+		reports := make([]switchboard.DeliveryReport, len(chunk))
+		for i, r := range chunk {
+			reports[i] = switchboard.DeliveryReport{MessageID: r.MessageID, Recipient: r.Recipient, Delivered: r.Delivered, ErrorCode: r.ErrorCode, At: r.At}
+		}
+		_, errs, err := w.record(ctx, nil, reports)
 		if err != nil {
-			return fmt.Errorf("apply receipt of message %d to %s: %w", r.MessageID, r.Recipient, err)
+			return fmt.Errorf("record %d receipts: %w", len(reports), err)
+		}
+		if err := w.ack(ctx, chunk, errs); err != nil {
+			return err
+		}
+	}
+	return receiptsErr
+}
+
+// record is the store's RecordCarrier. When the batch's transaction fails
+// for a reason other than the database being away, one answer the store
+// cannot take must not hold the others back (each retry would fail the
+// same way): they are recorded one at a time.
+func (w *Worker) record(ctx context.Context, submits []switchboard.SubmitOutcome, reports []switchboard.DeliveryReport) ([]error, []error, error) {
+	submitErrs, reportErrs, err := w.store.RecordCarrier(ctx, w.config.Owner, submits, reports)
+	if err == nil || len(submits)+len(reports) < 2 || errors.Is(err, switchboard.ErrUnavailable) || ctx.Err() != nil {
+		return submitErrs, reportErrs, err
+	}
+	submitErrs, reportErrs = make([]error, len(submits)), make([]error, len(reports))
+	for i := range submits {
+		one, _, err := w.store.RecordCarrier(ctx, w.config.Owner, submits[i:i+1], nil)
+		if err == nil {
+			err = one[0]
+		}
+		submitErrs[i] = err
+	}
+	for i := range reports {
+		_, one, err := w.store.RecordCarrier(ctx, w.config.Owner, nil, reports[i:i+1])
+		if err == nil {
+			err = one[0]
+		}
+		reportErrs[i] = err
+	}
+	return submitErrs, reportErrs, nil
+}
+
+func (w *Worker) countSubmit(o switchboard.SubmitOutcome) {
+	if o.Accepted {
+		w.config.Metrics.DeliveryAttempts.WithLabelValues("accepted").Inc()
+		w.config.Metrics.StatusTransitions.WithLabelValues("Sent").Inc()
+	} else {
+		w.config.Metrics.DeliveryAttempts.WithLabelValues("rejected").Inc()
+		w.config.Metrics.StatusTransitions.WithLabelValues("SendingFailed").Inc()
+	}
+}
+
+// dueReceipts returns the carrier's due receipts, each naming its message
+// and recipient. A receipt that names only a carrier id (the carrier
+// restarted since the submit) is looked up; one no delivery has is kept for
+// UnknownReceiptGrace (the submitting node may not have recorded it yet:
+// asked again next poll), then acknowledged and dropped.
+func (w *Worker) dueReceipts(ctx context.Context) ([]carrier.Receipt, error) {
+	rs, err := w.carrier.Receipts(ctx, w.clock.Now())
+	if err != nil {
+		return nil, fmt.Errorf("carrier receipts: %w", err)
+	}
+	known := rs[:0]
+	for _, r := range rs {
+		if r.MessageID != 0 {
+			known = append(known, r)
+			continue
+		}
+		id, recipient, err := w.store.DeliveryByCarrierID(ctx, r.CarrierID)
+		switch {
+		case errors.Is(err, switchboard.ErrNotFound) && w.clock.Now().Sub(r.At) < w.config.UnknownReceiptGrace:
+			continue
+		case errors.Is(err, switchboard.ErrNotFound):
+			w.logger.Warn("delivery: receipt for a carrier id no delivery has, acknowledged and dropped", "carrier_id", r.CarrierID)
+			if err := w.carrier.Ack(ctx, r); err != nil {
+				return known, fmt.Errorf("ack receipt of carrier id %s: %w", r.CarrierID, err)
+			}
+			continue
+		case err != nil:
+			return known, fmt.Errorf("find the delivery of carrier id %s: %w", r.CarrierID, err)
+		}
+		r.MessageID, r.Recipient = id, recipient
+		known = append(known, r)
+	}
+	return known, nil
+}
+
+// ack acknowledges the receipts recorded (errs[i] nil for rs[i]). One whose
+// submit is not recorded yet (ErrDeliveryPending: its submit is being
+// retried after a lost lease) is left unacknowledged: the carrier hands it
+// out again on a later poll.
+func (w *Worker) ack(ctx context.Context, rs []carrier.Receipt, errs []error) error {
+	for i, r := range rs {
+		if errs[i] != nil {
+			continue
 		}
 		status := "Delivered"
 		if !r.Delivered {

@@ -538,22 +538,12 @@ func (db *DB) wrapDelivery(err error, format string, args ...any) error {
 
 // RecordSubmit records a carrier's answer to a submit of a leased delivery.
 func (db *DB) RecordSubmit(ctx context.Context, owner string, deliveryID int64, accepted bool, carrierID, errorCode string) error {
-	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
-		d, err := leased(ctx, tx, owner, deliveryID)
-		if err != nil {
-			return err
-		}
-		if accepted {
-			err = finish(ctx, tx, d.ID, switchboard.DeliverySubmitted, carrierID, "")
-		} else {
-			err = finish(ctx, tx, d.ID, switchboard.DeliveryFailed, "", errorCode)
-		}
-		if err != nil {
-			return err
-		}
-		return updateSender(ctx, tx, d.MessageID, reachesCarrier(d))
-	})
-	return db.wrapDelivery(err, "record submit of delivery %d", deliveryID)
+	errs, _, err := db.RecordCarrier(ctx, owner,
+		[]switchboard.SubmitOutcome{{DeliveryID: deliveryID, Accepted: accepted, CarrierID: carrierID, ErrorCode: errorCode}}, nil)
+	if err != nil {
+		return err
+	}
+	return errs[0]
 }
 
 // Reschedule counts a temporarily failed attempt and makes the delivery due
@@ -597,46 +587,208 @@ func (db *DB) Postpone(ctx context.Context, owner string, deliveryID int64, at t
 // ApplyReceipt records a carrier's delivery report for a Submitted
 // delivery. Reports for unknown or already final deliveries are ignored.
 func (db *DB) ApplyReceipt(ctx context.Context, messageID int64, recipient string, delivered bool, errorCode string, at time.Time) error {
+	_, errs, err := db.RecordCarrier(ctx, "", nil,
+		[]switchboard.DeliveryReport{{MessageID: messageID, Recipient: recipient, Delivered: delivered, ErrorCode: errorCode, At: at}})
+	if err != nil {
+		return err
+	}
+	return errs[0]
+}
+
+// RecordCarrier implements switchboard.DeliveryStore: a worker's pass over
+// the carrier (its submits' answers and the receipts due) is one grouped
+// write, in which each delivery row is written once, however many of the
+// pass's answers concern it, and each sender's message is read and
+// recomputed once (updateSenders), where a write per answer would cost
+// each its own reads, message update and change row.
+func (db *DB) RecordCarrier(ctx context.Context, owner string, submits []switchboard.SubmitOutcome, reports []switchboard.DeliveryReport) ([]error, []error, error) {
+	submitErrs, reportErrs := make([]error, len(submits)), make([]error, len(reports))
+	if len(submits)+len(reports) == 0 {
+		return submitErrs, reportErrs, nil
+	}
 	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
-		keys := []string{recipient}
-		if n, err := switchboard.NormalizeE164(recipient); err == nil && n != recipient {
-			keys = append(keys, n)
-		}
-		var id int64
-		var state switchboard.DeliveryState
-		for _, k := range keys {
-			err := tx.QueryRowContext(ctx, `SELECT id, state FROM deliveries
-				WHERE message_id = $1 AND recipient = $2 `+tx.rowLock, messageID, k).Scan(&id, &state)
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-		}
-		switch {
-		case id != 0 && state == switchboard.DeliveryPending:
-			// The carrier's answer to the submit is not recorded yet (the
-			// worker's lease ran out in between): keep the receipt for later.
-			return switchboard.ErrDeliveryPending
-		case id == 0 || state != switchboard.DeliverySubmitted:
-			return nil // unknown, or already final: receipts come at least once
-		}
-		if at.IsZero() {
-			at = tx.now
-		}
-		code := ""
-		state = switchboard.DeliveryDone
-		if !delivered {
-			state, code = switchboard.DeliveryFailed, errorCode
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = $1, error_code = $2, receipt_at = $3, updated_at = $4
-			WHERE id = $5`, state, code, max(toMillis(at), 1), toMillis(tx.now), id); err != nil {
+		clear(submitErrs)
+		clear(reportErrs)
+		p := carrierPass{tx: tx, changed: map[int64]*deliveryChange{}, senders: map[int64]int{}}
+		if err := p.submits(ctx, owner, submits, submitErrs); err != nil {
 			return err
 		}
-		return updateSender(ctx, tx, messageID, 0)
+		if err := p.reports(ctx, reports, reportErrs); err != nil {
+			return err
+		}
+		return p.write(ctx)
 	})
-	return db.wrap(err, "apply receipt for message %d to %s", messageID, recipient)
+	if err != nil {
+		return nil, nil, db.wrapDelivery(err, "record %d carrier answers and %d receipts", len(submits), len(reports))
+	}
+	return submitErrs, reportErrs, nil
+}
+
+// carrierPass is RecordCarrier's transaction: the deliveries' new states,
+// gathered before anything is written.
+type carrierPass struct {
+	tx      *tx
+	changed map[int64]*deliveryChange // by delivery id
+	senders map[int64]int             // message → SMS sending attempts to add
+}
+
+// deliveryChange is a delivery's row as the pass leaves it.
+type deliveryChange struct {
+	id               int64
+	state            switchboard.DeliveryState
+	carrierID, code  string
+	receiptAt        int64 // 0: no report (the receipt time is not written)
+	submitted, final bool  // a submit answered (the lease released); a report applied
+}
+
+// submits moves each delivery still Pending under owner's lease to
+// Submitted or Failed; one no longer held is ErrLeaseLost in errs.
+func (p *carrierPass) submits(ctx context.Context, owner string, submits []switchboard.SubmitOutcome, errs []error) error {
+	if len(submits) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(submits))
+	for i, s := range submits {
+		ids[i] = s.DeliveryID
+	}
+	held := map[int64]*switchboard.Delivery{}
+	err := inChunks(ids, func(ids []int64) error {
+		a := args{owner, toMillis(p.tx.now)}
+		ds, err := queryAll(ctx, p.tx, scanDelivery, `SELECT `+deliveryColumns+` FROM deliveries
+			WHERE id IN (`+inListPadded(&a, ids)+`) AND state = 'Pending' AND lease_owner = $1 AND lease_until > $2 `+p.tx.rowLock, a...)
+		for _, d := range ds {
+			held[d.ID] = d
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for i, s := range submits {
+		d := held[s.DeliveryID]
+		if d == nil || p.changed[d.ID] != nil {
+			errs[i] = switchboard.ErrLeaseLost
+			continue
+		}
+		c := &deliveryChange{id: d.ID, submitted: true, state: switchboard.DeliverySubmitted, carrierID: s.CarrierID}
+		if !s.Accepted {
+			c.state, c.carrierID, c.code = switchboard.DeliveryFailed, "", s.ErrorCode
+		}
+		p.changed[d.ID] = c
+		p.senders[d.MessageID] += reachesCarrier(d)
+	}
+	return nil
+}
+
+// reportedDelivery is what a report needs of its delivery.
+type reportedDelivery struct {
+	id, messageID        int64
+	recipient, carrierID string
+	state                switchboard.DeliveryState
+}
+
+// reports applies delivery reports to Submitted deliveries (including
+// those the pass's submits just moved there). A report for a delivery
+// still Pending is ErrDeliveryPending in errs; one for an unknown or
+// already final delivery is ignored: receipts come at least once.
+func (p *carrierPass) reports(ctx context.Context, reports []switchboard.DeliveryReport, errs []error) error {
+	if len(reports) == 0 {
+		return nil
+	}
+	var messages []int64
+	seen := map[int64]bool{}
+	for _, r := range reports {
+		if !seen[r.MessageID] {
+			seen[r.MessageID] = true
+			messages = append(messages, r.MessageID)
+		}
+	}
+	type key struct {
+		message   int64
+		recipient string
+	}
+	byKey := map[key]*reportedDelivery{}
+	err := inChunks(messages, func(ids []int64) error {
+		a := args{}
+		ds, err := queryAll(ctx, p.tx, func(s scanner) (*reportedDelivery, error) {
+			var d reportedDelivery
+			return &d, s.Scan(&d.id, &d.messageID, &d.recipient, &d.carrierID, &d.state)
+		}, `SELECT id, message_id, recipient, carrier_id, state FROM deliveries
+			WHERE message_id IN (`+inListPadded(&a, ids)+`) ORDER BY id `+p.tx.rowLock, a...)
+		for _, d := range ds {
+			if k := (key{d.messageID, d.recipient}); byKey[k] == nil {
+				byKey[k] = d
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for i, r := range reports {
+		d := byKey[key{r.MessageID, r.Recipient}]
+		if n, err := switchboard.NormalizeE164(r.Recipient); d == nil && err == nil {
+			d = byKey[key{r.MessageID, n}]
+		}
+		if d == nil {
+			continue // unknown
+		}
+		c := p.changed[d.id]
+		if c == nil {
+			c = &deliveryChange{id: d.id, state: d.state, carrierID: d.carrierID}
+		}
+		switch {
+		case c.state == switchboard.DeliveryPending:
+			// The carrier's answer to the submit is not recorded yet (the
+			// worker's lease ran out in between): keep the receipt for later.
+			errs[i] = switchboard.ErrDeliveryPending
+			continue
+		case c.state != switchboard.DeliverySubmitted:
+			continue // already final
+		}
+		at := r.At
+		if at.IsZero() {
+			at = p.tx.now
+		}
+		c.state, c.code, c.receiptAt, c.final = switchboard.DeliveryDone, "", max(toMillis(at), 1), true
+		if !r.Delivered {
+			c.state, c.code = switchboard.DeliveryFailed, r.ErrorCode
+		}
+		p.changed[d.id] = c
+		p.senders[d.messageID] += 0 // recomputed; no attempt counted
+	}
+	return nil
+}
+
+// write stores the changed deliveries, in id order (PostgreSQL takes their
+// row locks in one order), and recomputes their senders' messages.
+func (p *carrierPass) write(ctx context.Context) error {
+	ids := make([]int64, 0, len(p.changed))
+	for id := range p.changed {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	now := toMillis(p.tx.now)
+	for _, id := range ids {
+		c := p.changed[id]
+		var err error
+		switch {
+		case c.final:
+			// A report; a submit answered in the same pass releases its
+			// lease here too (a Submitted delivery holds none).
+			_, err = p.tx.ExecContext(ctx, `UPDATE deliveries SET state = $1, carrier_id = $2, error_code = $3, receipt_at = $4,
+				lease_owner = '', lease_until = 0, updated_at = $5 WHERE id = $6`, c.state, c.carrierID, c.code, c.receiptAt, now, id)
+		case c.submitted:
+			err = finish(ctx, p.tx, id, c.state, c.carrierID, c.code)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if len(p.senders) == 0 {
+		return nil
+	}
+	return updateSenders(ctx, p.tx, p.senders)
 }
 
 // ClaimUnreceipted implements switchboard.DeliveryStore. A Submitted

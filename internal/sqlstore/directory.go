@@ -377,6 +377,40 @@ func prefixed(alias, columns string) string {
 	return alias + "." + strings.ReplaceAll(columns, ", ", ", "+alias+".")
 }
 
+// PhoneNumbersByNumber implements switchboard.NumbersDirectory.
+func (db *DB) PhoneNumbersByNumber(ctx context.Context, numbers []string) (map[string]*switchboard.PhoneNumber, error) {
+	out := map[string]*switchboard.PhoneNumber{}
+	if len(numbers) == 0 {
+		return out, nil
+	}
+	given := map[string][]string{} // normalized → as given
+	var keys []string
+	for _, n := range numbers {
+		k := normalizeNumber(n)
+		if given[k] == nil {
+			keys = append(keys, k)
+		}
+		given[k] = append(given[k], n)
+	}
+	err := db.read(ctx, func(tx *tx) error {
+		return inChunks(keys, func(keys []string) error {
+			a := args{}
+			ns, err := queryAll(ctx, tx, scanPhoneNumber, `SELECT `+phoneNumberColumns+` FROM phone_numbers
+				WHERE phone_number IN (`+inListPadded(&a, keys)+`)`, a...)
+			for _, pn := range ns {
+				for _, n := range given[pn.PhoneNumber] {
+					out[n] = pn
+				}
+			}
+			return err
+		})
+	})
+	if err != nil {
+		return nil, db.wrap(err, "get %d phone numbers", len(numbers))
+	}
+	return out, nil
+}
+
 // PhoneNumbers lists the numbers of an account, or of one of its
 // extensions when extensionID is not 0, oldest first.
 func (db *DB) PhoneNumbers(ctx context.Context, accountID, extensionID int64) ([]*switchboard.PhoneNumber, error) {

@@ -171,6 +171,13 @@ const capBatch = 1000
 // messages (index mailbox_stats_account).
 const overCapSQL = `SELECT extension_id FROM mailbox_stats WHERE account_id = $1 AND alive > $2 ORDER BY extension_id`
 
+// byIDInMailbox checks that messages picked by id are still in mailbox
+// $3 of account $4. The unary + keeps SQLite's planner from walking the
+// mailbox's index (extension_id, …) for it instead of looking the ids up:
+// with that plan, each batch of a mailbox far over its cap (an A2P batch
+// of 100,000 in the sender's mailbox) read every message of the mailbox.
+const byIDInMailbox = `+extension_id = $3 AND account_id = $4`
+
 // oldestAliveSQL selects the $3 oldest Alive messages of mailbox $1 of
 // account $2, walking messages_mailbox_time forwards.
 const oldestAliveSQL = `SELECT id FROM messages
@@ -248,7 +255,7 @@ func capMailbox(ctx context.Context, tx *tx, accountID, extensionID int64, cap i
 	if err := inChunks(ids, func(ids []int64) error {
 		a := args{switchboard.Deleted, now, extensionID, accountID}
 		got, err := queryAll(ctx, tx, scanID, `UPDATE messages SET availability = $1, deleted_at = $2, modified_at = $2
-			WHERE extension_id = $3 AND account_id = $4 AND availability = 'Alive' AND id IN (`+inList(&a, ids)+`)
+			WHERE `+byIDInMailbox+` AND availability = 'Alive' AND id IN (`+inList(&a, ids)+`)
 			RETURNING id`, a...)
 		done = append(done, got...)
 		return err
@@ -444,7 +451,7 @@ func (db *DB) ExpireMessages(ctx context.Context, accountID, extensionID int64, 
 		now := toMillis(tx.now)
 		b := args{switchboard.Deleted, now, extensionID, accountID}
 		done, err := queryAll(ctx, tx, scanID, `UPDATE messages SET availability = $1, deleted_at = $2, modified_at = $2
-			WHERE extension_id = $3 AND account_id = $4 AND availability = 'Alive' AND id IN (`+inList(&b, ids)+`)
+			WHERE `+byIDInMailbox+` AND availability = 'Alive' AND id IN (`+inList(&b, ids)+`)
 			RETURNING id`, b...)
 		if err != nil {
 			return err

@@ -579,6 +579,66 @@ func testReceiptBeforeSubmit(t *testing.T, e *env) {
 	}
 }
 
+// testRecordCarrier: a worker's pass over the carrier recorded at once.
+// Each delivery and each sender's message ends as the same answers one at
+// a time would leave it, with one change row per message; a receipt may
+// follow its submit in the same call; the results are per answer.
+func testRecordCarrier(t *testing.T, e *env) {
+	box := mb(e.ext1)
+	at := Base.Add(5 * time.Second)
+	m1 := e.send(t, e.outbound(switchboard.TypeSMS, p1, p2))
+	m2 := e.send(t, e.outbound(switchboard.TypeSMS, p1))
+	m3 := e.send(t, e.outbound(switchboard.TypeSMS, p1))
+	ds := map[int64]map[string]*switchboard.Delivery{}
+	for _, d := range must(e.store.ClaimDeliveries(e.ctx, "w", time.Minute, 100))(t) {
+		if ds[d.MessageID] == nil {
+			ds[d.MessageID] = map[string]*switchboard.Delivery{}
+		}
+		ds[d.MessageID][d.Recipient] = d
+	}
+	seq := e.position(t)
+	e.clock.Advance(time.Second)
+	submitErrs, reportErrs, err := e.store.RecordCarrier(e.ctx, "w", []switchboard.SubmitOutcome{
+		{DeliveryID: ds[m1.ID][p1].ID, Accepted: true, CarrierID: "car-1"},
+		{DeliveryID: ds[m1.ID][p2].ID, ErrorCode: "SMS-CAR-411"},
+		{DeliveryID: ds[m2.ID][p1].ID, Accepted: true, CarrierID: "car-2"},
+		{DeliveryID: ds[m2.ID][p1].ID, Accepted: true, CarrierID: "car-2"}, // twice: the second finds it done
+	}, []switchboard.DeliveryReport{
+		{MessageID: m1.ID, Recipient: p1, Delivered: true, At: at},
+		{MessageID: m1.ID, Recipient: p1, ErrorCode: "SMS-CAR-430", At: at}, // a repeat: ignored
+		{MessageID: m1.ID, Recipient: p2, Delivered: true, At: at},          // refused: ignored
+		{MessageID: m2.ID, Recipient: p1, ErrorCode: "SMS-CAR-430", At: at},
+		{MessageID: m3.ID, Recipient: p1, Delivered: true, At: at}, // not submitted yet
+		{MessageID: m3.ID, Recipient: "+19999999999", Delivered: true, At: at},
+	})
+	noErr(t, err)
+	wantEqual(t, fmt.Sprint(submitErrs), fmt.Sprint([]error{nil, nil, nil, switchboard.ErrLeaseLost}), "submit results")
+	wantEqual(t, fmt.Sprint(reportErrs), fmt.Sprint([]error{nil, nil, nil, nil, switchboard.ErrDeliveryPending, nil}), "report results")
+
+	got := e.sent(t, m1)
+	wantStatus(t, got, switchboard.StatusSendingFailed, switchboard.StatusDelivered, switchboard.StatusSendingFailed)
+	wantEqual(t, got.SMSSendingAttempts, 2, "attempts of the first message")
+	wantTime(t, got.SMSDeliveryTime, at, "smsDeliveryTime")
+	got = e.sent(t, m2)
+	wantStatus(t, got, switchboard.StatusDeliveryFailed, switchboard.StatusDeliveryFailed)
+	wantEqual(t, got.DeliveryErrorCode, "SMS-CAR-430", "deliveryErrorCode")
+	wantStatus(t, e.sent(t, m3), switchboard.StatusQueued, switchboard.StatusQueued)
+	wantLogged(t, e.changesSince(t, box, seq), switchboard.ChangeUpdated, e.clock.Now(), []int64{m1.ID, m2.ID})
+	wantEqual(t, len(must(e.store.ClaimUnreceipted(e.ctx, e.clock.Now().Add(time.Hour), 100))(t)), 0, "deliveries left waiting for a receipt")
+	id, _, err := e.store.DeliveryByCarrierID(e.ctx, "car-2")
+	noErr(t, err)
+	wantEqual(t, id, m2.ID, "carrier id of a delivery submitted and reported at once")
+
+	// m3's submit, then its receipt, in two calls.
+	_, _, err = e.store.RecordCarrier(e.ctx, "w", []switchboard.SubmitOutcome{{DeliveryID: ds[m3.ID][p1].ID, Accepted: true, CarrierID: "car-3"}}, nil)
+	noErr(t, err)
+	wantStatus(t, e.sent(t, m3), switchboard.StatusSent, switchboard.StatusSent)
+	_, reportErrs, err = e.store.RecordCarrier(e.ctx, "", nil, []switchboard.DeliveryReport{{MessageID: m3.ID, Recipient: p1, Delivered: true, At: at}})
+	noErr(t, err)
+	noErr(t, reportErrs[0])
+	wantStatus(t, e.sent(t, m3), switchboard.StatusDelivered, switchboard.StatusDelivered)
+}
+
 // testGroupedWrites: outbox writes from many goroutines at once (which the
 // SQLite store commits together) each succeed or fail on their own.
 func testGroupedWrites(t *testing.T, e *env) {

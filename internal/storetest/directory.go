@@ -163,6 +163,12 @@ func testPhoneNumbers(t *testing.T, e *env) {
 	wantEqual(t, company, want, "created company number")
 	wantEqual(t, must(s.PhoneNumberByNumber(e.ctx, "+16505550199"))(t), want, "number by number")
 	wantEqual(t, must(s.PhoneNumberByNumber(e.ctx, "+1 (650) 555-0199"))(t), want, "number by typed number")
+	many := must(s.PhoneNumbersByNumber(e.ctx, []string{"+16505550199", "+1 (650) 555-0199", own1, "+14085550155"}))(t)
+	if len(many) != 3 || many[own1] == nil || many[own1].ExtensionID != e.ext1.ID || many["+14085550155"] != nil {
+		t.Fatalf("numbers by number: %+v", many)
+	}
+	wantEqual(t, many["+16505550199"], want, "numbers by number")
+	wantEqual(t, many["+1 (650) 555-0199"], want, "numbers by typed number")
 
 	direct := must(s.PhoneNumberByNumber(e.ctx, own1))(t)
 	if direct.ExtensionID != e.ext1.ID || direct.AccountID != e.acc1.ID || direct.UsageType != "DirectNumber" {

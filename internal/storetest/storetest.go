@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"ReceiptBeforeSubmit", testReceiptBeforeSubmit},
 		{"ClaimConcurrently", testClaimConcurrently},
 		{"DeliveryStatus", testDeliveryStatus},
+		{"RecordCarrier", testRecordCarrier},
 		{"ListDeliveries", testListDeliveries},
 		{"AllSubscriptions", testAllSubscriptions},
 		{"WebHookAttempts", testWebHookAttempts},

@@ -144,6 +144,23 @@ func CPUSeconds(pid int) float64 {
 	return (u + k) / 100 // USER_HZ
 }
 
+// RSSBytes is a process's resident memory from /proc (Linux; 0
+// elsewhere). Reading it costs the process nothing, unlike a scrape of its
+// /metrics, whose collectors query the database.
+func RSSBytes(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
 // Login trades a JWT for an access token (the JWT bearer grant), with the
 // app's client credentials.
 func Login(client *http.Client, server, clientID, clientSecret, jwt string) (string, error) {

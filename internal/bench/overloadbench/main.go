@@ -377,17 +377,7 @@ func call(client *http.Client, method, u, token, body string) (int, string, erro
 	return resp.StatusCode, resp.Status, nil
 }
 
-// rssMiB is a process's resident memory from /proc (Linux; 0 elsewhere).
+// rssMiB is a process's resident memory in MiB, to a tenth.
 func rssMiB(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return math.Round(kb/1024*10) / 10
-		}
-	}
-	return 0
+	return math.Round(benchkit.RSSBytes(pid)/(1<<20)*10) / 10
 }
