@@ -210,6 +210,10 @@ type MessageCreate struct {
 	// server retrying) is stored once: a mailbox holds at most one message
 	// per SourceID. Empty: no such guard.
 	SourceID string
+	// A2PBatchID and A2PIndex place a message of a high-volume (A2P) batch
+	// in it; 0: not of a batch.
+	A2PBatchID int64
+	A2PIndex   int
 }
 
 // Limits on stored messages that do not depend on configuration.

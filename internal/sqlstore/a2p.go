@@ -251,23 +251,13 @@ func (db *DB) ExpandA2P(ctx context.Context, owner string, batchID int64, from i
 		if from+len(prepared) > size {
 			return fmt.Errorf("chunk %d..%d is past the batch's %d messages", from, from+len(prepared), size)
 		}
-		w, err := newOutboxWriter(ctx, tx)
-		if err != nil {
-			return err
-		}
-		tag, err := tx.PrepareContext(ctx, `UPDATE messages SET a2p_batch_id = $1, a2p_index = $2 WHERE id = $3`)
-		if err != nil {
-			return err
-		}
-		defer tag.Close()
+		chunk := make([]*switchboard.OutboundCreate, len(prepared))
 		for i := range prepared {
-			m, err := w.insert(ctx, &prepared[i])
-			if err != nil {
-				return err
-			}
-			if _, err := tag.ExecContext(ctx, batchID, from+i, m.ID); err != nil {
-				return err
-			}
+			prepared[i].Message.A2PBatchID, prepared[i].Message.A2PIndex = batchID, from+i
+			chunk[i] = &prepared[i]
+		}
+		if _, err := newOutboxWriter(tx).insertAll(ctx, chunk); err != nil {
+			return err
 		}
 		end := from + len(prepared)
 		if _, err := tx.ExecContext(ctx, `UPDATE a2p_batches SET expanded = $1, lease_until = $2, modified_at = $3 WHERE id = $4`,

@@ -106,10 +106,7 @@ var outboundSends = &combiner{run: func(ctx context.Context, t *tx, items []any)
 }}
 
 func storeOutbound(ctx context.Context, t *tx, sends []*outboundSend) error {
-	w, err := newOutboxWriter(ctx, t)
-	if err != nil {
-		return err
-	}
+	w := newOutboxWriter(t)
 	cs := make([]*switchboard.OutboundCreate, len(sends))
 	for i, s := range sends {
 		cs[i] = s.create
@@ -131,19 +128,8 @@ type outboxWriter struct {
 	ins *messageInserter
 }
 
-func newOutboxWriter(ctx context.Context, tx *tx) (*outboxWriter, error) {
-	ins := newMessageInserter(tx)
-	return &outboxWriter{tx: tx, ins: ins}, nil
-}
-
-// insert stores the message of c (validated) and one Pending delivery per
-// recipient, routed as c says, due at c.SendAt or now.
-func (w *outboxWriter) insert(ctx context.Context, c *switchboard.OutboundCreate) (*switchboard.Message, error) {
-	ms, err := w.insertAll(ctx, []*switchboard.OutboundCreate{c})
-	if err != nil {
-		return nil, err
-	}
-	return ms[0], nil
+func newOutboxWriter(tx *tx) *outboxWriter {
+	return &outboxWriter{tx: tx, ins: newMessageInserter(tx)}
 }
 
 // deliveryInsertSQL begins the multi-row insert of deliveries; each row
@@ -154,7 +140,9 @@ const (
 	deliveryInsertColumns = 11
 )
 
-// insertAll is insert for several, in order, with multi-row statements.
+// insertAll stores the messages of cs (validated), in order, and one
+// Pending delivery per recipient, routed as each says, due at its SendAt
+// or now: multi-row statements for all of them.
 func (w *outboxWriter) insertAll(ctx context.Context, cs []*switchboard.OutboundCreate) ([]*switchboard.Message, error) {
 	creates := make([]*switchboard.MessageCreate, len(cs))
 	for i, c := range cs {

@@ -229,7 +229,7 @@ var messageInsertColumns = []string{"account_id", "extension_id", "type", "direc
 	"message_status", "read_status", "priority", "subject", "from_party", "to_parties", "conversation_id",
 	"created_at", "modified_at", "deleted_at", "purged_at", "delivery_error_code", "segment_count",
 	"sms_delivery_time", "sms_sending_attempts", "fax_page_count", "fax_resolution", "cover_index",
-	"cover_page_text", "vm_transcription", "pg_to_department", "source_id"}
+	"cover_page_text", "vm_transcription", "pg_to_department", "source_id", "a2p_batch_id", "a2p_index"}
 
 var messageInsertSQL = `INSERT INTO messages (` + strings.Join(messageInsertColumns, ", ") + `) VALUES `
 
@@ -273,7 +273,16 @@ func messageRow(c *switchboard.MessageCreate, now time.Time) (*switchboard.Messa
 		toMillis(m.Created), toMillis(now), deletedAt, purgedAt, m.DeliveryErrorCode, int64(m.SegmentCount),
 		toMillis(m.SMSDeliveryTime), int64(m.SMSSendingAttempts), int64(m.FaxPageCount), string(m.FaxResolution), int64(m.CoverIndex),
 		m.CoverPageText, string(m.VMTranscriptionStatus), flag(m.PgToDepartment), c.SourceID,
+		nullID(c.A2PBatchID), a2pIndex(c),
 	}, nil
+}
+
+// a2pIndex is the a2p_index of c's row: NULL when it is of no batch.
+func a2pIndex(c *switchboard.MessageCreate) any {
+	if c.A2PBatchID == 0 {
+		return nil
+	}
+	return int64(c.A2PIndex)
 }
 
 // attachmentInsertSQL begins the multi-row insert of attachments; each
