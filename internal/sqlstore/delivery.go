@@ -879,18 +879,65 @@ func updateSenders(ctx context.Context, tx *tx, attempts map[int64]int) error {
 	if err := dq.Err(); err != nil {
 		return err
 	}
+	var updates []any // senderUpdateColumns per changed message
 	for _, id := range ids {
-		if err := applySender(ctx, tx, byID[id], attempts[id]); err != nil {
+		row, err := senderUpdate(byID[id], attempts[id])
+		if err != nil {
 			return err
 		}
+		if row != nil {
+			r := byID[id]
+			updates = append(updates, row...)
+			tx.logChange(switchboard.ChangeUpdated, changeRow{r.acc, r.ext, r.id, r.typ, r.dir})
+		}
 	}
-	return nil
+	now := toMillis(tx.now)
+	return inRowChunks(len(updates)/senderUpdateColumns, func(from, n int) error {
+		a := append(updates[from*senderUpdateColumns:(from+n)*senderUpdateColumns:(from+n)*senderUpdateColumns], now)
+		_, err := tx.ExecContext(ctx, senderUpdateSQL(n), a...)
+		return err
+	})
 }
 
-func applySender(ctx context.Context, tx *tx, r *senderRow, attempts int) error {
+// senderUpdateColumns are the values of one message's row in
+// senderUpdateSQL: id, status, to_parties, error code, delivery time,
+// sending attempts to add.
+const senderUpdateColumns = 6
+
+// senderUpdateSQL updates the sender's messages of rows rows of
+// senderUpdateColumns values, then now: one statement for many (a round
+// trip each on PostgreSQL). The casts type the VALUES for PostgreSQL;
+// SQLite takes them as they are.
+func senderUpdateSQL(rows int) string {
+	key := multiRowKey{"senders", senderUpdateColumns, rows}
+	if s, ok := multiRowTexts.Load(key); ok {
+		return s.(string)
+	}
+	var b strings.Builder
+	b.WriteString(`WITH v (id, status, to_parties, error_code, delivery_time, attempts) AS (VALUES `)
+	n := 0
+	p := func() string { n++; return "$" + strconv.Itoa(n) }
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "(CAST(%s AS BIGINT), %s, %s, %s, CAST(%s AS BIGINT), CAST(%s AS BIGINT))", p(), p(), p(), p(), p(), p())
+	}
+	b.WriteString(`) UPDATE messages SET message_status = v.status, to_parties = v.to_parties,
+		delivery_error_code = v.error_code, sms_delivery_time = v.delivery_time,
+		sms_sending_attempts = messages.sms_sending_attempts + v.attempts, modified_at = CAST(` + p() + ` AS BIGINT)
+		FROM v WHERE messages.id = v.id`)
+	s, _ := multiRowTexts.LoadOrStore(key, b.String())
+	return s.(string)
+}
+
+// senderUpdate is the row of senderUpdateSQL that brings r up to date with
+// its deliveries' outcomes and attempts more sending attempts, or nil
+// when nothing changes.
+func senderUpdate(r *senderRow, attempts int) ([]any, error) {
 	to, err := decodeParties(r.toJSON)
 	if err != nil {
-		return fmt.Errorf("decode recipients of message %d: %w", r.id, err)
+		return nil, fmt.Errorf("decode recipients of message %d: %w", r.id, err)
 	}
 	typ := r.typ
 	newStatus := switchboard.AggregateStatus(typ, r.outcomes)
@@ -919,23 +966,16 @@ func applySender(ctx context.Context, tx *tx, r *senderRow, attempts int) error 
 		newTime = latest
 	}
 	if newStatus == r.status && slices.Equal(newTo, to) && newCode == r.errCode && newTime == r.deliveryTime && attempts == 0 {
-		return nil
+		return nil, nil
 	}
 	toOut, err := json.Marshal(newTo)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if newTo == nil {
 		toOut = []byte("[]")
 	}
-	now := toMillis(tx.now)
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET message_status = $1, to_parties = $2, delivery_error_code = $3,
-		sms_delivery_time = $4, sms_sending_attempts = sms_sending_attempts + $5, modified_at = $6 WHERE id = $7`,
-		newStatus, string(toOut), newCode, newTime, attempts, now, r.id); err != nil {
-		return err
-	}
-	tx.logChange(switchboard.ChangeUpdated, changeRow{r.acc, r.ext, r.id, typ, r.dir})
-	return nil
+	return []any{r.id, string(newStatus), string(toOut), newCode, newTime, int64(attempts)}, nil
 }
 
 // ---- departments
