@@ -314,10 +314,11 @@ type DirectoryStore interface {
 	// extensionID is not 0.
 	PhoneNumbers(ctx context.Context, accountID, extensionID int64) ([]*PhoneNumber, error)
 	SetPhoneNumberStatus(ctx context.Context, accountID int64, number, status string) error
-	// DirectoryVersion changes with every change of extensions, phone
-	// numbers and department members, by any process or node: a cache of
+	// DirectoryEpoch changes with every change of extensions, phone
+	// numbers and department members, a status of an account, app or
+	// admin token, and a token ended, by any process or node: a cache of
 	// their lookups is valid while it is unchanged.
-	DirectoryVersion(ctx context.Context) (int64, error)
+	DirectoryEpoch(ctx context.Context) (int64, error)
 
 	CreateApp(ctx context.Context, a *App) error
 	AppByClientID(ctx context.Context, clientID string) (*App, error)

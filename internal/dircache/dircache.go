@@ -1,19 +1,20 @@
 // Package dircache keeps the directory lookups of hot paths in memory: an
 // extension by id, an extension's phone numbers, the owner of a phone
 // number (or that no extension has it). A send made three such reads
-// per message; with the cache it makes one, of the directory's version.
+// per message; with the cache it makes one, of the directory's epoch.
 //
-// The store's DirectoryVersion changes in the same transaction as any
-// change of extensions, phone numbers or department members, by any
+// The store's DirectoryEpoch changes in the same transaction as any change
+// of extensions, phone numbers or department members (and of credentials,
+// which the store's token cache keeps under the same epoch), by any
 // process (the CLI writes the SQLite file directly) or node (PostgreSQL),
-// so a request that reads the version first and finds it unchanged may use
+// so a request that reads the epoch first and finds it unchanged may use
 // what was looked up under it: a change is seen by the next request
 // everywhere, with no notification to miss.
 //
-// Each request takes a View, which reads the version once. A View serves
-// and fills the cache only while the cache holds its version: a lookup
-// made under an older version never lands under a newer one. What the
-// cache returns is shared: callers must not change it.
+// Each request takes a View, which reads the epoch once. A View serves and
+// fills the cache only while the cache holds its epoch: a lookup made
+// under an older epoch never lands under a newer one. What the cache
+// returns is shared: callers must not change it.
 package dircache
 
 import (
@@ -26,7 +27,7 @@ import (
 
 // Store is what the cache reads.
 type Store interface {
-	DirectoryVersion(ctx context.Context) (int64, error)
+	DirectoryEpoch(ctx context.Context) (int64, error)
 	Extension(ctx context.Context, accountID, id int64) (*switchboard.Extension, error)
 	PhoneNumbers(ctx context.Context, accountID, extensionID int64) ([]*switchboard.PhoneNumber, error)
 	PhoneNumberByNumber(ctx context.Context, number string) (*switchboard.PhoneNumber, error)
@@ -38,7 +39,7 @@ type Cache struct {
 	maxEntries int
 
 	mu         sync.Mutex
-	version    int64
+	epoch      int64
 	entries    int
 	extensions map[[2]int64]*switchboard.Extension
 	numbers    map[[2]int64][]*switchboard.PhoneNumber
@@ -53,31 +54,31 @@ func New(store Store, maxEntries int) *Cache {
 	return c
 }
 
-func (c *Cache) reset(version int64) {
-	c.version, c.entries = version, 0
+func (c *Cache) reset(epoch int64) {
+	c.epoch, c.entries = epoch, 0
 	c.extensions = map[[2]int64]*switchboard.Extension{}
 	c.numbers = map[[2]int64][]*switchboard.PhoneNumber{}
 	c.owners = map[string]*switchboard.PhoneNumber{}
 }
 
-// View reads the directory's version and returns the lookups as of it.
+// View reads the directory's epoch and returns the lookups as of it.
 func (c *Cache) View(ctx context.Context) (*View, error) {
-	v, err := c.store.DirectoryVersion(ctx)
+	v, err := c.store.DirectoryEpoch(ctx)
 	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
-	if v != c.version { // not only newer: a restored database may count from lower
+	if v != c.epoch { // not only newer: a restored database may count from lower
 		c.reset(v)
 	}
 	c.mu.Unlock()
-	return &View{c: c, version: v}, nil
+	return &View{c: c, epoch: v}, nil
 }
 
-// View is the directory as of one version: one request's lookups.
+// View is the directory as of one epoch: one request's lookups.
 type View struct {
-	c       *Cache
-	version int64
+	c     *Cache
+	epoch int64
 }
 
 // Extension is the store's Extension.
@@ -120,14 +121,14 @@ func (v *View) PhoneNumberByNumber(ctx context.Context, number string) (*switchb
 	return pn, err
 }
 
-// lookup answers from the cache when it holds the view's version and the
+// lookup answers from the cache when it holds the view's epoch and the
 // key, else from the store, keeping the answer (with keepNotFound, an
-// ErrNotFound as a nil value) if the cache still holds the view's version.
+// ErrNotFound as a nil value) if the cache still holds the view's epoch.
 func lookup[T any](v *View, ctx context.Context, get func(*Cache) (T, bool), put func(*Cache, T),
 	load func(context.Context) (T, error), keepNotFound bool) (T, error) {
 	c := v.c
 	c.mu.Lock()
-	if c.version == v.version {
+	if c.epoch == v.epoch {
 		if x, ok := get(c); ok {
 			c.mu.Unlock()
 			return x, nil
@@ -140,9 +141,9 @@ func lookup[T any](v *View, ctx context.Context, get func(*Cache) (T, bool), put
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.version == v.version {
+	if c.epoch == v.epoch {
 		if c.entries >= c.maxEntries {
-			c.reset(c.version)
+			c.reset(c.epoch)
 		}
 		put(c, x)
 		c.entries++

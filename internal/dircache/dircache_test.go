@@ -9,10 +9,10 @@ import (
 	"github.com/switchboardhq/switchboard"
 )
 
-// fakeStore is a directory with a version, counting the reads.
+// fakeStore is a directory with a epoch, counting the reads.
 type fakeStore struct {
 	mu      sync.Mutex
-	version int64
+	epoch int64
 	exts    map[int64]*switchboard.Extension
 	owners  map[string]*switchboard.PhoneNumber
 	reads   int
@@ -20,10 +20,10 @@ type fakeStore struct {
 	during func()
 }
 
-func (f *fakeStore) DirectoryVersion(context.Context) (int64, error) {
+func (f *fakeStore) DirectoryEpoch(context.Context) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.version, nil
+	return f.epoch, nil
 }
 
 func (f *fakeStore) load() {
@@ -75,12 +75,12 @@ func (f *fakeStore) change(fn func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	fn()
-	f.version++
+	f.epoch++
 }
 
 func TestCache(t *testing.T) {
 	ctx := context.Background()
-	f := &fakeStore{version: 1, exts: map[int64]*switchboard.Extension{7: {ID: 7, Status: switchboard.StatusEnabled}},
+	f := &fakeStore{epoch: 1, exts: map[int64]*switchboard.Extension{7: {ID: 7, Status: switchboard.StatusEnabled}},
 		owners: map[string]*switchboard.PhoneNumber{"+16505550101": {PhoneNumber: "+16505550101", ExtensionID: 7}}}
 	c := New(f, 100)
 	view := func() *View {
@@ -133,12 +133,12 @@ func TestCache(t *testing.T) {
 		t.Fatalf("a number added since: %v %v", pn, err)
 	}
 
-	// A lookup loaded under an old version while the directory changes is
+	// A lookup loaded under an old epoch while the directory changes is
 	// not kept under the new one.
 	old := view()
 	f.during = func() {
 		f.change(func() { f.exts[7].Status = switchboard.StatusEnabled })
-		view() // a later request sees the new version
+		view() // a later request sees the new epoch
 	}
 	if x, _ := old.Extension(ctx, 1, 9); x != nil {
 		t.Fatal("extension 9 exists?")
@@ -153,9 +153,9 @@ func TestCache(t *testing.T) {
 	}
 	before := f.reads
 	if x, _ := view().Extension(ctx, 1, 9); x.Status != switchboard.StatusDisabled {
-		t.Fatal("a lookup of an old version was kept under the new one")
+		t.Fatal("a lookup of an old epoch was kept under the new one")
 	}
-	reads(before+1, "the new version looks it up itself")
+	reads(before+1, "the new epoch looks it up itself")
 
 	// The bound: past it the cache starts again.
 	small := New(f, 2)

@@ -31,7 +31,7 @@ type Store interface {
 	ExtensionByNumber(ctx context.Context, accountID int64, number string) (*switchboard.Extension, error)
 	PhoneNumbers(ctx context.Context, accountID, extensionID int64) ([]*switchboard.PhoneNumber, error)
 	PhoneNumberByNumber(ctx context.Context, number string) (*switchboard.PhoneNumber, error)
-	DirectoryVersion(ctx context.Context) (int64, error)
+	DirectoryEpoch(ctx context.Context) (int64, error)
 	DepartmentMembers(ctx context.Context, accountID, departmentID int64) ([]*switchboard.Extension, error)
 	Message(ctx context.Context, accountID, extensionID, id int64) (*switchboard.Message, error)
 	Attachment(ctx context.Context, accountID, extensionID, messageID, attachmentID int64) (*switchboard.Attachment, error)

@@ -15,14 +15,16 @@ import (
 // short writes. The answers are kept here by token hash (a hash, never the
 // token; nothing here is logged).
 //
-// A kept answer is used only while the auth epoch (migration 00015) is the
-// one it was read under. Every write that can end or change what a token
-// acts as bumps the epoch in its own transaction (bumpAuthEpoch), and every
-// lookup reads the stored epoch first, one single-row statement outside a
-// transaction. So a revocation committed by any process on any node (the
-// CLI beside a SQLite server, another node on PostgreSQL) is honoured by
-// the next request, as when every request read the tables. Expiry needs no
-// bump: it is checked against the time of each lookup.
+// A kept answer is used only while the directory epoch (migration 00015)
+// is the one it was read under. Every write that can end or change what a
+// token acts as (a token deleted, a status changed) bumps the epoch in its
+// own transaction, by trigger, and every lookup reads the stored epoch
+// first, one single-row statement outside a transaction. So a revocation
+// committed by any process on any node (the CLI beside a SQLite server,
+// another node on PostgreSQL) is honoured by the next request, as when
+// every request read the tables. Expiry needs no bump: it is checked
+// against the time of each lookup. internal/dircache keeps directory
+// lookups under the same epoch.
 
 // maxAuthCache bounds the cached tokens; past it the cache starts over.
 // Only tokens that authenticated are kept, so unknown tokens cannot fill it.
@@ -61,17 +63,9 @@ func (c *authCache) put(k authKey, e authEntry) {
 	c.entries[k] = e
 }
 
-const authEpochSQL = `SELECT epoch FROM auth_epoch WHERE id = 1`
+const epochSQL = `SELECT epoch FROM directory_epoch WHERE id = 1`
 
-// bumpAuthEpoch makes every process's cached authentications stale once
-// tx commits.
-func bumpAuthEpoch(ctx context.Context, tx *tx) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO auth_epoch (id, epoch) VALUES (1, 1)
-		ON CONFLICT (id) DO UPDATE SET epoch = auth_epoch.epoch + 1`)
-	return err
-}
-
-func scanAuthEpoch(s scanner) (int64, error) {
+func scanEpoch(s scanner) (int64, error) {
 	var epoch int64
 	err := s.Scan(&epoch)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -80,14 +74,15 @@ func scanAuthEpoch(s scanner) (int64, error) {
 	return epoch, err
 }
 
-// authEpoch reads the stored epoch in one statement on the reader pool.
+// DirectoryEpoch implements switchboard.DirectoryStore: the stored epoch,
+// in one statement on the reader pool.
 // The statement reads one row, so it is not worth cancelling: without a
 // Done channel modernc.org/sqlite starts no goroutine to watch for one.
-func (db *DB) authEpoch(ctx context.Context) (int64, error) {
+func (db *DB) DirectoryEpoch(ctx context.Context) (int64, error) {
 	var epoch int64
 	ctx = context.WithoutCancel(ctx)
 	err := db.readOne(ctx, func(q *tx) (err error) {
-		epoch, err = scanAuthEpoch(q.QueryRowContext(ctx, authEpochSQL))
+		epoch, err = scanEpoch(q.QueryRowContext(ctx, epochSQL))
 		return err
 	})
 	return epoch, err
@@ -97,7 +92,7 @@ func (db *DB) authEpoch(ctx context.Context) (int64, error) {
 // one with load in a read transaction that also reads the epoch, so the
 // entry kept is never newer than the epoch it is kept under.
 func (db *DB) cachedAuth(ctx context.Context, k authKey, load func(*tx) (authEntry, error)) (authEntry, error) {
-	epoch, err := db.authEpoch(ctx)
+	epoch, err := db.DirectoryEpoch(ctx)
 	if err != nil {
 		return authEntry{}, err
 	}
@@ -106,7 +101,7 @@ func (db *DB) cachedAuth(ctx context.Context, k authKey, load func(*tx) (authEnt
 	}
 	var e authEntry
 	err = db.read(ctx, func(tx *tx) error {
-		epoch, err := scanAuthEpoch(tx.QueryRowContext(ctx, authEpochSQL))
+		epoch, err := scanEpoch(tx.QueryRowContext(ctx, epochSQL))
 		if err != nil {
 			return err
 		}

@@ -134,7 +134,7 @@ type copyTable struct {
 }
 
 // seededTables hold rows written by the migrations themselves.
-var seededTables = map[string]bool{"change_log_horizon": true, "directory_version": true}
+var seededTables = map[string]bool{"change_log_horizon": true, "directory_epoch": true}
 
 // copyPlan lists the target's tables, parents before children.
 func copyPlan(ctx context.Context, db *sql.DB) ([]copyTable, error) {
@@ -228,8 +228,8 @@ func requireEmpty(ctx context.Context, db *sql.DB, tables []copyTable) error {
 		switch t.name {
 		case "change_log_horizon":
 			q += ` WHERE pruned_seq <> 0`
-		case "directory_version":
-			continue // any version: it only has to change with the directory
+		case "directory_epoch":
+			continue // any epoch: it only has to change with the directory
 		}
 		var n int64
 		if err := db.QueryRowContext(ctx, q).Scan(&n); err != nil {

@@ -121,10 +121,7 @@ func (db *DB) SetAccountStatus(ctx context.Context, id int64, status string) err
 		if err != nil {
 			return err
 		}
-		if err := rowsAffected(res); err != nil {
-			return err
-		}
-		return bumpAuthEpoch(ctx, tx)
+		return rowsAffected(res)
 	})
 	return db.wrap(err, "set status of account %d", id)
 }
@@ -260,10 +257,7 @@ func (db *DB) SetExtensionStatus(ctx context.Context, accountID, id int64, statu
 		if err != nil {
 			return err
 		}
-		if err := rowsAffected(res); err != nil {
-			return err
-		}
-		return bumpAuthEpoch(ctx, tx)
+		return rowsAffected(res)
 	})
 	return db.wrap(err, "set status of extension %d of account %d", id, accountID)
 }
@@ -533,10 +527,7 @@ func (db *DB) SetAppStatus(ctx context.Context, clientID, status string) error {
 		if err != nil {
 			return err
 		}
-		if err := rowsAffected(res); err != nil {
-			return err
-		}
-		return bumpAuthEpoch(ctx, tx)
+		return rowsAffected(res)
 	})
 	return db.wrap(err, "set status of app %s", clientID)
 }
@@ -711,10 +702,7 @@ func (db *DB) SetAdminTokenStatus(ctx context.Context, id int64, status string) 
 		if err != nil {
 			return err
 		}
-		if err := rowsAffected(res); err != nil {
-			return err
-		}
-		return bumpAuthEpoch(ctx, tx)
+		return rowsAffected(res)
 	})
 	return db.wrap(err, "set status of admin token %d", id)
 }
@@ -762,15 +750,4 @@ func (db *DB) DeleteSecret(ctx context.Context, name string) error {
 		return err
 	})
 	return db.wrap(err, "delete secret %s", name)
-}
-
-// DirectoryVersion is the directory's version (migration 00017): it
-// changes with every change of extensions, phone numbers and department
-// members, by any process or node.
-func (db *DB) DirectoryVersion(ctx context.Context) (int64, error) {
-	var v int64
-	err := db.readOne(ctx, func(tx *tx) error {
-		return tx.QueryRowContext(ctx, `SELECT version FROM directory_version WHERE id = 1`).Scan(&v)
-	})
-	return v, db.wrap(err, "read the directory version")
 }

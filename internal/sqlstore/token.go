@@ -131,9 +131,6 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now time.T
 			oldHash, session, expires); err != nil {
 			return err
 		}
-		if err := bumpAuthEpoch(ctx, tx); err != nil {
-			return err
-		}
 		return insertTokens(ctx, tx, tokens)
 	})
 	return db.wrap(err, "rotate refresh token")
@@ -153,10 +150,8 @@ func (db *DB) RotatedSession(ctx context.Context, hash string, now time.Time) (s
 // session is not an error.
 func (db *DB) RevokeSession(ctx context.Context, sessionID string) error {
 	err := db.write(ctx, func(tx *tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE session_id = $1`, sessionID); err != nil {
-			return err
-		}
-		return bumpAuthEpoch(ctx, tx)
+		_, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE session_id = $1`, sessionID)
+		return err
 	})
 	return db.wrap(err, "revoke session")
 }

@@ -359,27 +359,27 @@ func testSecret(t *testing.T, e *env) {
 	}
 }
 
-// testDirectoryVersion: every change of an extension, a phone number or a
-// department's members changes the directory version, a failed change or a
+// testDirectoryEpoch: every change of an extension, a phone number or a
+// department's members changes the directory epoch, a failed change or a
 // write elsewhere (messages, accounts' other data) does not, and it never
 // goes back.
-func testDirectoryVersion(t *testing.T, e *env) {
+func testDirectoryEpoch(t *testing.T, e *env) {
 	s := e.store
-	last := must(s.DirectoryVersion(e.ctx))(t)
+	last := must(s.DirectoryEpoch(e.ctx))(t)
 	changes := func(what string, fn func() error) {
 		t.Helper()
 		noErr(t, fn())
-		v := must(s.DirectoryVersion(e.ctx))(t)
+		v := must(s.DirectoryEpoch(e.ctx))(t)
 		if v <= last {
-			t.Fatalf("%s: directory version %d, was %d", what, v, last)
+			t.Fatalf("%s: directory epoch %d, was %d", what, v, last)
 		}
 		last = v
 	}
 	same := func(what string, fn func() error) {
 		t.Helper()
 		_ = fn()
-		if v := must(s.DirectoryVersion(e.ctx))(t); v != last {
-			t.Fatalf("%s: directory version %d, was %d", what, v, last)
+		if v := must(s.DirectoryEpoch(e.ctx))(t); v != last {
+			t.Fatalf("%s: directory epoch %d, was %d", what, v, last)
 		}
 	}
 	var dept *switchboard.Extension

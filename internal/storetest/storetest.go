@@ -32,7 +32,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"Accounts", testAccounts},
 		{"Extensions", testExtensions},
 		{"PhoneNumbers", testPhoneNumbers},
-		{"DirectoryVersion", testDirectoryVersion},
+		{"DirectoryEpoch", testDirectoryEpoch},
 		{"Apps", testApps},
 		{"JWTCredentials", testJWTCredentials},
 		{"AdminTokens", testAdminTokens},
