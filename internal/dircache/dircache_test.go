@@ -11,11 +11,11 @@ import (
 
 // fakeStore is a directory with a epoch, counting the reads.
 type fakeStore struct {
-	mu      sync.Mutex
-	epoch int64
-	exts    map[int64]*switchboard.Extension
-	owners  map[string]*switchboard.PhoneNumber
-	reads   int
+	mu     sync.Mutex
+	epoch  int64
+	exts   map[int64]*switchboard.Extension
+	owners map[string]*switchboard.PhoneNumber
+	reads  int
 	// during runs in the middle of a load, as a concurrent change would.
 	during func()
 }
