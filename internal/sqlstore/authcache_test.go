@@ -34,19 +34,12 @@ func TestPostgresAuthRevocationAcrossNodes(t *testing.T) {
 // lookup to see it: no waiting, no notification to wait for.
 func testAuthRevocationAcross(t *testing.T, a, b *DB) {
 	ctx := t.Context()
-	acc, err := a.CreateAccount(ctx, switchboard.AccountCreate{Name: "One"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ext, err := a.CreateExtension(ctx, switchboard.ExtensionCreate{AccountID: acc.ID, ExtensionNumber: "101", Name: "Ann"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	accID, extID := seedMailbox(t, a)
 	now := storetest.Base
 	token := func(hash, session string) {
 		t.Helper()
 		if err := a.CreateTokens(ctx, &switchboard.Token{Hash: hash, Kind: switchboard.TokenAccess, SessionID: session,
-			AccountID: acc.ID, ExtensionID: ext.ID, Expires: now.Add(time.Hour)}); err != nil {
+			AccountID: accID, ExtensionID: extID, Expires: now.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -75,15 +68,15 @@ func testAuthRevocationAcross(t *testing.T, a, b *DB) {
 	refused("h1", "session revoked on the other node")
 	accepted("h2")
 
-	if err := a.SetExtensionStatus(ctx, acc.ID, ext.ID, switchboard.StatusDisabled); err != nil {
+	if err := a.SetExtensionStatus(ctx, accID, extID, switchboard.StatusDisabled); err != nil {
 		t.Fatal(err)
 	}
 	refused("h2", "extension disabled on the other node")
-	if err := a.SetExtensionStatus(ctx, acc.ID, ext.ID, switchboard.StatusEnabled); err != nil {
+	if err := a.SetExtensionStatus(ctx, accID, extID, switchboard.StatusEnabled); err != nil {
 		t.Fatal(err)
 	}
 	accepted("h2")
-	if err := a.SetAccountStatus(ctx, acc.ID, switchboard.StatusDisabled); err != nil {
+	if err := a.SetAccountStatus(ctx, accID, switchboard.StatusDisabled); err != nil {
 		t.Fatal(err)
 	}
 	refused("h2", "account disabled on the other node")

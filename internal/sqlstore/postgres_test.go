@@ -42,19 +42,12 @@ func TestPostgresWatchAcrossNodes(t *testing.T) {
 	ctx := t.Context()
 	a := mustOpenPostgres(t, url, testClock())
 	b := mustOpenPostgres(t, url, testClock())
-	acc, err := a.CreateAccount(ctx, switchboard.AccountCreate{Name: "One"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ext, err := a.CreateExtension(ctx, switchboard.ExtensionCreate{AccountID: acc.ID, ExtensionNumber: "101", Name: "Ann"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	accID, extID := seedMailbox(t, a)
 	changed, stop := b.WatchChanges()
 	defer stop()
 	create := func() {
 		t.Helper()
-		if _, err := a.CreateMessage(ctx, switchboard.MessageCreate{AccountID: acc.ID, ExtensionID: ext.ID,
+		if _, err := a.CreateMessage(ctx, switchboard.MessageCreate{AccountID: accID, ExtensionID: extID,
 			Type: switchboard.TypeSMS, Direction: switchboard.Inbound, From: switchboard.Party{PhoneNumber: "+14155550001"},
 			To: []switchboard.Party{{PhoneNumber: "+16505550101"}}, Subject: "hi"}); err != nil {
 			t.Fatal(err)
@@ -101,7 +94,7 @@ func TestPostgresWatchAcrossNodes(t *testing.T) {
 
 	// And b's own commits still wake its watchers.
 	drain(changed)
-	if _, err := b.CreateMessage(ctx, switchboard.MessageCreate{AccountID: acc.ID, ExtensionID: ext.ID,
+	if _, err := b.CreateMessage(ctx, switchboard.MessageCreate{AccountID: accID, ExtensionID: extID,
 		Type: switchboard.TypeSMS, Direction: switchboard.Inbound, From: switchboard.Party{PhoneNumber: "+14155550001"},
 		To: []switchboard.Party{{PhoneNumber: "+16505550101"}}, Subject: "local"}); err != nil {
 		t.Fatal(err)
