@@ -276,10 +276,7 @@ func (db *DB) CompleteA2PBatches(ctx context.Context) ([]*switchboard.A2PBatch, 
 	var ids []int64
 	err := db.read(ctx, func(tx *tx) error {
 		var err error
-		ids, err = queryAll(ctx, tx, func(s scanner) (int64, error) {
-			var id int64
-			return id, s.Scan(&id)
-		}, `SELECT b.id FROM a2p_batches b WHERE b.status <> 'Completed' AND b.expanded = b.batch_size
+		ids, err = queryAll(ctx, tx, scanID, `SELECT b.id FROM a2p_batches b WHERE b.status <> 'Completed' AND b.expanded = b.batch_size
 			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.a2p_batch_id = b.id AND m.message_status = 'Queued')`)
 		return err
 	})

@@ -204,10 +204,7 @@ func (db *DB) claimDeliveries(ctx context.Context, owner string, lease time.Dura
 	var out []*switchboard.Delivery
 	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
 		now := toMillis(tx.now)
-		rows, err := queryAll(ctx, tx, func(s scanner) (int64, error) {
-			var id int64
-			return id, s.Scan(&id)
-		}, `SELECT id FROM deliveries
+		rows, err := queryAll(ctx, tx, scanID, `SELECT id FROM deliveries
 			WHERE state = 'Pending' AND next_attempt_at <= $1 AND lease_until <= $1 `+only+`
 			ORDER BY next_attempt_at, id LIMIT $2 `+db.dialect.claimLock, now, limit)
 		if err != nil || len(rows) == 0 {

@@ -187,10 +187,7 @@ func (ins *messageInserter) insertAll(ctx context.Context, cs []*switchboard.Mes
 		rows = append(rows, args...)
 	}
 	err := inRowChunks(len(cs), func(from, n int) error {
-		ids, err := queryAll(ctx, ins.tx, func(s scanner) (int64, error) {
-			var id int64
-			return id, s.Scan(&id)
-		}, multiRowInsert(messageInsertSQL, len(messageInsertColumns), n)+` RETURNING id`,
+		ids, err := queryAll(ctx, ins.tx, scanID, multiRowInsert(messageInsertSQL, len(messageInsertColumns), n)+` RETURNING id`,
 			rows[from*len(messageInsertColumns):(from+n)*len(messageInsertColumns)]...)
 		if err != nil {
 			return err
@@ -316,10 +313,7 @@ func insertAttachments(ctx context.Context, tx *tx, ms []*switchboard.Message, c
 		}
 	}
 	return inRowChunks(len(metas), func(from, n int) error {
-		ids, err := queryAll(ctx, tx, func(s scanner) (int64, error) {
-			var id int64
-			return id, s.Scan(&id)
-		}, multiRowInsert(attachmentInsertSQL, attachmentInsertColumns, n)+` RETURNING id`,
+		ids, err := queryAll(ctx, tx, scanID, multiRowInsert(attachmentInsertSQL, attachmentInsertColumns, n)+` RETURNING id`,
 			rows[from*attachmentInsertColumns:(from+n)*attachmentInsertColumns]...)
 		if err != nil {
 			return err

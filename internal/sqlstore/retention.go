@@ -143,24 +143,17 @@ func scanID(s scanner) (int64, error) {
 
 // insertChanges writes the logged changes, in order, at tx.now.
 func insertChanges(ctx context.Context, tx *tx, rows []loggedChange) error {
-	const perChunk = chunk / 7 // parameters per row
-	for len(rows) > 0 {
-		part := rows[:min(len(rows), perChunk)]
-		rows = rows[len(part):]
-		var a args
-		q := `INSERT INTO changes (account_id, extension_id, message_id, kind, type, direction, at) VALUES `
-		for i, r := range part {
-			if i > 0 {
-				q += `, `
-			}
-			q += `(` + a.add(r.accountID) + `, ` + a.add(r.extensionID) + `, ` + a.add(r.messageID) + `, ` +
-				a.add(r.kind) + `, ` + a.add(r.typ) + `, ` + a.add(r.direction) + `, ` + a.add(toMillis(tx.now)) + `)`
-		}
-		if _, err := tx.ExecContext(ctx, q, a...); err != nil {
-			return err
-		}
+	const cols = 7
+	values := make([]any, 0, len(rows)*cols)
+	at := toMillis(tx.now)
+	for _, r := range rows {
+		values = append(values, r.accountID, r.extensionID, r.messageID, r.kind, string(r.typ), string(r.direction), at)
 	}
-	return nil
+	return inRowChunks(len(rows), func(from, n int) error {
+		_, err := tx.ExecContext(ctx, multiRowInsert(`INSERT INTO changes (account_id, extension_id, message_id, kind, type, direction, at) VALUES `, cols, n),
+			values[from*cols:(from+n)*cols]...)
+		return err
+	})
 }
 
 // capBatch bounds how many messages one transaction of EnforceMailboxCap

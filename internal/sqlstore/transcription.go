@@ -64,10 +64,7 @@ func (db *DB) ClaimTranscriptions(ctx context.Context, owner string, lease time.
 	var out []*switchboard.Transcription
 	err := db.write(ctx, func(tx *tx) error {
 		now := toMillis(tx.now)
-		ids, err := queryAll(ctx, tx, func(s scanner) (int64, error) {
-			var id int64
-			return id, s.Scan(&id)
-		}, `SELECT message_id FROM transcriptions WHERE lease_until <= $1
+		ids, err := queryAll(ctx, tx, scanID, `SELECT message_id FROM transcriptions WHERE lease_until <= $1
 			ORDER BY created_at, message_id LIMIT $2 `+db.dialect.claimLock, now, limit)
 		if err != nil || len(ids) == 0 {
 			return err
