@@ -136,7 +136,8 @@ func (c *stmtCache) close() error {
 // for query, made once per transaction: a group commit runs the same few
 // statements for every write it holds, and each Tx.StmtContext allocates
 // and registers a new statement. database/sql closes them all when the
-// transaction ends.
+// transaction ends. Outside a transaction (readOne) it is the pool's
+// statement itself.
 func (t *tx) stmt(ctx context.Context, query string) *sql.Stmt {
 	if t.cache == nil {
 		return nil
