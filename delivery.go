@@ -66,6 +66,17 @@ type InternalDelivery struct {
 	Copies     []MessageCreate
 }
 
+// InternalDeliveryOf is the completion of the internal delivery d, claimed
+// with its sender's message: an inbound copy of it (InboundCopy) for each
+// mailbox the send routed d to.
+func InternalDeliveryOf(d *Delivery) InternalDelivery {
+	out := InternalDelivery{DeliveryID: d.ID}
+	for _, mb := range d.Mailboxes {
+		out.Copies = append(out.Copies, InboundCopy(d.Message, mb))
+	}
+	return out
+}
+
 // InternalOutcome counts what DeliverDueInternal did.
 type InternalOutcome struct {
 	Delivered int // copies stored, deliveries Done

@@ -340,10 +340,7 @@ func (w *Worker) backoff(attempts int, hint time.Duration) time.Duration {
 func (w *Worker) deliverInternal(ctx context.Context, ds []*switchboard.Delivery) ([]error, error) {
 	batch := make([]switchboard.InternalDelivery, len(ds))
 	for i, d := range ds {
-		batch[i].DeliveryID = d.ID
-		for _, mb := range d.Mailboxes {
-			batch[i].Copies = append(batch[i].Copies, switchboard.InboundCopy(d.Message, mb))
-		}
+		batch[i] = switchboard.InternalDeliveryOf(d)
 	}
 	errs, err := w.store.DeliverInternal(ctx, w.config.Owner, batch)
 	if err != nil && len(batch) > 1 && !errors.Is(err, switchboard.ErrUnavailable) && ctx.Err() == nil {

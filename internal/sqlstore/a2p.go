@@ -256,7 +256,7 @@ func (db *DB) ExpandA2P(ctx context.Context, owner string, batchID int64, from i
 			prepared[i].Message.A2PBatchID, prepared[i].Message.A2PIndex = batchID, from+i
 			chunk[i] = &prepared[i]
 		}
-		if _, err := newOutboxWriter(tx).insertAll(ctx, chunk); err != nil {
+		if _, err := insertOutbound(ctx, tx, chunk); err != nil {
 			return err
 		}
 		end := from + len(prepared)

@@ -46,7 +46,7 @@ type DB struct {
 	nextGroup   atomic.Uint32
 	changes     changeBroadcast // wakes change-log readers after commits (watch.go)
 	pageCursors pageCursors     // where recently served list pages ended (pagecursor.go)
-	auth        authCache       // authenticated tokens while the auth epoch holds (authcache.go)
+	auth        authCache       // authenticated tokens while the directory epoch holds (authcache.go)
 
 	writerStmts, readerStmts *stmtCache       // one shared cache on PostgreSQL (one pool)
 	listener                 *listener        // PostgreSQL: other nodes' commits (pglisten.go)
@@ -143,17 +143,16 @@ func migrate(ctx context.Context, conn *sql.DB, d goose.Dialect, fsys fs.FS, opt
 }
 
 // tx is a transaction with the one instant every write in it uses; or,
-// with Tx nil, single statements on pool (readOne).
+// with Tx nil, single statements on the cache's pool (readOne).
 type tx struct {
 	*sql.Tx
-	pool    *sql.DB
 	now     time.Time            // UTC, whole milliseconds, as stored
 	cache   *stmtCache           // the pool's prepared statements (stmtcache.go)
 	stmts   map[string]*sql.Stmt // this transaction's copies of them, by text
 	rowLock string               // the dialect's rowLock
 	changes []loggedChange       // change-log rows to insert at the end
 	alive   []aliveChange        // mailbox_stats changes to apply at the end
-	// mailboxes the transaction has found to exist (messageInserter), so
+	// mailboxes the transaction has found to exist (insertMessages), so
 	// the writes of a group commit check each mailbox once. Messages never
 	// create or remove extensions, so a write rolled back to its savepoint
 	// leaves the answer true.
@@ -286,7 +285,7 @@ func (db *DB) writeOnce(ctx context.Context, fn func(*tx) error) error {
 // statements to agree.
 func (db *DB) readOne(ctx context.Context, fn func(*tx) error) error {
 	defer db.readerStmts.prepareWanted(context.WithoutCancel(ctx))
-	return fn(&tx{pool: db.reader, now: fromMillis(toMillis(db.clock.Now())), cache: db.readerStmts})
+	return fn(&tx{now: fromMillis(toMillis(db.clock.Now())), cache: db.readerStmts})
 }
 
 // read runs fn in a read-only transaction on the reader pool, so every

@@ -106,12 +106,11 @@ var outboundSends = &combiner{run: func(ctx context.Context, t *tx, items []any)
 }}
 
 func storeOutbound(ctx context.Context, t *tx, sends []*outboundSend) error {
-	w := newOutboxWriter(t)
 	cs := make([]*switchboard.OutboundCreate, len(sends))
 	for i, s := range sends {
 		cs[i] = s.create
 	}
-	ms, err := w.insertAll(ctx, cs)
+	ms, err := insertOutbound(ctx, t, cs)
 	if err != nil {
 		return err
 	}
@@ -121,47 +120,33 @@ func storeOutbound(ctx context.Context, t *tx, sends []*outboundSend) error {
 	return nil
 }
 
-// outboxWriter stores outbound messages: one message, the concurrent
-// sends of a group commit, or a chunk of an A2P batch.
-type outboxWriter struct {
-	tx  *tx
-	ins *messageInserter
-}
+// deliveryInsertSQL begins the multi-row insert of deliveries.
+const deliveryInsertSQL = `INSERT INTO deliveries (message_id, account_id, extension_id, type,
+	recipient, internal, state, next_attempt_at, created_at, updated_at, mailboxes) VALUES `
 
-func newOutboxWriter(tx *tx) *outboxWriter {
-	return &outboxWriter{tx: tx, ins: newMessageInserter(tx)}
-}
-
-// deliveryInsertSQL begins the multi-row insert of deliveries; each row
-// has deliveryInsertColumns values.
-const (
-	deliveryInsertSQL = `INSERT INTO deliveries (message_id, account_id, extension_id, type,
-		recipient, internal, state, next_attempt_at, created_at, updated_at, mailboxes) VALUES `
-	deliveryInsertColumns = 11
-)
-
-// insertAll stores the messages of cs (validated), in order, and one
-// Pending delivery per recipient, routed as each says, due at its SendAt
-// or now: multi-row statements for all of them.
-func (w *outboxWriter) insertAll(ctx context.Context, cs []*switchboard.OutboundCreate) ([]*switchboard.Message, error) {
+// insertOutbound stores outbound messages (validated), in order: one
+// message, the concurrent sends of a group commit, or a chunk of an A2P
+// batch; and one Pending delivery per recipient, routed as each says, due
+// at its SendAt or now.
+func insertOutbound(ctx context.Context, tx *tx, cs []*switchboard.OutboundCreate) ([]*switchboard.Message, error) {
 	creates := make([]*switchboard.MessageCreate, len(cs))
 	for i, c := range cs {
 		creates[i] = &c.Message
 	}
-	ms, err := w.ins.insertAll(ctx, creates)
+	ms, err := insertMessages(ctx, tx, creates)
 	if err != nil {
 		return nil, err
 	}
-	now := toMillis(w.tx.now)
+	now := toMillis(tx.now)
 	var rows []any
 	for i, c := range cs {
 		m := ms[i]
 		due := now
-		if c.SendAt.After(w.tx.now) {
+		if c.SendAt.After(tx.now) {
 			due = toMillis(c.SendAt)
 		}
 		if c.Render != nil {
-			if err := insertFaxRender(ctx, w.tx, m, c.Render, due); err != nil {
+			if err := insertFaxRender(ctx, tx, m, c.Render, due); err != nil {
 				return nil, err
 			}
 			due = heldDelivery // until the fax is rendered
@@ -171,12 +156,7 @@ func (w *outboxWriter) insertAll(ctx context.Context, cs []*switchboard.Outbound
 				string(switchboard.DeliveryPending), due, now, now, encodeMailboxes(t.Mailboxes))
 		}
 	}
-	err = inRowChunks(len(rows)/deliveryInsertColumns, func(from, n int) error {
-		_, err := w.tx.ExecContext(ctx, multiRowInsert(deliveryInsertSQL, deliveryInsertColumns, n),
-			rows[from*deliveryInsertColumns:(from+n)*deliveryInsertColumns]...)
-		return err
-	})
-	if err != nil {
+	if err := execRows(ctx, tx, deliveryInsertSQL, tuple(11), "", rows); err != nil {
 		return nil, err
 	}
 	return ms, nil
@@ -392,16 +372,13 @@ func (db *DB) DeliverDueInternal(ctx context.Context, limit int) (switchboard.In
 		batch := make([]switchboard.InternalDelivery, len(ds))
 		var senderGone []int64
 		for i, d := range ds {
-			batch[i].DeliveryID = d.ID
 			if d.Message == nil {
 				// The sender's message was removed before delivery.
 				senderGone = append(senderGone, d.ID)
 				ds[i] = nil
 				continue
 			}
-			for _, mb := range d.Mailboxes {
-				batch[i].Copies = append(batch[i].Copies, switchboard.InboundCopy(d.Message, mb))
-			}
+			batch[i] = switchboard.InternalDeliveryOf(d)
 		}
 		for _, id := range senderGone {
 			if err := finish(ctx, tx, id, switchboard.DeliveryFailed, "", switchboard.FailureSenderGone); err != nil {
@@ -490,7 +467,7 @@ func completeInternal(ctx context.Context, tx *tx, ds []*switchboard.Delivery, b
 		// Storing the copy is the delivery and, for SMS, one sending attempt.
 		senders[d.MessageID] += reachesInternally(d)
 	}
-	if _, err := newMessageInserter(tx).insertAll(ctx, copies); err != nil {
+	if _, err := insertMessages(ctx, tx, copies); err != nil {
 		return fmt.Errorf("inbound copies: %w", err)
 	}
 	if len(done) > 0 {
@@ -876,7 +853,7 @@ func updateSenders(ctx context.Context, tx *tx, attempts map[int64]int) error {
 	if err := dq.Err(); err != nil {
 		return err
 	}
-	var updates []any // senderUpdateColumns per changed message
+	var updates []any // a senderUpdateTuple per changed message
 	for _, id := range ids {
 		row, err := senderUpdate(byID[id], attempts[id])
 		if err != nil {
@@ -888,47 +865,23 @@ func updateSenders(ctx context.Context, tx *tx, attempts map[int64]int) error {
 			tx.logChange(switchboard.ChangeUpdated, changeRow{r.acc, r.ext, r.id, r.typ, r.dir})
 		}
 	}
-	now := toMillis(tx.now)
-	return inRowChunks(len(updates)/senderUpdateColumns, func(from, n int) error {
-		a := append(updates[from*senderUpdateColumns:(from+n)*senderUpdateColumns:(from+n)*senderUpdateColumns], now)
-		_, err := tx.ExecContext(ctx, senderUpdateSQL(n), a...)
-		return err
-	})
+	return execRows(ctx, tx, senderUpdateHead, senderUpdateTuple, senderUpdateTail, updates, toMillis(tx.now))
 }
 
-// senderUpdateColumns are the values of one message's row in
-// senderUpdateSQL: id, status, to_parties, error code, delivery time,
-// sending attempts to add.
-const senderUpdateColumns = 6
-
-// senderUpdateSQL updates the sender's messages of rows rows of
-// senderUpdateColumns values, then now: one statement for many (a round
-// trip each on PostgreSQL). The casts type the VALUES for PostgreSQL;
-// SQLite takes them as they are.
-func senderUpdateSQL(rows int) string {
-	key := multiRowKey{"senders", senderUpdateColumns, rows}
-	if s, ok := multiRowTexts.Load(key); ok {
-		return s.(string)
-	}
-	var b strings.Builder
-	b.WriteString(`WITH v (id, status, to_parties, error_code, delivery_time, attempts) AS (VALUES `)
-	n := 0
-	p := func() string { n++; return "$" + strconv.Itoa(n) }
-	for r := range rows {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "(CAST(%s AS BIGINT), %s, %s, %s, CAST(%s AS BIGINT), CAST(%s AS BIGINT))", p(), p(), p(), p(), p(), p())
-	}
-	b.WriteString(`) UPDATE messages SET message_status = v.status, to_parties = v.to_parties,
+// senderUpdate… update the senders' messages of many rows (senderUpdate)
+// in one statement, then set their modified_at: one statement for many (a
+// round trip each on PostgreSQL). The casts type the VALUES for
+// PostgreSQL; SQLite takes them as they are.
+const (
+	senderUpdateHead  = `WITH v (id, status, to_parties, error_code, delivery_time, attempts) AS (VALUES `
+	senderUpdateTuple = `(CAST(? AS BIGINT), ?, ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT))`
+	senderUpdateTail  = `) UPDATE messages SET message_status = v.status, to_parties = v.to_parties,
 		delivery_error_code = v.error_code, sms_delivery_time = v.delivery_time,
-		sms_sending_attempts = messages.sms_sending_attempts + v.attempts, modified_at = CAST(` + p() + ` AS BIGINT)
-		FROM v WHERE messages.id = v.id`)
-	s, _ := multiRowTexts.LoadOrStore(key, b.String())
-	return s.(string)
-}
+		sms_sending_attempts = messages.sms_sending_attempts + v.attempts, modified_at = CAST(? AS BIGINT)
+		FROM v WHERE messages.id = v.id`
+)
 
-// senderUpdate is the row of senderUpdateSQL that brings r up to date with
+// senderUpdate is the row of senderUpdateTuple that brings r up to date with
 // its deliveries' outcomes and attempts more sending attempts, or nil
 // when nothing changes.
 func senderUpdate(r *senderRow, attempts int) ([]any, error) {

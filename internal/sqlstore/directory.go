@@ -664,7 +664,7 @@ func (db *DB) CreateAdminToken(ctx context.Context, t *switchboard.AdminToken) e
 }
 
 // AdminTokenByHash returns an admin token by the SHA-256 of its text,
-// cached until the auth epoch moves (authcache.go).
+// cached until the directory epoch moves (authcache.go).
 func (db *DB) AdminTokenByHash(ctx context.Context, hash string) (*switchboard.AdminToken, error) {
 	e, err := db.cachedAuth(ctx, authKey{hash, adminTokenKind}, func(tx *tx) (authEntry, error) {
 		t, err := scanAdminToken(tx.QueryRowContext(ctx, `SELECT `+adminTokenColumns+` FROM admin_tokens WHERE hash = $1`, hash))

@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/switchboardhq/switchboard"
@@ -68,7 +66,7 @@ func (db *DB) CreateMessage(ctx context.Context, c switchboard.MessageCreate) (*
 	var m *switchboard.Message
 	err := db.writeSourced(ctx, c.SourceID, func(ctx context.Context, tx *tx) error {
 		var err error
-		m, _, err = newMessageInserter(tx).insertOnce(ctx, &c)
+		m, _, err = insertMessageOnce(ctx, tx, &c)
 		return err
 	})
 	return m, db.wrap(err, "create message in mailbox %d/%d", c.AccountID, c.ExtensionID)
@@ -86,28 +84,30 @@ func (db *DB) writeSourced(ctx context.Context, sourceID string, fn func(context
 	return err
 }
 
-// insertOnce inserts c unless its mailbox already holds the message of
-// c.SourceID: then that message is returned, with stored false.
-func (ins *messageInserter) insertOnce(ctx context.Context, c *switchboard.MessageCreate) (m *switchboard.Message, stored bool, err error) {
+// insertMessageOnce inserts c unless its mailbox already holds the message
+// of c.SourceID: then that message is returned, with stored false.
+func insertMessageOnce(ctx context.Context, tx *tx, c *switchboard.MessageCreate) (m *switchboard.Message, stored bool, err error) {
 	if c.SourceID != "" {
 		var id int64
-		err := ins.tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE extension_id = $1 AND account_id = $2 AND source_id = $3`,
+		err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE extension_id = $1 AND account_id = $2 AND source_id = $3`,
 			c.ExtensionID, c.AccountID, c.SourceID).Scan(&id)
 		switch {
 		case err == nil:
-			m, err := getMessage(ctx, ins.tx, c.AccountID, c.ExtensionID, id)
+			m, err := getMessage(ctx, tx, c.AccountID, c.ExtensionID, id)
 			return m, false, err
 		case !errors.Is(err, sql.ErrNoRows):
 			return nil, false, err
 		}
 	}
-	m, err = ins.insert(ctx, c)
-	return m, err == nil, err
+	ms, err := insertMessages(ctx, tx, []*switchboard.MessageCreate{c})
+	if err != nil {
+		return nil, false, err
+	}
+	return ms[0], true, nil
 }
 
 // CreateMessages stores several messages in one transaction: all or none.
-// It is also the bulk path (imports, seeding benchmarks): statements are
-// prepared once per call.
+// It is also the bulk path (imports, seeding benchmarks).
 func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate) ([]*switchboard.Message, error) {
 	cs = slices.Clone(cs) // Validate fills defaults; leave the caller's slice alone
 	for i := range cs {
@@ -124,9 +124,8 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 	var out []*switchboard.Message
 	err := db.writeSourced(ctx, sourced, func(ctx context.Context, tx *tx) error {
 		out = make([]*switchboard.Message, 0, len(cs))
-		ins := newMessageInserter(tx)
 		for i := range cs {
-			m, _, err := ins.insertOnce(ctx, &cs[i])
+			m, _, err := insertMessageOnce(ctx, tx, &cs[i])
 			if err != nil {
 				return fmt.Errorf("message %d: %w", i, err)
 			}
@@ -140,31 +139,10 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 	return out, nil
 }
 
-// messageInserter stores validated creates.
-type messageInserter struct {
-	tx *tx
-}
-
-func newMessageInserter(tx *tx) *messageInserter {
-	return &messageInserter{tx: tx}
-}
-
-// insert stores a validated MessageCreate and returns the message as a
-// later read would return it.
-func (ins *messageInserter) insert(ctx context.Context, c *switchboard.MessageCreate) (*switchboard.Message, error) {
-	ms, err := ins.insertAll(ctx, []*switchboard.MessageCreate{c})
-	if err != nil {
-		return nil, err
-	}
-	return ms[0], nil
-}
-
-// insertAll stores validated MessageCreates, in order, and returns the
-// messages as a later read would return them. Their rows and their
-// parties' rows go in as few multi-row statements as the chunk sizes
-// allow: per statement, database/sql and the driver cost more than
-// SQLite's insert of a row.
-func (ins *messageInserter) insertAll(ctx context.Context, cs []*switchboard.MessageCreate) ([]*switchboard.Message, error) {
+// insertMessages stores validated MessageCreates, in order, with their
+// parties and attachments, in multi-row statements (multirow.go), and
+// returns the messages as a later read would return them.
+func insertMessages(ctx context.Context, tx *tx, cs []*switchboard.MessageCreate) ([]*switchboard.Message, error) {
 	out := make([]*switchboard.Message, len(cs))
 	rows := make([]any, 0, len(cs)*len(messageInsertColumns))
 	for i, c := range cs {
@@ -173,49 +151,36 @@ func (ins *messageInserter) insertAll(ctx context.Context, cs []*switchboard.Mes
 		// belongs to the account: a mismatched row would be invisible to
 		// its real owner.
 		key := [2]int64{c.AccountID, c.ExtensionID}
-		if !ins.tx.mailboxes[key] {
-			if _, err := getExtension(ctx, ins.tx, c.AccountID, c.ExtensionID); err != nil {
+		if !tx.mailboxes[key] {
+			if _, err := getExtension(ctx, tx, c.AccountID, c.ExtensionID); err != nil {
 				return nil, fmt.Errorf("mailbox %d/%d: %w", c.AccountID, c.ExtensionID, err)
 			}
-			ins.tx.checkedMailbox(key)
+			tx.checkedMailbox(key)
 		}
-		m, args, err := messageRow(c, ins.tx.now)
+		m, args, err := messageRow(c, tx.now)
 		if err != nil {
 			return nil, err
 		}
 		out[i] = m
 		rows = append(rows, args...)
 	}
-	err := inRowChunks(len(cs), func(from, n int) error {
-		ids, err := queryAll(ctx, ins.tx, scanID, multiRowInsert(messageInsertSQL, len(messageInsertColumns), n)+` RETURNING id`,
-			rows[from*len(messageInsertColumns):(from+n)*len(messageInsertColumns)]...)
-		if err != nil {
-			return err
-		}
-		if len(ids) != n {
-			return fmt.Errorf("stored %d of %d messages", len(ids), n)
-		}
-		// Ids are given in the order of the rows (one statement, ascending
-		// keys), whatever order RETURNING lists them in.
-		slices.Sort(ids)
-		for i, id := range ids {
-			out[from+i].ID = id
-		}
-		return nil
-	})
+	ids, err := insertRows(ctx, tx, messageInsertSQL, messageTuple, rows)
 	if err != nil {
 		return nil, err
 	}
-	if err := insertParties(ctx, ins.tx, out); err != nil {
+	for i, id := range ids {
+		out[i].ID = id
+	}
+	if err := insertParties(ctx, tx, out); err != nil {
 		return nil, err
 	}
-	if err := insertAttachments(ctx, ins.tx, out, cs); err != nil {
+	if err := insertAttachments(ctx, tx, out, cs); err != nil {
 		return nil, err
 	}
 	for _, m := range out {
-		ins.tx.logChange(switchboard.ChangeCreated, changeRow{m.AccountID, m.ExtensionID, m.ID, m.Type, m.Direction})
+		tx.logChange(switchboard.ChangeCreated, changeRow{m.AccountID, m.ExtensionID, m.ID, m.Type, m.Direction})
 		if m.Availability == switchboard.Alive {
-			ins.tx.addAlive(m.AccountID, m.ExtensionID, 1)
+			tx.addAlive(m.AccountID, m.ExtensionID, 1)
 		}
 	}
 	return out, nil
@@ -228,7 +193,10 @@ var messageInsertColumns = []string{"account_id", "extension_id", "type", "direc
 	"sms_delivery_time", "sms_sending_attempts", "fax_page_count", "fax_resolution", "cover_index",
 	"cover_page_text", "vm_transcription", "pg_to_department", "source_id", "a2p_batch_id", "a2p_index"}
 
-var messageInsertSQL = `INSERT INTO messages (` + strings.Join(messageInsertColumns, ", ") + `) VALUES `
+var (
+	messageInsertSQL = `INSERT INTO messages (` + strings.Join(messageInsertColumns, ", ") + `) VALUES `
+	messageTuple     = tuple(len(messageInsertColumns))
+)
 
 // messageRow is the message c becomes when stored at now (without its id
 // and attachments) and its row's values, in messageInsertColumns' order.
@@ -282,13 +250,9 @@ func a2pIndex(c *switchboard.MessageCreate) any {
 	return int64(c.A2PIndex)
 }
 
-// attachmentInsertSQL begins the multi-row insert of attachments; each
-// row has attachmentInsertColumns values.
-const (
-	attachmentInsertSQL = `INSERT INTO attachments (message_id, type, content_type, file_name, size,
-		vm_duration, height, width, content) VALUES `
-	attachmentInsertColumns = 9
-)
+// attachmentInsertSQL begins the multi-row insert of attachments.
+const attachmentInsertSQL = `INSERT INTO attachments (message_id, type, content_type, file_name, size,
+	vm_duration, height, width, content) VALUES `
 
 // insertAttachments stores the attachments of each stored message ms[i]
 // (cs[i]'s) and lists their metadata on the message.
@@ -312,21 +276,11 @@ func insertAttachments(ctx context.Context, tx *tx, ms []*switchboard.Message, c
 				int64(a.VMDuration), int64(a.Height), int64(a.Width), content)
 		}
 	}
-	return inRowChunks(len(metas), func(from, n int) error {
-		ids, err := queryAll(ctx, tx, scanID, multiRowInsert(attachmentInsertSQL, attachmentInsertColumns, n)+` RETURNING id`,
-			rows[from*attachmentInsertColumns:(from+n)*attachmentInsertColumns]...)
-		if err != nil {
-			return err
-		}
-		if len(ids) != n {
-			return fmt.Errorf("stored %d of %d attachments", len(ids), n)
-		}
-		slices.Sort(ids) // in the order of the rows, as for messages
-		for i, id := range ids {
-			metas[from+i].ID = id
-		}
-		return nil
-	})
+	ids, err := insertRows(ctx, tx, attachmentInsertSQL, tuple(9), rows)
+	for i, id := range ids {
+		metas[i].ID = id
+	}
+	return err
 }
 
 // insertParties writes the messages' phone numbers (message_parties).
@@ -337,69 +291,8 @@ func insertParties(ctx context.Context, tx *tx, ms []*switchboard.Message) error
 			rows = append(rows, m.ID, m.ExtensionID, p)
 		}
 	}
-	return inRowChunks(len(rows)/3, func(from, n int) error {
-		_, err := tx.ExecContext(ctx, multiRowInsert(`INSERT INTO message_parties (message_id, extension_id, phone_number) VALUES `, 3, n),
-			rows[from*3:(from+n)*3]...)
-		return err
-	})
+	return execRows(ctx, tx, `INSERT INTO message_parties (message_id, extension_id, phone_number) VALUES `, "(?, ?, ?)", "", rows)
 }
-
-// rowChunks are the row counts of the multi-row statements: a few fixed
-// sizes, so that the texts stay few and prepared (the statement cache
-// keys by text), and at most 64 rows of 27 values, far below either
-// database's parameter limit.
-var rowChunks = []int{64, 16, 4, 1}
-
-// inRowChunks calls fn for consecutive chunks of n rows, each of a size of
-// rowChunks, largest first.
-func inRowChunks(n int, fn func(from, size int) error) error {
-	from := 0
-	for _, size := range rowChunks {
-		for n-from >= size {
-			if err := fn(from, size); err != nil {
-				return err
-			}
-			from += size
-		}
-	}
-	return nil
-}
-
-// multiRowInsert is prefix (an INSERT … VALUES) followed by rows tuples
-// of cols parameters, numbered $1 on: one text per (prefix, cols, rows),
-// built once.
-func multiRowInsert(prefix string, cols, rows int) string {
-	key := multiRowKey{prefix, cols, rows}
-	if s, ok := multiRowTexts.Load(key); ok {
-		return s.(string)
-	}
-	var b strings.Builder
-	b.WriteString(prefix)
-	n := 0
-	for r := 0; r < rows; r++ {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for c := 0; c < cols; c++ {
-			if c > 0 {
-				b.WriteString(", ")
-			}
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-		}
-		b.WriteByte(')')
-	}
-	s, _ := multiRowTexts.LoadOrStore(key, b.String())
-	return s.(string)
-}
-
-type multiRowKey struct {
-	prefix     string
-	cols, rows int
-}
-
-var multiRowTexts sync.Map // multiRowKey → string
 
 // addAliveSQL adds $3 to the Alive count of mailbox $1 (of account $2).
 // mailbox_stats.alive is the number of Alive messages of the mailbox; every

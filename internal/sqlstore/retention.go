@@ -149,11 +149,8 @@ func insertChanges(ctx context.Context, tx *tx, rows []loggedChange) error {
 	for _, r := range rows {
 		values = append(values, r.accountID, r.extensionID, r.messageID, r.kind, string(r.typ), string(r.direction), at)
 	}
-	return inRowChunks(len(rows), func(from, n int) error {
-		_, err := tx.ExecContext(ctx, multiRowInsert(`INSERT INTO changes (account_id, extension_id, message_id, kind, type, direction, at) VALUES `, cols, n),
-			values[from*cols:(from+n)*cols]...)
-		return err
-	})
+	return execRows(ctx, tx, `INSERT INTO changes (account_id, extension_id, message_id, kind, type, direction, at) VALUES `,
+		tuple(cols), "", values)
 }
 
 // capBatch bounds how many messages one transaction of EnforceMailboxCap

@@ -436,12 +436,11 @@ func TestReadsDoNotWaitForTheWriter(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- db.write(ctx, func(tx *tx) error {
-			ins := newMessageInserter(tx)
 			c := switchboard.MessageCreate{AccountID: acc, ExtensionID: ext, Type: switchboard.TypeSMS, Direction: switchboard.Inbound}
 			if err := c.Validate(); err != nil {
 				return err
 			}
-			if _, err := ins.insert(ctx, &c); err != nil {
+			if _, err := insertMessages(ctx, tx, []*switchboard.MessageCreate{&c}); err != nil {
 				return err
 			}
 			close(inTx)

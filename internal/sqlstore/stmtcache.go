@@ -162,7 +162,7 @@ func (t *tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 		return s.ExecContext(ctx, args...)
 	}
 	if t.Tx == nil {
-		return t.pool.ExecContext(ctx, query, args...)
+		return t.cache.pool.ExecContext(ctx, query, args...)
 	}
 	return t.Tx.ExecContext(ctx, query, args...)
 }
@@ -172,7 +172,7 @@ func (t *tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.
 		return s.QueryContext(ctx, args...)
 	}
 	if t.Tx == nil {
-		return t.pool.QueryContext(ctx, query, args...)
+		return t.cache.pool.QueryContext(ctx, query, args...)
 	}
 	return t.Tx.QueryContext(ctx, query, args...)
 }
@@ -182,7 +182,7 @@ func (t *tx) QueryRowContext(ctx context.Context, query string, args ...any) *sq
 		return s.QueryRowContext(ctx, args...)
 	}
 	if t.Tx == nil {
-		return t.pool.QueryRowContext(ctx, query, args...)
+		return t.cache.pool.QueryRowContext(ctx, query, args...)
 	}
 	return t.Tx.QueryRowContext(ctx, query, args...)
 }

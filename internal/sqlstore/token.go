@@ -83,7 +83,7 @@ func (db *DB) Token(ctx context.Context, hash string, now time.Time) (*switchboa
 
 // AccessPrincipal joins the token with its extension and account so that a
 // request is authenticated in one query; the answer is cached until the
-// token expires or the auth epoch moves (authcache.go).
+// token expires or the directory epoch moves (authcache.go).
 func (db *DB) AccessPrincipal(ctx context.Context, hash, kind string, now time.Time) (*switchboard.Principal, error) {
 	e, err := db.cachedAuth(ctx, authKey{hash, kind}, func(tx *tx) (authEntry, error) {
 		var e authEntry

@@ -42,7 +42,7 @@ func (db *DB) CreateVoiceMail(ctx context.Context, c switchboard.MessageCreate, 
 	err := db.writeSourced(ctx, c.SourceID, func(ctx context.Context, tx *tx) error {
 		var stored bool
 		var err error
-		if m, stored, err = newMessageInserter(tx).insertOnce(ctx, &c); err != nil {
+		if m, stored, err = insertMessageOnce(ctx, tx, &c); err != nil {
 			return err
 		}
 		if !transcribe || !stored {
