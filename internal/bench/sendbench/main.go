@@ -91,12 +91,19 @@ func positiveCounts(flagName, list string) []int {
 
 type row struct{ cells []string }
 
+// binary is bin, or when it is empty the server built into tmp.
+func binary(tmp, bin string) (string, error) {
+	if bin != "" {
+		return bin, nil
+	}
+	bin = filepath.Join(tmp, "switchboard")
+	return bin, benchkit.Build(bin)
+}
+
 func run(tmp, bin string, levels []int, duration, baseline time.Duration, mode string) error {
-	if bin == "" {
-		bin = filepath.Join(tmp, "switchboard")
-		if err := benchkit.Build(bin); err != nil {
-			return err
-		}
+	bin, err := binary(tmp, bin)
+	if err != nil {
+		return err
 	}
 	fmt.Printf("sync=%s, %v of sends per case, %v per baseline, cases %v, GOMAXPROCS of the server: default\n\n", mode, duration, baseline, levels)
 

@@ -23,11 +23,9 @@ import (
 // (page 1 of 102's mailbox, which now holds the delivered copies) through
 // every node.
 func runPostgres(tmp, bin, serverURL string, levels, nodeCounts []int, duration, baseline, listFor time.Duration) error {
-	if bin == "" {
-		bin = filepath.Join(tmp, "switchboard")
-		if err := benchkit.Build(bin); err != nil {
-			return err
-		}
+	bin, err := binary(tmp, bin)
+	if err != nil {
+		return err
 	}
 	fmt.Printf("PostgreSQL, %v of sends and %v of lists per case, %v per baseline, clients %v, nodes %v\n\n", duration, listFor, baseline, levels, nodeCounts)
 	fmt.Println("| case | accepted/s (raw: rows/s) | send p50 | send p99 | end to end msgs/s | server CPU (cores) | lists/s | list p50 | list p99 | ÷ raw 16-goroutine rate (accepted / end to end) |")
