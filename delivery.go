@@ -116,6 +116,27 @@ type OutboundCreate struct {
 	Render []byte
 }
 
+// CompletesOnAccept reports whether the delivery to t is completed in the
+// transaction that accepts c rather than by a worker: an internal
+// recipient of a message due now that needs no rendering. Such a delivery
+// only stores the recipients' copies, which the accepting transaction can
+// do as well as a worker's after one more commit. The answer to the send
+// is still the message as accepted (Queued), as RingCentral answers.
+func (c *OutboundCreate) CompletesOnAccept(t DeliveryTarget, now time.Time) bool {
+	return t.Internal && c.Render == nil && !c.SendAt.After(now)
+}
+
+// LeavesDeliveries reports whether accepting c at now leaves deliveries to
+// a worker (any recipient whose delivery does not complete on accept).
+func (c *OutboundCreate) LeavesDeliveries(now time.Time) bool {
+	for _, t := range c.Recipients {
+		if !c.CompletesOnAccept(t, now) {
+			return true
+		}
+	}
+	return false
+}
+
 // DeliveryStore is the outbox. Every method that changes a delivery also
 // updates the sender's message (its aggregate messageStatus, the
 // recipient's to[].messageStatus, smsSendingAttemptsCount, delivery time or
@@ -125,8 +146,12 @@ type OutboundCreate struct {
 // any Pending → Queued; else any Failed → SendingFailed (SMS with a failed
 // receipt: DeliveryFailed); else all receipts in → Delivered (SMS); else Sent.
 type DeliveryStore interface {
-	// CreateOutbound stores the sender's message and one Pending delivery
-	// per recipient, due now, in one transaction, and returns the message.
+	// CreateOutbound stores the sender's message and one delivery per
+	// recipient in one transaction, and returns the message as accepted
+	// (Queued). A delivery that CompletesOnAccept is completed in that
+	// transaction (the copies stored, Done; or Failed if a recipient's
+	// mailbox is gone), the sender's message stored as it leaves it; the
+	// others are Pending, due at SendAt or now.
 	CreateOutbound(ctx context.Context, c OutboundCreate) (*Message, error)
 	// ClaimDeliveries leases up to limit Pending deliveries that are due to
 	// owner until now+lease, each with its sender's Message read in the

@@ -165,9 +165,10 @@ func TestPostgresUnreachableAtStart(t *testing.T) {
 }
 
 // TestPostgresRoles: an API-only node and a worker-only node over one
-// database. The API node stores a send and runs no worker, so the message
-// stays Queued until the worker node delivers it; the worker node answers
-// only its health check.
+// database. The API node stores a send to the carrier and runs no worker,
+// so the message stays Queued until the worker node delivers it (a send to
+// a mailbox of the server is complete as the API node accepts it); the
+// worker node answers only its health check.
 func TestPostgresRoles(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t)
 	apiDir, workerDir := t.TempDir(), t.TempDir()
@@ -175,11 +176,15 @@ func TestPostgresRoles(t *testing.T) {
 	defer stopAPI()
 	alice, bob := demo.Extensions[0], demo.Extensions[1]
 	tok := login(t, demo, alice.JWT)
-	id := sendSMS(t, demo.Server, tok, alice.PhoneNumber, bob.PhoneNumber, "roles")
+	internal := sendSMS(t, demo.Server, tok, alice.PhoneNumber, bob.PhoneNumber, "roles")
+	if status, m := get(t, demo.Server+"/restapi/v1.0/account/~/extension/~/message-store/"+internal, tok); status != http.StatusOK || m["messageStatus"] != "Delivered" {
+		t.Fatalf("on an API-only node a send to a mailbox is %d %v, want Delivered (on accept)", status, m["messageStatus"])
+	}
+	id := sendSMS(t, demo.Server, tok, alice.PhoneNumber, "+15005550006", "roles")
 	msgURL := demo.Server + "/restapi/v1.0/account/~/extension/~/message-store/" + id
 	time.Sleep(500 * time.Millisecond) // many worker polls, were one running
 	if status, m := get(t, msgURL, tok); status != http.StatusOK || m["messageStatus"] != "Queued" {
-		t.Fatalf("on an API-only node the send is %d %v, want Queued (no worker)", status, m["messageStatus"])
+		t.Fatalf("on an API-only node a send to the carrier is %d %v, want Queued (no worker)", status, m["messageStatus"])
 	}
 
 	// The worker node: same database, its own data directory (demo.json

@@ -163,7 +163,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		w.logger.Error("internal deliveries failed as a batch; claiming them one by one", "err", err)
 		claim = w.store.ClaimDeliveries
 	}
-	w.countInternal(in.Delivered, in.Failed)
+	w.config.Metrics.InternalDeliveries(in.Delivered, in.Failed)
 	done := in.Delivered + in.Failed
 	ds, err := claim(ctx, w.config.Owner, w.config.Lease, w.config.Batch)
 	if err != nil {
@@ -246,15 +246,6 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		return done, err
 	}
 	return done, w.sweepOverdue(ctx)
-}
-
-// countInternal counts internal deliveries done and failed for good.
-func (w *Worker) countInternal(delivered, failed int) {
-	m := w.config.Metrics
-	m.DeliveryAttempts.WithLabelValues("internal").Add(float64(delivered))
-	m.StatusTransitions.WithLabelValues("Delivered").Add(float64(delivered))
-	m.DeliveryAttempts.WithLabelValues("rejected").Add(float64(failed))
-	m.StatusTransitions.WithLabelValues("SendingFailed").Add(float64(failed))
 }
 
 // sweepOverdue resubmits the deliveries whose receipt is overdue, at most
@@ -361,9 +352,9 @@ func (w *Worker) deliverInternal(ctx context.Context, ds []*switchboard.Delivery
 	for i := range ds {
 		switch {
 		case errs[i] == nil:
-			w.countInternal(1, 0)
+			w.config.Metrics.InternalDeliveries(1, 0)
 		case errors.Is(errs[i], switchboard.ErrRecipientGone):
-			w.countInternal(0, 1)
+			w.config.Metrics.InternalDeliveries(0, 1)
 			errs[i] = nil // recorded: nothing to retry
 		}
 	}

@@ -147,6 +147,10 @@ func (e *env) outbound(to string, internal bool) switchboard.OutboundCreate {
 			Subject: "hello", From: switchboard.Party{PhoneNumber: senderNumber}, To: []switchboard.Party{{PhoneNumber: to}},
 			Attachments: []*switchboard.Attachment{{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: []byte("hello")}}},
 		Recipients: []switchboard.DeliveryTarget{target},
+		// Scheduled a nanosecond on (due now, to the millisecond), so that
+		// an internal delivery is the worker's too rather than complete on
+		// accept (switchboard.OutboundCreate.CompletesOnAccept).
+		SendAt: e.clock.Now().Add(time.Nanosecond),
 	}
 }
 

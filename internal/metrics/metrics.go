@@ -129,6 +129,16 @@ func OrNew(m *Metrics) *Metrics {
 	return m
 }
 
+// InternalDeliveries counts deliveries to mailboxes of this server: done
+// (the copies stored) and failed for good (a mailbox gone), whether a send
+// completed them as it was accepted or the worker did.
+func (m *Metrics) InternalDeliveries(delivered, failed int) {
+	m.DeliveryAttempts.WithLabelValues("internal").Add(float64(delivered))
+	m.StatusTransitions.WithLabelValues("Delivered").Add(float64(delivered))
+	m.DeliveryAttempts.WithLabelValues("rejected").Add(float64(failed))
+	m.StatusTransitions.WithLabelValues("SendingFailed").Add(float64(failed))
+}
+
 // Register adds collectors (a carrier's counters, say) to the registry. A
 // name registered twice is a programming error and panics.
 func (m *Metrics) Register(cs ...prometheus.Collector) {

@@ -7,8 +7,10 @@
 // server, with a department fanned out to its members, or the carrier),
 // the fax's rendering and its schedule, and which number a resend uses. It
 // hands the store one switchboard.OutboundCreate, stored durably in one
-// transaction, and wakes the delivery worker, which carries out these
-// decisions without looking anything up again.
+// transaction, which also completes the deliveries to mailboxes of this
+// server that are due (OutboundCreate.CompletesOnAccept), and wakes the
+// delivery worker for the others, which it carries out without looking
+// anything up again.
 package outbound
 
 import (
@@ -172,7 +174,9 @@ func (s *Service) send(ctx context.Context, p *switchboard.Principal, req Reques
 	if err != nil {
 		return nil, err
 	}
-	s.wake()
+	if c.LeavesDeliveries(s.clock.Now()) {
+		s.wake()
+	}
 	return m, nil
 }
 

@@ -29,6 +29,7 @@ type env struct {
 	store              *sqlstore.DB
 	svc                *outbound.Service
 	woken              int
+	seenDelivery       int64 // the last delivery routes returned
 	alice, bob, carol  *switchboard.Extension // carol: no phone number
 	sales, other       *switchboard.Extension // sales: a department of alice and bob; other: another account
 	acc, acc2          *switchboard.Account
@@ -92,11 +93,30 @@ func box(x *switchboard.Extension) switchboard.Mailbox {
 
 // routes claims every due delivery and returns each one's routing by
 // recipient.
-func (e *env) routes(t *testing.T) map[string]*switchboard.Delivery {
+// due claims the deliveries due to a worker, by recipient.
+func (e *env) due(t *testing.T) map[string]*switchboard.Delivery {
 	t.Helper()
 	out := map[string]*switchboard.Delivery{}
 	for _, d := range must(e.store.ClaimDeliveries(e.ctx, "test", time.Minute, 100))(t) {
 		out[d.Recipient] = d
+	}
+	return out
+}
+
+// routes returns the deliveries stored since its last call, by recipient,
+// whatever their state: those to mailboxes complete on accept.
+func (e *env) routes(t *testing.T) map[string]*switchboard.Delivery {
+	t.Helper()
+	out := map[string]*switchboard.Delivery{}
+	for _, state := range []switchboard.DeliveryState{switchboard.DeliveryPending, switchboard.DeliveryDone, switchboard.DeliveryFailed} {
+		for _, d := range must(e.store.ListDeliveries(e.ctx, state, 1000))(t) {
+			if d.ID > e.seenDelivery {
+				out[d.Recipient] = d
+			}
+		}
+	}
+	for _, d := range out {
+		e.seenDelivery = max(e.seenDelivery, d.ID)
 	}
 	return out
 }
@@ -132,6 +152,20 @@ func TestSendRoutes(t *testing.T) {
 	}
 	if len(ds) != len(want) {
 		t.Fatalf("%d deliveries, want %d: %v", len(ds), len(want), ds)
+	}
+	// Those to mailboxes were completed as the send was accepted; the
+	// carrier's is the worker's.
+	for n, d := range ds {
+		if wantState := map[bool]switchboard.DeliveryState{true: switchboard.DeliveryDone, false: switchboard.DeliveryPending}[d.Internal]; d.State != wantState {
+			t.Errorf("%s: delivery %s, want %s", n, d.State, wantState)
+		}
+	}
+	// A send to mailboxes only leaves the worker nothing: it is not woken.
+	req = sms(aliceNumber, bobNumber)
+	req.AccountID, req.ExtensionID = e.acc.ID, e.alice.ID
+	must(e.svc.Send(e.ctx, e.aliceP, req))(t)
+	if e.woken != 1 {
+		t.Fatalf("a send to a mailbox woke the worker: %d wakes", e.woken)
 	}
 	for n, w := range want {
 		d := ds[n]
@@ -228,7 +262,7 @@ func TestSendFax(t *testing.T) {
 	const now2 = "+14155550198"
 	req.To, req.Fax.SendAt = []outbound.Recipient{{PhoneNumber: now2}}, time.Time{}
 	m2 := must(e.svc.Send(e.ctx, e.bobP, req))(t)
-	if ds := e.routes(t); len(ds) != 0 {
+	if ds := e.due(t); len(ds) != 0 {
 		t.Fatalf("a fax not yet rendered is due: %v", ds)
 	}
 	jobs := must(e.store.ClaimFaxRenders(e.ctx, "r", time.Minute, 10, 10))(t)
@@ -241,11 +275,11 @@ func TestSendFax(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if ds := e.routes(t); len(ds) != 1 || ds[now2] == nil {
+	if ds := e.due(t); len(ds) != 1 || ds[now2] == nil {
 		t.Fatalf("after rendering, only the fax without a sendTime is due: %v", ds)
 	}
 	e.clock.Advance(time.Hour)
-	if ds := e.routes(t); ds[outside] == nil {
+	if ds := e.due(t); ds[outside] == nil {
 		t.Fatal("the scheduled fax is not due at its sendTime")
 	}
 	_, err := e.svc.Send(e.ctx, e.bobP, outbound.Request{AccountID: e.acc.ID, ExtensionID: e.bob.ID, Type: switchboard.TypeFax,

@@ -157,6 +157,9 @@ type tx struct {
 	// create or remove extensions, so a write rolled back to its savepoint
 	// leaves the answer true.
 	mailboxes map[[2]int64]bool
+	// completed counts the deliveries completed on accept (insertOutbound),
+	// for the metrics once committed.
+	completed switchboard.InternalOutcome
 }
 
 func (t *tx) checkedMailbox(key [2]int64) {
@@ -164,6 +167,17 @@ func (t *tx) checkedMailbox(key [2]int64) {
 		t.mailboxes = map[[2]int64]bool{}
 	}
 	t.mailboxes[key] = true
+}
+
+// hasMailboxes reports whether every one of mbs was checked to exist in
+// this transaction.
+func (t *tx) hasMailboxes(mbs []switchboard.Mailbox) bool {
+	for _, mb := range mbs {
+		if !t.mailboxes[[2]int64{mb.AccountID, mb.ExtensionID}] {
+			return false
+		}
+	}
+	return true
 }
 
 // aliveChange is a change of a mailbox's Alive count.
@@ -270,6 +284,7 @@ func (db *DB) writeOnce(ctx context.Context, fn func(*tx) error) error {
 		return err
 	}
 	db.countCreated(logged)
+	db.countCompleted(w.completed)
 	if len(logged) > 0 {
 		// Only writes that logged changes wake the change-log readers: the
 		// workers' idle polls write too, and would wake them all constantly.

@@ -122,23 +122,57 @@ func storeOutbound(ctx context.Context, t *tx, sends []*outboundSend) error {
 
 // deliveryInsertSQL begins the multi-row insert of deliveries.
 const deliveryInsertSQL = `INSERT INTO deliveries (message_id, account_id, extension_id, type,
-	recipient, internal, state, next_attempt_at, created_at, updated_at, mailboxes) VALUES `
+	recipient, internal, state, error_code, receipt_at, next_attempt_at, created_at, updated_at, mailboxes) VALUES `
 
 // insertOutbound stores outbound messages (validated), in order: one
 // message, the concurrent sends of a group commit, or a chunk of an A2P
-// batch; and one Pending delivery per recipient, routed as each says, due
-// at its SendAt or now.
+// batch; and one delivery per recipient, routed as each says. A delivery
+// that CompletesOnAccept is completed here: its copies are stored with the
+// others of the batch and it is Done (Failed if a mailbox is gone), the
+// sender's message stored as it leaves it, with one "updated" change
+// after its "created", as a worker's completion would log. The others are
+// Pending, due at SendAt or now. It returns the messages as accepted.
 func insertOutbound(ctx context.Context, tx *tx, cs []*switchboard.OutboundCreate) ([]*switchboard.Message, error) {
+	if err := checkMailboxes(ctx, tx, completedOnAccept(cs, tx.now)); err != nil {
+		return nil, err
+	}
+	now := toMillis(tx.now)
+	outcomes := make([][]switchboard.DeliveryOutcome, len(cs))
 	creates := make([]*switchboard.MessageCreate, len(cs))
+	completes := make([]bool, len(cs))
 	for i, c := range cs {
 		creates[i] = &c.Message
+		attempts := 0
+		for _, t := range c.Recipients {
+			o := switchboard.DeliveryOutcome{Recipient: t.Recipient, State: switchboard.DeliveryPending}
+			if c.CompletesOnAccept(t, tx.now) {
+				completes[i] = true
+				if tx.hasMailboxes(t.Mailboxes) {
+					o.State, o.ReceiptAt = switchboard.DeliveryDone, now
+					attempts += reachesInternally(c.Message.Type)
+					tx.completed.Delivered++
+				} else {
+					o.State, o.ErrorCode = switchboard.DeliveryFailed, switchboard.RecipientGoneCode(c.Message.Type)
+					tx.completed.Failed++
+				}
+			}
+			outcomes[i] = append(outcomes[i], o)
+		}
+		if completes[i] {
+			m := c.Message
+			st := senderStateOf(&m).after(m.Type, outcomes[i])
+			m.MessageStatus, m.To, m.DeliveryErrorCode = st.status, st.to, st.errCode
+			m.SMSDeliveryTime = fromMillis(st.deliveryTime)
+			m.SMSSendingAttempts += attempts
+			creates[i] = &m
+		}
 	}
 	ms, err := insertMessages(ctx, tx, creates)
 	if err != nil {
 		return nil, err
 	}
-	now := toMillis(tx.now)
 	var rows []any
+	var copies []*switchboard.MessageCreate
 	for i, c := range cs {
 		m := ms[i]
 		due := now
@@ -151,15 +185,83 @@ func insertOutbound(ctx context.Context, tx *tx, cs []*switchboard.OutboundCreat
 			}
 			due = heldDelivery // until the fax is rendered
 		}
-		for _, t := range c.Recipients {
+		// The copies' source: the message as stored, with its attachments'
+		// content (the stored message holds their metadata only).
+		src := *m
+		src.Attachments = c.Message.Attachments
+		for j, t := range c.Recipients {
+			o := outcomes[i][j]
 			rows = append(rows, m.ID, m.AccountID, m.ExtensionID, string(m.Type), t.Recipient, flag(t.Internal),
-				string(switchboard.DeliveryPending), due, now, now, encodeMailboxes(t.Mailboxes))
+				string(o.State), o.ErrorCode, o.ReceiptAt, due, now, now, encodeMailboxes(t.Mailboxes))
+			if o.State == switchboard.DeliveryDone {
+				for _, mb := range t.Mailboxes {
+					cp := switchboard.InboundCopy(&src, mb)
+					copies = append(copies, &cp)
+				}
+			}
+		}
+		if completes[i] {
+			tx.logChange(switchboard.ChangeUpdated, changeRow{m.AccountID, m.ExtensionID, m.ID, m.Type, m.Direction})
+			ms[i] = asAccepted(m, &c.Message)
 		}
 	}
-	if err := execRows(ctx, tx, deliveryInsertSQL, tuple(11), "", rows); err != nil {
+	if _, err := insertMessages(ctx, tx, copies); err != nil {
+		return nil, fmt.Errorf("inbound copies: %w", err)
+	}
+	if err := execRows(ctx, tx, deliveryInsertSQL, tuple(13), "", rows); err != nil {
 		return nil, err
 	}
 	return ms, nil
+}
+
+// completedOnAccept is every mailbox that a delivery of cs that
+// CompletesOnAccept at now copies to.
+func completedOnAccept(cs []*switchboard.OutboundCreate, now time.Time) []switchboard.Mailbox {
+	var out []switchboard.Mailbox
+	for _, c := range cs {
+		for _, t := range c.Recipients {
+			if c.CompletesOnAccept(t, now) {
+				out = append(out, t.Mailboxes...)
+			}
+		}
+	}
+	return out
+}
+
+// asAccepted is m, stored with deliveries completed on accept, as it was
+// when accepted (c): the fields a delivery changes taken from c.
+func asAccepted(m *switchboard.Message, c *switchboard.MessageCreate) *switchboard.Message {
+	a := *m
+	a.MessageStatus, a.To = c.MessageStatus, slices.Clone(c.To)
+	a.DeliveryErrorCode, a.SMSSendingAttempts = c.DeliveryErrorCode, c.SMSSendingAttempts
+	a.SMSDeliveryTime = fromMillis(toMillis(c.SMSDeliveryTime))
+	return &a
+}
+
+// checkMailboxes reads which of mbs exist, in one query for those the
+// transaction has not checked yet, and marks those checked (tx.hasMailboxes).
+func checkMailboxes(ctx context.Context, tx *tx, mbs []switchboard.Mailbox) error {
+	var exts []int64
+	for _, mb := range mbs {
+		if !tx.mailboxes[[2]int64{mb.AccountID, mb.ExtensionID}] {
+			exts = append(exts, mb.ExtensionID)
+		}
+	}
+	if len(exts) == 0 {
+		return nil
+	}
+	a := args{}
+	boxes, err := queryAll(ctx, tx, func(s scanner) ([2]int64, error) {
+		var key [2]int64
+		return key, s.Scan(&key[0], &key[1])
+	}, `SELECT account_id, id FROM extensions WHERE id IN (`+inListPadded(&a, exts)+`)`, a...)
+	if err != nil {
+		return err
+	}
+	for _, key := range boxes {
+		tx.checkedMailbox(key)
+	}
+	return nil
 }
 
 // ClaimDeliveries leases up to limit due Pending deliveries to owner until
@@ -231,9 +333,10 @@ func finish(ctx context.Context, tx *tx, id int64, state switchboard.DeliverySta
 	return err
 }
 
-// reachesInternally is the SMS sending attempt an internal delivery counts.
-func reachesInternally(d *switchboard.Delivery) int {
-	if d.Type == switchboard.TypeSMS {
+// reachesInternally is the SMS sending attempt an internal delivery of a
+// message of type typ counts.
+func reachesInternally(typ switchboard.MessageType) int {
+	if typ == switchboard.TypeSMS {
 		return 1
 	}
 	return 0
@@ -414,29 +517,17 @@ func (db *DB) DeliverDueInternal(ctx context.Context, limit int) (switchboard.In
 // Done; each sender's message is recomputed once.
 func completeInternal(ctx context.Context, tx *tx, ds []*switchboard.Delivery, batch []switchboard.InternalDelivery, results []error) error {
 	now := toMillis(tx.now)
-	// Which recipient mailboxes still exist: one query for the batch.
-	var exts []int64
+	var mbs []switchboard.Mailbox
 	for i, b := range batch {
 		if ds[i] == nil {
 			continue
 		}
 		for _, c := range b.Copies {
-			exts = append(exts, c.ExtensionID)
+			mbs = append(mbs, switchboard.Mailbox{AccountID: c.AccountID, ExtensionID: c.ExtensionID})
 		}
 	}
-	exist := map[switchboard.Mailbox]bool{}
-	if len(exts) > 0 {
-		a := args{}
-		boxes, err := queryAll(ctx, tx, func(s scanner) (switchboard.Mailbox, error) {
-			var m switchboard.Mailbox
-			return m, s.Scan(&m.AccountID, &m.ExtensionID)
-		}, `SELECT account_id, id FROM extensions WHERE id IN (`+inListPadded(&a, exts)+`)`, a...)
-		if err != nil {
-			return err
-		}
-		for _, m := range boxes {
-			exist[m] = true
-		}
+	if err := checkMailboxes(ctx, tx, mbs); err != nil {
+		return err
 	}
 	var done []int64
 	var gone []*switchboard.Delivery
@@ -449,7 +540,7 @@ func completeInternal(ctx context.Context, tx *tx, ds []*switchboard.Delivery, b
 		}
 		ok := true
 		for _, c := range b.Copies {
-			if !exist[switchboard.Mailbox{AccountID: c.AccountID, ExtensionID: c.ExtensionID}] {
+			if !tx.mailboxes[[2]int64{c.AccountID, c.ExtensionID}] {
 				ok = false
 			}
 		}
@@ -460,12 +551,11 @@ func completeInternal(ctx context.Context, tx *tx, ds []*switchboard.Delivery, b
 			continue
 		}
 		for j := range b.Copies {
-			tx.checkedMailbox([2]int64{b.Copies[j].AccountID, b.Copies[j].ExtensionID}) // checked above
 			copies = append(copies, &b.Copies[j])
 		}
 		done = append(done, d.ID)
 		// Storing the copy is the delivery and, for SMS, one sending attempt.
-		senders[d.MessageID] += reachesInternally(d)
+		senders[d.MessageID] += reachesInternally(d.Type)
 	}
 	if _, err := insertMessages(ctx, tx, copies); err != nil {
 		return fmt.Errorf("inbound copies: %w", err)
@@ -881,6 +971,54 @@ const (
 		FROM v WHERE messages.id = v.id`
 )
 
+// senderState is what a sender's message shows of its deliveries: its
+// status, its recipients' statuses (and fax error codes), its SMS error
+// code and delivery time (Unix ms).
+type senderState struct {
+	status       switchboard.MessageStatus
+	to           []switchboard.Party
+	errCode      string
+	deliveryTime int64
+}
+
+func senderStateOf(c *switchboard.MessageCreate) senderState {
+	return senderState{c.MessageStatus, c.To, c.DeliveryErrorCode, toMillis(c.SMSDeliveryTime)}
+}
+
+// after is s brought up to date with the outcomes of all of a message's
+// deliveries, in delivery order.
+func (s senderState) after(typ switchboard.MessageType, outcomes []switchboard.DeliveryOutcome) senderState {
+	out := senderState{status: switchboard.AggregateStatus(typ, outcomes), to: slices.Clone(s.to),
+		errCode: s.errCode, deliveryTime: s.deliveryTime}
+	var latest int64
+	codeSet := false
+	for _, o := range outcomes {
+		for i := range out.to {
+			if switchboard.RecipientKey(typ, out.to[i]) != o.Recipient {
+				continue
+			}
+			out.to[i].MessageStatus = switchboard.PartyStatus(typ, o)
+			if typ == switchboard.TypeFax && o.State == switchboard.DeliveryFailed {
+				out.to[i].FaxErrorCode = o.ErrorCode
+			}
+		}
+		if o.State == switchboard.DeliveryFailed && typ == switchboard.TypeSMS && !codeSet && o.ErrorCode != "" {
+			out.errCode, codeSet = o.ErrorCode, true // the first failure's code (by delivery id)
+		}
+		if o.State == switchboard.DeliveryDone && o.ReceiptAt > latest {
+			latest = o.ReceiptAt
+		}
+	}
+	if typ == switchboard.TypeSMS && latest != 0 {
+		out.deliveryTime = latest
+	}
+	return out
+}
+
+func (s senderState) equal(o senderState) bool {
+	return s.status == o.status && slices.Equal(s.to, o.to) && s.errCode == o.errCode && s.deliveryTime == o.deliveryTime
+}
+
 // senderUpdate is the row of senderUpdateTuple that brings r up to date with
 // its deliveries' outcomes and attempts more sending attempts, or nil
 // when nothing changes.
@@ -889,43 +1027,18 @@ func senderUpdate(r *senderRow, attempts int) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode recipients of message %d: %w", r.id, err)
 	}
-	typ := r.typ
-	newStatus := switchboard.AggregateStatus(typ, r.outcomes)
-	newTo := slices.Clone(to)
-	newCode, newTime := r.errCode, r.deliveryTime
-	var latest int64
-	codeSet := false
-	for _, o := range r.outcomes {
-		for i := range newTo {
-			if switchboard.RecipientKey(typ, newTo[i]) != o.Recipient {
-				continue
-			}
-			newTo[i].MessageStatus = switchboard.PartyStatus(typ, o)
-			if typ == switchboard.TypeFax && o.State == switchboard.DeliveryFailed {
-				newTo[i].FaxErrorCode = o.ErrorCode
-			}
-		}
-		if o.State == switchboard.DeliveryFailed && typ == switchboard.TypeSMS && !codeSet && o.ErrorCode != "" {
-			newCode, codeSet = o.ErrorCode, true // the first failure's code (by delivery id)
-		}
-		if o.State == switchboard.DeliveryDone && o.ReceiptAt > latest {
-			latest = o.ReceiptAt
-		}
-	}
-	if typ == switchboard.TypeSMS && latest != 0 {
-		newTime = latest
-	}
-	if newStatus == r.status && slices.Equal(newTo, to) && newCode == r.errCode && newTime == r.deliveryTime && attempts == 0 {
+	was := senderState{r.status, to, r.errCode, r.deliveryTime}
+	now := was.after(r.typ, r.outcomes)
+	if now.equal(was) && attempts == 0 {
 		return nil, nil
 	}
-	toOut, err := json.Marshal(newTo)
-	if err != nil {
-		return nil, err
+	toOut := []byte("[]")
+	if now.to != nil {
+		if toOut, err = json.Marshal(now.to); err != nil {
+			return nil, err
+		}
 	}
-	if newTo == nil {
-		toOut = []byte("[]")
-	}
-	return []any{r.id, string(newStatus), string(toOut), newCode, newTime, int64(attempts)}, nil
+	return []any{r.id, string(now.status), string(toOut), now.errCode, now.deliveryTime, int64(attempts)}, nil
 }
 
 // ---- departments

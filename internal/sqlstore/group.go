@@ -192,19 +192,20 @@ func runCombined(ctx context.Context, t *tx, batch []*groupWrite, results []erro
 }
 
 // underSavepoint runs fn under a savepoint: if fn fails, what it wrote is
-// rolled back, its change-log rows and counter changes with it, and its
+// rolled back, its change-log rows, counter changes and completed
+// deliveries' count with it, and its
 // error returned as failed; err is the savepoint's own failure, which
 // ends the transaction.
 func underSavepoint(ctx context.Context, t *tx, fn func(*tx) error) (failed, err error) {
 	if _, err := t.ExecContext(ctx, `SAVEPOINT grouped_write`); err != nil {
 		return nil, err
 	}
-	logged, counted := len(t.changes), len(t.alive)
+	logged, counted, completed := len(t.changes), len(t.alive), t.completed
 	if failed = fn(t); failed != nil {
 		if _, err := t.ExecContext(ctx, `ROLLBACK TO SAVEPOINT grouped_write`); err != nil {
 			return nil, err
 		}
-		t.changes, t.alive = t.changes[:logged], t.alive[:counted]
+		t.changes, t.alive, t.completed = t.changes[:logged], t.alive[:counted], completed
 	}
 	if _, err := t.ExecContext(ctx, `RELEASE SAVEPOINT grouped_write`); err != nil {
 		return nil, err

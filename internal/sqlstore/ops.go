@@ -38,6 +38,14 @@ func (db *DB) countCreated(changes []loggedChange) {
 	}
 }
 
+// countCompleted counts the deliveries a committed transaction completed
+// as it accepted their sends.
+func (db *DB) countCompleted(o switchboard.InternalOutcome) {
+	if db.metrics != nil && o != (switchboard.InternalOutcome{}) {
+		db.metrics.InternalDeliveries(o.Delivered, o.Failed)
+	}
+}
+
 // Backlog reads what is waiting: outbox deliveries by state, the earliest
 // next attempt of a pending one, and how far the WebHook subscription
 // furthest behind is from the change-log head. It also returns the

@@ -107,12 +107,18 @@ func testA2PBatches(t *testing.T, e *env) {
 		t.Fatalf("default text = %q", m.Subject)
 	}
 	// The messages are the sender's: in its mailbox, with deliveries for
-	// all but the opted-out one.
+	// all but the opted-out one. The internal recipient's is complete
+	// already (CompletesOnAccept): its copy is stored, its message
+	// Delivered; the carrier's are the worker's.
 	if n := e.count(t, mb(e.ext1)); n != 5 {
 		t.Fatalf("sender's mailbox holds %d messages, want 5", n)
 	}
+	if m := e.sent(t, byTo[own2].Message); m.MessageStatus != switchboard.StatusDelivered {
+		t.Fatalf("internal recipient's message: %s", m.MessageStatus)
+	}
+	wantEqual(t, e.count(t, mb(e.ext2)), 1, "the internal recipient's copies")
 	ds := e.claimAll(t, "d1")
-	if len(ds) != 4 || ds["+14155550003"] != nil || !ds[own2].Internal || ds["+14155550001"].Internal {
+	if len(ds) != 3 || ds["+14155550003"] != nil || ds[own2] != nil || ds["+14155550001"].Internal {
 		t.Fatalf("deliveries %v", ds)
 	}
 	if _, err := e.store.A2PMessage(e.ctx, e.acc2.ID, ms[0].ID); !errors.Is(err, switchboard.ErrNotFound) {
@@ -135,11 +141,7 @@ func testA2PBatches(t *testing.T, e *env) {
 		t.Fatalf("completed %d batches with messages queued", len(done))
 	}
 	for _, d := range ds {
-		if d.Internal {
-			noErr(t, e.deliver("d1", d.ID, nil))
-		} else {
-			noErr(t, e.store.RecordSubmit(e.ctx, "d1", d.ID, d.Recipient != "+14155550004", "c"+d.Recipient, "SMS-CAR-411"))
-		}
+		noErr(t, e.store.RecordSubmit(e.ctx, "d1", d.ID, d.Recipient != "+14155550004", "c"+d.Recipient, "SMS-CAR-411"))
 	}
 	got := must(e.store.A2PBatch(e.ctx, e.acc1.ID, b.ID))(t)
 	if got.ProcessedCount != 5 || got.Status != switchboard.A2PProcessing {

@@ -13,10 +13,14 @@ import (
 
 // outbound builds an outbound message of ext1 (own1) to recipients; a
 // recipient of the server (own2, own3, an extension number) is internal.
+// Its deliveries are all left to a worker, the internal ones too: it is
+// scheduled a nanosecond after now, which is due now to the millisecond
+// (testCompletesOnAccept sends with no schedule).
 func (e *env) outbound(typ switchboard.MessageType, recipients ...string) switchboard.OutboundCreate {
 	box := mb(e.ext1)
 	c := switchboard.OutboundCreate{Message: switchboard.MessageCreate{AccountID: box.acc, ExtensionID: box.ext,
-		Type: typ, Direction: switchboard.Outbound, Subject: "hello", From: switchboard.Party{PhoneNumber: own1}}}
+		Type: typ, Direction: switchboard.Outbound, Subject: "hello", From: switchboard.Party{PhoneNumber: own1}},
+		SendAt: e.clock.Now().Add(time.Nanosecond)}
 	switch typ {
 	case switchboard.TypeFax:
 		c.Message.FaxPageCount = 1
@@ -418,7 +422,7 @@ func testDeliveryStatus(t *testing.T, e *env) {
 		c := switchboard.OutboundCreate{Message: switchboard.MessageCreate{AccountID: box.acc, ExtensionID: box.ext,
 			Type: switchboard.TypePager, Direction: switchboard.Outbound, Subject: "hi",
 			From: switchboard.Party{ExtensionNumber: "101"}, To: []switchboard.Party{{ExtensionNumber: "102"}}},
-			Recipients: []switchboard.DeliveryTarget{{Recipient: "102", Internal: true}}}
+			Recipients: []switchboard.DeliveryTarget{{Recipient: "102", Internal: true}}, SendAt: e.clock.Now().Add(time.Nanosecond)}
 		m := e.send(t, c)
 		wantStatus(t, m, switchboard.StatusQueued, switchboard.StatusQueued)
 		d := e.claimAll(t, "w")["102"]
@@ -855,4 +859,81 @@ func testClaimCarrierDeliveries(t *testing.T, e *env) {
 		t.Fatalf("carrier claim: %+v", ds)
 	}
 	wantEqual(t, must(e.store.DeliverDueInternal(e.ctx, 100))(t), switchboard.InternalOutcome{Delivered: 1}, "the internal one")
+}
+
+// testCompletesOnAccept: the deliveries of a send that complete on accept
+// (internal, due now) are complete when CreateOutbound returns: the copies
+// stored, the deliveries Done (Failed for a mailbox that is gone), the
+// sender's message stored as they leave it with an "updated" change after
+// its "created", and nothing left for a worker; the answer is the message
+// as accepted, Queued. A carrier recipient of the same send stays Pending.
+func testCompletesOnAccept(t *testing.T, e *env) {
+	now := func(c switchboard.OutboundCreate) switchboard.OutboundCreate {
+		c.SendAt = time.Time{}
+		return c
+	}
+	box2, box3 := e.count(t, mb(e.ext2)), e.count(t, mb(e.ext3))
+
+	m := e.send(t, now(e.outbound(switchboard.TypeSMS, own2)))
+	wantStatus(t, m, switchboard.StatusQueued, switchboard.StatusQueued)
+	wantEqual(t, m.SMSSendingAttempts, 0, "attempts in the answer")
+	got := e.sent(t, m)
+	wantStatus(t, got, switchboard.StatusDelivered, switchboard.StatusDelivered)
+	if got.SMSSendingAttempts != 1 || !got.SMSDeliveryTime.Equal(Base) {
+		t.Fatalf("stored: attempts %d, delivery time %v; want 1, %v", got.SMSSendingAttempts, got.SMSDeliveryTime, Base)
+	}
+	var kinds []string
+	for _, c := range e.changes(t, mb(e.ext1)) {
+		if c.MessageID == m.ID {
+			kinds = append(kinds, c.Kind)
+		}
+	}
+	wantEqual(t, fmt.Sprint(kinds), fmt.Sprint([]string{switchboard.ChangeCreated, switchboard.ChangeUpdated}), "the sender's changes")
+	copies := must(e.store.ListMessages(e.ctx, switchboard.MessageFilter{AccountID: e.acc1.ID, ExtensionID: e.ext2.ID}))(t).Messages
+	wantEqual(t, len(copies), box2+1, "copies in ext2's mailbox")
+	in := copies[0]
+	if in.Direction != switchboard.Inbound || in.MessageStatus != switchboard.StatusReceived || in.ReadStatus != switchboard.Unread ||
+		in.ConversationID != got.ConversationID || len(in.Attachments) != 1 || in.To[0].MessageStatus != "" {
+		t.Fatalf("inbound copy: %+v", in)
+	}
+	if content, err := e.content(t, mb(e.ext2), in, 0); err != nil || string(content) != "hello" {
+		t.Fatalf("the copy's text: %q, %v", content, err)
+	}
+
+	// Mixed: the internal recipient (of another account) is delivered,
+	// the carrier's waits for the worker, and the message is Queued.
+	mixed := e.send(t, now(e.outbound(switchboard.TypeSMS, own3, p1)))
+	wantStatus(t, mixed, switchboard.StatusQueued, switchboard.StatusQueued, switchboard.StatusQueued)
+	wantStatus(t, e.sent(t, mixed), switchboard.StatusQueued, switchboard.StatusDelivered, switchboard.StatusQueued)
+	wantEqual(t, e.count(t, mb(e.ext3)), box3+1, "copies in ext3's mailbox")
+
+	// A mailbox gone since routing: the delivery fails, nothing is copied.
+	c := now(e.outbound(switchboard.TypeSMS, own2))
+	c.Recipients[0].Mailboxes = []switchboard.Mailbox{{AccountID: e.acc1.ID, ExtensionID: e.ext2.ID + 1000}}
+	gone := e.sent(t, e.send(t, c))
+	wantStatus(t, gone, switchboard.StatusSendingFailed, switchboard.StatusSendingFailed)
+	wantEqual(t, gone.DeliveryErrorCode, switchboard.RecipientGoneCode(switchboard.TypeSMS), "error code of a mailbox gone")
+	wantEqual(t, gone.SMSSendingAttempts, 0, "attempts of a mailbox gone")
+
+	// A pager message is Sent.
+	pager := switchboard.OutboundCreate{Message: switchboard.MessageCreate{AccountID: e.acc1.ID, ExtensionID: e.ext1.ID,
+		Type: switchboard.TypePager, Direction: switchboard.Outbound, Subject: "hi",
+		From: switchboard.Party{ExtensionNumber: "101"}, To: []switchboard.Party{{ExtensionNumber: "102"}}},
+		Recipients: []switchboard.DeliveryTarget{{Recipient: "102", Internal: true,
+			Mailboxes: []switchboard.Mailbox{{AccountID: e.acc1.ID, ExtensionID: e.ext2.ID}}}}}
+	wantStatus(t, e.sent(t, e.send(t, pager)), switchboard.StatusSent, switchboard.StatusSent)
+	wantEqual(t, e.count(t, mb(e.ext2)), box2+2, "copies in ext2's mailbox at the end")
+
+	// Only the carrier delivery is left to a worker; the others are
+	// recorded as they ended.
+	left := must(e.store.ClaimDeliveries(e.ctx, "w", time.Minute, 100))(t)
+	if len(left) != 1 || left[0].Recipient != p1 {
+		t.Fatalf("claimable: %+v, want the carrier delivery only", left)
+	}
+	wantEqual(t, len(must(e.store.ListDeliveries(e.ctx, switchboard.DeliveryDone, 100))(t)), 3, "Done deliveries")
+	failed := must(e.store.ListDeliveries(e.ctx, switchboard.DeliveryFailed, 100))(t)
+	if len(failed) != 1 || failed[0].ErrorCode != switchboard.RecipientGoneCode(switchboard.TypeSMS) {
+		t.Fatalf("Failed deliveries: %+v", failed)
+	}
+	wantEqual(t, must(e.store.DeliverDueInternal(e.ctx, 100))(t), switchboard.InternalOutcome{}, "due internal deliveries left")
 }

@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T, clock switchboard.Clock) switchbo
 		{"ClaimLease", testClaimLease},
 		{"DeliverBatch", testDeliverBatch},
 		{"DeliverDueInternal", testDeliverDueInternal},
+		{"CompletesOnAccept", testCompletesOnAccept},
 		{"ClaimCarrierDeliveries", testClaimCarrierDeliveries},
 		{"ScheduledSend", testScheduledSend},
 		{"GroupedWrites", testGroupedWrites},
