@@ -29,7 +29,7 @@ type env struct {
 	store              *sqlstore.DB
 	svc                *outbound.Service
 	woken              int
-	seenDelivery       int64 // the last delivery routes returned
+	seenDelivery       int64                  // the last delivery routes returned
 	alice, bob, carol  *switchboard.Extension // carol: no phone number
 	sales, other       *switchboard.Extension // sales: a department of alice and bob; other: another account
 	acc, acc2          *switchboard.Account
