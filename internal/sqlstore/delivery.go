@@ -133,7 +133,7 @@ const deliveryInsertSQL = `INSERT INTO deliveries (message_id, account_id, exten
 // after its "created", as a worker's completion would log. The others are
 // Pending, due at SendAt or now. It returns the messages as accepted.
 func insertOutbound(ctx context.Context, tx *tx, cs []*switchboard.OutboundCreate) ([]*switchboard.Message, error) {
-	if err := checkMailboxes(ctx, tx, completedOnAccept(cs, tx.now)); err != nil {
+	if err := checkMailboxes(ctx, tx, copiedOnAccept(cs, tx.now)); err != nil {
 		return nil, err
 	}
 	now := toMillis(tx.now)
@@ -141,31 +141,7 @@ func insertOutbound(ctx context.Context, tx *tx, cs []*switchboard.OutboundCreat
 	creates := make([]*switchboard.MessageCreate, len(cs))
 	completes := make([]bool, len(cs))
 	for i, c := range cs {
-		creates[i] = &c.Message
-		attempts := 0
-		for _, t := range c.Recipients {
-			o := switchboard.DeliveryOutcome{Recipient: t.Recipient, State: switchboard.DeliveryPending}
-			if c.CompletesOnAccept(t, tx.now) {
-				completes[i] = true
-				if tx.hasMailboxes(t.Mailboxes) {
-					o.State, o.ReceiptAt = switchboard.DeliveryDone, now
-					attempts += reachesInternally(c.Message.Type)
-					tx.completed.Delivered++
-				} else {
-					o.State, o.ErrorCode = switchboard.DeliveryFailed, switchboard.RecipientGoneCode(c.Message.Type)
-					tx.completed.Failed++
-				}
-			}
-			outcomes[i] = append(outcomes[i], o)
-		}
-		if completes[i] {
-			m := c.Message
-			st := senderStateOf(&m).after(m.Type, outcomes[i])
-			m.MessageStatus, m.To, m.DeliveryErrorCode = st.status, st.to, st.errCode
-			m.SMSDeliveryTime = fromMillis(st.deliveryTime)
-			m.SMSSendingAttempts += attempts
-			creates[i] = &m
-		}
+		creates[i], outcomes[i], completes[i] = accept(tx, c)
 	}
 	ms, err := insertMessages(ctx, tx, creates)
 	if err != nil {
@@ -214,9 +190,42 @@ func insertOutbound(ctx context.Context, tx *tx, cs []*switchboard.OutboundCreat
 	return ms, nil
 }
 
-// completedOnAccept is every mailbox that a delivery of cs that
+// accept is what accepting c does to its deliveries: each one's outcome
+// (Pending, unless it CompletesOnAccept: Done, or Failed for a mailbox
+// found gone by checkMailboxes) and, when any completes, the sender's
+// message as they leave it (else c's own).
+func accept(tx *tx, c *switchboard.OutboundCreate) (*switchboard.MessageCreate, []switchboard.DeliveryOutcome, bool) {
+	outcomes := make([]switchboard.DeliveryOutcome, len(c.Recipients))
+	attempts, completes := 0, false
+	for i, t := range c.Recipients {
+		o := switchboard.DeliveryOutcome{Recipient: t.Recipient, State: switchboard.DeliveryPending}
+		if c.CompletesOnAccept(t, tx.now) {
+			completes = true
+			if tx.hasMailboxes(t.Mailboxes) {
+				o.State, o.ReceiptAt = switchboard.DeliveryDone, toMillis(tx.now)
+				attempts += reachesInternally(c.Message.Type)
+				tx.completed.Delivered++
+			} else {
+				o.State, o.ErrorCode = switchboard.DeliveryFailed, switchboard.RecipientGoneCode(c.Message.Type)
+				tx.completed.Failed++
+			}
+		}
+		outcomes[i] = o
+	}
+	if !completes {
+		return &c.Message, outcomes, false
+	}
+	m := c.Message
+	st := senderStateOf(&m).after(m.Type, outcomes)
+	m.MessageStatus, m.To, m.DeliveryErrorCode = st.status, st.to, st.errCode
+	m.SMSDeliveryTime = fromMillis(st.deliveryTime)
+	m.SMSSendingAttempts += attempts
+	return &m, outcomes, true
+}
+
+// copiedOnAccept is every mailbox that a delivery of cs that
 // CompletesOnAccept at now copies to.
-func completedOnAccept(cs []*switchboard.OutboundCreate, now time.Time) []switchboard.Mailbox {
+func copiedOnAccept(cs []*switchboard.OutboundCreate, now time.Time) []switchboard.Mailbox {
 	var out []switchboard.Mailbox
 	for _, c := range cs {
 		for _, t := range c.Recipients {

@@ -63,47 +63,114 @@ func (db *DB) CreateMessage(ctx context.Context, c switchboard.MessageCreate) (*
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	var m *switchboard.Message
-	err := db.writeSourced(ctx, c.SourceID, func(ctx context.Context, tx *tx) error {
-		var err error
-		m, _, err = insertMessageOnce(ctx, tx, &c)
-		return err
+	create := &messageCreate{create: &c}
+	err := db.writeSourced(ctx, c.SourceID, messageCreates, create, func(ctx context.Context, tx *tx) error {
+		return storeMessages(ctx, tx, []*messageCreate{create})
 	})
-	return m, db.wrap(err, "create message in mailbox %d/%d", c.AccountID, c.ExtensionID)
+	return create.stored, db.wrap(err, "create message in mailbox %d/%d", c.AccountID, c.ExtensionID)
 }
 
-// writeSourced is writeGrouped for a write that stores a message with a
-// source id. Two nodes storing the same one at once both find it absent;
-// the unique index fails the later one, and its second run finds the
-// message the first stored.
-func (db *DB) writeSourced(ctx context.Context, sourceID string, fn func(context.Context, *tx) error) error {
-	err := db.writeGrouped(ctx, fn)
+// messageCreate is one CreateMessage: what to store, then what was (or
+// the message its source id already had).
+type messageCreate struct {
+	create *switchboard.MessageCreate
+	stored *switchboard.Message
+}
+
+// messageCreates stores the concurrent CreateMessages of a group commit
+// (inbound messages, above all) together, in multi-row statements.
+var messageCreates = &combiner{run: func(ctx context.Context, t *tx, items []any) error {
+	creates := make([]*messageCreate, len(items))
+	for i, it := range items {
+		creates[i] = it.(*messageCreate)
+	}
+	return storeMessages(ctx, t, creates)
+}}
+
+func storeMessages(ctx context.Context, t *tx, creates []*messageCreate) error {
+	cs := make([]*switchboard.MessageCreate, len(creates))
+	for i, c := range creates {
+		cs[i] = c.create
+	}
+	ms, _, err := insertMessagesOnce(ctx, t, cs)
+	if err != nil {
+		return err
+	}
+	for i, c := range creates {
+		c.stored = ms[i]
+	}
+	return nil
+}
+
+// writeSourced is writeCombined for a write that stores messages with a
+// source id. Two nodes (or two writes of a combined run) storing the same
+// one at once both find it absent; the unique index fails the later one,
+// and its second run finds the message the first stored.
+func (db *DB) writeSourced(ctx context.Context, sourceID string, c *combiner, item any, fn func(context.Context, *tx) error) error {
+	err := db.writeCombined(ctx, c, item, fn)
 	if sourceID != "" && errors.Is(db.formatError(err), switchboard.ErrConflict) {
-		err = db.writeGrouped(ctx, fn)
+		err = db.writeCombined(ctx, c, item, fn)
 	}
 	return err
 }
 
-// insertMessageOnce inserts c unless its mailbox already holds the message
-// of c.SourceID: then that message is returned, with stored false.
-func insertMessageOnce(ctx context.Context, tx *tx, c *switchboard.MessageCreate) (m *switchboard.Message, stored bool, err error) {
-	if c.SourceID != "" {
-		var id int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE extension_id = $1 AND account_id = $2 AND source_id = $3`,
-			c.ExtensionID, c.AccountID, c.SourceID).Scan(&id)
-		switch {
-		case err == nil:
-			m, err := getMessage(ctx, tx, c.AccountID, c.ExtensionID, id)
-			return m, false, err
-		case !errors.Is(err, sql.ErrNoRows):
-			return nil, false, err
-		}
-	}
-	ms, err := insertMessages(ctx, tx, []*switchboard.MessageCreate{c})
+// insertMessageOnce is insertMessagesOnce of one message.
+func insertMessageOnce(ctx context.Context, tx *tx, c *switchboard.MessageCreate) (*switchboard.Message, bool, error) {
+	ms, stored, err := insertMessagesOnce(ctx, tx, []*switchboard.MessageCreate{c})
 	if err != nil {
 		return nil, false, err
 	}
-	return ms[0], true, nil
+	return ms[0], stored[0], nil
+}
+
+// insertMessagesOnce inserts cs (insertMessages), but for each whose
+// mailbox already holds the message of its SourceID, stored before or by
+// an earlier create of cs: that message is returned for it instead, with
+// stored false.
+func insertMessagesOnce(ctx context.Context, tx *tx, cs []*switchboard.MessageCreate) ([]*switchboard.Message, []bool, error) {
+	type source struct {
+		acc, ext int64
+		id       string
+	}
+	out, stored := make([]*switchboard.Message, len(cs)), make([]bool, len(cs))
+	first := map[source]int{} // a source id's first create in cs
+	var fresh []*switchboard.MessageCreate
+	var freshAt []int
+	for i, c := range cs {
+		if c.SourceID != "" {
+			k := source{c.AccountID, c.ExtensionID, c.SourceID}
+			if _, repeat := first[k]; repeat {
+				continue
+			}
+			first[k] = i
+			var id int64
+			err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE extension_id = $1 AND account_id = $2 AND source_id = $3`,
+				c.ExtensionID, c.AccountID, c.SourceID).Scan(&id)
+			switch {
+			case err == nil:
+				if out[i], err = getMessage(ctx, tx, c.AccountID, c.ExtensionID, id); err != nil {
+					return nil, nil, err
+				}
+				continue
+			case !errors.Is(err, sql.ErrNoRows):
+				return nil, nil, err
+			}
+		}
+		fresh, freshAt = append(fresh, c), append(freshAt, i)
+	}
+	ms, err := insertMessages(ctx, tx, fresh)
+	if err != nil {
+		return nil, nil, err
+	}
+	for j, m := range ms {
+		out[freshAt[j]], stored[freshAt[j]] = m, true
+	}
+	for i, c := range cs {
+		if out[i] == nil { // a repeat of an earlier create's source id
+			out[i] = out[first[source{c.AccountID, c.ExtensionID, c.SourceID}]]
+		}
+	}
+	return out, stored, nil
 }
 
 // CreateMessages stores several messages in one transaction: all or none.
@@ -116,22 +183,18 @@ func (db *DB) CreateMessages(ctx context.Context, cs []switchboard.MessageCreate
 		}
 	}
 	var sourced string // any source id: the whole batch is retried on a conflict
-	for _, c := range cs {
-		if c.SourceID != "" {
-			sourced = c.SourceID
+	creates := make([]*switchboard.MessageCreate, len(cs))
+	for i := range cs {
+		creates[i] = &cs[i]
+		if cs[i].SourceID != "" {
+			sourced = cs[i].SourceID
 		}
 	}
 	var out []*switchboard.Message
-	err := db.writeSourced(ctx, sourced, func(ctx context.Context, tx *tx) error {
-		out = make([]*switchboard.Message, 0, len(cs))
-		for i := range cs {
-			m, _, err := insertMessageOnce(ctx, tx, &cs[i])
-			if err != nil {
-				return fmt.Errorf("message %d: %w", i, err)
-			}
-			out = append(out, m)
-		}
-		return nil
+	err := db.writeSourced(ctx, sourced, nil, nil, func(ctx context.Context, tx *tx) error {
+		var err error
+		out, _, err = insertMessagesOnce(ctx, tx, creates)
+		return err
 	})
 	if err != nil {
 		return nil, db.wrap(err, "create %d messages", len(cs))

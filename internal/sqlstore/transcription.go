@@ -39,7 +39,7 @@ func (db *DB) CreateVoiceMail(ctx context.Context, c switchboard.MessageCreate, 
 		return nil, err
 	}
 	var m *switchboard.Message
-	err := db.writeSourced(ctx, c.SourceID, func(ctx context.Context, tx *tx) error {
+	err := db.writeSourced(ctx, c.SourceID, nil, nil, func(ctx context.Context, tx *tx) error {
 		var stored bool
 		var err error
 		if m, stored, err = insertMessageOnce(ctx, tx, &c); err != nil {

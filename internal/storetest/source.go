@@ -37,6 +37,13 @@ func testSourceID(t *testing.T, e *env) {
 	in.SourceID = "carrier-msg-1"
 	ms := must(e.store.CreateMessages(e.ctx, []switchboard.MessageCreate{in}))(t)
 	wantEqual(t, ms[0].ID, first.ID, "the same message in a batch")
+	// A source id twice in one batch is one message.
+	twice := in
+	twice.SourceID = "carrier-msg-4"
+	ms = must(e.store.CreateMessages(e.ctx, []switchboard.MessageCreate{twice, in, twice}))(t)
+	if ms[0].ID == first.ID || ms[2].ID != ms[0].ID || ms[1].ID != first.ID {
+		t.Fatalf("a batch of a new source id twice and an old one: ids %d %d %d (the old one's %d)", ms[0].ID, ms[1].ID, ms[2].ID, first.ID)
+	}
 
 	long := in
 	long.SourceID = strings.Repeat("x", switchboard.MaxSourceIDLength+1)
