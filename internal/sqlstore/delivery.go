@@ -71,8 +71,9 @@ func decodeMailboxes(s string) ([]switchboard.Mailbox, error) {
 	return out, nil
 }
 
-// CreateOutbound stores the sender's message (Queued) and one Pending
-// delivery per recipient, routed as given, in one transaction.
+// CreateOutbound stores the sender's message and one delivery per
+// recipient, routed as given, in one transaction (insertOutbound), and
+// returns the message as accepted.
 func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) (*switchboard.Message, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -80,45 +81,16 @@ func (db *DB) CreateOutbound(ctx context.Context, c switchboard.OutboundCreate) 
 	if c.Render != nil && c.Message.Type != switchboard.TypeFax {
 		return nil, fmt.Errorf("sqlstore: create outbound %s: only a fax is rendered", c.Message.Type)
 	}
-	send := &outboundSend{create: &c}
-	err := db.writeCombined(ctx, outboundSends, send, func(ctx context.Context, tx *tx) error {
-		return storeOutbound(ctx, tx, []*outboundSend{send})
-	})
+	m, err := outboundSends.write(ctx, db, "", &c)
 	if err != nil {
 		return nil, db.wrap(err, "create outbound message in mailbox %d/%d", c.Message.AccountID, c.Message.ExtensionID)
 	}
-	return send.stored, nil
+	return m, nil
 }
 
-// outboundSend is one CreateOutbound: what to store, then what was.
-type outboundSend struct {
-	create *switchboard.OutboundCreate
-	stored *switchboard.Message
-}
-
-// outboundSends stores the concurrent sends of a group commit together.
-var outboundSends = &combiner{run: func(ctx context.Context, t *tx, items []any) error {
-	sends := make([]*outboundSend, len(items))
-	for i, it := range items {
-		sends[i] = it.(*outboundSend)
-	}
-	return storeOutbound(ctx, t, sends)
-}}
-
-func storeOutbound(ctx context.Context, t *tx, sends []*outboundSend) error {
-	cs := make([]*switchboard.OutboundCreate, len(sends))
-	for i, s := range sends {
-		cs[i] = s.create
-	}
-	ms, err := insertOutbound(ctx, t, cs)
-	if err != nil {
-		return err
-	}
-	for i, s := range sends {
-		s.stored = ms[i]
-	}
-	return nil
-}
+// outboundSends stores sends; the concurrent sends of a group commit
+// together.
+var outboundSends = newMessageStore(insertOutbound)
 
 // deliveryInsertSQL begins the multi-row insert of deliveries.
 const deliveryInsertSQL = `INSERT INTO deliveries (message_id, account_id, extension_id, type,

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/switchboardhq/switchboard"
 )
 
 // Group commit. At synchronous=FULL every commit waits for the disk, so a
@@ -42,6 +44,58 @@ type groupWrite struct {
 // fails alone.
 type combiner struct {
 	run func(ctx context.Context, t *tx, items []any) error
+}
+
+// A messageStore is a write that stores one message per input C, any
+// number in one call (store): a send (insertOutbound) or a received
+// message (insertMessagesOnce). Its concurrent writes in a group commit
+// are stored in one call, combined; a write alone is a call of one.
+type messageStore[C any] struct {
+	store   func(ctx context.Context, t *tx, cs []C) ([]*switchboard.Message, error)
+	combine *combiner
+}
+
+// storeItem is one write of a messageStore: its input, then the message.
+type storeItem[C any] struct {
+	create C
+	stored *switchboard.Message
+}
+
+func newMessageStore[C any](store func(ctx context.Context, t *tx, cs []C) ([]*switchboard.Message, error)) *messageStore[C] {
+	s := &messageStore[C]{store: store}
+	s.combine = &combiner{run: func(ctx context.Context, t *tx, items []any) error {
+		ws := make([]*storeItem[C], len(items))
+		for i, it := range items {
+			ws[i] = it.(*storeItem[C])
+		}
+		return s.run(ctx, t, ws)
+	}}
+	return s
+}
+
+func (s *messageStore[C]) run(ctx context.Context, t *tx, ws []*storeItem[C]) error {
+	cs := make([]C, len(ws))
+	for i, w := range ws {
+		cs[i] = w.create
+	}
+	ms, err := s.store(ctx, t, cs)
+	if err != nil {
+		return err
+	}
+	for i, w := range ws {
+		w.stored = ms[i]
+	}
+	return nil
+}
+
+// write stores c, combined with the group's other writes of s, and
+// returns its message; sourceID as writeSourced.
+func (s *messageStore[C]) write(ctx context.Context, db *DB, sourceID string, c C) (*switchboard.Message, error) {
+	w := &storeItem[C]{create: c}
+	err := db.writeSourced(ctx, sourceID, s.combine, w, func(ctx context.Context, t *tx) error {
+		return s.run(ctx, t, []*storeItem[C]{w})
+	})
+	return w.stored, err
 }
 
 type writeGroup struct {

@@ -63,44 +63,16 @@ func (db *DB) CreateMessage(ctx context.Context, c switchboard.MessageCreate) (*
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	create := &messageCreate{create: &c}
-	err := db.writeSourced(ctx, c.SourceID, messageCreates, create, func(ctx context.Context, tx *tx) error {
-		return storeMessages(ctx, tx, []*messageCreate{create})
-	})
-	return create.stored, db.wrap(err, "create message in mailbox %d/%d", c.AccountID, c.ExtensionID)
+	m, err := messageCreates.write(ctx, db, c.SourceID, &c)
+	return m, db.wrap(err, "create message in mailbox %d/%d", c.AccountID, c.ExtensionID)
 }
 
-// messageCreate is one CreateMessage: what to store, then what was (or
-// the message its source id already had).
-type messageCreate struct {
-	create *switchboard.MessageCreate
-	stored *switchboard.Message
-}
-
-// messageCreates stores the concurrent CreateMessages of a group commit
-// (inbound messages, above all) together, in multi-row statements.
-var messageCreates = &combiner{run: func(ctx context.Context, t *tx, items []any) error {
-	creates := make([]*messageCreate, len(items))
-	for i, it := range items {
-		creates[i] = it.(*messageCreate)
-	}
-	return storeMessages(ctx, t, creates)
-}}
-
-func storeMessages(ctx context.Context, t *tx, creates []*messageCreate) error {
-	cs := make([]*switchboard.MessageCreate, len(creates))
-	for i, c := range creates {
-		cs[i] = c.create
-	}
+// messageCreates stores messages (received ones, above all); the
+// concurrent CreateMessages of a group commit together.
+var messageCreates = newMessageStore(func(ctx context.Context, t *tx, cs []*switchboard.MessageCreate) ([]*switchboard.Message, error) {
 	ms, _, err := insertMessagesOnce(ctx, t, cs)
-	if err != nil {
-		return err
-	}
-	for i, c := range creates {
-		c.stored = ms[i]
-	}
-	return nil
-}
+	return ms, err
+})
 
 // writeSourced is writeCombined for a write that stores messages with a
 // source id. Two nodes (or two writes of a combined run) storing the same
