@@ -333,6 +333,7 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
     await page.locator('#pageinfo', { hasText: 'Page 2' }).waitFor();
     await page.check('#filters input[name=group]');
     await page.selectOption('#mailbox', srv.e101.id);
+    await page.waitForFunction(() => ![...document.querySelectorAll('#messages li[data-id] .snippet')].some((e) => e.textContent.includes('bulk ')));
   });
 
   it('groups by conversation across pages: each conversation once, at its newest message', async () => {
@@ -376,6 +377,9 @@ describe('web UI in Chromium', { skip: missing || false }, () => {
     assert.ok(pages[1].every((t) => t.startsWith('3 msgs')), `page 2 counts: ${pages[1]}`);
     await page.click('#filters button[type=reset]');
     await page.selectOption('#mailbox', srv.e101.id);
+    // The list is redrawn when the API answers: wait until 103's rows are
+    // gone, or the next test could open one of them as 101's (a 404).
+    await page.waitForFunction(() => ![...document.querySelectorAll('#messages li[data-id] .snippet')].some((e) => e.textContent.includes('conv ')));
   });
 
   it('shows an error in the page for bad input', async () => {
