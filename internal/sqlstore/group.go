@@ -246,10 +246,9 @@ func runCombined(ctx context.Context, t *tx, batch []*groupWrite, results []erro
 }
 
 // underSavepoint runs fn under a savepoint: if fn fails, what it wrote is
-// rolled back, its change-log rows, counter changes and completed
-// deliveries' count with it, and its
-// error returned as failed; err is the savepoint's own failure, which
-// ends the transaction.
+// rolled back, its change-log rows, counter changes and count of completed
+// deliveries with it, and its error returned as failed; err is the
+// savepoint's own failure, which ends the transaction.
 func underSavepoint(ctx context.Context, t *tx, fn func(*tx) error) (failed, err error) {
 	if _, err := t.ExecContext(ctx, `SAVEPOINT grouped_write`); err != nil {
 		return nil, err
