@@ -100,6 +100,9 @@ func TestMetricsAndAccessLog(t *testing.T) {
 		// for the count, not only the call.
 		if hooks.Load() > 0 && total(after, "switchboard_webhook_deliveries_total", `result="ok"`) > total(before, "switchboard_webhook_deliveries_total", `result="ok"`) &&
 			total(after, "switchboard_delivery_attempts_total", `outcome="accepted"`) >= 1 &&
+			// The worker counts an accepted submit's attempt, then its Sent:
+			// wait for the second, which a scrape can fall between.
+			total(after, "switchboard_message_status_transitions_total", `status="Sent"`) > total(before, "switchboard_message_status_transitions_total", `status="Sent"`) &&
 			total(after, "switchboard_delivery_attempts_total", `outcome="internal"`) >= 1 {
 			break
 		}
