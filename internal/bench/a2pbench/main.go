@@ -41,6 +41,7 @@ func main() {
 	baseline := flag.Duration("baseline", 3*time.Second, "how long each raw SQLite baseline runs")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up when the batch is not delivered by then")
 	poll := flag.Duration("poll", 500*time.Millisecond, "how often the batch's progress is read (the figures are as late as one poll)")
+	prebuilt := flag.String("bin", "", "a built switchboard binary to run instead of building one (to compare two builds in turn)")
 	flag.Parse()
 	mode := strings.ToUpper(*syncMode)
 	if mode != "FULL" && mode != "NORMAL" {
@@ -50,16 +51,16 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	err = run(tmp, *n, *internalEvery, mode, *baseline, *timeout, *poll)
+	err = run(tmp, *prebuilt, *n, *internalEvery, mode, *baseline, *timeout, *poll)
 	os.RemoveAll(tmp)
 	if err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(tmp string, n, internalEvery int, mode string, baseline, timeout, poll time.Duration) error {
-	bin := filepath.Join(tmp, "switchboard")
-	if err := benchkit.Build(bin); err != nil {
+func run(tmp, bin string, n, internalEvery int, mode string, baseline, timeout, poll time.Duration) error {
+	bin, err := benchkit.Binary(tmp, bin)
+	if err != nil {
 		return err
 	}
 	raw1, err := benchkit.RawSQLiteCommits(filepath.Join(tmp, "raw-1.db"), mode, 1, baseline)

@@ -47,6 +47,16 @@ func Build(bin string) error {
 	return nil
 }
 
+// Binary is bin, a built switchboard binary given with -bin (to compare two
+// builds in turn), or else one built now into dir.
+func Binary(dir, bin string) (string, error) {
+	if bin != "" {
+		return bin, nil
+	}
+	bin = filepath.Join(dir, "switchboard")
+	return bin, Build(bin)
+}
+
 // Server is one run of the binary.
 type Server struct {
 	cmd *exec.Cmd

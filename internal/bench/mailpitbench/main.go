@@ -72,12 +72,9 @@ func main() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(tmp)
-	bin := *prebuilt
-	if bin == "" {
-		bin = filepath.Join(tmp, "switchboard")
-		if err := benchkit.Build(bin); err != nil {
-			log.Fatal(err)
-		}
+	bin, err := benchkit.Binary(tmp, *prebuilt)
+	if err != nil {
+		log.Fatal(err)
 	}
 	w := work{messages: *messages, clients: *clients, perPage: *perPage, samples: *listSamples}
 	fmt.Printf("%d messages, %d clients, perPage %d, %d samples per list case\n\n", w.messages, w.clients, w.perPage, w.samples)

@@ -91,17 +91,8 @@ func positiveCounts(flagName, list string) []int {
 
 type row struct{ cells []string }
 
-// binary is bin, or when it is empty the server built into tmp.
-func binary(tmp, bin string) (string, error) {
-	if bin != "" {
-		return bin, nil
-	}
-	bin = filepath.Join(tmp, "switchboard")
-	return bin, benchkit.Build(bin)
-}
-
 func run(tmp, bin string, levels []int, duration, baseline time.Duration, mode string) error {
-	bin, err := binary(tmp, bin)
+	bin, err := benchkit.Binary(tmp, bin)
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ import (
 // (page 1 of 102's mailbox, which now holds the delivered copies) through
 // every node.
 func runPostgres(tmp, bin, serverURL string, levels, nodeCounts []int, duration, baseline, listFor time.Duration) error {
-	bin, err := binary(tmp, bin)
+	bin, err := benchkit.Binary(tmp, bin)
 	if err != nil {
 		return err
 	}
