@@ -112,7 +112,7 @@ type FaxOptions struct {
 }
 
 // Send checks and queues one message and returns the sender's copy as
-// stored (Queued). A refusal is a *switchboard.Error and stores nothing.
+// accepted (Queued). A refusal is a *switchboard.Error and stores nothing.
 func (s *Service) Send(ctx context.Context, p *switchboard.Principal, req Request) (*switchboard.Message, error) {
 	view, err := s.dir.View(ctx)
 	if err != nil {

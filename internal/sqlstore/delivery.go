@@ -500,11 +500,8 @@ func completeInternal(ctx context.Context, tx *tx, ds []*switchboard.Delivery, b
 	now := toMillis(tx.now)
 	var mbs []switchboard.Mailbox
 	for i, b := range batch {
-		if ds[i] == nil {
-			continue
-		}
-		for _, c := range b.Copies {
-			mbs = append(mbs, switchboard.Mailbox{AccountID: c.AccountID, ExtensionID: c.ExtensionID})
+		if ds[i] != nil {
+			mbs = append(mbs, mailboxesOf(b.Copies)...)
 		}
 	}
 	if err := checkMailboxes(ctx, tx, mbs); err != nil {
@@ -519,13 +516,7 @@ func completeInternal(ctx context.Context, tx *tx, ds []*switchboard.Delivery, b
 		if d == nil {
 			continue
 		}
-		ok := true
-		for _, c := range b.Copies {
-			if !tx.mailboxes[[2]int64{c.AccountID, c.ExtensionID}] {
-				ok = false
-			}
-		}
-		if !ok {
+		if !tx.hasMailboxes(mailboxesOf(b.Copies)) {
 			results[i] = switchboard.ErrRecipientGone
 			gone = append(gone, d)
 			senders[d.MessageID] += 0 // recomputed; no attempt counted
@@ -559,6 +550,15 @@ func completeInternal(ctx context.Context, tx *tx, ds []*switchboard.Delivery, b
 		return nil
 	}
 	return updateSenders(ctx, tx, senders)
+}
+
+// mailboxesOf is the mailboxes the copies go to.
+func mailboxesOf(copies []switchboard.MessageCreate) []switchboard.Mailbox {
+	out := make([]switchboard.Mailbox, len(copies))
+	for i, c := range copies {
+		out[i] = switchboard.Mailbox{AccountID: c.AccountID, ExtensionID: c.ExtensionID}
+	}
+	return out
 }
 
 // wrapDelivery is wrap, with ErrLeaseLost passed as is.
