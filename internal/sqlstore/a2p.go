@@ -385,9 +385,7 @@ func (db *DB) A2PMessage(ctx context.Context, accountID, id int64) (*switchboard
 
 // A2PStatuses counts A2P messages by status and error code.
 func (db *DB) A2PStatuses(ctx context.Context, f switchboard.A2PMessageFilter) ([]switchboard.A2PStatusCount, error) {
-	var a args
-	q := `SELECT m.message_status, m.delivery_error_code, count(*) FROM messages m WHERE ` + a2pMessageWhere(f, &a) +
-		` GROUP BY m.message_status, m.delivery_error_code`
+	q, a := a2pStatusesQuery(f)
 	var out []switchboard.A2PStatusCount
 	err := db.read(ctx, func(tx *tx) error {
 		var err error
@@ -398,6 +396,14 @@ func (db *DB) A2PStatuses(ctx context.Context, f switchboard.A2PMessageFilter) (
 		return err
 	})
 	return out, db.wrap(err, "count A2P messages of account %d", f.AccountID)
+}
+
+// a2pStatusesQuery counts f's messages by status and error code, from
+// messages_a2p_status alone when f names a batch (TestDeliveryQueryPlans).
+func a2pStatusesQuery(f switchboard.A2PMessageFilter) (string, args) {
+	var a args
+	return `SELECT m.message_status, m.delivery_error_code, count(*) FROM messages m WHERE ` + a2pMessageWhere(f, &a) +
+		` GROUP BY m.message_status, m.delivery_error_code`, a
 }
 
 // SetOptOuts records each recipient's status for the sender number.

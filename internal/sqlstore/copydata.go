@@ -88,9 +88,16 @@ func CopyData(ctx context.Context, src, dst *DB, progress io.Writer) (map[string
 			if t.identity == "" {
 				continue
 			}
-			// Next id = max copied + 1; an empty table keeps its range start.
+			// Next id = 1 + the larger of the largest copied and the
+			// source's AUTOINCREMENT mark, which counts ids handed out
+			// without a row (text attachments kept on their message's
+			// row); a table that had neither keeps its range start.
+			var handedOut sql.NullInt64
+			if err := read.QueryRowContext(ctx, `SELECT seq FROM sqlite_sequence WHERE name = $1`, t.name).Scan(&handedOut); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("read the id sequence of %s from the source: %w", t.name, err)
+			}
 			if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence($1, $2), m)
-				FROM (SELECT MAX(`+t.identity+`) AS m FROM `+t.name+`) x WHERE m IS NOT NULL`, t.name, t.identity); err != nil {
+				FROM (SELECT GREATEST(MAX(`+t.identity+`), $3::bigint) AS m FROM `+t.name+`) x WHERE m IS NOT NULL`, t.name, t.identity, handedOut); err != nil {
 				return fmt.Errorf("set the id sequence of %s: %w", t.name, err)
 			}
 		}

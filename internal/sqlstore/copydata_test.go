@@ -75,6 +75,21 @@ func TestCopyData(t *testing.T) {
 	if x.ID/100000000 != 2 || m.ID/100000000 != 6 {
 		t.Errorf("new ids %d (extension), %d (message) left their ranges", x.ID, m.ID)
 	}
+	// Attachment ids continue after every id handed out, those of texts
+	// kept on their message's row included.
+	var inline, handedOut int64
+	if err := src.reader.QueryRowContext(ctx, `SELECT COUNT(*), MAX(text_attachment_id) FROM messages WHERE text_attachment_id <> 0`).Scan(&inline, &handedOut); err != nil || inline == 0 {
+		t.Fatalf("texts kept on message rows in the source: %d (%v); the seed has some", inline, err)
+	}
+	mms, err := dst.CreateMessage(ctx, switchboard.MessageCreate{AccountID: acc.ID, ExtensionID: x.ID, Type: switchboard.TypeSMS,
+		Direction: switchboard.Inbound, From: switchboard.Party{PhoneNumber: "+14155550001"}, To: []switchboard.Party{{PhoneNumber: "+16505550109"}},
+		Attachments: []*switchboard.Attachment{{Type: switchboard.AttachmentMms, ContentType: "image/png", Content: []byte("png")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := mms.Attachments[0].ID; id <= handedOut {
+		t.Errorf("new attachment id %d, want one above %d, the largest the source handed out", id, handedOut)
+	}
 
 	if _, err := CopyData(ctx, src, dst, &progress); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("copy into a non-empty target: %v, want a refusal", err)

@@ -81,6 +81,10 @@ type dialect struct {
 	retryable func(error) bool
 	// full reports that a write failed for lack of space (full.go).
 	full func(error) bool
+	// reserveAttachmentIDs takes n ids from the attachments' id sequence
+	// without inserting rows: the ids of text attachments kept on their
+	// message's row (inlineText), unique among all attachments.
+	reserveAttachmentIDs func(ctx context.Context, tx *tx, n int) ([]int64, error)
 	// unavailable reports that an error means the database is out of
 	// reach (nil: never), so callers can answer 503 and retry.
 	unavailable func(error) bool
@@ -150,8 +154,9 @@ type tx struct {
 	cache   *stmtCache           // the pool's prepared statements (stmtcache.go)
 	stmts   map[string]*sql.Stmt // this transaction's copies of them, by text
 	rowLock string               // the dialect's rowLock
-	changes []loggedChange       // change-log rows to insert at the end
-	alive   []aliveChange        // mailbox_stats changes to apply at the end
+	dialect *dialect
+	changes []loggedChange // change-log rows to insert at the end
+	alive   []aliveChange  // mailbox_stats changes to apply at the end
 	// mailboxes the transaction has found to exist (insertMessages), so
 	// the writes of a group commit check each mailbox once. Messages never
 	// create or remove extensions, so a write rolled back to its savepoint
@@ -270,7 +275,7 @@ func (db *DB) writeOnce(ctx context.Context, fn func(*tx) error) error {
 	// Statements missed by this transaction are prepared once it has
 	// released the writer's only connection.
 	defer db.writerStmts.prepareWanted(context.WithoutCancel(ctx))
-	w := &tx{Tx: t, now: fromMillis(toMillis(db.clock.Now())), cache: db.writerStmts, rowLock: db.dialect.rowLock}
+	w := &tx{Tx: t, now: fromMillis(toMillis(db.clock.Now())), cache: db.writerStmts, rowLock: db.dialect.rowLock, dialect: &db.dialect}
 	if err := fn(w); err != nil {
 		_ = t.Rollback()
 		return err

@@ -365,6 +365,23 @@ func attachMessages(ctx context.Context, tx *tx, ds []*switchboard.Delivery) err
 	for _, m := range msgs {
 		byID[m.ID] = m
 	}
+	// A text kept on the message's row (inlineText) is its only
+	// attachment, and its content the subject.
+	tabled := func(ids []int64) []int64 {
+		var out []int64
+		for _, id := range ids {
+			if m := byID[id]; m != nil && len(m.Attachments) == 0 {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	for _, id := range copied {
+		if m := byID[id]; m != nil && len(m.Attachments) == 1 {
+			m.Attachments[0].Content = []byte(m.Subject)
+		}
+	}
+	copied, described = tabled(copied), tabled(described)
 	for _, group := range []struct {
 		ids     []int64
 		content string
@@ -431,6 +448,12 @@ func (db *DB) DeliverInternal(ctx context.Context, owner string, batch []switchb
 	return results, nil
 }
 
+// dueInternalSQL selects up to $2 internal deliveries due at $1 that no
+// worker holds, through deliveries_pending_internal (TestDeliveryQueryPlans).
+const dueInternalSQL = `SELECT ` + deliveryColumns + ` FROM deliveries
+	WHERE state = 'Pending' AND internal = 1 AND next_attempt_at <= $1 AND lease_until <= $1
+	ORDER BY next_attempt_at, id LIMIT $2 `
+
 // DeliverDueInternal implements switchboard.DeliveryStore: it selects up
 // to limit due internal deliveries that no worker holds, with their
 // senders' messages, and completes them, all in one grouped write. With
@@ -444,9 +467,7 @@ func (db *DB) DeliverDueInternal(ctx context.Context, limit int) (switchboard.In
 	err := db.writeGrouped(ctx, func(ctx context.Context, tx *tx) error {
 		out = switchboard.InternalOutcome{}
 		now := toMillis(tx.now)
-		ds, err := queryAll(ctx, tx, scanDelivery, `SELECT `+deliveryColumns+` FROM deliveries
-			WHERE state = 'Pending' AND internal = 1 AND next_attempt_at <= $1 AND lease_until <= $1
-			ORDER BY next_attempt_at, id LIMIT $2 `+db.dialect.claimLock, now, limit)
+		ds, err := queryAll(ctx, tx, scanDelivery, dueInternalSQL+db.dialect.claimLock, now, limit)
 		if err != nil || len(ds) == 0 {
 			return err
 		}

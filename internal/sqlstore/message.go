@@ -21,18 +21,26 @@ const messageColumns = `m.id, m.account_id, m.extension_id, m.type, m.direction,
 	m.message_status, m.read_status, m.priority, m.subject, m.from_party, m.to_parties,
 	m.conversation_id, m.created_at, m.modified_at, m.delivery_error_code, m.segment_count,
 	m.sms_delivery_time, m.sms_sending_attempts, m.fax_page_count, m.fax_resolution,
-	m.cover_index, m.cover_page_text, m.vm_transcription, m.pg_to_department`
+	m.cover_index, m.cover_page_text, m.vm_transcription, m.pg_to_department,
+	m.text_attachment_id, m.text_attachment_size`
 
+// scanMessage reads messageColumns. A message whose text attachment is kept
+// on its row (text_attachment_id, see inlineText) gets that attachment's
+// metadata here; its other attachments, if any, are loadAttachments' work.
 func scanMessage(s scanner) (*switchboard.Message, error) {
 	var m switchboard.Message
 	var from, to string
-	var created, modified, smsDelivery int64
+	var created, modified, smsDelivery, textID, textSize int64
 	if err := s.Scan(&m.ID, &m.AccountID, &m.ExtensionID, &m.Type, &m.Direction, &m.Availability,
 		&m.MessageStatus, &m.ReadStatus, &m.Priority, &m.Subject, &from, &to,
 		&m.ConversationID, &created, &modified, &m.DeliveryErrorCode, &m.SegmentCount,
 		&smsDelivery, &m.SMSSendingAttempts, &m.FaxPageCount, &m.FaxResolution,
-		&m.CoverIndex, &m.CoverPageText, &m.VMTranscriptionStatus, &m.PgToDepartment); err != nil {
+		&m.CoverIndex, &m.CoverPageText, &m.VMTranscriptionStatus, &m.PgToDepartment,
+		&textID, &textSize); err != nil {
 		return nil, err
+	}
+	if textID != 0 {
+		m.Attachments = []*switchboard.Attachment{inlineTextAttachment(textID, m.ID, textSize)}
 	}
 	var err error
 	if m.From, err = decodeParty(from); err != nil {
@@ -199,12 +207,18 @@ func insertMessages(ctx context.Context, tx *tx, cs []*switchboard.MessageCreate
 		out[i] = m
 		rows = append(rows, args...)
 	}
+	if err := inlineTexts(ctx, tx, out, cs, rows); err != nil {
+		return nil, err
+	}
 	ids, err := insertRows(ctx, tx, messageInsertSQL, messageTuple, rows)
 	if err != nil {
 		return nil, err
 	}
 	for i, id := range ids {
 		out[i].ID = id
+		for _, a := range out[i].Attachments {
+			a.MessageID = id
+		}
 	}
 	if err := insertParties(ctx, tx, out); err != nil {
 		return nil, err
@@ -226,7 +240,8 @@ var messageInsertColumns = []string{"account_id", "extension_id", "type", "direc
 	"message_status", "read_status", "priority", "subject", "from_party", "to_parties", "conversation_id",
 	"created_at", "modified_at", "deleted_at", "purged_at", "delivery_error_code", "segment_count",
 	"sms_delivery_time", "sms_sending_attempts", "fax_page_count", "fax_resolution", "cover_index",
-	"cover_page_text", "vm_transcription", "pg_to_department", "source_id", "a2p_batch_id", "a2p_index"}
+	"cover_page_text", "vm_transcription", "pg_to_department", "source_id", "a2p_batch_id", "a2p_index",
+	"text_attachment_id", "text_attachment_size"}
 
 var (
 	messageInsertSQL = `INSERT INTO messages (` + strings.Join(messageInsertColumns, ", ") + `) VALUES `
@@ -273,7 +288,7 @@ func messageRow(c *switchboard.MessageCreate, now time.Time) (*switchboard.Messa
 		toMillis(m.Created), toMillis(now), deletedAt, purgedAt, m.DeliveryErrorCode, int64(m.SegmentCount),
 		toMillis(m.SMSDeliveryTime), int64(m.SMSSendingAttempts), int64(m.FaxPageCount), string(m.FaxResolution), int64(m.CoverIndex),
 		m.CoverPageText, string(m.VMTranscriptionStatus), flag(m.PgToDepartment), c.SourceID,
-		nullID(c.A2PBatchID), a2pIndex(c),
+		nullID(c.A2PBatchID), a2pIndex(c), int64(0), int64(0), // inlineTexts sets the text attachment's
 	}, nil
 }
 
@@ -295,6 +310,9 @@ func insertAttachments(ctx context.Context, tx *tx, ms []*switchboard.Message, c
 	var rows []any
 	var metas []*switchboard.Attachment
 	for i, m := range ms {
+		if m.Attachments != nil {
+			continue // kept on the message's row (inlineTexts)
+		}
 		for _, a := range cs[i].Attachments {
 			content := a.Content
 			if content == nil {
@@ -323,10 +341,10 @@ func insertParties(ctx context.Context, tx *tx, ms []*switchboard.Message) error
 	var rows []any
 	for _, m := range ms {
 		for _, p := range m.Parties() {
-			rows = append(rows, m.ID, m.ExtensionID, p)
+			rows = append(rows, m.ID, p)
 		}
 	}
-	return execRows(ctx, tx, `INSERT INTO message_parties (message_id, extension_id, phone_number) VALUES `, "(?, ?, ?)", "", rows)
+	return execRows(ctx, tx, `INSERT INTO message_parties (message_id, phone_number) VALUES `, "(?, ?)", "", rows)
 }
 
 // addAliveSQL adds $3 to the Alive count of mailbox $1 (of account $2).
@@ -376,12 +394,15 @@ func getMessage(ctx context.Context, tx *tx, accountID, extensionID, id int64) (
 
 // loadAttachments fills the attachment metadata of a page of messages with
 // one query per chunk of ids rather than one per message.
+// A message with its text attachment on its row has no other (inlineText).
 func loadAttachments(ctx context.Context, q queryer, ms []*switchboard.Message) error {
 	byID := make(map[int64]*switchboard.Message, len(ms))
-	ids := make([]int64, len(ms))
-	for i, m := range ms {
-		byID[m.ID] = m
-		ids[i] = m.ID
+	ids := make([]int64, 0, len(ms))
+	for _, m := range ms {
+		if len(m.Attachments) == 0 {
+			byID[m.ID] = m
+			ids = append(ids, m.ID)
+		}
 	}
 	return inChunks(ids, func(ids []int64) error {
 		var a args
@@ -781,14 +802,24 @@ func (db *DB) Attachment(ctx context.Context, accountID, extensionID, messageID,
 	var att *switchboard.Attachment
 	err := db.read(ctx, func(tx *tx) error {
 		var a switchboard.Attachment
-		err := tx.QueryRowContext(ctx, `SELECT `+attachmentColumns+`, a.content
+		var text sql.NullString
+		// The attachment is in attachments or, a text kept on its
+		// message's row (inlineText), the message's subject.
+		err := tx.QueryRowContext(ctx, `SELECT `+attachmentColumns+`, a.content, NULL
 			FROM attachments a JOIN messages m ON m.id = a.message_id
 			WHERE a.id = $1 AND a.message_id = $2 AND m.extension_id = $3 AND m.account_id = $4
-			AND m.availability <> $5`,
-			attachmentID, messageID, extensionID, accountID, switchboard.Purged).
-			Scan(&a.ID, &a.MessageID, &a.Type, &a.ContentType, &a.FileName, &a.Size, &a.VMDuration, &a.Height, &a.Width, &a.Content)
+			AND m.availability <> $5
+			UNION ALL
+			SELECT m.text_attachment_id, m.id, $6, $7, '', m.text_attachment_size, 0, 0, 0, NULL, m.subject
+			FROM messages m WHERE m.text_attachment_id = $1 AND m.id = $2 AND m.extension_id = $3
+			AND m.account_id = $4 AND m.availability <> $5`,
+			attachmentID, messageID, extensionID, accountID, switchboard.Purged, switchboard.AttachmentText, "text/plain").
+			Scan(&a.ID, &a.MessageID, &a.Type, &a.ContentType, &a.FileName, &a.Size, &a.VMDuration, &a.Height, &a.Width, &a.Content, &text)
 		if err != nil {
 			return err
+		}
+		if text.Valid {
+			a.Content = []byte(text.String)
 		}
 		if a.Content == nil {
 			a.Content = []byte{}

@@ -101,6 +101,9 @@ var postgresDialect = dialect{
 	logChanges:  logChangesPostgres,
 	unavailable: unavailablePostgres,
 	retryable:   retryablePostgres,
+	reserveAttachmentIDs: func(ctx context.Context, tx *tx, n int) ([]int64, error) {
+		return queryAll(ctx, tx, scanID, `SELECT nextval(pg_get_serial_sequence('attachments', 'id')) FROM generate_series(1, $1)`, n)
+	},
 }
 
 // retryablePostgres: PostgreSQL broke a deadlock (40P01) or a serialisation

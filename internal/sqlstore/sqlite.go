@@ -45,6 +45,17 @@ var sqliteDialect = dialect{
 	classify:    classifySQLite,
 	compact:     compactSQLite,
 	readOptions: &sql.TxOptions{ReadOnly: true},
+	reserveAttachmentIDs: func(ctx context.Context, tx *tx, n int) ([]int64, error) {
+		// AUTOINCREMENT hands out max(seq, largest id) + 1, so ids up to
+		// the raised seq are never handed out again.
+		var last int64
+		err := tx.QueryRowContext(ctx, `UPDATE sqlite_sequence SET seq = seq + $1 WHERE name = 'attachments' RETURNING seq`, n).Scan(&last)
+		ids := make([]int64, n)
+		for i := range ids {
+			ids[i] = last - int64(n-1-i)
+		}
+		return ids, err
+	},
 }
 
 // OpenSQLite opens (creating when missing) the SQLite database at path,

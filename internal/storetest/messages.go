@@ -129,6 +129,25 @@ func testMessageRoundTrip(t *testing.T, e *env) {
 	if in.To[0].PhoneNumber != own1 || in.Attachments[0].Size != 5 {
 		t.Fatalf("inbound SMS: %+v", in)
 	}
+
+	// An SMS's text attachment, as stored (the store may keep it with the
+	// message's row), reads back like any other, under an id of its own.
+	text := must(e.store.Attachment(e.ctx, box.acc, box.ext, in.ID, in.Attachments[0].ID))(t)
+	wantEqual(t, text, &switchboard.Attachment{ID: in.Attachments[0].ID, MessageID: in.ID, Type: switchboard.AttachmentText,
+		ContentType: "text/plain", Size: 5, Content: []byte("hello")}, "text attachment of an SMS")
+	wantEqual(t, e.get(t, box, in.ID), in, "Message of an SMS")
+	seen := map[int64]bool{in.ID: true, created.ID: true}
+	for _, a := range append(created.Attachments, in.Attachments...) {
+		if seen[a.ID] {
+			t.Fatalf("attachment id %d is taken twice", a.ID)
+		}
+		seen[a.ID] = true
+	}
+	mms := sms(box, switchboard.Inbound, p1, []string{own1}, "")
+	mms.Attachments = []*switchboard.Attachment{{Type: switchboard.AttachmentMms, ContentType: "image/png", Content: []byte("png")}}
+	if a := e.create(t, mms).Attachments[0]; seen[a.ID] {
+		t.Fatalf("attachment id %d is taken twice", a.ID)
+	}
 }
 
 func testCreateMessagesValidation(t *testing.T, e *env) {
