@@ -306,9 +306,6 @@ type DirectoryStore interface {
 
 	CreatePhoneNumber(ctx context.Context, c PhoneNumberCreate) (*PhoneNumber, error)
 	PhoneNumberByNumber(ctx context.Context, number string) (*PhoneNumber, error)
-	// PhoneNumberOwner is a number with the extension it is assigned to, in
-	// one read; ErrNotFound for a number assigned to no extension.
-	PhoneNumberOwner(ctx context.Context, number string) (*PhoneNumber, *Extension, error)
 	NumbersDirectory
 	// PhoneNumbers lists the numbers of an account, of one extension when
 	// extensionID is not 0.

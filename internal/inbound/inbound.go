@@ -29,16 +29,13 @@ import (
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/audio"
 	"github.com/switchboardhq/switchboard/internal/config"
+	"github.com/switchboardhq/switchboard/internal/dircache"
 	"github.com/switchboardhq/switchboard/internal/fax"
 )
 
 // Store is what the service reads and writes.
 type Store interface {
-	PhoneNumberByNumber(ctx context.Context, number string) (*switchboard.PhoneNumber, error)
-	// PhoneNumberOwner is the number with its extension; ErrNotFound when
-	// either is missing.
-	PhoneNumberOwner(ctx context.Context, number string) (*switchboard.PhoneNumber, *switchboard.Extension, error)
-	PhoneNumbers(ctx context.Context, accountID, extensionID int64) ([]*switchboard.PhoneNumber, error)
+	dircache.Store // the recipient's number and extension, through the directory cache
 	ExtensionByNumber(ctx context.Context, accountID int64, number string) (*switchboard.Extension, error)
 	Accounts(ctx context.Context) ([]*switchboard.Account, error)
 	CreateMessage(ctx context.Context, c switchboard.MessageCreate) (*switchboard.Message, error)
@@ -73,6 +70,7 @@ const DefaultMaxAudioBytes = 20 << 20
 // Service stores inbound messages. It is safe for concurrent use.
 type Service struct {
 	store  Store
+	dir    *dircache.Cache // the recipient lookups: the epoch's one read once warm
 	logger *slog.Logger
 	config Config
 }
@@ -87,7 +85,7 @@ func New(store Store, logger *slog.Logger, cfg Config) *Service {
 	if cfg.MMS.MaxMMSFiles <= 0 || cfg.MMS.MaxMMSBytes <= 0 {
 		cfg.MMS = config.DefaultSendLimits()
 	}
-	return &Service{store: store, logger: logger, config: cfg}
+	return &Service{store: store, dir: dircache.New(store, config.DirectoryCacheEntries), logger: logger, config: cfg}
 }
 
 // Receive checks and stores one inbound message and returns it as stored.
@@ -167,8 +165,16 @@ func (s *Service) recipient(ctx context.Context, in *switchboard.InboundMessage)
 	if err != nil {
 		return nil, switchboard.Party{}, switchboard.InvalidParam("to", to, "Parameter [to]: %v", err)
 	}
-	pn, ext, err := s.store.PhoneNumberOwner(ctx, n)
-	if errors.Is(err, switchboard.ErrNotFound) || (err == nil && pn.Status == switchboard.StatusDisabled) {
+	view, err := s.dir.View(ctx)
+	if err != nil {
+		return nil, switchboard.Party{}, err
+	}
+	pn, err := view.PhoneNumberByNumber(ctx, n)
+	var ext *switchboard.Extension
+	if err == nil && pn.Status != switchboard.StatusDisabled {
+		ext, err = view.Extension(ctx, pn.AccountID, pn.ExtensionID)
+	}
+	if errors.Is(err, switchboard.ErrNotFound) || (err == nil && ext == nil) {
 		return nil, switchboard.Party{}, s.unknown(ctx, in, n, "no extension of this server has the number")
 	}
 	if err != nil {

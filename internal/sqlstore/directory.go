@@ -344,33 +344,6 @@ func (db *DB) PhoneNumberByNumber(ctx context.Context, number string) (*switchbo
 	return n, db.wrap(err, "get phone number %s", number)
 }
 
-// PhoneNumberOwner returns a phone number of any account with the
-// extension it is assigned to, in one statement. A number assigned to no
-// extension is not found.
-func (db *DB) PhoneNumberOwner(ctx context.Context, number string) (*switchboard.PhoneNumber, *switchboard.Extension, error) {
-	number = normalizeNumber(number)
-	var n *switchboard.PhoneNumber
-	var x switchboard.Extension
-	err := db.readOne(ctx, func(q *tx) error {
-		dest, finish := extensionFields(&x)
-		var err error
-		n, err = scanPhoneNumber(withExtra{q.QueryRowContext(ctx, `SELECT `+prefixed("p", phoneNumberColumns)+`, `+prefixed("e", extensionColumns)+`
-			FROM phone_numbers p JOIN extensions e ON e.id = p.extension_id AND e.account_id = p.account_id
-			WHERE p.phone_number = $1`, number), dest})
-		finish()
-		return err
-	})
-	if err != nil {
-		return nil, nil, db.wrap(err, "get phone number %s with its extension", number)
-	}
-	return n, &x, nil
-}
-
-// prefixed qualifies each of a list of columns with a table alias.
-func prefixed(alias, columns string) string {
-	return alias + "." + strings.ReplaceAll(columns, ", ", ", "+alias+".")
-}
-
 // PhoneNumbersByNumber implements switchboard.NumbersDirectory.
 func (db *DB) PhoneNumbersByNumber(ctx context.Context, numbers []string) (map[string]*switchboard.PhoneNumber, error) {
 	out := map[string]*switchboard.PhoneNumber{}
