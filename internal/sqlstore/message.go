@@ -288,7 +288,7 @@ func messageRow(c *switchboard.MessageCreate, now time.Time) (*switchboard.Messa
 		toMillis(m.Created), toMillis(now), deletedAt, purgedAt, m.DeliveryErrorCode, int64(m.SegmentCount),
 		toMillis(m.SMSDeliveryTime), int64(m.SMSSendingAttempts), int64(m.FaxPageCount), string(m.FaxResolution), int64(m.CoverIndex),
 		m.CoverPageText, string(m.VMTranscriptionStatus), flag(m.PgToDepartment), c.SourceID,
-		nullID(c.A2PBatchID), a2pIndex(c), int64(0), int64(0), // inlineTexts sets the text attachment's
+		nullID(c.A2PBatchID), a2pIndex(c), int64(0), int64(0), // text_attachment_id and _size: set by inlineTexts
 	}, nil
 }
 
@@ -393,8 +393,8 @@ func getMessage(ctx context.Context, tx *tx, accountID, extensionID, id int64) (
 }
 
 // loadAttachments fills the attachment metadata of a page of messages with
-// one query per chunk of ids rather than one per message.
-// A message with its text attachment on its row has no other (inlineText).
+// one query per chunk of ids rather than one per message, skipping those
+// whose text attachment is on their row: they have no other (inlineText).
 func loadAttachments(ctx context.Context, q queryer, ms []*switchboard.Message) error {
 	byID := make(map[int64]*switchboard.Message, len(ms))
 	ids := make([]int64, 0, len(ms))
