@@ -154,9 +154,9 @@ type tx struct {
 	cache   *stmtCache           // the pool's prepared statements (stmtcache.go)
 	stmts   map[string]*sql.Stmt // this transaction's copies of them, by text
 	rowLock string               // the dialect's rowLock
-	dialect *dialect       // the store's; set in write transactions
-	changes []loggedChange // change-log rows to insert at the end
-	alive   []aliveChange  // mailbox_stats changes to apply at the end
+	dialect *dialect             // the store's; set in write transactions
+	changes []loggedChange       // change-log rows to insert at the end
+	alive   []aliveChange        // mailbox_stats changes to apply at the end
 	// mailboxes the transaction has found to exist (insertMessages), so
 	// the writes of a group commit check each mailbox once. Messages never
 	// create or remove extensions, so a write rolled back to its savepoint
