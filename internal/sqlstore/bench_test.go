@@ -186,3 +186,51 @@ func processCPU(b *testing.B) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkRecordCarrier measures the carrier side of the outbox per
+// delivery: claimed in batches of 256, the carrier's answers recorded
+// (Submitted), then its receipts (Delivered), as the delivery worker does.
+// One goroutine, so the instructions are repeatable under callgrind.
+func BenchmarkRecordCarrier(b *testing.B) {
+	ctx := b.Context()
+	db, err := OpenSQLite(ctx, filepath.Join(b.TempDir(), "bench.db"), switchboard.SystemClock{}, SQLiteOptions{Synchronous: "NORMAL"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	acc, ext := seedMailbox(b, db)
+	for i := range b.N {
+		to := fmt.Sprintf("+1415%07d", i)
+		c := switchboard.OutboundCreate{Message: switchboard.MessageCreate{AccountID: acc, ExtensionID: ext, Type: switchboard.TypeSMS,
+			Direction: switchboard.Outbound, MessageStatus: switchboard.StatusQueued, ReadStatus: switchboard.Read, Subject: "hi",
+			From: switchboard.Party{PhoneNumber: "+16505550101"}, To: []switchboard.Party{{PhoneNumber: to}},
+			Attachments: []*switchboard.Attachment{{Type: switchboard.AttachmentText, ContentType: "text/plain", Content: []byte("hi")}}},
+			Recipients: []switchboard.DeliveryTarget{{Recipient: to}}}
+		if _, err := db.CreateOutbound(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu0 := processCPU(b)
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		ds, err := db.ClaimCarrierDeliveries(ctx, "bench", time.Minute, 256)
+		if err != nil || len(ds) == 0 {
+			b.Fatalf("claimed %d after %d: %v", len(ds), done, err)
+		}
+		submits := make([]switchboard.SubmitOutcome, len(ds))
+		reports := make([]switchboard.DeliveryReport, len(ds))
+		for i, d := range ds {
+			submits[i] = switchboard.SubmitOutcome{DeliveryID: d.ID, Accepted: true, CarrierID: strconv.FormatInt(d.ID, 10)}
+			reports[i] = switchboard.DeliveryReport{MessageID: d.MessageID, Recipient: d.Recipient, Delivered: true}
+		}
+		if _, _, err := db.RecordCarrier(ctx, "bench", submits, nil); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := db.RecordCarrier(ctx, "bench", nil, reports); err != nil {
+			b.Fatal(err)
+		}
+		done += len(ds)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((processCPU(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}

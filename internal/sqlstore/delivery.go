@@ -814,36 +814,41 @@ func (p *carrierPass) reports(ctx context.Context, reports []switchboard.Deliver
 	return nil
 }
 
-// write stores the changed deliveries, in id order (PostgreSQL takes their
-// row locks in one order), and recomputes their senders' messages.
+// write stores the changed deliveries, many in one statement, and
+// recomputes their senders' messages. The pass's reads locked every row it
+// changes (PostgreSQL), so the update takes no lock of its own.
 func (p *carrierPass) write(ctx context.Context) error {
 	ids := make([]int64, 0, len(p.changed))
 	for id := range p.changed {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	now := toMillis(p.tx.now)
+	rows := make([]any, 0, len(ids)*6)
 	for _, id := range ids {
 		c := p.changed[id]
-		var err error
-		switch {
-		case c.final:
-			// A report; a submit answered in the same pass releases its
-			// lease here too (a Submitted delivery holds none).
-			_, err = p.tx.ExecContext(ctx, `UPDATE deliveries SET state = $1, carrier_id = $2, error_code = $3, receipt_at = $4,
-				lease_owner = '', lease_until = 0, updated_at = $5 WHERE id = $6`, c.state, c.carrierID, c.code, c.receiptAt, now, id)
-		case c.submitted:
-			err = finish(ctx, p.tx, id, c.state, c.carrierID, c.code)
-		}
-		if err != nil {
-			return err
-		}
+		// A report sets the receipt time; a submit answered in the same
+		// pass releases its lease here too (a Submitted delivery holds none).
+		rows = append(rows, id, string(c.state), c.carrierID, c.code, c.receiptAt, flag(c.final))
+	}
+	if err := execRows(ctx, p.tx, carrierUpdateHead, carrierUpdateTuple, carrierUpdateTail, rows, toMillis(p.tx.now)); err != nil {
+		return err
 	}
 	if len(p.senders) == 0 {
 		return nil
 	}
 	return updateSenders(ctx, p.tx, p.senders)
 }
+
+// carrierUpdate… store a carrier pass's deliveries (write) in one
+// statement per chunk of rows, as senderUpdate… do the senders' messages.
+const (
+	carrierUpdateHead  = `WITH v (id, state, carrier_id, error_code, receipt_at, final) AS (VALUES `
+	carrierUpdateTuple = `(CAST(? AS BIGINT), ?, ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT))`
+	carrierUpdateTail  = `) UPDATE deliveries SET state = v.state, carrier_id = v.carrier_id, error_code = v.error_code,
+		receipt_at = CASE WHEN v.final = 1 THEN v.receipt_at ELSE deliveries.receipt_at END,
+		lease_owner = '', lease_until = 0, updated_at = CAST(? AS BIGINT)
+		FROM v WHERE deliveries.id = v.id`
+)
 
 // ClaimUnreceipted implements switchboard.DeliveryStore. A Submitted
 // delivery's updated_at is when it was (re)submitted: the claim moves it to
