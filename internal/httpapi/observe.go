@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/switchboardhq/switchboard"
 )
 
 // requestInfo is filled in as a request goes down the chain and read by
@@ -47,7 +49,13 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		info := &requestInfo{id: rand.Text()[:16]}
 		w.Header().Set("RCRequestId", info.id)
 		rec := &recorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
+		ctx := context.WithValue(r.Context(), requestInfoKey{}, info)
+		if r.Header.Get("Upgrade") == "" {
+			// One directory epoch per request (a WebSocket session's
+			// requests each pass through here with a scope of their own).
+			ctx = switchboard.WithEpochScope(ctx)
+		}
+		next.ServeHTTP(rec, r.WithContext(ctx))
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}

@@ -78,14 +78,18 @@ func scanEpoch(s scanner) (int64, error) {
 // in one statement on the reader pool.
 // The statement reads one row, so it is not worth cancelling: without a
 // Done channel modernc.org/sqlite starts no goroutine to watch for one.
+// Within a request's epoch scope (switchboard.WithEpochScope) it is read
+// once.
 func (db *DB) DirectoryEpoch(ctx context.Context) (int64, error) {
-	var epoch int64
-	ctx = context.WithoutCancel(ctx)
-	err := db.readOne(ctx, func(q *tx) (err error) {
-		epoch, err = scanEpoch(q.QueryRowContext(ctx, epochSQL))
-		return err
+	return switchboard.EpochIn(ctx, func() (int64, error) {
+		var epoch int64
+		ctx := context.WithoutCancel(ctx)
+		err := db.readOne(ctx, func(q *tx) (err error) {
+			epoch, err = scanEpoch(q.QueryRowContext(ctx, epochSQL))
+			return err
+		})
+		return epoch, err
 	})
-	return epoch, err
 }
 
 // cachedAuth returns the cached answer for k if it is current, else reads
