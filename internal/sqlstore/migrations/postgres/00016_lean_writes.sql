@@ -5,9 +5,11 @@
 -- a row lock on the message per party) go; removal deletes its rows
 -- explicitly. A message whose only attachment is its text keeps that
 -- attachment on its row (id from the attachments' sequence, content = subject).
+-- extension_id stays, unwritten (its default), for nodes still on the
+-- previous binary during a rolling upgrade, which insert it.
 DROP INDEX message_parties_number;
 ALTER TABLE message_parties DROP CONSTRAINT message_parties_message_id_fkey;
-ALTER TABLE message_parties DROP COLUMN extension_id;
+ALTER TABLE message_parties ALTER COLUMN extension_id SET DEFAULT 0;
 ALTER TABLE messages ADD COLUMN text_attachment_id BIGINT NOT NULL DEFAULT 0,
                      ADD COLUMN text_attachment_size BIGINT NOT NULL DEFAULT 0;
 
@@ -30,8 +32,8 @@ INSERT INTO attachments (id, message_id, type, content_type, size, content)
            CASE WHEN availability = 'Purged' THEN NULL ELSE convert_to(subject, 'UTF8') END
     FROM messages WHERE text_attachment_id <> 0;
 ALTER TABLE messages DROP COLUMN text_attachment_size, DROP COLUMN text_attachment_id;
-ALTER TABLE message_parties ADD COLUMN extension_id BIGINT NOT NULL DEFAULT 0;
-UPDATE message_parties p SET extension_id = m.extension_id FROM messages m WHERE m.id = p.message_id;
+UPDATE message_parties p SET extension_id = m.extension_id FROM messages m
+    WHERE m.id = p.message_id AND p.extension_id = 0;
 ALTER TABLE message_parties ALTER COLUMN extension_id DROP DEFAULT;
 ALTER TABLE message_parties ADD CONSTRAINT message_parties_message_id_fkey
     FOREIGN KEY (message_id) REFERENCES messages(id) ON DELETE CASCADE;
