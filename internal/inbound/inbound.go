@@ -170,11 +170,14 @@ func (s *Service) recipient(ctx context.Context, in *switchboard.InboundMessage)
 		return nil, switchboard.Party{}, err
 	}
 	pn, err := view.PhoneNumberByNumber(ctx, n)
+	if err == nil && pn.Status == switchboard.StatusDisabled {
+		err = switchboard.ErrNotFound // a disabled number takes no messages
+	}
 	var ext *switchboard.Extension
-	if err == nil && pn.Status != switchboard.StatusDisabled {
+	if err == nil {
 		ext, err = view.Extension(ctx, pn.AccountID, pn.ExtensionID)
 	}
-	if errors.Is(err, switchboard.ErrNotFound) || (err == nil && ext == nil) {
+	if errors.Is(err, switchboard.ErrNotFound) {
 		return nil, switchboard.Party{}, s.unknown(ctx, in, n, "no extension of this server has the number")
 	}
 	if err != nil {

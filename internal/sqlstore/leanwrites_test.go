@@ -109,14 +109,17 @@ func TestMigrationLeanWrites(t *testing.T) {
 			for id, want := range before {
 				wantSame(t, mustMessage(t, db, acc, ext, id), want, fmt.Sprintf("message %d after down and up", id))
 			}
-			for _, m := range []*switchboard.Message{sms, mms} {
-				for i, a := range m.Attachments {
-					got, err := db.Attachment(ctx, acc, ext, m.ID, a.ID)
+			for _, tc := range []struct {
+				m        *switchboard.Message
+				contents []string
+			}{{sms, []string{"hello"}}, {mms, []string{"look", "png"}}} {
+				for i, a := range tc.m.Attachments {
+					got, err := db.Attachment(ctx, acc, ext, tc.m.ID, a.ID)
 					if err != nil {
-						t.Fatalf("attachment %d of message %d: %v", a.ID, m.ID, err)
+						t.Fatalf("attachment %d of message %d: %v", a.ID, tc.m.ID, err)
 					}
-					if want := [][]string{{"hello"}, {"look", "png"}}[map[int64]int{sms.ID: 0, mms.ID: 1}[m.ID]][i]; string(got.Content) != want {
-						t.Fatalf("attachment %d of message %d: %q, want %q", a.ID, m.ID, got.Content, want)
+					if string(got.Content) != tc.contents[i] {
+						t.Fatalf("attachment %d of message %d: %q, want %q", a.ID, tc.m.ID, got.Content, tc.contents[i])
 					}
 				}
 			}
