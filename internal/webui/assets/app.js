@@ -299,7 +299,13 @@ async function fetchChunk(base, cursor, n) {
   return { records: records.slice(0, n), more: records.length > n || Boolean(data.navigation && data.navigation.nextPage) };
 }
 
+// listGeneration numbers the list's refreshes: only the latest may draw,
+// so an older one answering late (the mailbox or the filters changed
+// meanwhile) cannot show another mailbox's messages under this one.
+let listGeneration = 0;
+
 async function refreshList() {
+  const generation = ++listGeneration;
   const listBox = $('#messages');
   const base = filterQuery();
   const cursor = state.cursors[state.cursors.length - 1];
@@ -332,9 +338,10 @@ async function refreshList() {
       }
     }
   } catch (e) {
-    listBox.replaceChildren(el('li', { class: 'alert', role: 'alert' }, e.message));
+    if (generation === listGeneration) listBox.replaceChildren(el('li', { class: 'alert', role: 'alert' }, e.message));
     return;
   }
+  if (generation !== listGeneration) return;
   state.rows = rows;
   state.list = rows.map((r) => r.m);
   state.next = more && consumed.length ? { ...cursorAfter(consumed, cursor), seen: new Set([...seen, ...byKey.keys()]) } : null;
